@@ -1,0 +1,31 @@
+/**
+ * Every default in one place, in the config's own units (seconds), as lua-resty-checkups
+ * has them (checkups-semantics.md §2). `mode` defaults to wrr, which the original names but
+ * crashes on.
+ */
+export const DEFAULTS = {
+  global: {
+    checkup_timer_interval: 5,
+    checkup_timer_overtime: 60,
+    default_heartbeat_enable: true,
+    /** Unset means "same as checkup_timer_interval". */
+    shd_config_timer_interval: undefined,
+    ups_status_sync_enable: false,
+    ups_status_timer_interval: 5,
+    conf_hash: null,
+  },
+  upstream: {
+    typ: 'general',
+    timeout: 5,
+    sensibility: 1,
+    protected: true,
+    mode: 'wrr',
+    try_timeout: 0,
+  },
+  server: {
+    weight: 1,
+    max_fails: 0,
+    fail_timeout: 10,
+    down: false,
+  },
+} as const;

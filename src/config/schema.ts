@@ -1,0 +1,112 @@
+/**
+ * The shape of `checkups.yaml` as people write it: lua-resty-checkups' option names and units
+ * (seconds), checked field by field. Rules that span fields (duplicate servers, level keys,
+ * non-empty updates) live in validate.ts. Semantics: checkups-semantics.md §2.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { BALANCE_MODES, PROBE_TYPES } from '../core/model.ts';
+
+function integer(min: number, max: number) {
+  const error = `must be an integer ${min}..${max}`;
+  return z.int({ error }).min(min, { error }).max(max, { error });
+}
+
+function seconds(opts: { allowZero: boolean }) {
+  const error = opts.allowZero ? 'must be a number of seconds >= 0' : 'must be a number of seconds > 0';
+  const n = z.number({ error }).max(86_400 * 365, { error: 'must be at most one year' });
+  return opts.allowZero ? n.min(0, { error }) : n.positive({ error });
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
+const host = z
+  .string({ error: 'must be a host name or IP address' })
+  .refine((h) => isIP(h) !== 0 || HOSTNAME.test(h), { error: 'must be a host name or IP address' });
+
+const boolean = z.boolean({ error: 'must be true or false' });
+
+export const serverSchema = z.strictObject({
+  host,
+  port: integer(1, 65535),
+  weight: integer(1, 1_000_000).optional(),
+  max_fails: integer(0, 1_000_000).optional(),
+  fail_timeout: seconds({ allowZero: false }).optional(),
+  down: boolean.optional(),
+});
+
+export const clusterSchema = z.strictObject({
+  servers: z.array(serverSchema, { error: 'must be a list of servers' }).optional(),
+  try: integer(0, 10_000).optional(),
+  upstream: z.string({ error: 'must be a string' }).optional(),
+  upstream_only_backup: boolean.optional(),
+  upstream_skip_down: boolean.optional(),
+});
+
+/** Status codes are string keys ("502"); YAML's `502: false` arrives as "502" too. */
+const statuses = z.record(
+  z.string().regex(/^[1-5][0-9][0-9]$/, { error: 'status keys must be HTTP status codes 100..599' }),
+  z.boolean({ error: 'must be true or false' }),
+  { error: 'must be a map of status code to true/false' },
+);
+
+/** A raw HTTP/1 request: `METHOD target [HTTP/x.y]` CRLF, headers, blank line, optional body. */
+const HTTP_QUERY = /^[A-Z][A-Z-]* \S+(?: HTTP\/\d\.\d)?\r?\n/;
+
+const httpOpts = z.strictObject({
+  query: z
+    .string({ error: 'must be a raw HTTP request string' })
+    .regex(HTTP_QUERY, { error: 'must be a raw HTTP request, e.g. "GET /status HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n"' })
+    .optional(),
+  statuses: statuses.optional(),
+});
+
+/** `cluster:` is a list (level 1 first) or a map of levels (numeric keys) and named clusters. */
+const clusters = z.union([z.array(clusterSchema), z.record(z.string(), clusterSchema)], {
+  error: 'must be a list of levels or a map of levels/named clusters',
+});
+
+export const upstreamSchema = z.strictObject({
+  enable: boolean.optional(),
+  typ: z.enum(PROBE_TYPES, { error: `must be one of ${PROBE_TYPES.join(', ')}` }).optional(),
+  timeout: seconds({ allowZero: false }).optional(),
+  read_timeout: seconds({ allowZero: false }).optional(),
+  send_timeout: seconds({ allowZero: false }).optional(),
+  http_opts: httpOpts.optional(),
+  sensibility: integer(1, 1000).optional(),
+  protected: boolean.optional(),
+  mode: z.enum(BALANCE_MODES, { error: `must be one of ${BALANCE_MODES.join(', ')}` }).optional(),
+  try: integer(0, 10_000).optional(),
+  try_timeout: seconds({ allowZero: true }).optional(),
+  name: z.string({ error: 'must be a string' }).optional(),
+  user: z.string({ error: 'must be a string' }).optional(),
+  pass: z.string({ error: 'must be a string' }).optional(),
+  charset: z.string({ error: 'must be a string' }).optional(),
+  cluster: clusters,
+});
+
+export const globalSchema = z.strictObject({
+  checkup_timer_interval: seconds({ allowZero: false }).optional(),
+  checkup_timer_overtime: seconds({ allowZero: false }).optional(),
+  default_heartbeat_enable: boolean.optional(),
+  checkup_shd_sync_enable: boolean.optional(),
+  shd_config_timer_interval: seconds({ allowZero: false }).optional(),
+  ups_status_sync_enable: boolean.optional(),
+  ups_status_timer_interval: seconds({ allowZero: false }).optional(),
+  conf_hash: z.union([z.string(), z.number(), z.null()], { error: 'must be a string or number' }).optional(),
+});
+
+export const configSchema = z.strictObject({
+  global: globalSchema.optional(),
+  upstreams: z.record(
+    z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, { error: 'upstream names (skeys) use letters, digits, _ . - (1..128)' }),
+    upstreamSchema,
+    { error: 'must be a map of skey -> upstream' },
+  ),
+});
+
+export type RawServer = z.infer<typeof serverSchema>;
+export type RawCluster = z.infer<typeof clusterSchema>;
+export type RawUpstream = z.infer<typeof upstreamSchema>;
+export type RawGlobal = z.infer<typeof globalSchema>;
+export type RawConfig = z.infer<typeof configSchema>;

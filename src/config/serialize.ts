@@ -1,0 +1,54 @@
+/**
+ * Model -> config document (the inverse of validate.ts): what GetUpstream returns and what the
+ * durable store writes, so a stored upstream re-validates to the same model.
+ */
+import type { ClusterSpec, ServerSpec, UpstreamSpec } from '../core/model.ts';
+import type { RawCluster, RawServer, RawUpstream } from './schema.ts';
+
+const msToSeconds = (ms: number): number => ms / 1000;
+
+function serverToRaw(s: ServerSpec): RawServer {
+  return {
+    host: s.host,
+    port: s.port,
+    weight: s.weight,
+    max_fails: s.maxFails,
+    fail_timeout: msToSeconds(s.failTimeoutMs),
+    ...(s.down ? { down: true } : {}),
+  };
+}
+
+function clusterToRaw(c: ClusterSpec): RawCluster {
+  return {
+    servers: c.servers.map(serverToRaw),
+    ...(c.try !== undefined ? { try: c.try } : {}),
+    ...(c.upstream !== undefined ? { upstream: c.upstream } : {}),
+    ...(c.upstreamOnlyBackup ? { upstream_only_backup: true } : {}),
+  };
+}
+
+/** The cluster map: levels under their numbers, named clusters under their names. */
+export function clustersToRaw(clusters: readonly ClusterSpec[]): Record<string, RawCluster> {
+  const out: Record<string, RawCluster> = {};
+  for (const c of clusters) out[String(c.key)] = clusterToRaw(c);
+  return out;
+}
+
+export function upstreamToRaw(spec: UpstreamSpec): RawUpstream {
+  const { http, mysql } = spec;
+  return {
+    ...(spec.enable !== undefined ? { enable: spec.enable } : {}),
+    typ: spec.typ,
+    timeout: msToSeconds(spec.timeoutMs),
+    ...(spec.readTimeoutMs !== undefined ? { read_timeout: msToSeconds(spec.readTimeoutMs) } : {}),
+    ...(spec.sendTimeoutMs !== undefined ? { send_timeout: msToSeconds(spec.sendTimeoutMs) } : {}),
+    ...(http.query !== undefined || http.statuses !== undefined ? { http_opts: { ...http } } : {}),
+    sensibility: spec.sensibility,
+    protected: spec.protected,
+    mode: spec.mode,
+    ...(spec.try !== undefined ? { try: spec.try } : {}),
+    try_timeout: msToSeconds(spec.tryTimeoutMs),
+    ...mysql,
+    cluster: clustersToRaw(spec.clusters),
+  };
+}

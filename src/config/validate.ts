@@ -1,0 +1,226 @@
+/**
+ * Turns untrusted input (a parsed file, an admin write) into the model, or into the complete
+ * list of problems, each `path: rule`. Nothing is half-applied: callers get a value only when
+ * there is no error at all.
+ */
+import type { z } from 'zod';
+import type {
+  CheckupsConfig,
+  ClusterKey,
+  ClusterSpec,
+  GlobalSpec,
+  ServerSpec,
+  UpstreamSpec,
+} from '../core/model.ts';
+import { peerId } from '../core/model.ts';
+import { DEFAULTS } from './defaults.ts';
+import {
+  configSchema,
+  upstreamSchema,
+  type RawCluster,
+  type RawGlobal,
+  type RawServer,
+  type RawUpstream,
+} from './schema.ts';
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+type PathItem = PropertyKey;
+
+export function formatPath(path: readonly PathItem[]): string {
+  let out = '';
+  for (const item of path) {
+    if (typeof item === 'number') out += `[${item}]`;
+    else {
+      const key = String(item);
+      out += /^[A-Za-z0-9_-]+$/.test(key) ? (out === '' ? key : `.${key}`) : `[${JSON.stringify(key)}]`;
+    }
+  }
+  return out;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Flattens zod issues into `path: rule` lines, descending into the union branch that fits the input. */
+function zodIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PathItem[], out: string[]): void {
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length === 2 && 'input' in issue) {
+      // cluster: [list branch, map branch]
+      const branch = Array.isArray(issue.input) ? issue.errors[0] : typeof issue.input === 'object' && issue.input !== null ? issue.errors[1] : undefined;
+      if (branch !== undefined) {
+        zodIssues(branch, path, out);
+        continue;
+      }
+    }
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push(`${formatPath([...path, key])}: unknown field`);
+      continue;
+    }
+    const input = 'input' in issue ? issue.input : undefined;
+    if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && input === undefined) {
+      out.push(`${formatPath(path)}: is required`);
+      continue;
+    }
+    const got = issue.code === 'invalid_type' || issue.code === 'invalid_value' ? ` (got ${describe(input)})` : '';
+    const message = issue.code === 'invalid_type' && issue.message.startsWith('Invalid input') ? `must be ${EXPECTED[issue.expected] ?? issue.expected}` : issue.message;
+    out.push(`${formatPath(path)}: ${message}${got}`);
+  }
+}
+
+const EXPECTED: Record<string, string> = {
+  object: 'a map',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+  record: 'a map',
+};
+
+const secondsToMs = (s: number): number => Math.round(s * 1000);
+
+function buildServer(raw: RawServer): ServerSpec {
+  return {
+    host: raw.host,
+    port: raw.port,
+    weight: raw.weight ?? DEFAULTS.server.weight,
+    maxFails: raw.max_fails ?? DEFAULTS.server.max_fails,
+    failTimeoutMs: secondsToMs(raw.fail_timeout ?? DEFAULTS.server.fail_timeout),
+    down: raw.down ?? DEFAULTS.server.down,
+  };
+}
+
+const LEVEL_KEY = /^[1-9][0-9]{0,8}$/;
+
+interface ClusterCheck {
+  /** Admin writes (update_upstream) must not carry empty levels. */
+  requireServers: boolean;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Rules that span fields, run on the raw input whatever the schema said, so one bad port does not
+ * hide a duplicate server elsewhere: level keys, empty levels in updates, duplicate servers per level.
+ */
+function checkClusters(raw: unknown, path: readonly PathItem[], check: ClusterCheck, errors: string[]): void {
+  const entries: Array<[PathItem, unknown]> = [];
+  if (Array.isArray(raw)) raw.forEach((c, i) => entries.push([i, c]));
+  else if (isRecord(raw)) {
+    for (const [key, c] of Object.entries(raw)) {
+      if (!LEVEL_KEY.test(key) && /^[+-]?[0-9.]*$/.test(key)) {
+        errors.push(`${formatPath([...path, key])}: level keys must be positive integers (1, 2, ...); cluster names must not look like numbers`);
+      }
+      entries.push([key, c]);
+    }
+  } else return;
+  for (const [at, cluster] of entries) {
+    if (!isRecord(cluster)) continue;
+    const servers = cluster['servers'];
+    const spath = [...path, at, 'servers'];
+    if (check.requireServers && (!Array.isArray(servers) || servers.length === 0)) {
+      errors.push(`${formatPath(spath)}: must list at least one server in an update`);
+    }
+    if (!Array.isArray(servers)) continue;
+    const firstAt = new Map<string, number>();
+    servers.forEach((s: unknown, i) => {
+      if (!isRecord(s) || typeof s['host'] !== 'string' || typeof s['port'] !== 'number') return;
+      const id = peerId(s['host'].toLowerCase(), s['port']);
+      const prev = firstAt.get(id);
+      if (prev !== undefined) errors.push(`${formatPath([...spath, i])}: duplicate server ${id} in one level (first at servers[${prev}])`);
+      else firstAt.set(id, i);
+    });
+  }
+}
+
+function buildClusters(raw: RawUpstream['cluster']): ClusterSpec[] {
+  // Object key order already puts integer-like keys first, ascending: levels, then names as written.
+  const entries: Array<[ClusterKey, RawCluster]> = Array.isArray(raw)
+    ? raw.map((c, i) => [i + 1, c])
+    : Object.entries(raw).map(([key, c]) => [LEVEL_KEY.test(key) ? Number(key) : key, c]);
+  return entries.map(([key, c]) => ({
+    key,
+    servers: (c.servers ?? []).map(buildServer),
+    ...(c.try !== undefined ? { try: c.try } : {}),
+    ...(c.upstream !== undefined ? { upstream: c.upstream } : {}),
+    upstreamOnlyBackup: c.upstream_only_backup ?? false,
+  }));
+}
+
+function buildUpstream(skey: string, raw: RawUpstream): UpstreamSpec {
+  const d = DEFAULTS.upstream;
+  return {
+    skey,
+    ...(raw.enable !== undefined ? { enable: raw.enable } : {}),
+    typ: raw.typ ?? d.typ,
+    timeoutMs: secondsToMs(raw.timeout ?? d.timeout),
+    ...(raw.read_timeout !== undefined ? { readTimeoutMs: secondsToMs(raw.read_timeout) } : {}),
+    ...(raw.send_timeout !== undefined ? { sendTimeoutMs: secondsToMs(raw.send_timeout) } : {}),
+    http: {
+      ...(raw.http_opts?.query !== undefined ? { query: raw.http_opts.query } : {}),
+      ...(raw.http_opts?.statuses !== undefined ? { statuses: { ...raw.http_opts.statuses } } : {}),
+    },
+    sensibility: raw.sensibility ?? d.sensibility,
+    protected: raw.protected ?? d.protected,
+    mode: raw.mode ?? d.mode,
+    ...(raw.try !== undefined ? { try: raw.try } : {}),
+    tryTimeoutMs: secondsToMs(raw.try_timeout ?? d.try_timeout),
+    mysql: {
+      ...(raw.name !== undefined ? { name: raw.name } : {}),
+      ...(raw.user !== undefined ? { user: raw.user } : {}),
+      ...(raw.pass !== undefined ? { pass: raw.pass } : {}),
+      ...(raw.charset !== undefined ? { charset: raw.charset } : {}),
+    },
+    clusters: buildClusters(raw.cluster),
+  };
+}
+
+function buildGlobal(raw: RawGlobal | undefined): GlobalSpec {
+  const d = DEFAULTS.global;
+  const interval = raw?.checkup_timer_interval ?? d.checkup_timer_interval;
+  return {
+    checkupTimerIntervalMs: secondsToMs(interval),
+    checkupTimerOvertimeMs: secondsToMs(raw?.checkup_timer_overtime ?? d.checkup_timer_overtime),
+    defaultHeartbeatEnable: raw?.default_heartbeat_enable ?? d.default_heartbeat_enable,
+    shdConfigTimerIntervalMs: secondsToMs(raw?.shd_config_timer_interval ?? interval),
+    upsStatusSyncEnable: raw?.ups_status_sync_enable ?? d.ups_status_sync_enable,
+    upsStatusTimerIntervalMs: secondsToMs(raw?.ups_status_timer_interval ?? d.ups_status_timer_interval),
+    confHash: raw?.conf_hash ?? d.conf_hash,
+  };
+}
+
+/** Validates a whole config document (already parsed from YAML/JSON). */
+export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
+  const errors: string[] = [];
+  const res = configSchema.safeParse(input, { reportInput: true });
+  if (!res.success) zodIssues(res.error.issues, [], errors);
+  if (isRecord(input) && isRecord(input['upstreams'])) {
+    for (const [skey, ups] of Object.entries(input['upstreams'])) {
+      if (isRecord(ups)) checkClusters(ups['cluster'], ['upstreams', skey, 'cluster'], { requireServers: false }, errors);
+    }
+  }
+  if (!res.success || errors.length > 0) return { ok: false, errors };
+  const upstreams = new Map<string, UpstreamSpec>();
+  for (const [skey, raw] of Object.entries(res.data.upstreams)) upstreams.set(skey, buildUpstream(skey, raw));
+  return { ok: true, value: { global: buildGlobal(res.data.global), upstreams } };
+}
+
+/**
+ * Validates one upstream from an admin write (update_upstream). Every level must list servers.
+ * `path` prefixes error paths (for example ['upstream']).
+ */
+export function parseUpstream(skey: string, input: unknown, path: readonly PathItem[] = []): Parsed<UpstreamSpec> {
+  const errors: string[] = [];
+  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(skey)) errors.push('skey: upstream names (skeys) use letters, digits, _ . - (1..128)');
+  const res = upstreamSchema.safeParse(input, { reportInput: true });
+  if (!res.success) zodIssues(res.error.issues, path, errors);
+  if (isRecord(input)) checkClusters(input['cluster'], [...path, 'cluster'], { requireServers: true }, errors);
+  if (!res.success || errors.length > 0) return { ok: false, errors };
+  return { ok: true, value: buildUpstream(skey, res.data) };
+}

@@ -1,0 +1,140 @@
+/**
+ * The data model of checkups, defined once. Config loading produces these types, the registry
+ * holds them, balancing and health read them, the servers encode them.
+ *
+ * Units: every duration is in milliseconds here (the YAML config keeps lua-resty-checkups'
+ * seconds; `config/` converts). Semantics: ../../../shared/reference/checkups-semantics.md §2.
+ */
+
+export const PROBE_TYPES = ['general', 'http', 'redis', 'mysql', 'grpc'] as const;
+/** `typ`: which heartbeat probes the upstream's servers (and, for http, how results classify). */
+export type ProbeType = (typeof PROBE_TYPES)[number];
+
+export const BALANCE_MODES = ['wrr', 'hash', 'url_hash', 'ip_hash', 'header_hash'] as const;
+/** `mode`: smooth weighted round robin, or consistent hash keyed as the mode says. */
+export type BalanceMode = (typeof BALANCE_MODES)[number];
+
+/** A numeric key is a priority level (1 first); a string key names a cluster. */
+export type ClusterKey = number | string;
+
+export interface ServerSpec {
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+  /** Failures within `failTimeoutMs` that mark the peer down passively; 0 turns accounting off. */
+  readonly maxFails: number;
+  readonly failTimeoutMs: number;
+  /** Taken out of rotation by an operator (ngx_dynamic_upstream `down`). */
+  readonly down: boolean;
+}
+
+export interface ClusterSpec {
+  readonly key: ClusterKey;
+  readonly servers: readonly ServerSpec[];
+  /** Highest number of failed attempts in this cluster before falling through (see docs/compat.md). */
+  readonly try?: number;
+  /** nginx `upstream{}` block name: accepted for compatibility, has no effect here. */
+  readonly upstream?: string;
+  readonly upstreamOnlyBackup: boolean;
+}
+
+export interface HttpOptions {
+  /** Raw request sent by the http probe; without it the probe is a TCP connect. */
+  readonly query?: string;
+  /** Status code (as a string) -> usable. Only an explicit `false` marks a failure. */
+  readonly statuses?: Readonly<Record<string, boolean>>;
+}
+
+export interface MysqlOptions {
+  readonly name?: string;
+  readonly user?: string;
+  readonly pass?: string;
+  readonly charset?: string;
+}
+
+export interface UpstreamSpec {
+  readonly skey: string;
+  /** Heartbeat switch; unset follows `global.defaultHeartbeatEnable`. */
+  readonly enable?: boolean;
+  readonly typ: ProbeType;
+  readonly timeoutMs: number;
+  readonly readTimeoutMs?: number;
+  readonly sendTimeoutMs?: number;
+  readonly http: HttpOptions;
+  /** Consecutive failed probes needed before the recorded status leaves ok. */
+  readonly sensibility: number;
+  /** Keep the first server `unstable` (selectable) when every probe of the upstream fails. */
+  readonly protected: boolean;
+  readonly mode: BalanceMode;
+  /** Highest number of failed attempts per call; unset = number of servers tried. */
+  readonly try?: number;
+  /** Budget for the summed duration of failed attempts; 0 = unlimited. */
+  readonly tryTimeoutMs: number;
+  readonly mysql: MysqlOptions;
+  /** Levels ascending, then named clusters in the order they were written. */
+  readonly clusters: readonly ClusterSpec[];
+}
+
+export interface GlobalSpec {
+  readonly checkupTimerIntervalMs: number;
+  readonly checkupTimerOvertimeMs: number;
+  readonly defaultHeartbeatEnable: boolean;
+  readonly shdConfigTimerIntervalMs: number;
+  readonly upsStatusSyncEnable: boolean;
+  readonly upsStatusTimerIntervalMs: number;
+  readonly confHash: string | number | null;
+}
+
+export interface CheckupsConfig {
+  readonly global: GlobalSpec;
+  /** skey -> upstream, in file order. */
+  readonly upstreams: ReadonlyMap<string, UpstreamSpec>;
+}
+
+export const HEARTBEAT_STATUSES = ['unchecked', 'ok', 'unstable', 'err'] as const;
+/**
+ * Active health of one peer. `unchecked`: heartbeat disabled or not probed yet (selectable);
+ * `unstable`: failing but selectable; `err`: not selectable.
+ */
+export type HeartbeatStatus = (typeof HEARTBEAT_STATUSES)[number];
+
+/** Heartbeat record of one peer, shared by every cluster of the upstream that lists it. */
+export interface PeerHealth {
+  readonly status: HeartbeatStatus;
+  /** Consecutive non-ok probes. */
+  readonly failNum: number;
+  /** Wall-clock ms of the last status change (or of the record's creation). */
+  readonly lastModified: number;
+  /** Last probe's error text, null after a success. */
+  readonly msg: string | null;
+  /** Probe-specific fields shown in status (redis_version, replication, ...). */
+  readonly extras?: Readonly<Record<string, unknown>>;
+}
+
+/** `host:port`, the identity of a peer within one upstream (IPv6 hosts are bracketed). */
+export type PeerId = string;
+
+export function peerId(host: string, port: number): PeerId {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Heartbeat is on unless the upstream says `enable: false`, or leaves it unset and the global default is off. */
+export function heartbeatEnabled(spec: UpstreamSpec, global: Pick<GlobalSpec, 'defaultHeartbeatEnable'>): boolean {
+  return spec.enable ?? global.defaultHeartbeatEnable;
+}
+
+/** Every distinct peer of an upstream, in cluster order then server order. */
+export function distinctPeers(spec: UpstreamSpec): ServerSpec[] {
+  const seen = new Set<PeerId>();
+  const out: ServerSpec[] = [];
+  for (const cluster of spec.clusters) {
+    for (const server of cluster.servers) {
+      const id = peerId(server.host, server.port);
+      if (!seen.has(id)) {
+        seen.add(id);
+        out.push(server);
+      }
+    }
+  }
+  return out;
+}

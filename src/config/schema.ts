@@ -47,7 +47,6 @@ export const clusterSchema = z.strictObject({
 const statuses = z.record(
   z.string().regex(/^[1-5][0-9][0-9]$/, { error: 'status keys must be HTTP status codes 100..599' }),
   z.boolean({ error: 'must be true or false' }),
-  { error: 'must be a map of status code to true/false' },
 );
 
 /** A raw HTTP/1 request: `METHOD target [HTTP/x.y]` CRLF, headers, blank line, optional body. */

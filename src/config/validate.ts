@@ -59,18 +59,22 @@ function zodIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PathIte
         continue;
       }
     }
+    if (issue.code === 'invalid_key') {
+      out.push(`${formatPath(path)}: ${issue.issues[0]?.message ?? 'invalid key'}`);
+      continue;
+    }
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push(`${formatPath([...path, key])}: unknown field`);
       continue;
     }
     const input = 'input' in issue ? issue.input : undefined;
     if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && input === undefined) {
-      out.push(`${formatPath(path)}: is required`);
+      out.push(`${path.length === 0 ? '(document)' : formatPath(path)}: is required`);
       continue;
     }
     const got = issue.code === 'invalid_type' || issue.code === 'invalid_value' ? ` (got ${describe(input)})` : '';
     const message = issue.code === 'invalid_type' && issue.message.startsWith('Invalid input') ? `must be ${EXPECTED[issue.expected] ?? issue.expected}` : issue.message;
-    out.push(`${formatPath(path)}: ${message}${got}`);
+    out.push(`${path.length === 0 ? '(document)' : formatPath(path)}: ${message}${got}`);
   }
 }
 

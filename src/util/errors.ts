@@ -16,7 +16,8 @@ export class CheckupsError extends Error {
     message: string,
     /** For INVALID_CONFIG: every problem found, each `path: rule`. */
     readonly details: readonly string[] = [],
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }

@@ -1,0 +1,129 @@
+/**
+ * Weighted consistent-hash ring. Replaces lua-resty-checkups' ring, whose shares ignore weights
+ * and are badly skewed (upstream issue #9, checkups-semantics.md §5.3; see docs/compat.md).
+ *
+ * - Each server gets points in proportion to its weight: the lightest gets 2,048 (its share then
+ *   deviates about 1/sqrt(2048) = 2.2% from its weight share), the others weight/min times
+ *   that, scaled down so the ring holds at most 2^20 points (8 MiB, built in O(points)).
+ *   At 10,000 equal servers that is about 100 points each (share deviation about 10%).
+ * - Point positions are hash53(`host:port`, seed = point number), uniform over [0, 2^32), so a
+ *   server's points depend on it alone: removing one of n servers moves only the keys it held
+ *   (about 1/n of them) and adding one takes keys only for itself.
+ * - A pick hashes the key and finds the first point at or after it. A 65,536-entry index on
+ *   the top 16 bits narrows the search to a handful of points, so a pick costs about the same
+ *   at 10 and at 10,000 servers.
+ * - A skipped server's keys walk on round the ring to the next point of a usable server
+ *   (the original's failover rule), so they spread over the remaining servers.
+ */
+import { hash53 } from './hash.ts';
+import type { Picker, SkipMask } from './mask.ts';
+
+const INDEX_BITS = 16;
+const BUCKETS = 1 << INDEX_BITS;
+const POINTS_FOR_LIGHTEST = 2048;
+const MAX_POINTS = 1 << 20;
+
+/** Ring positions are the top 32 bits of hash53: collisions among 2^20 points are rare and harmless. */
+const position = (h53: number): number => (h53 / 2097152) >>> 0;
+
+export interface RingMember {
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+}
+
+export class ConsistentHashRing implements Picker {
+  readonly size: number;
+  private readonly n: number;
+  /** Sorted points, interleaved [position, owner] so a lookup touches one cache line for both. */
+  private readonly points: Uint32Array;
+  /** bucketStart[b] = first point index whose top 16 bits are >= b; bucketStart[BUCKETS] = size. */
+  private readonly bucketStart: Uint32Array;
+
+  constructor(members: readonly RingMember[]) {
+    this.n = members.length;
+    let totalWeight = 0;
+    let minWeight = Infinity;
+    for (const m of members) {
+      totalWeight += m.weight;
+      minWeight = Math.min(minWeight, m.weight);
+    }
+    const perUnit = Math.min(POINTS_FOR_LIGHTEST / minWeight, MAX_POINTS / totalWeight);
+    const counts = members.map((m) => Math.max(1, Math.round(perUnit * m.weight)));
+    const size = counts.reduce((a, b) => a + b, 0);
+    this.size = size;
+
+    // Generate, then counting-sort by bucket and insertion-sort within buckets: O(size).
+    const raw = new Uint32Array(size * 2);
+    const fill = new Uint32Array(BUCKETS + 1);
+    let k = 0;
+    members.forEach((m, owner) => {
+      const id = `${m.host}:${m.port}`;
+      for (let c = 0; c < counts[owner]!; c++, k += 2) {
+        const p = position(hash53(id, c));
+        raw[k] = p;
+        raw[k + 1] = owner;
+        fill[(p >>> INDEX_BITS) + 1]!++;
+      }
+    });
+    for (let b = 1; b <= BUCKETS; b++) fill[b]! += fill[b - 1]!;
+    this.bucketStart = fill.slice();
+    const points = new Uint32Array(size * 2);
+    for (let i = 0; i < size * 2; i += 2) {
+      const p = raw[i]!;
+      const at = fill[p >>> INDEX_BITS]!++ * 2;
+      points[at] = p;
+      points[at + 1] = raw[i + 1]!;
+    }
+    this.points = points;
+    for (let b = 0; b < BUCKETS; b++) this.sortRange(this.bucketStart[b]!, this.bucketStart[b + 1]!);
+  }
+
+  pick(mask: SkipMask | undefined, key: string): number {
+    if (this.n === 1) return mask !== undefined && mask.skip[0] !== 0 ? -1 : 0;
+    if (mask !== undefined && mask.count >= this.n) return -1;
+    const points = this.points;
+    let at = this.firstAtOrAfter(position(hash53(key)));
+    if (mask === undefined || mask.count === 0) return points[at * 2 + 1]!;
+    const skip = mask.skip;
+    for (let steps = 0; steps < this.size; steps++) {
+      const owner = points[at * 2 + 1]!;
+      if (skip[owner] === 0) return owner;
+      at = at + 1 === this.size ? 0 : at + 1;
+    }
+    return -1;
+  }
+
+  /** Consistent hash has nothing to penalise: a failed server is skipped by the caller's mask. */
+  penalize(): void {}
+
+  /** Index of the first point with position >= p, wrapping to 0 past the end. */
+  private firstAtOrAfter(p: number): number {
+    const b = p >>> INDEX_BITS;
+    let lo = this.bucketStart[b]!;
+    let hi = this.bucketStart[b + 1]!;
+    const points = this.points;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (points[mid * 2]! < p) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === this.size ? 0 : lo;
+  }
+
+  private sortRange(from: number, to: number): void {
+    const points = this.points;
+    for (let i = from + 1; i < to; i++) {
+      const p = points[i * 2]!;
+      const o = points[i * 2 + 1]!;
+      let j = i - 1;
+      while (j >= from && (points[j * 2]! > p || (points[j * 2] === p && points[j * 2 + 1]! > o))) {
+        points[j * 2 + 2] = points[j * 2]!;
+        points[j * 2 + 3] = points[j * 2 + 1]!;
+        j--;
+      }
+      points[j * 2 + 2] = p;
+      points[j * 2 + 3] = o;
+    }
+  }
+}

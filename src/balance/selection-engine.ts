@@ -1,0 +1,168 @@
+/**
+ * The in-process checkups API: `selectPeer`, `readyOk`, `feedback`, `getUpsTimeout`
+ * (checkups-semantics.md §3, §5, §6). The server's RPCs and the client SDK both call this,
+ * over whatever UpstreamSource they hold (the registry, or the SDK's snapshot cache).
+ *
+ * Cluster order: without `clusterKey`, levels ascending then named clusters as written; with it,
+ * only the named clusters (levels may be given as 1 or "1"), in that order, unknown ones skipped.
+ * A pick falls through to the next cluster when no server of the current one is eligible.
+ */
+import type { ClusterKey, PeerId } from '../core/model.ts';
+import { peerId } from '../core/model.ts';
+import type { Clock } from '../util/clock.ts';
+import { CheckupsError } from '../util/errors.ts';
+import { defaultClassifier, type Classifier } from './classify.ts';
+import { PassiveHealth } from './passive.ts';
+import { hashKeyFor, type RequestAttributes } from './request-key.ts';
+import { runTries, type AttemptInfo } from './try-driver.ts';
+import { toPeer, type SelectedPeer } from './peer.ts';
+import { UpstreamBalancer, type ClusterBalancer, type UpstreamView } from './upstream-balancer.ts';
+
+export type { SelectedPeer };
+
+export interface UpstreamSource {
+  upstream(skey: string): UpstreamView | undefined;
+}
+
+export interface SelectOptions {
+  /** Key for `mode: hash` (else the request path). */
+  readonly hashKey?: string;
+  /** Clusters to try, in order (levels as numbers or numeric strings, names as strings). */
+  readonly clusterKey?: readonly ClusterKey[];
+  readonly request?: RequestAttributes;
+}
+
+export interface ReadyOkOptions extends SelectOptions {
+  /** Highest number of failed attempts (overrides the upstream's `try`). */
+  readonly try?: number;
+  /** Budget for the summed duration of failed attempts, ms; 0 = unlimited. */
+  readonly tryTimeoutMs?: number;
+  /** Aborts the whole call: no new attempt starts, the attempt's signal fires. */
+  readonly signal?: AbortSignal;
+  /** Overrides result classification (default: see classify.ts). */
+  readonly classify?: Classifier;
+}
+
+export interface UpsTimeout {
+  readonly connectMs: number;
+  readonly sendMs: number;
+  readonly readMs: number;
+}
+
+interface UpstreamState {
+  balancer: UpstreamBalancer;
+  readonly passive: PassiveHealth;
+}
+
+export class SelectionEngine {
+  private readonly states = new Map<string, UpstreamState>();
+
+  constructor(
+    private readonly source: UpstreamSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Picks one peer and counts it as a success (what select_peer does). Throws CheckupsError. */
+  selectPeer(skey: string, opts: SelectOptions = {}): SelectedPeer {
+    const { view, state } = this.resolve(skey);
+    const now = this.clock.now();
+    const key = hashKeyFor(view.spec.mode, opts.hashKey, opts.request);
+    for (const c of clustersFor(state.balancer, opts.clusterKey)) {
+      const i = c.picker.pick(c.mask, key);
+      if (i < 0) continue;
+      const server = c.spec.servers[i]!;
+      state.passive.record(server, false, now, state.balancer.peers);
+      return toPeer(view, c, i);
+    }
+    throw new CheckupsError('NO_SERVERS_AVAILABLE', `no servers available in upstream ${skey}`);
+  }
+
+  /**
+   * Calls `attempt` with peers until one succeeds, `try` failed attempts were made, the
+   * `tryTimeoutMs` budget is spent, or no eligible server is left. Resolves with the successful
+   * result. At the try limit it settles as the last attempt did: rejects with its error, or
+   * resolves with its failing result (as the original returns the callback's own values).
+   * Otherwise rejects with CheckupsError NO_SERVERS_AVAILABLE or TRY_TIMEOUT_EXCEEDED.
+   */
+  async readyOk<T>(
+    skey: string,
+    attempt: (peer: SelectedPeer, info: AttemptInfo) => Promise<T> | T,
+    opts: ReadyOkOptions = {},
+  ): Promise<T> {
+    const { view, state } = this.resolve(skey);
+    const spec = view.spec;
+    const clusters = clustersFor(state.balancer, opts.clusterKey);
+    const serverCount = clusters.reduce((n, c) => n + c.spec.servers.length, 0);
+    return runTries<T>({
+      skey,
+      clock: this.clock,
+      clusters,
+      key: hashKeyFor(spec.mode, opts.hashKey, opts.request),
+      tryLimit: Math.max(1, opts.try ?? spec.try ?? serverCount),
+      tryTimeoutMs: opts.tryTimeoutMs ?? spec.tryTimeoutMs,
+      classify: opts.classify ?? defaultClassifier(spec),
+      ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+      refresh: () => {
+        const current = this.source.upstream(skey);
+        state.balancer.refresh(current !== undefined && current.spec === spec ? current : view, state.passive, this.clock.now());
+      },
+      peer: (c, i) => toPeer(view, c, i),
+      outcome: (c, i, failed) => {
+        state.passive.record(c.spec.servers[i]!, failed, this.clock.now(), state.balancer.peers);
+      },
+      attempt,
+    });
+  }
+
+  /** Reports the outcome of a request to host:port (feedback_status). Throws CheckupsError. */
+  feedback(skey: string, host: string, port: number, failed: boolean): void {
+    const { state } = this.resolve(skey);
+    const id = peerId(host, port);
+    let found: { c: ClusterBalancer; i: number } | undefined;
+    // The original uses the last match in cluster order.
+    for (const c of state.balancer.clusters) c.ids.forEach((cid, i) => cid === id && (found = { c, i }));
+    if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
+    state.passive.record(found.c.spec.servers[found.i]!, failed, this.clock.now(), state.balancer.peers);
+  }
+
+  /** Connect, send and read timeouts of an upstream (get_ups_timeout), or undefined if unknown. */
+  getUpsTimeout(skey: string): UpsTimeout | undefined {
+    const spec = this.source.upstream(skey)?.spec;
+    if (spec === undefined) return undefined;
+    return { connectMs: spec.timeoutMs, sendMs: spec.sendTimeoutMs ?? spec.timeoutMs, readMs: spec.readTimeoutMs ?? spec.timeoutMs };
+  }
+
+  /** Passive state of one peer, for status output. */
+  passive(skey: string, id: PeerId): { status: 'ok' | 'err'; failedCount: number } | undefined {
+    return this.states.get(skey)?.passive.get(id);
+  }
+
+  private resolve(skey: string): { view: UpstreamView; state: UpstreamState } {
+    const view = this.source.upstream(skey);
+    if (view === undefined) {
+      this.states.delete(skey);
+      throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
+    }
+    let state = this.states.get(skey);
+    if (state === undefined) {
+      state = { balancer: new UpstreamBalancer(view.spec), passive: new PassiveHealth() };
+      this.states.set(skey, state);
+    } else if (state.balancer.spec !== view.spec) {
+      // A new spec restarts round-robin state for this upstream only; passive state of kept peers stays.
+      state.balancer = new UpstreamBalancer(view.spec);
+      state.passive.retain(new Set(state.balancer.peers));
+    }
+    state.balancer.refresh(view, state.passive, this.clock.now());
+    return { view, state };
+  }
+}
+
+function clustersFor(balancer: UpstreamBalancer, keys: readonly ClusterKey[] | undefined): ClusterBalancer[] {
+  if (keys === undefined) return balancer.clusters as ClusterBalancer[];
+  const out: ClusterBalancer[] = [];
+  for (const key of keys) {
+    const c = balancer.clusters.find((x) => String(x.spec.key) === String(key));
+    if (c !== undefined) out.push(c);
+  }
+  return out;
+}

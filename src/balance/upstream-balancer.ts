@@ -1,0 +1,83 @@
+/**
+ * Per-upstream balancing state: one picker per cluster (smooth WRR or the hash ring, by mode)
+ * and, per cluster, the mask of servers a pick must skip right now.
+ *
+ * Eligibility (checkups-semantics.md §4): a server is skipped when an operator set it down,
+ * when its heartbeat status is err (only while heartbeat is on for the upstream), or when it
+ * is passively excluded. `unstable` and never-probed servers stay eligible. Masks are rebuilt
+ * when the upstream's version or the passive epoch changes, or when a passive exclusion ends,
+ * so a pick itself reads one byte per server at most.
+ */
+import type { ClusterSpec, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
+import { distinctPeers, peerId } from '../core/model.ts';
+import { ConsistentHashRing } from './chash.ts';
+import { SkipMask, type Picker } from './mask.ts';
+import type { PassiveHealth } from './passive.ts';
+import { SmoothWeightedRoundRobin } from './smooth-wrr.ts';
+
+/** What balancing needs to know about one upstream; the registry and the SDK cache provide it. */
+export interface UpstreamView {
+  readonly spec: UpstreamSpec;
+  /** Increases on every change of spec or health. */
+  readonly version: number;
+  /** Heartbeat on: heartbeat err excludes a server. Off: only passive state counts. */
+  readonly heartbeat: boolean;
+  health(id: PeerId): PeerHealth | undefined;
+}
+
+export interface ClusterBalancer {
+  readonly spec: ClusterSpec;
+  readonly picker: Picker;
+  readonly ids: readonly PeerId[];
+  /** Servers to skip now; undefined when none. Never mutated once published. */
+  mask: SkipMask | undefined;
+}
+
+export class UpstreamBalancer {
+  readonly clusters: readonly ClusterBalancer[];
+  /** Distinct peers of the upstream, for the passive last-usable-server guard. */
+  readonly peers: readonly PeerId[];
+  private seenVersion = -1;
+  private seenEpoch = -1;
+  /** Earliest end of a passive exclusion among masked servers. */
+  private nextExpiry = Infinity;
+
+  constructor(readonly spec: UpstreamSpec) {
+    this.clusters = spec.clusters.map((c) => ({
+      spec: c,
+      picker: spec.mode === 'wrr' ? new SmoothWeightedRoundRobin(c.servers.map((s) => s.weight)) : new ConsistentHashRing(c.servers),
+      ids: c.servers.map((s) => peerId(s.host, s.port)),
+      mask: undefined,
+    }));
+    this.peers = distinctPeers(spec).map((s) => peerId(s.host, s.port));
+  }
+
+  /** Brings the skip masks up to date; cheap when nothing changed. */
+  refresh(view: UpstreamView, passive: PassiveHealth, now: number): void {
+    if (view.version === this.seenVersion && passive.epoch === this.seenEpoch && now < this.nextExpiry) return;
+    this.seenVersion = view.version;
+    this.seenEpoch = passive.epoch;
+    this.nextExpiry = Infinity;
+    for (const c of this.clusters) {
+      let mask: SkipMask | undefined;
+      c.spec.servers.forEach((s, i) => {
+        const id = c.ids[i]!;
+        let skip = s.down || (view.heartbeat && view.health(id)?.status === 'err');
+        if (!skip && passive.isDown(id, s.failTimeoutMs, now)) {
+          skip = true;
+          this.nextExpiry = Math.min(this.nextExpiry, passive.downUntil(id, s.failTimeoutMs));
+        }
+        if (skip) (mask ??= new SkipMask(c.spec.servers.length)).set(i);
+      });
+      // Keep the old object when nothing changed: smooth WRR replays per mask identity.
+      if (!sameMask(c.mask, mask)) c.mask = mask;
+    }
+  }
+}
+
+function sameMask(a: SkipMask | undefined, b: SkipMask | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.count !== b.count) return false;
+  for (let i = 0; i < a.skip.length; i++) if (a.skip[i] !== b.skip[i]) return false;
+  return true;
+}

@@ -1,0 +1,154 @@
+/**
+ * The upstream registry: the one source of truth for upstream specs and per-peer heartbeat
+ * health. One writer at a time (the event loop), versioned, emitting a change event for every
+ * change. Config loading and admin writes put specs in; the health checker puts health in;
+ * Watch and xDS streams and the selection engine read out.
+ *
+ * Versions: one registry-wide revision counter; every change stamps the upstream it touched
+ * with the next revision. A version therefore increases on every change of that upstream and
+ * orders changes across upstreams too.
+ *
+ * State across updates (checkups-semantics.md §4.6): a put keeps the health record of every
+ * peer (host:port) that stays in the upstream, in whatever level; records of removed peers are
+ * dropped (the original keeps them forever; see docs/compat.md).
+ */
+import type { CheckupsConfig, GlobalSpec, PeerHealth, PeerId, ServerSpec, UpstreamSpec } from './model.ts';
+import { distinctPeers, heartbeatEnabled, peerId } from './model.ts';
+
+export type ChangeCause = 'created' | 'updated' | 'health' | 'deleted';
+
+export interface RegistryChange {
+  readonly skey: string;
+  /** The upstream's new version (for `deleted`: the revision of the deletion). */
+  readonly version: number;
+  readonly cause: ChangeCause;
+  /** For `health`: the peer whose status changed. */
+  readonly peer?: PeerId;
+}
+
+export type ChangeListener = (change: RegistryChange) => void;
+
+/** One upstream as the registry holds it; also the view the selection engine reads. */
+export class UpstreamEntry {
+  /** @internal */ readonly peers = new Map<PeerId, PeerHealth>();
+
+  constructor(
+    public spec: UpstreamSpec,
+    public version: number,
+    public heartbeat: boolean,
+  ) {}
+
+  health(id: PeerId): PeerHealth | undefined {
+    return this.peers.get(id);
+  }
+}
+
+export class UpstreamRegistry {
+  private readonly entries = new Map<string, UpstreamEntry>();
+  private readonly listeners = new Set<ChangeListener>();
+  private revision = 0;
+  private globalSpec: GlobalSpec;
+
+  constructor(global: GlobalSpec) {
+    this.globalSpec = global;
+  }
+
+  /** Builds a registry holding every upstream of a validated config. */
+  static fromConfig(config: CheckupsConfig): UpstreamRegistry {
+    const registry = new UpstreamRegistry(config.global);
+    for (const spec of config.upstreams.values()) registry.put(spec);
+    return registry;
+  }
+
+  get global(): GlobalSpec {
+    return this.globalSpec;
+  }
+
+  /** The latest revision handed out. */
+  get currentRevision(): number {
+    return this.revision;
+  }
+
+  upstream(skey: string): UpstreamEntry | undefined {
+    return this.entries.get(skey);
+  }
+
+  skeys(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** Creates or replaces an upstream (already validated). Returns its new version. */
+  put(spec: UpstreamSpec): number {
+    const version = ++this.revision;
+    const heartbeat = heartbeatEnabled(spec, this.globalSpec);
+    const existing = this.entries.get(spec.skey);
+    if (existing === undefined) {
+      this.entries.set(spec.skey, new UpstreamEntry(spec, version, heartbeat));
+      this.emit({ skey: spec.skey, version, cause: 'created' });
+      return version;
+    }
+    const keep = new Set(distinctPeers(spec).map((s) => peerId(s.host, s.port)));
+    for (const id of existing.peers.keys()) if (!keep.has(id)) existing.peers.delete(id);
+    existing.spec = spec;
+    existing.version = version;
+    existing.heartbeat = heartbeat;
+    this.emit({ skey: spec.skey, version, cause: 'updated' });
+    return version;
+  }
+
+  /** Removes an upstream. Returns false when it did not exist. */
+  delete(skey: string): boolean {
+    if (!this.entries.delete(skey)) return false;
+    this.emit({ skey, version: ++this.revision, cause: 'deleted' });
+    return true;
+  }
+
+  /**
+   * Records a peer's heartbeat health. Bumps the version (and emits) only when the status
+   * changed; counters and messages are updated in place without a new version.
+   */
+  setHealth(skey: string, id: PeerId, health: PeerHealth): boolean {
+    const entry = this.entries.get(skey);
+    if (entry === undefined || !this.hasPeer(entry.spec, id)) return false;
+    const before = entry.peers.get(id);
+    entry.peers.set(id, health);
+    if (before?.status === health.status) return false;
+    entry.version = ++this.revision;
+    this.emit({ skey, version: entry.version, cause: 'health', peer: id });
+    return true;
+  }
+
+  /** Applies `change` to every listing of host:port (admin down/up, weight). Undefined if absent. */
+  updateServer(skey: string, host: string, port: number, change: (s: ServerSpec) => ServerSpec): number | undefined {
+    const entry = this.entries.get(skey);
+    if (entry === undefined) return undefined;
+    const id = peerId(host, port);
+    if (!this.hasPeer(entry.spec, id)) return undefined;
+    const clusters = entry.spec.clusters.map((c) => ({
+      ...c,
+      servers: c.servers.map((s) => (peerId(s.host, s.port) === id ? change(s) : s)),
+    }));
+    return this.put({ ...entry.spec, clusters });
+  }
+
+  /** Subscribes to changes; returns the unsubscribe function. Listeners run synchronously. */
+  subscribe(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private hasPeer(spec: UpstreamSpec, id: PeerId): boolean {
+    return spec.clusters.some((c) => c.servers.some((s) => peerId(s.host, s.port) === id));
+  }
+
+  private emit(change: RegistryChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        // A broken subscriber must not undo or block a write that already happened.
+        process.emitWarning(`checkups registry listener failed: ${(err as Error).stack ?? String(err)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,43 @@
+/** Builders for model values: tests say only what matters to them. */
+import type { ClusterKey, ClusterSpec, ServerSpec, UpstreamSpec } from '../../src/core/model.ts';
+import { parseConfig } from '../../src/config/validate.ts';
+
+export function server(hostPort: string, extra: Partial<ServerSpec> = {}): ServerSpec {
+  const at = hostPort.lastIndexOf(':');
+  return {
+    host: hostPort.slice(0, at),
+    port: Number(hostPort.slice(at + 1)),
+    weight: 1,
+    maxFails: 0,
+    failTimeoutMs: 10_000,
+    down: false,
+    ...extra,
+  };
+}
+
+export function cluster(key: ClusterKey, servers: ServerSpec[], extra: Partial<ClusterSpec> = {}): ClusterSpec {
+  return { key, servers, upstreamOnlyBackup: false, ...extra };
+}
+
+export function upstream(skey: string, clusters: ClusterSpec[], extra: Partial<UpstreamSpec> = {}): UpstreamSpec {
+  return {
+    skey,
+    typ: 'general',
+    timeoutMs: 5000,
+    http: {},
+    sensibility: 1,
+    protected: true,
+    mode: 'wrr',
+    tryTimeoutMs: 0,
+    mysql: {},
+    clusters,
+    ...extra,
+  };
+}
+
+/** Parses a config document and fails loudly if it does not validate. */
+export function config(doc: unknown) {
+  const parsed = parseConfig(doc);
+  if (!parsed.ok) throw new Error(`config did not validate:\n${parsed.errors.join('\n')}`);
+  return parsed.value;
+}

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { SkipMask } from '../../src/balance/mask.ts';
+import { SmoothWeightedRoundRobin } from '../../src/balance/smooth-wrr.ts';
+
+/** checkups-semantics §5.2 written as plainly as possible: the oracle for the optimised class. */
+class ReferenceWrr {
+  servers: Array<{ weight: number; effective: number; current: number }>;
+  constructor(weights: number[]) {
+    this.servers = weights.map((w) => ({ weight: w, effective: w, current: 0 }));
+  }
+  pick(skip: (i: number) => boolean): number {
+    if (this.servers.length === 1) return skip(0) ? -1 : 0;
+    let best = -1;
+    let total = 0;
+    this.servers.forEach((s, i) => {
+      if (skip(i)) return;
+      s.current += s.effective;
+      total += s.effective;
+      if (s.effective < s.weight) s.effective += 1;
+      if (best === -1 || s.current > this.servers[best]!.current) best = i;
+    });
+    if (best === -1) return -1;
+    this.servers[best]!.current -= total;
+    return best;
+  }
+  penalize(i: number): void {
+    const s = this.servers[i]!;
+    s.effective = Math.ceil(s.effective / 2);
+  }
+}
+
+function sequence(weights: number[], picks: number, names = 'ABCDEFGH'): string {
+  const wrr = new SmoothWeightedRoundRobin(weights);
+  let out = '';
+  for (let i = 0; i < picks; i++) out += names[wrr.pick(undefined)];
+  return out;
+}
+
+function maskOf(size: number, skipped: number[]): SkipMask {
+  const m = new SkipMask(size);
+  for (const i of skipped) m.set(i);
+  return m;
+}
+
+describe('smooth weighted round robin (checkups-semantics §5.2)', () => {
+  it('weights 1,4,3,6 give EBCEBEACEBECBEEBCEBEACEBECBE, and repeat', () => {
+    assert.equal(sequence([1, 4, 3, 6], 28, 'ABCE'), 'EBCEBEACEBECBEEBCEBEACEBECBE');
+    assert.equal(sequence([1, 4, 3, 6], 28 * 5, 'ABCE'), 'EBCEBEACEBECBEEBCEBEACEBECBE'.repeat(5));
+  });
+
+  it('weights 1,2,3 give CBACBC repeating', () => {
+    assert.equal(sequence([1, 2, 3], 60), 'CBACBC'.repeat(10));
+  });
+
+  it('equal weights are plain round robin', () => {
+    assert.equal(sequence([1, 1, 1], 9), 'ABCABCABC');
+  });
+
+  it('a single server is picked without touching state, and skipped when masked', () => {
+    const wrr = new SmoothWeightedRoundRobin([5]);
+    assert.equal(wrr.pick(undefined), 0);
+    wrr.penalize(0);
+    assert.equal(wrr.pick(undefined), 0);
+    assert.equal(wrr.pick(maskOf(1, [0])), -1);
+  });
+
+  it('skipped servers keep their current weight; the others share the picks', () => {
+    const wrr = new SmoothWeightedRoundRobin([1, 1, 1]);
+    const mask = maskOf(3, [1]);
+    assert.deepEqual([0, 1, 2, 3].map(() => wrr.pick(mask)), [0, 2, 0, 2]);
+    assert.equal(wrr.pick(maskOf(3, [0, 1, 2])), -1);
+  });
+
+  it('a failure halves the effective weight (rounded up) and it recovers by one per round', () => {
+    const ref = new ReferenceWrr([4, 4]);
+    const wrr = new SmoothWeightedRoundRobin([4, 4]);
+    const never = () => false;
+    for (let k = 0; k < 3; k++) assert.equal(wrr.pick(undefined), ref.pick(never));
+    wrr.penalize(0);
+    ref.penalize(0);
+    assert.equal(ref.servers[0]!.effective, 2);
+    wrr.penalize(0);
+    ref.penalize(0);
+    assert.equal(ref.servers[0]!.effective, 1);
+    wrr.penalize(0);
+    ref.penalize(0);
+    assert.equal(ref.servers[0]!.effective, 1, 'never below 1');
+    const got: number[] = [];
+    const want: number[] = [];
+    for (let k = 0; k < 20; k++) {
+      got.push(wrr.pick(undefined));
+      want.push(ref.pick(never));
+    }
+    assert.deepEqual(got, want);
+    assert.ok(want.slice(0, 4).filter((i) => i === 1).length >= 3, 'the healthy server takes most picks while the other recovers');
+  });
+
+  it('matches the reference step for step under random picks, skips and failures (property)', () => {
+    const op = fc.oneof(
+      { arbitrary: fc.constant<['pick', number]>(['pick', 0]), weight: 6 },
+      { arbitrary: fc.integer({ min: 1, max: 2 }).map((m): ['pick', number] => ['pick', m]), weight: 2 },
+      { arbitrary: fc.nat().map((i): ['fail', number] => ['fail', i]), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 7 }), fc.array(op, { maxLength: 400 }), (weights, ops) => {
+        const n = weights.length;
+        // Masks are reused objects, as the balancer publishes them.
+        const masks = [undefined, maskOf(n, [0]), maskOf(n, n > 2 ? [1, 2] : [n - 1])];
+        const wrr = new SmoothWeightedRoundRobin(weights);
+        const ref = new ReferenceWrr(weights);
+        let last = -1;
+        for (const [kind, arg] of ops) {
+          if (kind === 'pick') {
+            const mask = masks[arg];
+            last = wrr.pick(mask);
+            assert.equal(last, ref.pick((i) => mask !== undefined && mask.skip[i] !== 0));
+          } else if (last >= 0) {
+            wrr.penalize(last);
+            ref.penalize(last);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('long runs (where the O(1) replay takes over) still match the reference', () => {
+    const weights = Array.from({ length: 50 }, (_, i) => 1 + (i % 7));
+    const wrr = new SmoothWeightedRoundRobin(weights);
+    const ref = new ReferenceWrr(weights);
+    const mask = maskOf(50, [3, 17]);
+    for (let k = 0; k < 5000; k++) {
+      const m = k % 1500 < 700 ? undefined : mask;
+      const i = wrr.pick(m);
+      assert.equal(i, ref.pick((j) => m !== undefined && m.skip[j] !== 0), `pick ${k}`);
+      if (k === 2222 || k === 3333) {
+        wrr.penalize(i);
+        ref.penalize(i);
+      }
+    }
+  });
+
+  it('picks each server in proportion to its weight (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 2, maxLength: 12 }), (weights) => {
+        const total = weights.reduce((a, b) => a + b, 0);
+        const wrr = new SmoothWeightedRoundRobin(weights);
+        const counts = new Array<number>(weights.length).fill(0);
+        for (let k = 0; k < total * 3; k++) counts[wrr.pick(undefined)]!++;
+        assert.deepEqual(
+          counts,
+          weights.map((w) => w * 3),
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -6,8 +6,8 @@
  *   deviates about 1/sqrt(2048) = 2.2% from its weight share), the others weight/min times
  *   that, scaled down so the ring holds at most 2^20 points (8 MiB, built in O(points)).
  *   At 10,000 equal servers that is about 100 points each (share deviation about 10%).
- * - Point positions are hash53(`host:port`, seed = point number), uniform over [0, 2^32), so a
- *   server's points depend on it alone: removing one of n servers moves only the keys it held
+ * - Point positions derive from hash53(`host:port`) and the point number, uniform over [0, 2^32),
+ *   so a server's points depend on it alone: removing one of n servers moves only the keys it held
  *   (about 1/n of them) and adding one takes keys only for itself.
  * - A pick hashes the key and finds the first point at or after it. A 65,536-entry index on
  *   the top 16 bits narrows the search to a handful of points, so a pick costs about the same
@@ -15,7 +15,7 @@
  * - A skipped server's keys walk on round the ring to the next point of a usable server
  *   (the original's failover rule), so they spread over the remaining servers.
  */
-import { hash53 } from './hash.ts';
+import { derivedPoint, hash53 } from './hash.ts';
 import type { Picker, SkipMask } from './mask.ts';
 
 const INDEX_BITS = 16;
@@ -58,9 +58,9 @@ export class ConsistentHashRing implements Picker {
     const fill = new Uint32Array(BUCKETS + 1);
     let k = 0;
     members.forEach((m, owner) => {
-      const id = `${m.host}:${m.port}`;
+      const id = hash53(`${m.host}:${m.port}`);
       for (let c = 0; c < counts[owner]!; c++, k += 2) {
-        const p = position(hash53(id, c));
+        const p = derivedPoint(id, c);
         raw[k] = p;
         raw[k + 1] = owner;
         fill[(p >>> INDEX_BITS) + 1]!++;

@@ -12,7 +12,7 @@ import { peerId } from '../core/model.ts';
 import type { Clock } from '../util/clock.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { defaultClassifier, type Classifier } from './classify.ts';
-import { PassiveHealth } from './passive.ts';
+import { PassiveHealth, type PassiveRecord } from './passive.ts';
 import { hashKeyFor, type RequestAttributes } from './request-key.ts';
 import { runTries, type AttemptInfo } from './try-driver.ts';
 import { toPeer, type SelectedPeer } from './peer.ts';
@@ -133,7 +133,7 @@ export class SelectionEngine {
   }
 
   /** Passive state of one peer, for status output. */
-  passive(skey: string, id: PeerId): { status: 'ok' | 'err'; failedCount: number } | undefined {
+  passive(skey: string, id: PeerId): Readonly<PassiveRecord> | undefined {
     return this.states.get(skey)?.passive.get(id);
   }
 

@@ -44,6 +44,12 @@ describe('weighted consistent hash (fixes lua-resty-checkups #9)', () => {
     assertWithinTenPercent(shares(ring, 3), weights);
   });
 
+  it('servers whose names differ in the first character share evenly', () => {
+    const weights = [1, 1, 1, 1, 1];
+    const ring = new ConsistentHashRing(['a', 'b', 'c', 'd', 'e'].map((host) => ({ host, port: 1, weight: 1 })));
+    assertWithinTenPercent(shares(ring, 5), weights);
+  });
+
   it('two servers split 100k keys about evenly (the issue reported 89/11)', () => {
     const ring = new ConsistentHashRing([
       { host: '192.168.46.111', port: 80, weight: 1 },

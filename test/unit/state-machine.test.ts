@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { PeerHealth } from '../../src/core/model.ts';
+import { aggregatePass, updatePeerStatus, type ProbeResult } from '../../src/health/state-machine.ts';
+
+const ok: ProbeResult = { status: 'ok', msg: null };
+const err: ProbeResult = { status: 'err', msg: 'connection refused' };
+const unstable: ProbeResult = { status: 'unstable', msg: 'master link status: down' };
+
+describe('update_peer_status (checkups-semantics §4.3)', () => {
+  it('with sensibility 2 the first failure keeps ok with fail_num 1 (sensibility.t)', () => {
+    let h = updatePeerStatus(undefined, err, 2, 100);
+    assert.deepEqual(h, { status: 'ok', failNum: 1, lastModified: 100, msg: 'connection refused' });
+    h = updatePeerStatus(h, err, 2, 200);
+    assert.deepEqual(h, { status: 'err', failNum: 2, lastModified: 200, msg: 'connection refused' });
+    h = updatePeerStatus(h, err, 2, 300);
+    assert.equal(h.lastModified, 200, 'no change, no new timestamp');
+    assert.equal(h.failNum, 3);
+  });
+
+  it('recovery is immediate and clears msg', () => {
+    const down: PeerHealth = { status: 'err', failNum: 5, lastModified: 1, msg: 'timeout' };
+    assert.deepEqual(updatePeerStatus(down, ok, 3, 50), { status: 'ok', failNum: 0, lastModified: 50, msg: null });
+  });
+
+  it('a not-yet-probed (unchecked) record starts as ok', () => {
+    const fresh: PeerHealth = { status: 'unchecked', failNum: 0, lastModified: 7, msg: null };
+    assert.deepEqual(updatePeerStatus(fresh, ok, 1, 9), { status: 'ok', failNum: 0, lastModified: 7, msg: null });
+    assert.equal(updatePeerStatus(fresh, unstable, 1, 9).status, 'unstable');
+  });
+
+  it('keeps probe extras (redis_version, replication)', () => {
+    const h = updatePeerStatus(undefined, { status: 'ok', msg: null, extras: { redis_version: '7.0.15' } }, 1, 1);
+    assert.deepEqual(h.extras, { redis_version: '7.0.15' });
+  });
+});
+
+/** Runs passes over `n` servers the way the heartbeat writes them, returning final statuses. */
+function runPasses(passes: ProbeResult[][], isProtected: boolean, sensibility = 1): string[] {
+  const records: (PeerHealth | undefined)[] = [];
+  for (const results of passes) {
+    for (const w of aggregatePass(results, isProtected)) records[w.index] = updatePeerStatus(records[w.index], w.result, sensibility, 0);
+  }
+  return records.map((r) => r!.status);
+}
+
+describe('per-upstream aggregation and protected (§4.4)', () => {
+  it('the verified 5-server example', () => {
+    const all = [err, err, err, err, err];
+    assert.deepEqual(runPasses([all], true), ['unstable', 'err', 'err', 'err', 'err']);
+    assert.deepEqual(runPasses([all, [err, ok, err, err, err]], true), ['err', 'ok', 'err', 'err', 'err']);
+    assert.deepEqual(runPasses([all, [err, ok, err, err, err], all], true), ['unstable', 'err', 'err', 'err', 'err']);
+  });
+
+  it('protected off: every server becomes err (unprotected.t)', () => {
+    assert.deepEqual(runPasses([[err, err, err]], false), ['err', 'err', 'err']);
+  });
+
+  it('unstable is kept only while no server is ok', () => {
+    assert.deepEqual(runPasses([[unstable, err]], true), ['unstable', 'err']);
+    assert.deepEqual(runPasses([[unstable, ok]], true), ['err', 'ok']);
+    assert.deepEqual(runPasses([[ok, unstable]], true), ['ok', 'err']);
+  });
+
+  it('protected needs every result to be err: an unstable one disables it', () => {
+    assert.deepEqual(runPasses([[err, unstable]], true), ['err', 'unstable']);
+  });
+
+  it('sensibility applies to the forced unstable too', () => {
+    assert.deepEqual(runPasses([[err, err]], true, 2), ['ok', 'ok']);
+    assert.deepEqual(runPasses([[err, err], [err, err]], true, 2), ['unstable', 'err']);
+  });
+
+  it('writes in the original order: ok at once, pending after the next ok or at the end', () => {
+    const writes = aggregatePass([err, unstable, ok, err], true);
+    assert.deepEqual(
+      writes.map((w) => [w.index, w.result.status]),
+      [
+        [2, 'ok'],
+        [0, 'err'],
+        [1, 'err'],
+        [3, 'err'],
+      ],
+    );
+  });
+});

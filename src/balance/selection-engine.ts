@@ -64,8 +64,8 @@ export class SelectionEngine {
 
   /** Picks one peer and counts it as a success (what select_peer does). Throws CheckupsError. */
   selectPeer(skey: string, opts: SelectOptions = {}): SelectedPeer {
-    const { view, state } = this.resolve(skey);
     const now = this.clock.now();
+    const { view, state } = this.resolve(skey, now);
     const key = hashKeyFor(view.spec.mode, opts.hashKey, opts.request);
     for (const c of clustersFor(state.balancer, opts.clusterKey)) {
       const i = c.picker.pick(c.mask, key);
@@ -89,7 +89,7 @@ export class SelectionEngine {
     attempt: (peer: SelectedPeer, info: AttemptInfo) => Promise<T> | T,
     opts: ReadyOkOptions = {},
   ): Promise<T> {
-    const { view, state } = this.resolve(skey);
+    const { view, state } = this.resolve(skey, this.clock.now());
     const spec = view.spec;
     const clusters = clustersFor(state.balancer, opts.clusterKey);
     const serverCount = clusters.reduce((n, c) => n + c.spec.servers.length, 0);
@@ -116,13 +116,14 @@ export class SelectionEngine {
 
   /** Reports the outcome of a request to host:port (feedback_status). Throws CheckupsError. */
   feedback(skey: string, host: string, port: number, failed: boolean): void {
-    const { state } = this.resolve(skey);
+    const now = this.clock.now();
+    const { state } = this.resolve(skey, now);
     const id = peerId(host, port);
     let found: { c: ClusterBalancer; i: number } | undefined;
     // The original uses the last match in cluster order.
     for (const c of state.balancer.clusters) c.ids.forEach((cid, i) => cid === id && (found = { c, i }));
     if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
-    state.passive.record(found.c.spec.servers[found.i]!, failed, this.clock.now(), state.balancer.peers);
+    state.passive.record(found.c.spec.servers[found.i]!, failed, now, state.balancer.peers);
   }
 
   /** Connect, send and read timeouts of an upstream (get_ups_timeout), or undefined if unknown. */
@@ -137,7 +138,7 @@ export class SelectionEngine {
     return this.states.get(skey)?.passive.get(id);
   }
 
-  private resolve(skey: string): { view: UpstreamView; state: UpstreamState } {
+  private resolve(skey: string, now: number): { view: UpstreamView; state: UpstreamState } {
     const view = this.source.upstream(skey);
     if (view === undefined) {
       this.states.delete(skey);
@@ -152,7 +153,7 @@ export class SelectionEngine {
       state.balancer = new UpstreamBalancer(view.spec);
       state.passive.retain(new Set(state.balancer.peers));
     }
-    state.balancer.refresh(view, state.passive, this.clock.now());
+    state.balancer.refresh(view, state.passive, now);
     return { view, state };
   }
 }

@@ -22,7 +22,12 @@
 import type { Picker, SkipMask } from './mask.ts';
 
 /** Periods longer than this are not cached and every pick stays O(n). */
-const MAX_PERIOD = 1 << 20;
+export const DEFAULT_MAX_PERIOD = 1 << 20;
+
+export interface SmoothWrrOptions {
+  /** Longest period (sum of eligible weights) to cache; 0 disables the O(1) replay. */
+  readonly maxPeriod?: number;
+}
 
 export class SmoothWeightedRoundRobin implements Picker {
   private readonly n: number;
@@ -46,7 +51,10 @@ export class SmoothWeightedRoundRobin implements Picker {
   private recStart: Float64Array | null = null;
   private recLen = 0;
 
-  constructor(weights: readonly number[]) {
+  private readonly maxPeriod: number;
+
+  constructor(weights: readonly number[], opts: SmoothWrrOptions = {}) {
+    this.maxPeriod = opts.maxPeriod ?? DEFAULT_MAX_PERIOD;
     this.n = weights.length;
     this.weight = Float64Array.from(weights);
     this.effective = Float64Array.from(weights);
@@ -123,7 +131,7 @@ export class SmoothWeightedRoundRobin implements Picker {
 
   private startRecording(mask: SkipMask | undefined): void {
     const total = this.eligibleTotal(mask);
-    if (total > MAX_PERIOD) {
+    if (total > this.maxPeriod) {
       this.rec = null;
       return;
     }

@@ -41,7 +41,7 @@ export interface TryPlan<T> {
   attempt(peer: SelectedPeer, info: AttemptInfo): Promise<T> | T;
 }
 
-type Settled<T> = { ok: true; value: T } | { ok: false; value: T | undefined; error: unknown; threw: boolean };
+type Settled<T> = { ok: true; value: T } | { ok: false; value: T | undefined; error: unknown; threw: boolean; budgetRanOut: boolean };
 
 export async function runTries<T>(plan: TryPlan<T>): Promise<T> {
   const { clock } = plan;
@@ -71,7 +71,8 @@ export async function runTries<T>(plan: TryPlan<T>): Promise<T> {
         if (result.threw) throw result.error;
         return result.value as T;
       }
-      spent += took;
+      // A budget timer may fire a fraction of a millisecond early by the monotonic clock.
+      spent = result.budgetRanOut ? Math.max(spent + took, plan.tryTimeoutMs) : spent + took;
       if (plan.tryTimeoutMs > 0 && spent >= plan.tryTimeoutMs) {
         throw new CheckupsError('TRY_TIMEOUT_EXCEEDED', `try_timeout exceeded in upstream ${plan.skey} after ${tries} failed attempts (${Math.round(spent)} ms)`, [], {
           cause: lastError(last),
@@ -93,9 +94,9 @@ async function settle<T>(plan: TryPlan<T>, c: ClusterBalancer, i: number, attemp
   const signal = budget === undefined ? plan.signal : plan.signal === undefined ? budget.signal : AbortSignal.any([plan.signal, budget.signal]);
   try {
     const value = await plan.attempt(plan.peer(c, i), { attempt, signal });
-    return plan.classify(value) ? { ok: true, value } : { ok: false, value, error: undefined, threw: false };
+    return plan.classify(value) ? { ok: true, value } : { ok: false, value, error: undefined, threw: false, budgetRanOut: budget?.signal.aborted ?? false };
   } catch (error) {
-    return { ok: false, value: undefined, error, threw: true };
+    return { ok: false, value: undefined, error, threw: true, budgetRanOut: budget?.signal.aborted ?? false };
   } finally {
     timer?.cancel();
   }

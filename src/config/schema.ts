@@ -36,7 +36,7 @@ export const serverSchema = z.strictObject({
 });
 
 export const clusterSchema = z.strictObject({
-  servers: z.array(serverSchema, { error: 'must be a list of servers' }).optional(),
+  servers: z.array(serverSchema, { error: 'must be a list of servers' }).max(65_535, { error: 'must list at most 65535 servers' }).optional(),
   try: integer(0, 10_000).optional(),
   upstream: z.string({ error: 'must be a string' }).optional(),
   upstream_only_backup: boolean.optional(),

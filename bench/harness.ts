@@ -1,0 +1,106 @@
+/**
+ * Tiny benchmark harness: time-boxed batches, median of rounds, a printed table and a JSON file
+ * under bench/results/. Ratios are meant to be read within one run (the machine is noisy).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+
+export interface Measurement {
+  /** Median nanoseconds per operation. */
+  readonly nsPerOp: number;
+  readonly opsPerSec: number;
+  readonly rounds: number;
+}
+
+/** Runs `batch(n)` (n operations) in rounds of about `roundMs`; returns the median cost per op. */
+export function measure(batch: (n: number) => void, opts: { roundMs?: number; rounds?: number } = {}): Measurement {
+  const roundMs = opts.roundMs ?? 150;
+  const rounds = opts.rounds ?? 5;
+  let n = 64;
+  // Calibrate a batch size that takes about roundMs / 4.
+  for (;;) {
+    const t = performance.now();
+    batch(n);
+    const dt = performance.now() - t;
+    if (dt > roundMs / 4 || n > 1e9) break;
+    n *= 2;
+  }
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let ops = 0;
+    const t = performance.now();
+    while (performance.now() - t < roundMs) {
+      batch(n);
+      ops += n;
+    }
+    samples.push(((performance.now() - t) * 1e6) / ops);
+  }
+  samples.sort((a, b) => a - b);
+  const nsPerOp = samples[Math.floor(samples.length / 2)]!;
+  return { nsPerOp, opsPerSec: 1e9 / nsPerOp, rounds };
+}
+
+/**
+ * Measures several cases side by side: every round runs each case once (for about roundMs), in
+ * turn, so drift in machine load hits all of them alike. Medians per case.
+ */
+export function measureInterleaved(cases: Record<string, (n: number) => void>, opts: { roundMs?: number; rounds?: number } = {}): Record<string, Measurement> {
+  const roundMs = opts.roundMs ?? 100;
+  const rounds = opts.rounds ?? 7;
+  const sizes: Record<string, number> = {};
+  for (const [name, batch] of Object.entries(cases)) {
+    let n = 64;
+    for (;;) {
+      const t = performance.now();
+      batch(n);
+      if (performance.now() - t > roundMs / 4 || n > 1e9) break;
+      n *= 2;
+    }
+    sizes[name] = n;
+  }
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, batch] of Object.entries(cases)) {
+      const n = sizes[name]!;
+      let ops = 0;
+      const t = performance.now();
+      while (performance.now() - t < roundMs) {
+        batch(n);
+        ops += n;
+      }
+      samples[name]!.push(((performance.now() - t) * 1e6) / ops);
+    }
+  }
+  const out: Record<string, Measurement> = {};
+  for (const [name, list] of Object.entries(samples)) {
+    list.sort((a, b) => a - b);
+    const nsPerOp = list[Math.floor(list.length / 2)]!;
+    out[name] = { nsPerOp, opsPerSec: 1e9 / nsPerOp, rounds };
+  }
+  return out;
+}
+
+export function printTable(title: string, rows: Record<string, string | number>[]): void {
+  const cols = Object.keys(rows[0] ?? {});
+  const cell = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : v);
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]!).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padStart(widths[i]!)).join('  ');
+  console.log(`\n${title}`);
+  console.log(line(cols));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(cols.map((c) => cell(r[c]!))));
+}
+
+export function writeResult(name: string, data: unknown): string {
+  mkdirSync('bench/results', { recursive: true });
+  const path = `bench/results/${name}.json`;
+  const env = { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, date: new Date().toISOString() };
+  writeFileSync(path, `${JSON.stringify({ benchmark: name, env, ...(data as object) }, null, 2)}\n`);
+  return path;
+}
+
+/** Keeps results observable so the JIT cannot drop the work. */
+export let sink = 0;
+export function consume(x: number): void {
+  sink = (sink + x) | 0;
+}

@@ -1,0 +1,114 @@
+/**
+ * `npm run bench -- pick`: peer picks per second for smooth WRR and the consistent-hash ring at
+ * 10, 100, 1,000 and 10,000 servers, after warm-up; raw pickers and the full selectPeer path.
+ * All cases are measured side by side (interleaved rounds) so their ratios are comparable.
+ * Targets (issue 2): chash pick cost grows at most 2x from 10 to 10,000 servers; WRR at 1,000
+ * servers under 1 µs. The exact O(n) WRR step (replay disabled) is shown for comparison.
+ */
+import { ConsistentHashRing } from '../src/balance/chash.ts';
+import { hash53 } from '../src/balance/hash.ts';
+import { SelectionEngine } from '../src/balance/selection-engine.ts';
+import { SmoothWeightedRoundRobin } from '../src/balance/smooth-wrr.ts';
+import { parseConfig } from '../src/config/validate.ts';
+import type { ServerSpec, UpstreamSpec } from '../src/core/model.ts';
+import { UpstreamRegistry } from '../src/core/registry.ts';
+import { systemClock } from '../src/util/clock.ts';
+import { consume, measureInterleaved, printTable, writeResult, type Measurement } from './harness.ts';
+
+const SIZES = [10, 100, 1000, 10_000];
+/** Distinct request keys, as a hash-mode upstream sees them (16Ki of them, reused round robin). */
+const KEYS = Array.from({ length: 1 << 14 }, (_, i) => `/users/${(i * 2654435761) % 1_000_003}/profile`);
+const KEY_MASK = KEYS.length - 1;
+
+function servers(n: number): ServerSpec[] {
+  // Mixed weights 1..5, addresses spread over 10.x.y.z.
+  return Array.from({ length: n }, (_, i) => ({
+    host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    port: 8000 + (i % 100),
+    weight: 1 + (i % 5),
+    maxFails: 0,
+    failTimeoutMs: 10_000,
+    down: false,
+  }));
+}
+
+function engineWith(list: ServerSpec[], mode: UpstreamSpec['mode']): SelectionEngine {
+  const parsed = parseConfig({ upstreams: {} });
+  if (!parsed.ok) throw new Error('bad base config');
+  const registry = new UpstreamRegistry(parsed.value.global);
+  registry.put({ skey: 'bench', typ: 'general', timeoutMs: 5000, http: {}, sensibility: 1, protected: true, mode, tryTimeoutMs: 0, mysql: {}, clusters: [{ key: 1, servers: list, upstreamOnlyBackup: false }] });
+  return new SelectionEngine(registry, systemClock);
+}
+
+export async function run(): Promise<void> {
+  let j = 0;
+  const cases: Record<string, (k: number) => void> = {
+    // The cost every hash pick pays before touching the ring.
+    'key hash': (k) => {
+      for (let i = 0; i < k; i++) consume(hash53(KEYS[j++ & KEY_MASK]!));
+    },
+  };
+  const ringInfo: Record<number, { points: number; buildMs: number }> = {};
+  for (const n of SIZES) {
+    const list = servers(n);
+    const weights = list.map((s) => s.weight);
+    const period = weights.reduce((a, b) => a + b, 0);
+    const warm = 2 * period + 10_000;
+
+    const wrr = new SmoothWeightedRoundRobin(weights);
+    for (let i = 0; i < warm; i++) consume(wrr.pick(undefined));
+    cases[`wrr ${n}`] = (k) => {
+      for (let i = 0; i < k; i++) consume(wrr.pick(undefined));
+    };
+    const exact = new SmoothWeightedRoundRobin(weights, { maxPeriod: 0 });
+    cases[`wrr exact-step ${n}`] = (k) => {
+      for (let i = 0; i < k; i++) consume(exact.pick(undefined));
+    };
+    const t = performance.now();
+    const ring = new ConsistentHashRing(list);
+    ringInfo[n] = { points: ring.size, buildMs: performance.now() - t };
+    cases[`chash ${n}`] = (k) => {
+      for (let i = 0; i < k; i++) consume(ring.pick(undefined, KEYS[j++ & KEY_MASK]!));
+    };
+    const eWrr = engineWith(list, 'wrr');
+    for (let i = 0; i < warm; i++) consume(eWrr.selectPeer('bench').port);
+    cases[`selectPeer wrr ${n}`] = (k) => {
+      for (let i = 0; i < k; i++) consume(eWrr.selectPeer('bench').port);
+    };
+    const eHash = engineWith(list, 'hash');
+    consume(eHash.selectPeer('bench', { hashKey: 'warm' }).port);
+    cases[`selectPeer hash ${n}`] = (k) => {
+      for (let i = 0; i < k; i++) consume(eHash.selectPeer('bench', { hashKey: KEYS[j++ & KEY_MASK]! }).port);
+    };
+  }
+  const m = measureInterleaved(cases);
+  const ns = (name: string): number => m[name]!.nsPerOp;
+  const rows = SIZES.map((n) => ({
+    servers: n,
+    'wrr ns': ns(`wrr ${n}`),
+    'wrr exact-step ns': ns(`wrr exact-step ${n}`),
+    'chash ns': ns(`chash ${n}`),
+    'selectPeer wrr ns': ns(`selectPeer wrr ${n}`),
+    'selectPeer hash ns': ns(`selectPeer hash ${n}`),
+    'wrr picks/s': Math.round(1e9 / ns(`wrr ${n}`)),
+    'chash picks/s': Math.round(1e9 / ns(`chash ${n}`)),
+    'ring points': ringInfo[n]!.points,
+    'ring build ms': ringInfo[n]!.buildMs,
+  }));
+  printTable('pick: nanoseconds per pick (median of 7 interleaved rounds) and picks per second', rows);
+  console.log(`key hash alone (included in every chash pick): ${ns('key hash').toFixed(1)} ns`);
+  const chashGrowth = ns('chash 10000') / ns('chash 10');
+  const verdict = {
+    chashGrowth10To10000: chashGrowth,
+    chashGrowthOk: chashGrowth <= 2,
+    wrrNsAt1000: ns('wrr 1000'),
+    wrrAt1000Ok: ns('wrr 1000') < 1000,
+    wrrExactStepNsAt1000: ns('wrr exact-step 1000'),
+  };
+  console.log(
+    `chash cost 10 -> 10,000 servers: x${chashGrowth.toFixed(2)} (target <= 2: ${verdict.chashGrowthOk ? 'ok' : 'MISSED'}); ` +
+      `wrr at 1,000 servers: ${ns('wrr 1000').toFixed(1)} ns (target < 1000 ns: ${verdict.wrrAt1000Ok ? 'ok' : 'MISSED'}; the exact O(n) step alone: ${ns('wrr exact-step 1000').toFixed(0)} ns)`,
+  );
+  const measurements: Record<string, Measurement> = m;
+  console.log(`written: ${writeResult('pick', { rows, measurements, ringInfo, verdict })}`);
+}

@@ -36,7 +36,7 @@ function engineWith(list: ServerSpec[], mode: UpstreamSpec['mode']): SelectionEn
   const parsed = parseConfig({ upstreams: {} });
   if (!parsed.ok) throw new Error('bad base config');
   const registry = new UpstreamRegistry(parsed.value.global);
-  registry.put({ skey: 'bench', typ: 'general', timeoutMs: 5000, http: {}, sensibility: 1, protected: true, mode, tryTimeoutMs: 0, mysql: {}, clusters: [{ key: 1, servers: list, upstreamOnlyBackup: false }] });
+  registry.put({ skey: 'bench', typ: 'general', timeoutMs: 5000, http: {}, sensibility: 1, rise: 1, protected: true, mode, tryTimeoutMs: 0, mysql: {}, redis: {}, grpc: {}, clusters: [{ key: 1, servers: list, upstreamOnlyBackup: false }] });
   return new SelectionEngine(registry, systemClock);
 }
 

@@ -18,6 +18,7 @@ export const DEFAULTS = {
     typ: 'general',
     timeout: 5,
     sensibility: 1,
+    rise: 1,
     protected: true,
     mode: 'wrr',
     try_timeout: 0,

@@ -58,6 +58,32 @@ const httpOpts = z.strictObject({
     .regex(HTTP_QUERY, { error: 'must be a raw HTTP request, e.g. "GET /status HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n"' })
     .optional(),
   statuses: statuses.optional(),
+  https: boolean.optional(),
+  sni: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).optional(),
+  verify: boolean.optional(),
+  body_match: z
+    .string({ error: 'must be a regular expression' })
+    .refine(
+      (re) => {
+        try {
+          new RegExp(re);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: 'must be a valid regular expression' },
+    )
+    .optional(),
+});
+
+const redisOpts = z.strictObject({
+  password: z.string({ error: 'must be a string' }).optional(),
+  db: integer(0, 65_535).optional(),
+});
+
+const grpcOpts = z.strictObject({
+  service: z.string({ error: 'must be a string' }).optional(),
 });
 
 /** `cluster:` is a list (level 1 first) or a map of levels (numeric keys) and named clusters. */
@@ -73,6 +99,10 @@ export const upstreamSchema = z.strictObject({
   send_timeout: seconds({ allowZero: false }).optional(),
   http_opts: httpOpts.optional(),
   sensibility: integer(1, 1000).optional(),
+  rise: integer(1, 1000).optional(),
+  unhealthy_interval: seconds({ allowZero: false }).optional(),
+  redis_opts: redisOpts.optional(),
+  grpc_opts: grpcOpts.optional(),
   protected: boolean.optional(),
   mode: z.enum(BALANCE_MODES, { error: `must be one of ${BALANCE_MODES.join(', ')}` }).optional(),
   try: integer(0, 10_000).optional(),

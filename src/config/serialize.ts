@@ -35,15 +35,21 @@ export function clustersToRaw(clusters: readonly ClusterSpec[]): Record<string, 
 }
 
 export function upstreamToRaw(spec: UpstreamSpec): RawUpstream {
-  const { http, mysql } = spec;
+  const { http, mysql, redis, grpc } = spec;
+  const { bodyMatch, ...httpRest } = http;
+  const httpOpts = { ...httpRest, ...(bodyMatch !== undefined ? { body_match: bodyMatch } : {}) };
   return {
     ...(spec.enable !== undefined ? { enable: spec.enable } : {}),
     typ: spec.typ,
     timeout: msToSeconds(spec.timeoutMs),
     ...(spec.readTimeoutMs !== undefined ? { read_timeout: msToSeconds(spec.readTimeoutMs) } : {}),
     ...(spec.sendTimeoutMs !== undefined ? { send_timeout: msToSeconds(spec.sendTimeoutMs) } : {}),
-    ...(http.query !== undefined || http.statuses !== undefined ? { http_opts: { ...http } } : {}),
+    ...(Object.keys(httpOpts).length > 0 ? { http_opts: httpOpts } : {}),
     sensibility: spec.sensibility,
+    rise: spec.rise,
+    ...(spec.unhealthyIntervalMs !== undefined ? { unhealthy_interval: msToSeconds(spec.unhealthyIntervalMs) } : {}),
+    ...(Object.keys(redis).length > 0 ? { redis_opts: { ...redis } } : {}),
+    ...(Object.keys(grpc).length > 0 ? { grpc_opts: { ...grpc } } : {}),
     protected: spec.protected,
     mode: spec.mode,
     ...(spec.try !== undefined ? { try: spec.try } : {}),

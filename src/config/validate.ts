@@ -169,8 +169,14 @@ function buildUpstream(skey: string, raw: RawUpstream): UpstreamSpec {
     http: {
       ...(raw.http_opts?.query !== undefined ? { query: raw.http_opts.query } : {}),
       ...(raw.http_opts?.statuses !== undefined ? { statuses: { ...raw.http_opts.statuses } } : {}),
+      ...(raw.http_opts?.https !== undefined ? { https: raw.http_opts.https } : {}),
+      ...(raw.http_opts?.sni !== undefined ? { sni: raw.http_opts.sni } : {}),
+      ...(raw.http_opts?.verify !== undefined ? { verify: raw.http_opts.verify } : {}),
+      ...(raw.http_opts?.body_match !== undefined ? { bodyMatch: raw.http_opts.body_match } : {}),
     },
     sensibility: raw.sensibility ?? d.sensibility,
+    rise: raw.rise ?? d.rise,
+    ...(raw.unhealthy_interval !== undefined ? { unhealthyIntervalMs: secondsToMs(raw.unhealthy_interval) } : {}),
     protected: raw.protected ?? d.protected,
     mode: raw.mode ?? d.mode,
     ...(raw.try !== undefined ? { try: raw.try } : {}),
@@ -181,6 +187,8 @@ function buildUpstream(skey: string, raw: RawUpstream): UpstreamSpec {
       ...(raw.pass !== undefined ? { pass: raw.pass } : {}),
       ...(raw.charset !== undefined ? { charset: raw.charset } : {}),
     },
+    redis: { ...raw.redis_opts },
+    grpc: { ...raw.grpc_opts },
     clusters: buildClusters(raw.cluster),
   };
 }

@@ -43,6 +43,24 @@ export interface HttpOptions {
   readonly query?: string;
   /** Status code (as a string) -> usable. Only an explicit `false` marks a failure. */
   readonly statuses?: Readonly<Record<string, boolean>>;
+  /** Probe over TLS. */
+  readonly https?: boolean;
+  /** TLS server name (SNI); defaults to the Host header, else the server's host. */
+  readonly sni?: string;
+  /** Verify the server certificate (default true). */
+  readonly verify?: boolean;
+  /** Regular expression the response body must match (checked on the first 64 KiB). */
+  readonly bodyMatch?: string;
+}
+
+export interface RedisOptions {
+  readonly password?: string;
+  readonly db?: number;
+}
+
+export interface GrpcOptions {
+  /** Service name asked in grpc.health.v1.Health/Check ("" = the whole server). */
+  readonly service?: string;
 }
 
 export interface MysqlOptions {
@@ -63,6 +81,10 @@ export interface UpstreamSpec {
   readonly http: HttpOptions;
   /** Consecutive failed probes needed before the recorded status leaves ok. */
   readonly sensibility: number;
+  /** Consecutive successful probes needed before a failing peer is ok again (1 = at once). */
+  readonly rise: number;
+  /** Probe interval for peers that are not ok; unset = the global interval. */
+  readonly unhealthyIntervalMs?: number;
   /** Keep the first server `unstable` (selectable) when every probe of the upstream fails. */
   readonly protected: boolean;
   readonly mode: BalanceMode;
@@ -71,6 +93,8 @@ export interface UpstreamSpec {
   /** Budget for the summed duration of failed attempts; 0 = unlimited. */
   readonly tryTimeoutMs: number;
   readonly mysql: MysqlOptions;
+  readonly redis: RedisOptions;
+  readonly grpc: GrpcOptions;
   /** Levels ascending, then named clusters in the order they were written. */
   readonly clusters: readonly ClusterSpec[];
 }

@@ -26,10 +26,13 @@ export function upstream(skey: string, clusters: ClusterSpec[], extra: Partial<U
     timeoutMs: 5000,
     http: {},
     sensibility: 1,
+    rise: 1,
     protected: true,
     mode: 'wrr',
     tryTimeoutMs: 0,
     mysql: {},
+    redis: {},
+    grpc: {},
     clusters,
     ...extra,
   };

@@ -44,10 +44,13 @@ describe('config defaults (checkups-semantics §2)', () => {
       timeoutMs: 5000,
       http: {},
       sensibility: 1,
+      rise: 1,
       protected: true,
       mode: 'wrr',
       tryTimeoutMs: 0,
       mysql: {},
+      redis: {},
+      grpc: {},
       clusters: [
         {
           key: 1,
@@ -124,6 +127,31 @@ describe('config defaults (checkups-semantics §2)', () => {
     assert.equal(db.clusters[0]!.try, 2);
     assert.equal(db.clusters[1]!.upstream, 'backend');
     assert.equal(db.clusters[1]!.upstreamOnlyBackup, true);
+  });
+
+  it('reads the probe options checkups adds (rise, unhealthy_interval, https, body_match, redis_opts, grpc_opts)', () => {
+    const spec = config({
+      upstreams: {
+        a: {
+          typ: 'http',
+          rise: 2,
+          unhealthy_interval: 0.5,
+          http_opts: { https: true, sni: 'api.example', verify: false, body_match: '"status":\\s*"up"' },
+          redis_opts: { password: 'pw', db: 3 },
+          grpc_opts: { service: 'checkups.v1.DiscoveryService' },
+          cluster: [],
+        },
+      },
+    }).upstreams.get('a')!;
+    assert.equal(spec.rise, 2);
+    assert.equal(spec.unhealthyIntervalMs, 500);
+    assert.deepEqual(spec.http, { https: true, sni: 'api.example', verify: false, bodyMatch: '"status":\\s*"up"' });
+    assert.deepEqual(spec.redis, { password: 'pw', db: 3 });
+    assert.deepEqual(spec.grpc, { service: 'checkups.v1.DiscoveryService' });
+    assert.deepEqual(errorsOf({ upstreams: { a: { http_opts: { body_match: '(' }, redis_opts: { db: -1 }, cluster: [] } } }), [
+      'upstreams.a.http_opts.body_match: must be a valid regular expression',
+      'upstreams.a.redis_opts.db: must be an integer 0..65535',
+    ]);
   });
 
   it('accepts mode: wrr (the documented default the original crashes on)', () => {
@@ -298,7 +326,11 @@ describe('upstream updates (update_upstream)', () => {
           mode: 'hash',
           try: 2,
           try_timeout: 0.25,
-          http_opts: { statuses: { '502': false } },
+          http_opts: { statuses: { '502': false }, https: true, body_match: 'ok' },
+          rise: 3,
+          unhealthy_interval: 1,
+          redis_opts: { db: 1 },
+          grpc_opts: { service: 's' },
           cluster: { 1: { servers: [{ host: 'h', port: 1, weight: 3, max_fails: 2, fail_timeout: 1.5, down: true }] }, dc: { servers: [{ host: 'g', port: 2 }] } },
         },
       },

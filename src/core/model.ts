@@ -133,6 +133,16 @@ export interface PeerHealth {
   readonly msg: string | null;
   /** Probe-specific fields shown in status (redis_version, replication, ...). */
   readonly extras?: Readonly<Record<string, unknown>>;
+  /** The last few probe results, oldest first. */
+  readonly recent?: readonly ProbeRecord[];
+}
+
+/** One probe result as kept in a peer's history. */
+export interface ProbeRecord {
+  /** Wall-clock ms. */
+  readonly at: number;
+  readonly status: 'ok' | 'unstable' | 'err';
+  readonly msg: string | null;
 }
 
 /** `host:port`, the identity of a peer within one upstream (IPv6 hosts are bracketed). */

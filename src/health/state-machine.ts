@@ -1,18 +1,24 @@
 /**
- * Heartbeat results -> recorded peer health, exactly as lua-resty-checkups writes them
- * (checkups-semantics.md §4.3, §4.4). Pure functions: the scheduler feeds them probe results.
+ * Heartbeat results -> recorded peer health, as lua-resty-checkups records them
+ * (checkups-semantics.md §4.3, §4.4). Pure functions: the health checker feeds them results.
  *
- * One record (§4.3): ok resets fail_num and sets ok at once; a non-ok result adds to fail_num
- * and changes the status only once fail_num >= sensibility. msg and extras are overwritten.
+ * One peer (§4.3): ok resets fail_num and sets ok (after `rise` consecutive oks; 1 = at once, as
+ * in the original); a non-ok result adds to fail_num and changes the status only once
+ * fail_num >= sensibility. msg and extras are overwritten.
  *
- * One pass over an upstream (§4.4), servers in cluster order (a server listed twice counts
- * twice): once any server is ok, every later non-ok result is written as err and earlier pending
- * unstable ones too; if every result was err and `protected` is on, the FIRST server in order is
- * written as unstable (so it stays selectable).
+ * The upstream (§4.4): the original aggregates one sequential pass per cycle. Probes here run on
+ * their own schedules, so the same rules are applied to every peer's latest result instead:
+ * - while any peer's latest result is ok, a peer recorded unstable counts as err;
+ * - while every peer's latest result is err and `protected` is on, the FIRST peer in cluster
+ *   order counts as unstable (so it stays selectable); sensibility still applies to it.
+ * After a full pass both readings give the same statuses (tested on the original's example).
  */
-import type { PeerHealth } from '../core/model.ts';
+import type { HeartbeatStatus, PeerHealth, ProbeRecord } from '../core/model.ts';
 
-export type ProbeStatus = 'ok' | 'unstable' | 'err';
+export type ProbeStatus = ProbeRecord['status'];
+
+/** How many results a peer's history keeps. */
+export const RECENT_RESULTS = 5;
 
 export interface ProbeResult {
   readonly status: ProbeStatus;
@@ -22,12 +28,12 @@ export interface ProbeResult {
   readonly extras?: Readonly<Record<string, unknown>>;
 }
 
-/** update_peer_status (§4.3). `wallNow` stamps status changes. */
-export function updatePeerStatus(old: PeerHealth | undefined, result: ProbeResult, sensibility: number, wallNow: number): PeerHealth {
+/** update_peer_status (§4.3). `wallNow` stamps status changes; `okStreak` counts oks so far, this one included. */
+export function updatePeerStatus(old: PeerHealth | undefined, result: ProbeResult, sensibility: number, wallNow: number, rise = 1, okStreak = 1): PeerHealth {
   const prev: PeerHealth = old === undefined || old.status === 'unchecked' ? { status: 'ok', failNum: 0, lastModified: old?.lastModified ?? wallNow, msg: null } : old;
   let { status, failNum, lastModified } = prev;
   if (result.status === 'ok') {
-    if (status !== 'ok') {
+    if (status !== 'ok' && okStreak >= rise) {
       status = 'ok';
       lastModified = wallNow;
     }
@@ -40,38 +46,44 @@ export function updatePeerStatus(old: PeerHealth | undefined, result: ProbeResul
     }
   }
   const extras = result.extras ?? prev.extras;
-  return { status, failNum, lastModified, msg: result.msg, ...(extras !== undefined ? { extras } : {}) };
+  const recent = [...(prev.recent ?? []), { at: wallNow, status: result.status, msg: result.msg }].slice(-RECENT_RESULTS);
+  return { status, failNum, lastModified, msg: result.msg, ...(extras !== undefined ? { extras } : {}), recent };
 }
 
-/** A write of one pass: the index into the pass's results, and what to record for it. */
-export interface PassWrite {
-  readonly index: number;
-  readonly result: ProbeResult;
+/** What the checker keeps per peer: its own record and its latest raw result. */
+export interface PeerProbeState {
+  readonly health: PeerHealth;
+  readonly lastRaw: ProbeStatus;
+  /** Consecutive ok results (for `rise`). */
+  readonly okStreak: number;
 }
 
-/** The per-upstream aggregation of one pass (§4.4), as the ordered list of writes. */
-export function aggregatePass(results: readonly ProbeResult[], isProtected: boolean): PassWrite[] {
-  const writes: PassWrite[] = [];
-  let pending: PassWrite[] = [];
-  let anyOk = false;
-  let errors = 0;
-  results.forEach((result, index) => {
-    if (result.status === 'ok') {
-      writes.push({ index, result });
-      anyOk = true;
-      for (const p of pending) writes.push(p.result.status === 'unstable' ? { index: p.index, result: { ...p.result, status: 'err' } } : p);
-      pending = [];
-    } else if (result.status === 'err') {
-      errors++;
-      (anyOk ? writes : pending).push({ index, result });
-    } else if (anyOk) {
-      writes.push({ index, result: { ...result, status: 'err' } });
-    } else {
-      pending.push({ index, result });
-    }
-  });
-  if (pending.length > 0 && errors === results.length && isProtected) {
-    pending[0] = { index: pending[0]!.index, result: { ...pending[0]!.result, status: 'unstable' } };
-  }
-  return writes.concat(pending);
+export interface StatusRules {
+  readonly sensibility: number;
+  readonly rise: number;
+}
+
+/** Folds one probe result into a peer's state. */
+export function applyResult(prev: PeerProbeState | undefined, result: ProbeResult, rules: StatusRules, wallNow: number): PeerProbeState {
+  const okStreak = result.status === 'ok' ? (prev?.okStreak ?? 0) + 1 : 0;
+  return {
+    health: updatePeerStatus(prev?.health, result, rules.sensibility, wallNow, rules.rise, okStreak),
+    lastRaw: result.status,
+    okStreak,
+  };
+}
+
+/** The upstream-wide facts the aggregation rules read. */
+export interface Aggregate {
+  /** Some peer's latest result is ok. */
+  readonly anyOk: boolean;
+  /** Every peer has a result and every latest result is err. */
+  readonly allErr: boolean;
+}
+
+/** The status a peer is shown and selected with, given its own status and the upstream's state. */
+export function effectiveStatus(own: HeartbeatStatus, isFirst: boolean, agg: Aggregate, isProtected: boolean): HeartbeatStatus {
+  if (own === 'unstable' && agg.anyOk) return 'err';
+  if (own === 'err' && isFirst && isProtected && agg.allErr) return 'unstable';
+  return own;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PeerHealth } from '../../src/core/model.ts';
-import { aggregatePass, updatePeerStatus, type ProbeResult } from '../../src/health/state-machine.ts';
+import { applyResult, effectiveStatus, updatePeerStatus, type PeerProbeState, type ProbeResult } from '../../src/health/state-machine.ts';
 
 const ok: ProbeResult = { status: 'ok', msg: null };
 const err: ProbeResult = { status: 'err', msg: 'connection refused' };
@@ -10,9 +10,9 @@ const unstable: ProbeResult = { status: 'unstable', msg: 'master link status: do
 describe('update_peer_status (checkups-semantics §4.3)', () => {
   it('with sensibility 2 the first failure keeps ok with fail_num 1 (sensibility.t)', () => {
     let h = updatePeerStatus(undefined, err, 2, 100);
-    assert.deepEqual(h, { status: 'ok', failNum: 1, lastModified: 100, msg: 'connection refused' });
+    assert.deepEqual({ ...h, recent: undefined }, { status: 'ok', failNum: 1, lastModified: 100, msg: 'connection refused', recent: undefined });
     h = updatePeerStatus(h, err, 2, 200);
-    assert.deepEqual(h, { status: 'err', failNum: 2, lastModified: 200, msg: 'connection refused' });
+    assert.deepEqual({ ...h, recent: undefined }, { status: 'err', failNum: 2, lastModified: 200, msg: 'connection refused', recent: undefined });
     h = updatePeerStatus(h, err, 2, 300);
     assert.equal(h.lastModified, 200, 'no change, no new timestamp');
     assert.equal(h.failNum, 3);
@@ -20,13 +20,28 @@ describe('update_peer_status (checkups-semantics §4.3)', () => {
 
   it('recovery is immediate and clears msg', () => {
     const down: PeerHealth = { status: 'err', failNum: 5, lastModified: 1, msg: 'timeout' };
-    assert.deepEqual(updatePeerStatus(down, ok, 3, 50), { status: 'ok', failNum: 0, lastModified: 50, msg: null });
+    assert.deepEqual(updatePeerStatus(down, ok, 3, 50), { status: 'ok', failNum: 0, lastModified: 50, msg: null, recent: [{ at: 50, status: 'ok', msg: null }] });
   });
 
   it('a not-yet-probed (unchecked) record starts as ok', () => {
     const fresh: PeerHealth = { status: 'unchecked', failNum: 0, lastModified: 7, msg: null };
-    assert.deepEqual(updatePeerStatus(fresh, ok, 1, 9), { status: 'ok', failNum: 0, lastModified: 7, msg: null });
+    assert.deepEqual({ ...updatePeerStatus(fresh, ok, 1, 9), recent: [] }, { status: 'ok', failNum: 0, lastModified: 7, msg: null, recent: [] });
     assert.equal(updatePeerStatus(fresh, unstable, 1, 9).status, 'unstable');
+  });
+
+  it('keeps the last five results with their times', () => {
+    let h: PeerHealth | undefined;
+    for (let t = 1; t <= 7; t++) h = updatePeerStatus(h, t % 2 === 0 ? ok : err, 1, t);
+    assert.deepEqual(
+      h!.recent!.map((r) => [r.at, r.status]),
+      [
+        [3, 'err'],
+        [4, 'ok'],
+        [5, 'err'],
+        [6, 'ok'],
+        [7, 'err'],
+      ],
+    );
   });
 
   it('keeps probe extras (redis_version, replication)', () => {
@@ -35,13 +50,12 @@ describe('update_peer_status (checkups-semantics §4.3)', () => {
   });
 });
 
-/** Runs passes over `n` servers the way the heartbeat writes them, returning final statuses. */
-function runPasses(passes: ProbeResult[][], isProtected: boolean, sensibility = 1): string[] {
-  const records: (PeerHealth | undefined)[] = [];
-  for (const results of passes) {
-    for (const w of aggregatePass(results, isProtected)) records[w.index] = updatePeerStatus(records[w.index], w.result, sensibility, 0);
-  }
-  return records.map((r) => r!.status);
+/** Feeds passes result by result (as independent probes would), returning the statuses shown after the last. */
+function runPasses(passes: ProbeResult[][], isProtected: boolean, sensibility = 1, rise = 1): string[] {
+  const states: (PeerProbeState | undefined)[] = [];
+  for (const results of passes) results.forEach((r, i) => (states[i] = applyResult(states[i], r, { sensibility, rise }, 0)));
+  const agg = { anyOk: states.some((s) => s?.lastRaw === 'ok'), allErr: states.every((s) => s?.lastRaw === 'err') };
+  return states.map((s, i) => effectiveStatus(s!.health.status, i === 0, agg, isProtected));
 }
 
 describe('per-upstream aggregation and protected (§4.4)', () => {
@@ -71,16 +85,10 @@ describe('per-upstream aggregation and protected (§4.4)', () => {
     assert.deepEqual(runPasses([[err, err], [err, err]], true, 2), ['unstable', 'err']);
   });
 
-  it('writes in the original order: ok at once, pending after the next ok or at the end', () => {
-    const writes = aggregatePass([err, unstable, ok, err], true);
-    assert.deepEqual(
-      writes.map((w) => [w.index, w.result.status]),
-      [
-        [2, 'ok'],
-        [0, 'err'],
-        [1, 'err'],
-        [3, 'err'],
-      ],
-    );
+  it('rise: a failing peer needs that many consecutive oks to be ok again', () => {
+    assert.deepEqual(runPasses([[err, ok], [ok, ok]], true, 1, 2), ['err', 'ok']);
+    assert.deepEqual(runPasses([[err, ok], [ok, ok], [ok, ok]], true, 1, 2), ['ok', 'ok']);
+    assert.deepEqual(runPasses([[err, ok], [ok, ok], [err, ok], [ok, ok]], true, 1, 2), ['err', 'ok'], 'a failure restarts the count');
+    assert.deepEqual(runPasses([[ok, ok]], true, 1, 3), ['ok', 'ok'], 'a fresh peer is ok at once');
   });
 });

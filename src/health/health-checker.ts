@@ -1,0 +1,204 @@
+/**
+ * HealthChecker: keeps one probe target per distinct peer of every upstream with heartbeat on,
+ * runs them on the ProbeScheduler, folds results through the state machine and writes the
+ * resulting health into the registry (which versions it and announces status changes).
+ *
+ * Follows registry changes at once: peers added by an update start probing, removed ones stop,
+ * peers that stay keep their state; an upstream whose heartbeat is switched off stops probing.
+ * A peer listed in several levels is probed once (the original probes it once per listing).
+ */
+import type { Logger } from 'pino';
+import type { HeartbeatStatus, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
+import { distinctPeers, peerId } from '../core/model.ts';
+import type { RegistryChange, UpstreamRegistry } from '../core/registry.ts';
+import type { Clock } from '../util/clock.ts';
+import type { ProbeContext, ProbeTarget } from './probes/types.ts';
+import { ProbeScheduler, type SchedulerStats, type WatchdogReport } from './scheduler.ts';
+import { applyResult, effectiveStatus, type Aggregate, type PeerProbeState, type ProbeResult } from './state-machine.ts';
+
+export type ProbeRunner = (target: ProbeTarget, spec: UpstreamSpec, ctx: ProbeContext) => Promise<ProbeResult>;
+
+export interface HealthCheckerOptions {
+  readonly clock: Clock;
+  readonly random?: () => number;
+  readonly probe: ProbeRunner;
+  /** Most probes in flight at once (default 512). */
+  readonly concurrency?: number;
+  /** Per-interval jitter as a fraction of the interval (default 0.02). */
+  readonly jitter?: number;
+  readonly logger?: Pick<Logger, 'info' | 'warn'>;
+}
+
+export interface HealthCheckerStatus {
+  /** Wall-clock ms of the last recorded probe result, or null. */
+  readonly lastCheckAt: number | null;
+  /** False when the watchdog found the loop stuck, or no probe started within two intervals while some were due. */
+  readonly alive: boolean;
+  readonly scheduler: SchedulerStats;
+}
+
+interface Target extends ProbeTarget {
+  readonly skey: string;
+  readonly id: PeerId;
+}
+
+/** Probe state of one upstream: per-peer states plus the counts the aggregation rules read. */
+interface UpstreamProbes {
+  order: PeerId[];
+  readonly peers: Map<PeerId, PeerProbeState>;
+  okRaw: number;
+  errRaw: number;
+  agg: Aggregate;
+}
+
+const targetKey = (skey: string, id: PeerId): string => `${skey}\n${id}`;
+
+export class HealthChecker {
+  private readonly scheduler: ProbeScheduler<Target>;
+  private readonly upstreams = new Map<string, UpstreamProbes>();
+  private unsubscribe: (() => void) | undefined;
+  private lastCheckAt: number | null = null;
+  private lastWatchdog: WatchdogReport | null = null;
+
+  constructor(
+    private readonly registry: UpstreamRegistry,
+    private readonly opts: HealthCheckerOptions,
+  ) {
+    this.scheduler = new ProbeScheduler<Target>({
+      clock: opts.clock,
+      random: opts.random ?? Math.random,
+      concurrency: opts.concurrency ?? 512,
+      jitter: opts.jitter ?? 0.02,
+      interval: (t) => this.intervalOf(t),
+      timeout: (t) => this.registry.upstream(t.skey)?.spec.timeoutMs ?? 5000,
+      run: (t, signal) => this.check(t, signal),
+      onWatchdog: (report) => {
+        this.lastWatchdog = report;
+        opts.logger?.warn({ module: 'health/scheduler', ...report }, report.stuck ? 'probe loop was stuck; restarted it' : 'probing cannot keep up: every slot busy while targets are overdue');
+      },
+    });
+  }
+
+  start(): void {
+    if (this.unsubscribe !== undefined) return;
+    this.unsubscribe = this.registry.subscribe((c) => this.onChange(c));
+    for (const skey of this.registry.skeys()) this.sync(skey);
+    this.scheduler.start();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.scheduler.stop();
+  }
+
+  status(): HealthCheckerStatus {
+    const scheduler = this.scheduler.stats();
+    const interval = this.registry.global.checkupTimerIntervalMs;
+    const idle = scheduler.targets > 0 && (scheduler.lastStartAt === null || this.opts.clock.now() - scheduler.lastStartAt > 2 * interval);
+    return { lastCheckAt: this.lastCheckAt, alive: !(scheduler.watchdog?.stuck ?? false) && !idle, scheduler };
+  }
+
+  /** For benchmarks: forget lateness samples collected so far. */
+  resetLateness(): void {
+    this.scheduler.resetLateness();
+  }
+
+  private onChange(change: RegistryChange): void {
+    if (change.cause !== 'health') this.sync(change.skey);
+  }
+
+  /** Brings the targets of one upstream in line with its spec. */
+  private sync(skey: string): void {
+    const entry = this.registry.upstream(skey);
+    const probes = this.upstreams.get(skey);
+    const wanted = entry !== undefined && entry.heartbeat ? distinctPeers(entry.spec) : [];
+    const keep = new Set(wanted.map((s) => peerId(s.host, s.port)));
+    if (probes !== undefined) {
+      for (const id of probes.order) {
+        if (keep.has(id)) continue;
+        this.scheduler.remove(targetKey(skey, id));
+        const st = probes.peers.get(id);
+        if (st !== undefined) this.count(probes, st.lastRaw, -1);
+        probes.peers.delete(id);
+      }
+    }
+    if (wanted.length === 0) {
+      this.upstreams.delete(skey);
+      return;
+    }
+    const p = probes ?? { order: [], peers: new Map(), okRaw: 0, errRaw: 0, agg: { anyOk: false, allErr: false } };
+    this.upstreams.set(skey, p);
+    p.order = [...keep];
+    for (const s of wanted) {
+      const id = peerId(s.host, s.port);
+      this.scheduler.add(targetKey(skey, id), { skey, id, host: s.host, port: s.port });
+    }
+    // Order or membership changed: the first peer and the counts may differ now.
+    p.agg = this.aggregate(p);
+    for (const id of p.order) this.publish(skey, p, id);
+  }
+
+  private intervalOf(t: Target): number {
+    const global = this.registry.global.checkupTimerIntervalMs;
+    const spec = this.registry.upstream(t.skey)?.spec;
+    if (spec?.unhealthyIntervalMs === undefined) return global;
+    const status = this.registry.upstream(t.skey)?.health(t.id)?.status;
+    return status === 'err' || status === 'unstable' ? spec.unhealthyIntervalMs : global;
+  }
+
+  private async check(t: Target, signal: AbortSignal): Promise<void> {
+    const entry = this.registry.upstream(t.skey);
+    if (entry === undefined || !entry.heartbeat) return;
+    const spec = entry.spec;
+    let result: ProbeResult;
+    try {
+      result = await this.opts.probe(t, spec, { signal, timeoutMs: spec.timeoutMs });
+    } catch (err) {
+      result = { status: 'err', msg: signal.aborted ? 'timeout' : err instanceof Error ? err.message : String(err) };
+    }
+    // The target may have been removed (or its upstream replaced) while the probe ran.
+    const p = this.upstreams.get(t.skey);
+    if (p === undefined || !this.scheduler.has(targetKey(t.skey, t.id)) || this.registry.upstream(t.skey)?.spec !== spec) return;
+    this.record(t, p, spec, result);
+  }
+
+  private record(t: Target, p: UpstreamProbes, spec: UpstreamSpec, result: ProbeResult): void {
+    const wallNow = this.opts.clock.wallNow();
+    const prev = p.peers.get(t.id);
+    const next = applyResult(prev, result, spec, wallNow);
+    if (prev !== undefined) this.count(p, prev.lastRaw, -1);
+    this.count(p, next.lastRaw, 1);
+    p.peers.set(t.id, next);
+    this.lastCheckAt = wallNow;
+    const agg = this.aggregate(p);
+    if (agg.anyOk !== p.agg.anyOk || agg.allErr !== p.agg.allErr) {
+      p.agg = agg;
+      for (const id of p.order) this.publish(t.skey, p, id);
+    } else {
+      this.publish(t.skey, p, t.id);
+    }
+  }
+
+  private publish(skey: string, p: UpstreamProbes, id: PeerId): void {
+    const st = p.peers.get(id);
+    if (st === undefined) return;
+    const spec = this.registry.upstream(skey)?.spec;
+    if (spec === undefined) return;
+    const status: HeartbeatStatus = effectiveStatus(st.health.status, id === p.order[0], p.agg, spec.protected);
+    const before = this.registry.upstream(skey)?.health(id)?.status;
+    const health: PeerHealth = { ...st.health, status };
+    if (this.registry.setHealth(skey, id, health) && before !== undefined) {
+      this.opts.logger?.info({ module: 'health/checker', skey, peer: id, from: before, to: status, msg: health.msg }, 'peer status changed');
+    }
+  }
+
+  private aggregate(p: UpstreamProbes): Aggregate {
+    return { anyOk: p.okRaw > 0, allErr: p.order.length > 0 && p.errRaw === p.order.length };
+  }
+
+  private count(p: UpstreamProbes, raw: PeerProbeState['lastRaw'], delta: number): void {
+    if (raw === 'ok') p.okRaw += delta;
+    else if (raw === 'err') p.errRaw += delta;
+  }
+}

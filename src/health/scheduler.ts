@@ -1,0 +1,298 @@
+/**
+ * ProbeScheduler: runs one check per target every interval, for tens of thousands of targets,
+ * on one timer. Built against the failures of the OpenResty checkers (landscape §2,
+ * style-anchors §6): timers re-arming themselves and dying silently, one hung server stalling
+ * every later probe, cycles drifting by their own duration.
+ *
+ * - Per-target due times in a min-heap; one clock timer armed for the earliest. O(log n) a probe.
+ * - Start to start: the schedule advances from the planned start (`base += interval`), never from
+ *   when a probe ended, so probe duration causes no drift. The interval is read when a probe ends,
+ *   after its result was recorded, so a target that just turned unhealthy is next probed at the
+ *   unhealthy interval. A start missed entirely (the previous
+ *   probe ran past it) is skipped, not queued: a target never has two probes in flight.
+ * - Spread: a random initial phase in [0, interval) and a small random offset per interval
+ *   (`jitter`, a fraction of the interval) so targets do not synchronise.
+ * - Bounded: at most `concurrency` probes in flight; due targets wait in the heap.
+ * - Hard deadline: each probe gets an AbortSignal that fires at its timeout. A probe that ignores
+ *   it is abandoned `graceMs` later (its slot is freed and it is counted as hung), so nothing a
+ *   target does can hold the loop.
+ * - Watchdog: a second timer checks that due work is being started; if the loop is found idle
+ *   with overdue targets and free slots it says so (`onWatchdog`) and restarts dispatching.
+ *
+ * All time comes from the injected Clock; randomness from `random`.
+ */
+import type { Clock, Timer } from '../util/clock.ts';
+import { MinHeap, type HeapEntry } from '../util/heap.ts';
+
+export interface SchedulerOptions<T> {
+  readonly clock: Clock;
+  readonly random: () => number;
+  /** Most probes in flight at once. */
+  readonly concurrency: number;
+  /** Offset per interval, as a fraction of it: 0.02 = up to ±2%. */
+  readonly jitter?: number;
+  /** How long past its deadline a probe that ignores its signal may hold its slot. */
+  readonly graceMs?: number;
+  /** Watchdog period. */
+  readonly watchdogMs?: number;
+  interval(target: T): number;
+  timeout(target: T): number;
+  /** One check. A throw or rejection is the caller's to record; the scheduler only times it. */
+  run(target: T, signal: AbortSignal): Promise<void>;
+  onWatchdog?(report: WatchdogReport): void;
+}
+
+export interface WatchdogReport {
+  /** Overdue targets, free slots, and yet nothing started: the loop had stopped. */
+  readonly stuck: boolean;
+  /** All slots busy while targets are overdue: probing cannot keep up. */
+  readonly saturated: boolean;
+  /** How late the most overdue target is, ms. */
+  readonly overdueMs: number;
+  readonly running: number;
+  readonly hung: number;
+}
+
+export interface SchedulerStats {
+  readonly targets: number;
+  readonly running: number;
+  readonly started: number;
+  readonly completed: number;
+  /** Probes abandoned after deadline + grace. */
+  readonly hung: number;
+  /** Scheduling lateness (actual start - planned start) over the recent window, ms. */
+  readonly lateness: { readonly p50: number; readonly p99: number; readonly max: number; readonly samples: number };
+  /** Monotonic time of the last probe start, or null. */
+  readonly lastStartAt: number | null;
+  readonly watchdog: WatchdogReport | null;
+}
+
+interface Slot<T> {
+  readonly key: string;
+  target: T;
+  /** Planned start without jitter; advances by the interval. */
+  base: number;
+  /** Bumped whenever the slot's heap entry is superseded or the slot is removed. */
+  gen: number;
+  run: number;
+  running: boolean;
+  removed: boolean;
+}
+
+interface Entry<T> extends HeapEntry {
+  readonly slot: Slot<T>;
+  readonly gen: number;
+}
+
+const LATENESS_WINDOW = 16_384;
+
+export class ProbeScheduler<T> {
+  private readonly slots = new Map<string, Slot<T>>();
+  private readonly heap = new MinHeap<Entry<T>>();
+  private seq = 0;
+  private running = 0;
+  private started = 0;
+  private completed = 0;
+  private hung = 0;
+  private timer: Timer | undefined;
+  private timerAt = Infinity;
+  private watchdogTimer: Timer | undefined;
+  private active = false;
+  private lastStartAt: number | null = null;
+  private lastReport: WatchdogReport | null = null;
+  private readonly lateness = new Float64Array(LATENESS_WINDOW);
+  private latenessCount = 0;
+
+  constructor(private readonly opts: SchedulerOptions<T>) {}
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  start(): void {
+    if (this.active) return;
+    this.active = true;
+    this.armWatchdog();
+    this.dispatch();
+  }
+
+  /** Stops starting probes and aborts nothing: in-flight probes finish or hit their deadline. */
+  stop(): void {
+    this.active = false;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.watchdogTimer?.cancel();
+    this.watchdogTimer = undefined;
+  }
+
+  has(key: string): boolean {
+    return this.slots.has(key);
+  }
+
+  /** Starts probing `key` (first start at a random phase within one interval), or replaces its target. */
+  add(key: string, target: T): void {
+    const existing = this.slots.get(key);
+    if (existing !== undefined) {
+      existing.target = target;
+      return;
+    }
+    const now = this.opts.clock.now();
+    const slot: Slot<T> = { key, target, base: now + this.opts.random() * this.opts.interval(target), gen: 0, run: 0, running: false, removed: false };
+    this.slots.set(key, slot);
+    // The first start is at a random phase already: no extra jitter.
+    this.heap.push({ at: slot.base, seq: this.seq++, slot, gen: slot.gen });
+    this.dispatch();
+  }
+
+  /** Stops probing `key`. A probe in flight is left to finish; its result is the caller's to ignore. */
+  remove(key: string): void {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return;
+    this.slots.delete(key);
+    slot.removed = true;
+    slot.gen++;
+  }
+
+  stats(): SchedulerStats {
+    const n = Math.min(this.latenessCount, LATENESS_WINDOW);
+    const sorted = this.lateness.slice(0, n).sort();
+    const at = (q: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(q * n))]!);
+    return {
+      targets: this.slots.size,
+      running: this.running,
+      started: this.started,
+      completed: this.completed,
+      hung: this.hung,
+      lateness: { p50: at(0.5), p99: at(0.99), max: n === 0 ? 0 : sorted[n - 1]!, samples: n },
+      lastStartAt: this.lastStartAt,
+      watchdog: this.lastReport,
+    };
+  }
+
+  /** Forgets lateness samples (benchmarks measure a steady state). */
+  resetLateness(): void {
+    this.latenessCount = 0;
+  }
+
+  private enqueue(slot: Slot<T>, base: number): void {
+    const span = this.opts.interval(slot.target) * (this.opts.jitter ?? 0);
+    const at = base + (span > 0 ? (this.opts.random() * 2 - 1) * span : 0);
+    this.heap.push({ at, seq: this.seq++, slot, gen: slot.gen });
+  }
+
+  private dispatch(): void {
+    if (!this.active) return;
+    const now = this.opts.clock.now();
+    while (this.running < this.opts.concurrency) {
+      const top = this.heap.peek();
+      if (top === undefined) break;
+      if (top.gen !== top.slot.gen || top.slot.removed) {
+        this.heap.pop();
+        continue;
+      }
+      if (top.at > now) break;
+      this.heap.pop();
+      this.launch(top.slot, top.at, now);
+    }
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    let top = this.heap.peek();
+    while (top !== undefined && (top.gen !== top.slot.gen || top.slot.removed)) {
+      this.heap.pop();
+      top = this.heap.peek();
+    }
+    if (top === undefined || this.running >= this.opts.concurrency) return;
+    if (this.timer !== undefined && this.timerAt <= top.at) return;
+    this.timer?.cancel();
+    this.timerAt = top.at;
+    this.timer = this.opts.clock.setTimer(Math.max(0, top.at - this.opts.clock.now()), () => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.dispatch();
+    });
+  }
+
+  private launch(slot: Slot<T>, plannedAt: number, now: number): void {
+    const { clock } = this.opts;
+    const run = ++slot.run;
+    slot.running = true;
+    this.running++;
+    this.started++;
+    this.lastStartAt = now;
+    this.lateness[this.latenessCount++ % LATENESS_WINDOW] = Math.max(0, now - plannedAt);
+    const timeout = this.opts.timeout(slot.target);
+    const ctl = new AbortController();
+    let abandon: Timer | undefined;
+    const deadline = clock.setTimer(timeout, () => {
+      ctl.abort(new Error('timeout'));
+      abandon = clock.setTimer(this.opts.graceMs ?? 1000, () => {
+        if (slot.running && slot.run === run) {
+          this.hung++;
+          finish();
+        }
+      });
+    });
+    const finish = () => {
+      if (!slot.running || slot.run !== run) return;
+      deadline.cancel();
+      abandon?.cancel();
+      slot.running = false;
+      this.running--;
+      this.completed++;
+      if (!slot.removed) {
+        const interval = this.opts.interval(slot.target);
+        const nowDone = clock.now();
+        let base = slot.base + interval;
+        if (base < nowDone) base += Math.ceil((nowDone - base) / interval) * interval;
+        slot.base = base;
+        slot.gen++;
+        this.enqueue(slot, base);
+      }
+      this.dispatch();
+    };
+    // Called synchronously so the probe starts at its planned instant; a synchronous throw is a failed run.
+    let done: Promise<void>;
+    try {
+      done = this.opts.run(slot.target, ctl.signal);
+    } catch (err) {
+      done = Promise.reject(err);
+    }
+    done.then(finish, finish);
+  }
+
+  private armWatchdog(): void {
+    const period = this.opts.watchdogMs ?? 1000;
+    this.watchdogTimer = this.opts.clock.setTimer(period, () => {
+      try {
+        this.inspect(period);
+      } finally {
+        if (this.active) this.armWatchdog();
+      }
+    });
+  }
+
+  private inspect(period: number): void {
+    const now = this.opts.clock.now();
+    let top = this.heap.peek();
+    while (top !== undefined && (top.gen !== top.slot.gen || top.slot.removed)) {
+      this.heap.pop();
+      top = this.heap.peek();
+    }
+    const overdueMs = top === undefined ? 0 : Math.max(0, now - top.at);
+    const late = overdueMs > period;
+    const saturated = late && this.running >= this.opts.concurrency;
+    const stuck = late && !saturated;
+    this.lastReport = { stuck, saturated, overdueMs, running: this.running, hung: this.hung };
+    if (stuck || saturated) this.opts.onWatchdog?.(this.lastReport);
+    if (stuck) {
+      // Whatever stopped the loop, start it again: drop the (lost) timer and dispatch now.
+      this.timer?.cancel();
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.dispatch();
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// Original file: proto/checkups/v1/discovery.proto
+
+import type { UpstreamStatus as _checkups_v1_UpstreamStatus, UpstreamStatus__Output as _checkups_v1_UpstreamStatus__Output } from '../../checkups/v1/UpstreamStatus.ts';
+import type { CheckerStatus as _checkups_v1_CheckerStatus, CheckerStatus__Output as _checkups_v1_CheckerStatus__Output } from '../../checkups/v1/CheckerStatus.ts';
+import type { Long } from '@grpc/proto-loader';
+
+/**
+ * GetStatusResponse is the status of every upstream.
+ */
+export interface GetStatusResponse {
+  /**
+   * Upstreams in registry order.
+   */
+  'upstreams'?: (_checkups_v1_UpstreamStatus)[];
+  /**
+   * Health checker state.
+   */
+  'checker'?: (_checkups_v1_CheckerStatus | null);
+  /**
+   * Epoch ms when the server started.
+   */
+  'startTimeMs'?: (number | string | Long);
+  /**
+   * global.conf_hash from the config, as text (empty when unset).
+   */
+  'confHash'?: (string);
+  /**
+   * Current registry revision.
+   */
+  'revision'?: (number | string | Long);
+}
+
+/**
+ * GetStatusResponse is the status of every upstream.
+ */
+export interface GetStatusResponse__Output {
+  /**
+   * Upstreams in registry order.
+   */
+  'upstreams': (_checkups_v1_UpstreamStatus__Output)[];
+  /**
+   * Health checker state.
+   */
+  'checker': (_checkups_v1_CheckerStatus__Output | null);
+  /**
+   * Epoch ms when the server started.
+   */
+  'startTimeMs': (number);
+  /**
+   * global.conf_hash from the config, as text (empty when unset).
+   */
+  'confHash': (string);
+  /**
+   * Current registry revision.
+   */
+  'revision': (number);
+}

@@ -1,0 +1,76 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { CheckerStatus as _checkups_v1_CheckerStatus, CheckerStatus__Output as _checkups_v1_CheckerStatus__Output } from './checkups/v1/CheckerStatus.ts';
+import type { ClusterState as _checkups_v1_ClusterState, ClusterState__Output as _checkups_v1_ClusterState__Output } from './checkups/v1/ClusterState.ts';
+import type { ClusterStatus as _checkups_v1_ClusterStatus, ClusterStatus__Output as _checkups_v1_ClusterStatus__Output } from './checkups/v1/ClusterStatus.ts';
+import type { DiscoveryServiceClient as _checkups_v1_DiscoveryServiceClient, DiscoveryServiceDefinition as _checkups_v1_DiscoveryServiceDefinition } from './checkups/v1/DiscoveryService.ts';
+import type { FeedbackRequest as _checkups_v1_FeedbackRequest, FeedbackRequest__Output as _checkups_v1_FeedbackRequest__Output } from './checkups/v1/FeedbackRequest.ts';
+import type { FeedbackResponse as _checkups_v1_FeedbackResponse, FeedbackResponse__Output as _checkups_v1_FeedbackResponse__Output } from './checkups/v1/FeedbackResponse.ts';
+import type { GetStatusRequest as _checkups_v1_GetStatusRequest, GetStatusRequest__Output as _checkups_v1_GetStatusRequest__Output } from './checkups/v1/GetStatusRequest.ts';
+import type { GetStatusResponse as _checkups_v1_GetStatusResponse, GetStatusResponse__Output as _checkups_v1_GetStatusResponse__Output } from './checkups/v1/GetStatusResponse.ts';
+import type { GetUpsTimeoutRequest as _checkups_v1_GetUpsTimeoutRequest, GetUpsTimeoutRequest__Output as _checkups_v1_GetUpsTimeoutRequest__Output } from './checkups/v1/GetUpsTimeoutRequest.ts';
+import type { GetUpsTimeoutResponse as _checkups_v1_GetUpsTimeoutResponse, GetUpsTimeoutResponse__Output as _checkups_v1_GetUpsTimeoutResponse__Output } from './checkups/v1/GetUpsTimeoutResponse.ts';
+import type { Peer as _checkups_v1_Peer, Peer__Output as _checkups_v1_Peer__Output } from './checkups/v1/Peer.ts';
+import type { PeerHealth as _checkups_v1_PeerHealth, PeerHealth__Output as _checkups_v1_PeerHealth__Output } from './checkups/v1/PeerHealth.ts';
+import type { PeerStatus as _checkups_v1_PeerStatus, PeerStatus__Output as _checkups_v1_PeerStatus__Output } from './checkups/v1/PeerStatus.ts';
+import type { RequestAttributes as _checkups_v1_RequestAttributes, RequestAttributes__Output as _checkups_v1_RequestAttributes__Output } from './checkups/v1/RequestAttributes.ts';
+import type { SelectPeerRequest as _checkups_v1_SelectPeerRequest, SelectPeerRequest__Output as _checkups_v1_SelectPeerRequest__Output } from './checkups/v1/SelectPeerRequest.ts';
+import type { SelectPeerResponse as _checkups_v1_SelectPeerResponse, SelectPeerResponse__Output as _checkups_v1_SelectPeerResponse__Output } from './checkups/v1/SelectPeerResponse.ts';
+import type { SelectedPeer as _checkups_v1_SelectedPeer, SelectedPeer__Output as _checkups_v1_SelectedPeer__Output } from './checkups/v1/SelectedPeer.ts';
+import type { Server as _checkups_v1_Server, Server__Output as _checkups_v1_Server__Output } from './checkups/v1/Server.ts';
+import type { UpstreamSnapshot as _checkups_v1_UpstreamSnapshot, UpstreamSnapshot__Output as _checkups_v1_UpstreamSnapshot__Output } from './checkups/v1/UpstreamSnapshot.ts';
+import type { UpstreamStatus as _checkups_v1_UpstreamStatus, UpstreamStatus__Output as _checkups_v1_UpstreamStatus__Output } from './checkups/v1/UpstreamStatus.ts';
+import type { WatchRequest as _checkups_v1_WatchRequest, WatchRequest__Output as _checkups_v1_WatchRequest__Output } from './checkups/v1/WatchRequest.ts';
+import type { WatchResponse as _checkups_v1_WatchResponse, WatchResponse__Output as _checkups_v1_WatchResponse__Output } from './checkups/v1/WatchResponse.ts';
+import type { ListValue as _google_protobuf_ListValue, ListValue__Output as _google_protobuf_ListValue__Output } from './google/protobuf/ListValue.ts';
+import type { Struct as _google_protobuf_Struct, Struct__Output as _google_protobuf_Struct__Output } from './google/protobuf/Struct.ts';
+import type { Value as _google_protobuf_Value, Value__Output as _google_protobuf_Value__Output } from './google/protobuf/Value.ts';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  checkups: {
+    v1: {
+      CheckerStatus: MessageTypeDefinition<_checkups_v1_CheckerStatus, _checkups_v1_CheckerStatus__Output>
+      ClusterState: MessageTypeDefinition<_checkups_v1_ClusterState, _checkups_v1_ClusterState__Output>
+      ClusterStatus: MessageTypeDefinition<_checkups_v1_ClusterStatus, _checkups_v1_ClusterStatus__Output>
+      /**
+       * DiscoveryService is what services and clients call: stream upstream
+       * membership and health, pick a peer per request, report outcomes.
+       */
+      DiscoveryService: SubtypeConstructor<typeof grpc.Client, _checkups_v1_DiscoveryServiceClient> & { service: _checkups_v1_DiscoveryServiceDefinition }
+      FeedbackRequest: MessageTypeDefinition<_checkups_v1_FeedbackRequest, _checkups_v1_FeedbackRequest__Output>
+      FeedbackResponse: MessageTypeDefinition<_checkups_v1_FeedbackResponse, _checkups_v1_FeedbackResponse__Output>
+      GetStatusRequest: MessageTypeDefinition<_checkups_v1_GetStatusRequest, _checkups_v1_GetStatusRequest__Output>
+      GetStatusResponse: MessageTypeDefinition<_checkups_v1_GetStatusResponse, _checkups_v1_GetStatusResponse__Output>
+      GetUpsTimeoutRequest: MessageTypeDefinition<_checkups_v1_GetUpsTimeoutRequest, _checkups_v1_GetUpsTimeoutRequest__Output>
+      GetUpsTimeoutResponse: MessageTypeDefinition<_checkups_v1_GetUpsTimeoutResponse, _checkups_v1_GetUpsTimeoutResponse__Output>
+      HealthStatus: EnumTypeDefinition
+      PassiveStatus: EnumTypeDefinition
+      Peer: MessageTypeDefinition<_checkups_v1_Peer, _checkups_v1_Peer__Output>
+      PeerHealth: MessageTypeDefinition<_checkups_v1_PeerHealth, _checkups_v1_PeerHealth__Output>
+      PeerStatus: MessageTypeDefinition<_checkups_v1_PeerStatus, _checkups_v1_PeerStatus__Output>
+      RequestAttributes: MessageTypeDefinition<_checkups_v1_RequestAttributes, _checkups_v1_RequestAttributes__Output>
+      SelectPeerRequest: MessageTypeDefinition<_checkups_v1_SelectPeerRequest, _checkups_v1_SelectPeerRequest__Output>
+      SelectPeerResponse: MessageTypeDefinition<_checkups_v1_SelectPeerResponse, _checkups_v1_SelectPeerResponse__Output>
+      SelectedPeer: MessageTypeDefinition<_checkups_v1_SelectedPeer, _checkups_v1_SelectedPeer__Output>
+      Server: MessageTypeDefinition<_checkups_v1_Server, _checkups_v1_Server__Output>
+      UpstreamSnapshot: MessageTypeDefinition<_checkups_v1_UpstreamSnapshot, _checkups_v1_UpstreamSnapshot__Output>
+      UpstreamStatus: MessageTypeDefinition<_checkups_v1_UpstreamStatus, _checkups_v1_UpstreamStatus__Output>
+      WatchRequest: MessageTypeDefinition<_checkups_v1_WatchRequest, _checkups_v1_WatchRequest__Output>
+      WatchResponse: MessageTypeDefinition<_checkups_v1_WatchResponse, _checkups_v1_WatchResponse__Output>
+    }
+  }
+  google: {
+    protobuf: {
+      ListValue: MessageTypeDefinition<_google_protobuf_ListValue, _google_protobuf_ListValue__Output>
+      NullValue: EnumTypeDefinition
+      Struct: MessageTypeDefinition<_google_protobuf_Struct, _google_protobuf_Struct__Output>
+      Value: MessageTypeDefinition<_google_protobuf_Value, _google_protobuf_Value__Output>
+    }
+  }
+}
+

@@ -125,8 +125,22 @@ export const globalSchema = z.strictObject({
   conf_hash: z.union([z.string(), z.number(), z.null()], { error: 'must be a string or number' }).optional(),
 });
 
+/** Process settings (`checkups serve`); command-line flags override them. */
+export const settingsSchema = z.strictObject({
+  grpc_listen: z.string({ error: 'must be host:port' }).optional(),
+  http_listen: z.string({ error: 'must be host:port' }).optional(),
+  data_dir: z.string({ error: 'must be a directory path' }).optional(),
+  admin_token: z.string({ error: 'must be a string' }).min(16, { error: 'must be at least 16 characters' }).optional(),
+  allow_insecure_admin: boolean.optional(),
+  tls_cert: z.string({ error: 'must be a file path' }).optional(),
+  tls_key: z.string({ error: 'must be a file path' }).optional(),
+  tls_client_ca: z.string({ error: 'must be a file path' }).optional(),
+  max_message_bytes: integer(1024, 64 * 1024 * 1024).optional(),
+});
+
 export const configSchema = z.strictObject({
   global: globalSchema.optional(),
+  server: settingsSchema.optional(),
   upstreams: z.record(
     z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, { error: 'upstream names (skeys) use letters, digits, _ . - (1..128)' }),
     upstreamSchema,
@@ -139,3 +153,4 @@ export type RawCluster = z.infer<typeof clusterSchema>;
 export type RawUpstream = z.infer<typeof upstreamSchema>;
 export type RawGlobal = z.infer<typeof globalSchema>;
 export type RawConfig = z.infer<typeof configSchema>;
+export type RawServerSettings = z.infer<typeof settingsSchema>;

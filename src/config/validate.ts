@@ -220,7 +220,21 @@ export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
   if (!res.success || errors.length > 0) return { ok: false, errors };
   const upstreams = new Map<string, UpstreamSpec>();
   for (const [skey, raw] of Object.entries(res.data.upstreams)) upstreams.set(skey, buildUpstream(skey, raw));
-  return { ok: true, value: { global: buildGlobal(res.data.global), upstreams } };
+  const srv = res.data.server ?? {};
+  const server = Object.fromEntries(
+    Object.entries({
+      grpcListen: srv.grpc_listen,
+      httpListen: srv.http_listen,
+      dataDir: srv.data_dir,
+      adminToken: srv.admin_token,
+      allowInsecureAdmin: srv.allow_insecure_admin,
+      tlsCert: srv.tls_cert,
+      tlsKey: srv.tls_key,
+      tlsClientCa: srv.tls_client_ca,
+      maxMessageBytes: srv.max_message_bytes,
+    }).filter(([, v]) => v !== undefined),
+  );
+  return { ok: true, value: { global: buildGlobal(res.data.global), server, upstreams } };
 }
 
 /**

@@ -109,8 +109,22 @@ export interface GlobalSpec {
   readonly confHash: string | number | null;
 }
 
+/** Process settings from the config's `server:` section (flags override them). */
+export interface ServerSettings {
+  readonly grpcListen?: string;
+  readonly httpListen?: string;
+  readonly dataDir?: string;
+  readonly adminToken?: string;
+  readonly allowInsecureAdmin?: boolean;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsClientCa?: string;
+  readonly maxMessageBytes?: number;
+}
+
 export interface CheckupsConfig {
   readonly global: GlobalSpec;
+  readonly server: ServerSettings;
   /** skey -> upstream, in file order. */
   readonly upstreams: ReadonlyMap<string, UpstreamSpec>;
 }

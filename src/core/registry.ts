@@ -46,11 +46,17 @@ export class UpstreamEntry {
 export class UpstreamRegistry {
   private readonly entries = new Map<string, UpstreamEntry>();
   private readonly listeners = new Set<ChangeListener>();
-  private revision = 0;
+  private revision: number;
   private globalSpec: GlobalSpec;
 
-  constructor(global: GlobalSpec) {
+  /**
+   * `initialRevision`: where versions start. The server starts them at its start time in
+   * microseconds, so versions keep increasing across restarts and a client resuming with a
+   * version from a previous run never mistakes a changed upstream for an unchanged one.
+   */
+  constructor(global: GlobalSpec, opts: { initialRevision?: number } = {}) {
     this.globalSpec = global;
+    this.revision = opts.initialRevision ?? 0;
   }
 
   /** Builds a registry holding every upstream of a validated config. */

@@ -7,7 +7,8 @@ export type CheckupsErrorCode =
   | 'UNKNOWN_PEER'
   | 'NO_SERVERS_AVAILABLE'
   | 'TRY_TIMEOUT_EXCEEDED'
-  | 'INVALID_CONFIG';
+  | 'INVALID_CONFIG'
+  | 'DATA_CORRUPT';
 
 export class CheckupsError extends Error {
   override readonly name = 'CheckupsError';

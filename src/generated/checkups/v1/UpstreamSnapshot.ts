@@ -18,7 +18,8 @@ export interface UpstreamSnapshot {
    */
   'version'?: (number | string | Long);
   /**
-   * The configuration document (see the file comment).
+   * The configuration document (see the file comment) without `cluster`:
+   * the clusters are in `clusters`.
    */
   'config'?: (_google_protobuf_Struct | null);
   /**
@@ -45,7 +46,8 @@ export interface UpstreamSnapshot__Output {
    */
   'version': (number);
   /**
-   * The configuration document (see the file comment).
+   * The configuration document (see the file comment) without `cluster`:
+   * the clusters are in `clusters`.
    */
   'config': (_google_protobuf_Struct__Output | null);
   /**

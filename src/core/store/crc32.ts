@@ -1,0 +1,27 @@
+/**
+ * CRC-32 (IEEE 802.3, the zlib/PNG polynomial), table driven. zlib.crc32 only arrived in
+ * Node 22.2 and checkups supports Node 20, so the store carries its own. It guards records
+ * against torn writes and bit rot, not against tampering.
+ */
+
+const TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32(data: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) crc = TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** The checksum as written on disk: 8 lowercase hex digits. */
+export function crc32Hex(data: Uint8Array | string): string {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  return crc32(bytes).toString(16).padStart(8, '0');
+}

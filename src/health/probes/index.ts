@@ -1,0 +1,45 @@
+/**
+ * The probe registry: `typ` -> probe (checkups-semantics.md §4.2), and `runProbe`, the one
+ * entry point the scheduler calls. runProbe always resolves: a throw or rejection becomes err
+ * with its message. Once `ctx.signal` fires, the probe gets ABORT_GRACE_MS to close its sockets
+ * and report; after that runProbe resolves `timeout` without it, so a stuck library cannot hold
+ * a scheduler slot long past the deadline.
+ */
+import type { ProbeType, UpstreamSpec } from '../../core/model.ts';
+import type { ProbeResult } from '../state-machine.ts';
+import { grpcProbe } from './grpc.ts';
+import { httpProbe } from './http.ts';
+import { mysqlProbe } from './mysql.ts';
+import { redisProbe } from './redis.ts';
+import { errorText, tcpProbe, TIMEOUT } from './tcp.ts';
+import type { Probe, ProbeContext, ProbeTarget } from './types.ts';
+
+export const PROBES: Readonly<Record<ProbeType, Probe>> = Object.freeze({
+  general: tcpProbe,
+  http: httpProbe,
+  redis: redisProbe,
+  mysql: mysqlProbe,
+  grpc: grpcProbe,
+});
+
+/** How long a probe may take to wind down after its signal fires. */
+export const ABORT_GRACE_MS = 100;
+
+export async function runProbe(target: ProbeTarget, spec: UpstreamSpec, ctx: ProbeContext): Promise<ProbeResult> {
+  if (ctx.signal.aborted) return TIMEOUT;
+  let onAbort: (() => void) | undefined;
+  let grace: NodeJS.Timeout | undefined;
+  const aborted = new Promise<ProbeResult>((resolve) => {
+    onAbort = () => (grace = setTimeout(resolve, ABORT_GRACE_MS, TIMEOUT));
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  const probed = Promise.resolve()
+    .then(() => PROBES[spec.typ](target, spec, ctx))
+    .catch((err: unknown): ProbeResult => (ctx.signal.aborted ? TIMEOUT : { status: 'err', msg: errorText(err) }));
+  try {
+    return await Promise.race([probed, aborted]);
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort!);
+    clearTimeout(grace);
+  }
+}

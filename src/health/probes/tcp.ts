@@ -1,0 +1,72 @@
+/**
+ * `general` probe: a TCP connect to the target, closed at once (checkups-semantics.md §4.2,
+ * "general"). Error texts follow the nginx cosocket wording the original records
+ * ("connection refused", "timeout", ...), so status output reads the same.
+ */
+import { connect } from 'node:net';
+import type { ProbeResult } from '../state-machine.ts';
+import type { Probe, ProbeContext, ProbeTarget } from './types.ts';
+
+export const OK: ProbeResult = Object.freeze({ status: 'ok', msg: null });
+export const TIMEOUT: ProbeResult = Object.freeze({ status: 'err', msg: 'timeout' });
+
+const CODE_TEXT: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by peer',
+  EPIPE: 'broken pipe',
+  ETIMEDOUT: 'timeout',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network is unreachable',
+  EADDRNOTAVAIL: 'cannot assign requested address',
+};
+
+/** The cosocket wording for an errno code (ECONNREFUSED -> "connection refused"), if known. */
+export function codeText(code: string): string | undefined {
+  return CODE_TEXT[code];
+}
+
+/** The text recorded for a failed probe: the cosocket wording when the error has a known code. */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== undefined) {
+      const text = CODE_TEXT[code];
+      if (text !== undefined) return text;
+      if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+        const host = (err as NodeJS.ErrnoException & { hostname?: string }).hostname;
+        return `${host ?? 'host'} could not be resolved`;
+      }
+    }
+    // AggregateError (happy eyeballs over several addresses) keeps the useful cause inside.
+    if (err instanceof AggregateError && err.errors.length > 0) return errorText(err.errors[0]);
+    return err.message || String(code ?? err.name);
+  }
+  return String(err);
+}
+
+/** Connects, then destroys the socket; settles only once the socket is closed (no fd outlives it). */
+export function tcpConnect(target: ProbeTarget, ctx: ProbeContext): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    if (ctx.signal.aborted) return resolve(TIMEOUT);
+    let result: ProbeResult | undefined;
+    const sock = connect({ host: target.host, port: target.port });
+    const finish = (r: ProbeResult) => {
+      if (result !== undefined) return;
+      result = r;
+      ctx.signal.removeEventListener('abort', onAbort);
+      sock.destroy();
+    };
+    const onAbort = () => finish(TIMEOUT);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    // Backstop when the caller's signal is late: the socket's own idle timer covers the connect.
+    sock.setTimeout(ctx.timeoutMs, () => finish(TIMEOUT));
+    sock.once('connect', () => finish(OK));
+    sock.on('error', (err) => finish({ status: 'err', msg: errorText(err) }));
+    sock.once('close', () => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      resolve(result ?? { status: 'err', msg: 'connection closed' });
+    });
+  });
+}
+
+export const tcpProbe: Probe = (target, _spec, ctx) => tcpConnect(target, ctx);

@@ -1,0 +1,165 @@
+/**
+ * Composition root of `checkups serve`: load the config, restore admin changes from the data
+ * dir on top of it, start health checking, the gRPC server and the HTTP status endpoint.
+ * The only module that sees everything.
+ *
+ * Restore rule (docs/durability.md): the config file first, then every upstream written or
+ * deleted through the admin API, as last stored. Upstreams never touched by the admin API
+ * follow the file.
+ */
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { SelectionEngine } from './balance/selection-engine.ts';
+import { loadConfigFile } from './config/load.ts';
+import { parseUpstream } from './config/validate.ts';
+import type { CheckupsConfig } from './core/model.ts';
+import { UpstreamRegistry } from './core/registry.ts';
+import { FileStore } from './core/store/file-store.ts';
+import type { UpstreamStore } from './core/store/types.ts';
+import { HealthChecker } from './health/health-checker.ts';
+import { runProbe } from './health/probes/index.ts';
+import { AdminAuth } from './server/grpc/auth.ts';
+import { startGrpcServer, type RunningGrpcServer, type TlsFiles } from './server/grpc/server.ts';
+import { startHttpServer, type RunningHttpServer } from './server/http/admin-http.ts';
+import { systemClock, type Clock } from './util/clock.ts';
+import { CheckupsError } from './util/errors.ts';
+import { packageRoot } from './util/package-root.ts';
+
+export const DEFAULT_GRPC_LISTEN = '127.0.0.1:7600';
+export const DEFAULT_HTTP_LISTEN = '127.0.0.1:7601';
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+export interface ServeOptions {
+  /** Config file; default: the embedded examples/checkups.yaml. */
+  readonly configFile?: string;
+  readonly grpcListen?: string;
+  readonly httpListen?: string;
+  /** Where admin changes are kept; default ./checkups-data. */
+  readonly dataDir?: string;
+  readonly adminToken?: string;
+  /** Serve the admin API without a token on a non-loopback address anyway. */
+  readonly allowInsecureAdmin?: boolean;
+  readonly tls?: TlsFiles;
+  readonly maxMessageBytes?: number;
+  /** Turn active health checking off (tests of other parts). */
+  readonly healthChecks?: boolean;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+export interface Checkups {
+  readonly registry: UpstreamRegistry;
+  readonly engine: SelectionEngine;
+  readonly checker: HealthChecker | undefined;
+  readonly grpc: RunningGrpcServer;
+  readonly http: RunningHttpServer;
+  readonly grpcAddress: string;
+  readonly httpAddress: string;
+  /** Drains streams and calls (up to graceMs), stops probing, releases the data dir. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function defaultConfigFile(): string {
+  return join(packageRoot(), 'examples', 'checkups.yaml');
+}
+
+/** Splits host:port, accepting [v6]:port. */
+export function parseListen(value: string, what: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || port > 65535) throw new CheckupsError('INVALID_CONFIG', `${what}: must be host:port (got ${JSON.stringify(value)})`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+async function restore(registry: UpstreamRegistry, store: UpstreamStore, log: Logger): Promise<void> {
+  const recovered = await store.open();
+  const problems: string[] = [];
+  for (const [skey, doc] of recovered.upstreams) {
+    if (doc === null) {
+      registry.delete(skey);
+      continue;
+    }
+    const parsed = parseUpstream(skey, doc, ['upstream']);
+    if (parsed.ok) registry.put(parsed.value);
+    else problems.push(...parsed.errors.map((e) => `${skey}: ${e}`));
+  }
+  if (problems.length > 0) {
+    throw new CheckupsError('DATA_CORRUPT', `stored admin changes no longer validate; nothing was started:\n  ${problems.join('\n  ')}`);
+  }
+  log.info({ module: 'main', restored: recovered.upstreams.size, lastSeq: recovered.lastSeq }, 'restored admin changes from the data dir');
+}
+
+export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> {
+  const log = opts.logger ?? pino({ level: 'info' });
+  const clock = opts.clock ?? systemClock;
+  const configFile = opts.configFile ?? defaultConfigFile();
+  const config: CheckupsConfig = loadConfigFile(configFile);
+  const settings = config.server;
+  const grpcListen = opts.grpcListen ?? settings.grpcListen ?? DEFAULT_GRPC_LISTEN;
+  const httpListen = parseListen(opts.httpListen ?? settings.httpListen ?? DEFAULT_HTTP_LISTEN, 'http listen address');
+  const grpcHost = parseListen(grpcListen, 'grpc listen address').host;
+  const token = opts.adminToken ?? process.env['CHECKUPS_ADMIN_TOKEN'] ?? settings.adminToken;
+  const auth = new AdminAuth(token);
+  if (!auth.required && !isLoopback(grpcHost) && !(opts.allowInsecureAdmin ?? settings.allowInsecureAdmin ?? false)) {
+    throw new CheckupsError(
+      'INVALID_CONFIG',
+      `refusing to serve the admin API on ${grpcListen} without a token: set CHECKUPS_ADMIN_TOKEN (or server.admin_token), listen on loopback, or pass --allow-insecure-admin`,
+    );
+  }
+  const tls = opts.tls ?? (settings.tlsCert !== undefined && settings.tlsKey !== undefined ? { certFile: settings.tlsCert, keyFile: settings.tlsKey, ...(settings.tlsClientCa !== undefined ? { clientCaFile: settings.tlsClientCa } : {}) } : undefined);
+
+  const registry = new UpstreamRegistry(config.global, { initialRevision: Math.floor(clock.wallNow()) * 1000 });
+  for (const spec of config.upstreams.values()) registry.put(spec);
+  const store = new FileStore(opts.dataDir ?? settings.dataDir ?? 'checkups-data');
+  await restore(registry, store, log);
+
+  const engine = new SelectionEngine(registry, clock);
+  const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log.child({ module: 'health' }) });
+  checker?.start();
+  const startedAt = clock.wallNow();
+  let grpc: RunningGrpcServer | undefined;
+  let http: RunningHttpServer | undefined;
+  try {
+    grpc = await startGrpcServer(
+      { registry, engine, checker, clock, startedAt, store, auth },
+      { listen: grpcListen, ...(tls !== undefined ? { tls } : {}), maxMessageBytes: opts.maxMessageBytes ?? settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
+    );
+    http = await startHttpServer(httpListen, () => ({
+      registry,
+      checker: checker?.status(),
+      startedAt,
+      checkupTimerOvertimeMs: registry.global.checkupTimerOvertimeMs,
+      wallNow: clock.wallNow(),
+    }));
+  } catch (err) {
+    checker?.stop();
+    await grpc?.close(0);
+    await store.close();
+    throw err;
+  }
+  const grpcAddress = `${grpcHost.includes(':') ? `[${grpcHost}]` : grpcHost}:${grpc.port}`;
+  const httpAddress = `${httpListen.host}:${http.port}`;
+  log.info({ module: 'main', config: configFile, grpc: grpcAddress, http: httpAddress, upstreams: registry.skeys().length, auth: auth.required, tls: tls !== undefined }, 'checkups serving');
+  const runningGrpc = grpc;
+  const runningHttp = http;
+  return {
+    registry,
+    engine,
+    checker,
+    grpc: runningGrpc,
+    http: runningHttp,
+    grpcAddress,
+    httpAddress,
+    stop: async (graceMs = 5000) => {
+      checker?.stop();
+      await runningGrpc.close(graceMs);
+      await runningHttp.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * checkups.v1.DiscoveryService: Watch (WatchHub), SelectPeer / Feedback / GetUpsTimeout (the
+ * SelectionEngine, exactly as in process) and GetStatus.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { SelectionEngine } from '../../balance/selection-engine.ts';
+import type { UpstreamRegistry } from '../../core/registry.ts';
+import type { DiscoveryServiceHandlers } from '../../generated/checkups/v1/DiscoveryService.ts';
+import type { GetStatusResponse } from '../../generated/checkups/v1/GetStatusResponse.ts';
+import type { HealthChecker } from '../../health/health-checker.ts';
+import type { Clock } from '../../util/clock.ts';
+import { serviceError, toServiceError } from './errors.ts';
+import { clusterStatuses, healthStatusOf } from './messages.ts';
+import type { WatchHub } from './watch.ts';
+
+export interface DiscoveryDeps {
+  readonly registry: UpstreamRegistry;
+  readonly engine: SelectionEngine;
+  readonly watch: WatchHub;
+  readonly checker: HealthChecker | undefined;
+  readonly clock: Clock;
+  readonly startedAt: number;
+}
+
+/** Wraps a synchronous unary handler: thrown errors become gRPC statuses. */
+export function unary<Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    try {
+      callback(null, fn(call.request));
+    } catch (err) {
+      callback(toServiceError(err));
+    }
+  };
+}
+
+function requireSkey(skey: string): string {
+  if (skey === '') throw serviceError(grpc.status.INVALID_ARGUMENT, 'skey: is required');
+  return skey;
+}
+
+export function statusResponse(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusResponse {
+  const { registry, engine, checker, clock } = deps;
+  const now = clock.now();
+  const st = checker?.status();
+  const confHash = registry.global.confHash;
+  return {
+    upstreams: registry.skeys().map((skey) => {
+      const entry = registry.upstream(skey)!;
+      return { skey, version: entry.version, heartbeat: entry.heartbeat, clusters: clusterStatuses(entry, (id) => engine.passive(skey, id), now) };
+    }),
+    checker: {
+      lastCheckTimeMs: Math.round(st?.lastCheckAt ?? 0),
+      alive: st?.alive ?? false,
+      targets: st?.scheduler.targets ?? 0,
+      running: st?.scheduler.running ?? 0,
+      hung: st?.scheduler.hung ?? 0,
+      latenessP50Ms: st?.scheduler.lateness.p50 ?? 0,
+      latenessP99Ms: st?.scheduler.lateness.p99 ?? 0,
+    },
+    startTimeMs: Math.round(deps.startedAt),
+    confHash: confHash === null ? '' : String(confHash),
+    revision: registry.currentRevision,
+  };
+}
+
+export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers {
+  const { engine } = deps;
+  return {
+    Watch: (call) => deps.watch.handle(call as unknown as Parameters<WatchHub['handle']>[0]),
+    SelectPeer: unary((req) => {
+      const peer = engine.selectPeer(requireSkey(req.skey), {
+        ...(req.hashKey !== '' ? { hashKey: req.hashKey } : {}),
+        ...(req.clusterKey.length > 0 ? { clusterKey: req.clusterKey } : {}),
+        ...(req.request !== null
+          ? {
+              request: {
+                ...(req.request.path !== '' ? { path: req.request.path } : {}),
+                ...(req.request.clientIp !== '' ? { clientIp: req.request.clientIp } : {}),
+                ...(req.request.headerHashKey !== '' ? { headerHashKey: req.request.headerHashKey } : {}),
+              },
+            }
+          : {}),
+      });
+      return { peer: { host: peer.host, port: peer.port, cluster: String(peer.cluster), weight: peer.weight, status: healthStatusOf(peer.status) } };
+    }),
+    Feedback: unary((req) => {
+      if (req.port < 1 || req.port > 65535) throw serviceError(grpc.status.INVALID_ARGUMENT, 'port: must be an integer 1..65535');
+      engine.feedback(requireSkey(req.skey), req.host, req.port, req.failed);
+      return {};
+    }),
+    GetStatus: unary(() => statusResponse(deps)),
+    GetUpsTimeout: unary((req) => {
+      const t = engine.getUpsTimeout(requireSkey(req.skey));
+      if (t === undefined) throw serviceError(grpc.status.NOT_FOUND, `unknown skey ${req.skey}`);
+      return t;
+    }),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The gRPC server: DiscoveryService, AdminService, grpc.health.v1.Health and server reflection
+ * (v1 and v1alpha, so `grpcurl -plaintext HOST:PORT list` works) on one port, plaintext or TLS
+ * (optionally requiring client certificates).
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../util/package-root.ts';
+import { adminHandlers, type AdminDeps } from './admin.ts';
+import { discoveryHandlers, type DiscoveryDeps } from './discovery.ts';
+import { LOADER_OPTIONS, packageDefinition } from './proto.ts';
+import { WatchHub, type WatchEncoder } from './watch.ts';
+
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** CA bundle for client certificates: when set, clients must present one (mTLS). */
+  readonly clientCaFile?: string;
+}
+
+export interface GrpcServerOptions {
+  /** host:port; port 0 picks a free one. */
+  readonly listen: string;
+  readonly tls?: TlsFiles;
+  /** Largest request accepted, bytes. */
+  readonly maxMessageBytes: number;
+  /** Coalescing window of Watch, ms. */
+  readonly watchCoalesceMs?: number;
+}
+
+export type GrpcDeps = Omit<DiscoveryDeps, 'watch'> & Omit<AdminDeps, 'engine' | 'registry' | 'clock'>;
+
+export interface RunningGrpcServer {
+  readonly port: number;
+  readonly watch: WatchHub;
+  /** Marks the server not serving, ends Watch streams, waits up to `graceMs` for calls, then closes. */
+  close(graceMs: number): Promise<void>;
+}
+
+function credentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
+  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  const ca = tls.clientCaFile !== undefined ? readFileSync(tls.clientCaFile) : null;
+  return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }], ca !== null);
+}
+
+export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': opts.maxMessageBytes,
+    // Notice dead Watch clients: ping idle connections, allow clients' own keepalive pings.
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+  });
+  const defs = packageDefinition();
+  const discovery = defs['checkups.v1.DiscoveryService'] as grpc.ServiceDefinition;
+  const watchMethod = discovery['Watch']!;
+  // Watch writes pre-encoded bytes (encode once per upstream version, shared by every stream).
+  const watch = new WatchHub(deps.registry, watchMethod.responseSerialize as WatchEncoder, deps.clock, opts.watchCoalesceMs ?? 20);
+  server.addService({ ...discovery, Watch: { ...watchMethod, responseSerialize: (b: Buffer) => b } }, discoveryHandlers({ ...deps, watch }) as unknown as grpc.UntypedServiceImplementation);
+  server.addService(defs['checkups.v1.AdminService'] as grpc.ServiceDefinition, adminHandlers(deps) as unknown as grpc.UntypedServiceImplementation);
+
+  const health = new HealthImplementation({ '': 'NOT_SERVING', 'checkups.v1.DiscoveryService': 'NOT_SERVING', 'checkups.v1.AdminService': 'NOT_SERVING' });
+  health.addToServer(server);
+  const reflectable = protoLoader.loadSync(['checkups/v1/admin.proto', 'checkups/v1/discovery.proto', 'checkups/v1/upstream.proto', healthProtoPath], {
+    ...LOADER_OPTIONS,
+    includeDirs: [join(packageRoot(), 'proto')],
+  });
+  new ReflectionService(reflectable).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(opts.listen, credentials(opts.tls), (err, p) => (err === null ? resolve(p) : reject(new Error(`cannot listen on ${opts.listen}: ${err.message}`)))),
+  );
+  for (const name of ['', 'checkups.v1.DiscoveryService', 'checkups.v1.AdminService']) health.setStatus(name, 'SERVING');
+
+  return {
+    port,
+    watch,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        for (const name of ['', 'checkups.v1.DiscoveryService', 'checkups.v1.AdminService']) health.setStatus(name, 'NOT_SERVING');
+        watch.close();
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * WatchHub: fans registry changes out to Watch streams.
+ *
+ * - Encode once: an upstream's snapshot is serialised once per version, as a ready-made
+ *   `WatchResponse.upstreams` entry; a response is the concatenation of such entries plus the
+ *   few trailing fields (protobuf merges concatenated messages). 1,000 streams, one encode.
+ * - Coalescing: a change marks the upstream dirty for each interested stream; a stream is
+ *   flushed at most once per `coalesceMs` window, with the newest state of everything dirty.
+ * - Slow readers: while a stream's socket is full (write() returned false) nothing is queued
+ *   for it but the dirty set (bounded by the number of upstreams); on 'drain' it gets the
+ *   newest state. Versions only go forward; intermediate ones may be skipped.
+ * - Resume: a client sends the versions it holds; the first message then carries only
+ *   upstreams at another version, plus removals of those that are gone.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { RegistryChange, UpstreamRegistry } from '../../core/registry.ts';
+import type { WatchRequest__Output } from '../../generated/checkups/v1/WatchRequest.ts';
+import type { WatchResponse } from '../../generated/checkups/v1/WatchResponse.ts';
+import type { Clock, Timer } from '../../util/clock.ts';
+import { snapshotMessage } from './messages.ts';
+
+/** Encodes a WatchResponse object (the proto-loader serializer of the Watch method). */
+export type WatchEncoder = (message: WatchResponse) => Buffer;
+
+export type WatchCall = grpc.ServerWritableStream<WatchRequest__Output, Buffer>;
+
+/** Keep initial snapshots under this many bytes per message (clients' default limit is 4 MiB). */
+const MAX_BATCH_BYTES = 1 << 20;
+
+interface Subscriber {
+  readonly call: WatchCall;
+  /** null = every upstream. */
+  readonly skeys: ReadonlySet<string> | null;
+  /** Version of each upstream this client holds. */
+  readonly sent: Map<string, number>;
+  readonly dirty: Set<string>;
+  blocked: boolean;
+  synced: boolean;
+}
+
+export interface WatchHubStats {
+  readonly streams: number;
+  /** Snapshot encodings performed (one per upstream version that some stream needed). */
+  readonly encodes: number;
+  readonly messages: number;
+}
+
+export class WatchHub {
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly pendingFlush = new Set<Subscriber>();
+  /** skey -> [version, encoded upstreams entry]. */
+  private readonly encoded = new Map<string, { version: number; bytes: Buffer }>();
+  private timer: Timer | undefined;
+  private encodes = 0;
+  private messages = 0;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly registry: UpstreamRegistry,
+    private readonly encode: WatchEncoder,
+    private readonly clock: Clock,
+    private readonly coalesceMs = 20,
+  ) {
+    this.unsubscribe = registry.subscribe((c) => this.onChange(c));
+  }
+
+  stats(): WatchHubStats {
+    return { streams: this.subscribers.size, encodes: this.encodes, messages: this.messages };
+  }
+
+  /** Serves one Watch call until the client goes away (or `close()`). */
+  handle(call: WatchCall): void {
+    const req = call.request;
+    const sub: Subscriber = {
+      call,
+      skeys: req.skeys.length > 0 ? new Set(req.skeys) : null,
+      sent: new Map(Object.entries(req.knownVersions ?? {}).map(([k, v]) => [k, Number(v)])),
+      dirty: new Set(),
+      blocked: false,
+      synced: false,
+    };
+    this.subscribers.add(sub);
+    const drop = () => {
+      this.subscribers.delete(sub);
+      this.pendingFlush.delete(sub);
+    };
+    call.on('cancelled', drop);
+    call.on('close', drop);
+    call.on('error', drop);
+    call.on('drain', () => {
+      sub.blocked = false;
+      if (sub.dirty.size > 0) this.flush(sub);
+    });
+    // Initial sync: everything watched, and everything the client holds.
+    for (const skey of this.registry.skeys()) if (this.watches(sub, skey)) sub.dirty.add(skey);
+    for (const skey of sub.sent.keys()) sub.dirty.add(skey);
+    this.flush(sub);
+  }
+
+  /** Ends every stream (server shutdown). */
+  close(): void {
+    this.unsubscribe();
+    this.timer?.cancel();
+    for (const sub of this.subscribers) sub.call.end();
+    this.subscribers.clear();
+  }
+
+  private watches(sub: Subscriber, skey: string): boolean {
+    return sub.skeys === null || sub.skeys.has(skey);
+  }
+
+  private onChange(change: RegistryChange): void {
+    if (change.cause === 'deleted') this.encoded.delete(change.skey);
+    for (const sub of this.subscribers) {
+      if (!this.watches(sub, change.skey) || !sub.synced) continue;
+      sub.dirty.add(change.skey);
+      this.pendingFlush.add(sub);
+    }
+    if (this.pendingFlush.size > 0 && this.timer === undefined) {
+      this.timer = this.clock.setTimer(this.coalesceMs, () => {
+        this.timer = undefined;
+        const due = [...this.pendingFlush];
+        this.pendingFlush.clear();
+        for (const sub of due) if (!sub.blocked) this.flush(sub);
+      });
+    }
+  }
+
+  private entryBytes(skey: string): { version: number; bytes: Buffer } | undefined {
+    const entry = this.registry.upstream(skey);
+    if (entry === undefined) return undefined;
+    const cached = this.encoded.get(skey);
+    if (cached !== undefined && cached.version === entry.version) return cached;
+    const fresh = { version: entry.version, bytes: this.encode({ upstreams: [snapshotMessage(entry)] }) };
+    this.encodes++;
+    this.encoded.set(skey, fresh);
+    return fresh;
+  }
+
+  /** Writes everything dirty for `sub` at its newest version, in as few messages as fit. */
+  private flush(sub: Subscriber): void {
+    const parts: Buffer[] = [];
+    const removed: string[] = [];
+    let size = 0;
+    const send = (last: boolean) => {
+      const trailer = this.encode({ removedSkeys: removed.splice(0), syncComplete: last && !sub.synced, revision: this.registry.currentRevision });
+      const ok = sub.call.write(Buffer.concat([...parts.splice(0), trailer]));
+      size = 0;
+      this.messages++;
+      if (!ok) sub.blocked = true;
+    };
+    for (const skey of [...sub.dirty]) {
+      sub.dirty.delete(skey);
+      const e = this.entryBytes(skey);
+      if (e === undefined) {
+        if (sub.sent.delete(skey)) removed.push(skey);
+        continue;
+      }
+      if (sub.sent.get(skey) === e.version) continue;
+      sub.sent.set(skey, e.version);
+      parts.push(e.bytes);
+      size += e.bytes.length;
+      if (size >= MAX_BATCH_BYTES) send(false);
+    }
+    if (parts.length > 0 || removed.length > 0 || !sub.synced) send(true);
+    sub.synced = true;
+  }
+}

@@ -1,0 +1,102 @@
+/** Loopback servers and probe contexts for integration tests. Everything binds 127.0.0.1. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ProbeType, UpstreamSpec } from '../../src/core/model.ts';
+import type { ProbeContext } from '../../src/health/probes/types.ts';
+import { upstream } from './builders.ts';
+import { redisAnswers } from './services.ts';
+
+/** Anything with listen/address/close: net, http, https, tls servers. */
+interface Listenable {
+  listen(port: number, host: string): unknown;
+  address(): AddressInfo | string | null;
+  once(event: 'listening', cb: () => void): unknown;
+}
+
+export async function listen(server: Listenable): Promise<number> {
+  const listening = new Promise<void>((resolve) => server.once('listening', resolve));
+  server.listen(0, '127.0.0.1');
+  await listening;
+  return (server.address() as AddressInfo).port;
+}
+
+/** A port that was free a moment ago: connecting to it is refused. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  const port = await listen(server);
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Accepts connections and never writes; counts the bytes it receives. */
+export async function blackhole(): Promise<{ port: number; bytesReceived(): number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let bytes = 0;
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.on('data', (d) => (bytes += d.length));
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+  });
+  const port = await listen(server);
+  return {
+    port,
+    bytesReceived: () => bytes,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+export function ctx(timeoutMs: number): ProbeContext {
+  return { signal: AbortSignal.timeout(timeoutMs), timeoutMs };
+}
+
+export function spec(typ: ProbeType, extra: Partial<UpstreamSpec> = {}): UpstreamSpec {
+  return upstream('probe', [], { typ, ...extra });
+}
+
+export function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** Polls (bounded) until the fd count is within `slack` of `baseline`; returns the last count. */
+export async function settleFds(baseline: number, slack = 2, maxMs = 3000): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  let n = openFds();
+  while (Math.abs(n - baseline) > slack && Date.now() < deadline) {
+    await sleep(20);
+    n = openFds();
+  }
+  return n;
+}
+
+/** Spawns a throwaway redis-server on a free port; resolves once it answers PING. */
+export async function startRedis(args: string[]): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...args], {
+    stdio: 'ignore',
+  });
+  const exited = once(child, 'exit');
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  const deadline = Date.now() + 10_000;
+  while (!(await redisAnswers(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`redis-server on port ${port} did not come up (exit code ${child.exitCode})`);
+    }
+    await sleep(25);
+  }
+  return { port, child, stop };
+}

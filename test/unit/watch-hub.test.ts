@@ -1,0 +1,157 @@
+/**
+ * WatchHub against fake streams that check what they receive: coalescing on the fake clock,
+ * a blocked stream that gets only the newest state after 'drain', one encode per version
+ * whatever the number of streams. The real-socket behaviour is in integration/grpc-watch.
+ */
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import type * as grpc from '@grpc/grpc-js';
+import { UpstreamRegistry } from '../../src/core/registry.ts';
+import type { WatchRequest__Output } from '../../src/generated/checkups/v1/WatchRequest.ts';
+import type { WatchResponse__Output } from '../../src/generated/checkups/v1/WatchResponse.ts';
+import { packageDefinition } from '../../src/server/grpc/proto.ts';
+import { WatchHub, type WatchCall, type WatchEncoder } from '../../src/server/grpc/watch.ts';
+import { cluster, config, server, upstream } from '../support/builders.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+
+const method = (packageDefinition()['checkups.v1.DiscoveryService'] as grpc.ServiceDefinition)['Watch']!;
+const encode = method.responseSerialize as WatchEncoder;
+const decode = method.responseDeserialize as (b: Buffer) => WatchResponse__Output;
+
+/** A server stream stand-in: records decoded messages; `full` makes write() report backpressure. */
+class FakeCall extends EventEmitter {
+  readonly received: WatchResponse__Output[] = [];
+  full = false;
+  ended = false;
+  constructor(readonly request: WatchRequest__Output) {
+    super();
+  }
+  write(bytes: Buffer): boolean {
+    const m = decode(bytes);
+    this.received.push(m);
+    return !this.full;
+  }
+  end(): void {
+    this.ended = true;
+  }
+  versionOf(skey: string): number | undefined {
+    let v: number | undefined;
+    for (const m of this.received) for (const u of m.upstreams) if (u.skey === skey) v = u.version;
+    return v;
+  }
+}
+
+function setup(n = 3) {
+  const clock = new FakeClock(0);
+  const registry = new UpstreamRegistry(config({ upstreams: {} }).global, { initialRevision: 100 });
+  for (let i = 0; i < n; i++) registry.put(upstream(`u${i}`, [cluster(1, [server(`10.0.0.${i + 1}:80`)])]));
+  const hub = new WatchHub(registry, encode, clock, 20);
+  const watch = (req: Partial<WatchRequest__Output> = {}) => {
+    const call = new FakeCall({ skeys: [], knownVersions: {}, ...req });
+    hub.handle(call as unknown as WatchCall);
+    return call;
+  };
+  const bump = (skey: string, port: number) => registry.put(upstream(skey, [cluster(1, [server(`10.0.0.9:${port}`)])]));
+  return { clock, registry, hub, watch, bump };
+}
+
+describe('WatchHub', () => {
+  it('sends one snapshot message, then coalesces changes within the window', () => {
+    const { clock, watch, bump } = setup();
+    const call = watch();
+    assert.equal(call.received.length, 1);
+    assert.equal(call.received[0]!.syncComplete, true);
+    assert.deepEqual(
+      call.received[0]!.upstreams.map((u) => u.skey),
+      ['u0', 'u1', 'u2'],
+    );
+    bump('u1', 1);
+    bump('u1', 2);
+    const v = bump('u2', 3);
+    assert.equal(call.received.length, 1, 'nothing before the window ends');
+    clock.advance(20);
+    assert.equal(call.received.length, 2);
+    const m = call.received[1]!;
+    assert.deepEqual(
+      m.upstreams.map((u) => u.skey).sort(),
+      ['u1', 'u2'],
+    );
+    assert.equal(m.syncComplete, false);
+    assert.equal(call.versionOf('u2'), v);
+  });
+
+  it('a blocked stream is skipped until drain, then gets only the newest state', () => {
+    const { clock, watch, bump } = setup();
+    const slow = watch();
+    const fast = watch();
+    slow.full = true;
+    bump('u0', 1);
+    clock.advance(20); // slow receives this one, and reports backpressure
+    assert.equal(slow.received.length, 2);
+    let last = 0;
+    for (let i = 0; i < 50; i++) {
+      last = bump('u0', 100 + i);
+      clock.advance(20);
+    }
+    assert.equal(slow.received.length, 2, 'nothing queued for a blocked stream');
+    assert.equal(fast.received.length, 52);
+    assert.equal(fast.versionOf('u0'), last);
+    slow.full = false;
+    slow.emit('drain');
+    assert.equal(slow.received.length, 3, 'one message on drain');
+    assert.equal(slow.versionOf('u0'), last);
+  });
+
+  it('encodes each version once for 1,000 streams', () => {
+    const { clock, hub, watch, bump } = setup(1);
+    const calls = Array.from({ length: 1000 }, () => watch());
+    const before = hub.stats().encodes;
+    const v = bump('u0', 5);
+    clock.advance(20);
+    assert.equal(hub.stats().encodes - before, 1);
+    for (const c of calls) assert.equal(c.versionOf('u0'), v);
+  });
+
+  it('resume: only upstreams at another version, and removals of what is gone', () => {
+    const { registry, watch } = setup();
+    const first = watch();
+    const held = Object.fromEntries(first.received[0]!.upstreams.map((u) => [u.skey, u.version]));
+    registry.delete('u0');
+    const v2 = registry.put(upstream('u2', [cluster(1, [server('10.9.9.9:1')])]));
+    const again = watch({ knownVersions: held });
+    assert.equal(again.received.length, 1);
+    assert.deepEqual(
+      again.received[0]!.upstreams.map((u) => [u.skey, u.version]),
+      [['u2', v2]],
+    );
+    assert.deepEqual(again.received[0]!.removedSkeys, ['u0']);
+    assert.equal(again.received[0]!.syncComplete, true);
+  });
+
+  it('named watches see only their upstreams, including ones created later', () => {
+    const { clock, registry, watch } = setup();
+    const call = watch({ skeys: ['u1', 'later'] });
+    assert.deepEqual(
+      call.received[0]!.upstreams.map((u) => u.skey),
+      ['u1'],
+    );
+    registry.put(upstream('other', []));
+    registry.put(upstream('later', []));
+    clock.advance(20);
+    assert.deepEqual(
+      call.received.slice(1).flatMap((m) => m.upstreams.map((u) => u.skey)),
+      ['later'],
+    );
+  });
+
+  it('close() ends every stream and stops listening', () => {
+    const { clock, hub, watch, bump } = setup();
+    const call = watch();
+    hub.close();
+    assert.equal(call.ended, true);
+    bump('u0', 1);
+    clock.advance(20);
+    assert.equal(call.received.length, 1);
+  });
+});

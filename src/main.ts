@@ -91,6 +91,7 @@ async function restore(registry: UpstreamRegistry, store: UpstreamStore, log: Lo
   if (problems.length > 0) {
     throw new CheckupsError('DATA_CORRUPT', `stored admin changes no longer validate; nothing was started:\n  ${problems.join('\n  ')}`);
   }
+  for (const w of recovered.warnings) log.warn({ module: 'store' }, w);
   log.info({ module: 'main', restored: recovered.upstreams.size, lastSeq: recovered.lastSeq }, 'restored admin changes from the data dir');
 }
 

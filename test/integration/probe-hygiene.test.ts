@@ -5,14 +5,12 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { UpstreamSpec } from '../../src/core/model.ts';
 import { runProbe } from '../../src/health/probes/index.ts';
 import type { ProbeResult } from '../../src/health/state-machine.ts';
-import { blackhole, ctx, freePort, listen, openFds, settleFds, spec } from '../support/net.ts';
+import { ctx, freePort, listen, openFds, settleFds, spec, startTcpServerChild } from '../support/net.ts';
 import { ensureMariaDb, ensureRedis } from '../support/services.ts';
 
 const GET = 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n';
@@ -34,19 +32,17 @@ async function probeMany(count: number, concurrency: number, port: number, s: Up
 }
 
 describe('probe resource hygiene', () => {
-  let tcp: Server;
-  let tcpPort: number;
+  let sink: Awaited<ReturnType<typeof startTcpServerChild>>;
+  let hole: Awaited<ReturnType<typeof startTcpServerChild>>;
   let web: ReturnType<typeof createHttpServer>;
   let webPort: number;
   let grpcServer: grpc.Server;
   let grpcPort: number;
   let refused: number;
-  let hole: Awaited<ReturnType<typeof blackhole>>;
 
   before(async () => {
     await Promise.all([ensureRedis(), ensureMariaDb()]);
-    tcp = createServer((s) => s.on('error', () => {}));
-    tcpPort = await listen(tcp);
+    [sink, hole] = await Promise.all([startTcpServerChild('sink'), startTcpServerChild('blackhole')]);
     web = createHttpServer((req, res) => res.writeHead(req.url === '/bad' ? 502 : 200).end('x'.repeat(4096)));
     webPort = await listen(web);
     grpcServer = new grpc.Server();
@@ -55,16 +51,11 @@ describe('probe resource hygiene', () => {
       grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
     refused = await freePort();
-    hole = await blackhole();
   });
   after(async () => {
     web?.closeAllConnections();
-    web?.close();
-    tcp?.close();
     grpcServer?.forceShutdown();
-    await hole?.close();
-    if (tcp?.listening === false) return;
-    await once(tcp, 'close');
+    await Promise.all([web && new Promise((resolve) => web.close(resolve)), hole?.stop(), sink?.stop()]);
   });
 
   it('every kind of probe, ok, failing and timing out, leaves the fd count where it was', async () => {
@@ -74,7 +65,7 @@ describe('probe resource hygiene', () => {
     const baseline = await settleFds(openFds());
 
     const results = {
-      tcp: await probeMany(500, 50, tcpPort, spec('general')),
+      tcp: await probeMany(500, 50, sink.port, spec('general')),
       tcpRefused: await probeMany(100, 50, refused, spec('general')),
       http: await probeMany(100, 25, webPort, spec('http', { http: { query: GET } })),
       httpBad: await probeMany(50, 25, webPort, spec('http', { http: { query: 'GET /bad HTTP/1.1\r\n\r\n', statuses: { '502': false } } })),
@@ -108,7 +99,7 @@ describe('probe resource hygiene', () => {
   it('10,000 tcp probes, 100 at a time, leave the open file count the same', async () => {
     const baseline = await settleFds(openFds());
     const t0 = performance.now();
-    const tally = await probeMany(10_000, 100, tcpPort, spec('general'));
+    const tally = await probeMany(10_000, 100, sink.port, spec('general'));
     const took = performance.now() - t0;
     assert.deepEqual(tally, { ok: 10_000 });
     const afterwards = await settleFds(baseline);

@@ -32,11 +32,11 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Accepts connections and never writes; counts the bytes it receives. */
+/** Accepts connections, never writes and never closes (not even on FIN); counts the bytes it receives. */
 export async function blackhole(): Promise<{ port: number; bytesReceived(): number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let bytes = 0;
-  const server: Server = createServer((s) => {
+  const server: Server = createServer({ allowHalfOpen: true }, (s) => {
     sockets.add(s);
     s.on('data', (d) => (bytes += d.length));
     s.on('error', () => {});
@@ -67,7 +67,7 @@ export function openFds(): number {
 }
 
 /** Polls (bounded) until the fd count is within `slack` of `baseline`; returns the last count. */
-export async function settleFds(baseline: number, slack = 2, maxMs = 3000): Promise<number> {
+export async function settleFds(baseline: number, slack = 2, maxMs = 500): Promise<number> {
   const deadline = Date.now() + maxMs;
   let n = openFds();
   while (Math.abs(n - baseline) > slack && Date.now() < deadline) {
@@ -75,6 +75,35 @@ export async function settleFds(baseline: number, slack = 2, maxMs = 3000): Prom
     n = openFds();
   }
   return n;
+}
+
+const SINK = `
+const [mode] = process.argv.slice(1);
+// A blackhole ignores FIN too (allowHalfOpen), as a hung peer would: a client that only
+// half-closes keeps its socket open.
+const server = require('node:net').createServer({ allowHalfOpen: mode === 'blackhole' }, (s) => s.on('error', () => {}));
+server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => console.log(server.address().port));
+process.stdin.on('end', () => process.exit(0)).resume();
+`;
+
+/**
+ * A TCP server in a child process: `sink` accepts and closes when the client does; `blackhole`
+ * accepts and never answers or closes. Server-side sockets then do not count in this process's
+ * fds, and connect storms work: a server in the test's own process accepts too slowly while the
+ * same event loop runs the probes, its accept queue overflows, the kernel drops SYNs and
+ * connects stall for the 1 s SYN retransmit. The child exits when its stdin closes.
+ */
+export async function startTcpServerChild(mode: 'sink' | 'blackhole'): Promise<{ port: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['-e', SINK, mode], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = once(child, 'exit');
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  return {
+    port: Number(line.toString().trim()),
+    stop: async () => {
+      child.stdin!.end();
+      await exited;
+    },
+  };
 }
 
 /** Spawns a throwaway redis-server on a free port; resolves once it answers PING. */

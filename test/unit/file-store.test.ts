@@ -167,11 +167,32 @@ describe('FileStore', () => {
     assert.equal(state.upstreams.get('k1'), null);
   });
 
-  it('a truncated tail is DATA_CORRUPT naming the file, offset and a fix', async () => {
+  it('a torn last record (a write cut short by a crash) is set aside and reported; every complete change loads', async () => {
     const { dir, log } = await threeChanges();
     const size = (await stat(log)).size;
-    await appendFile(log, '1234abcd {"seq":4,"at":17');
-    await assert.rejects(recover(dir), isCorrupt(/changes\.log/, new RegExp(`byte ${size} \\(line 4\\)`), /no newline/, /seq 3 at \d{4}-/, new RegExp(`truncate -s ${size}`)));
+    const torn = '1234abcd {"seq":4,"at":17';
+    await appendFile(log, torn);
+    const state = await recover(dir);
+    assert.equal(state.lastSeq, 3);
+    assert.deepEqual([...state.upstreams.keys()], ['a', 'b', 'c']);
+    assert.equal(state.warnings.length, 1);
+    assert.match(state.warnings[0]!, new RegExp(`incomplete record \\(${torn.length} bytes at byte ${size}\\)`));
+    assert.match(state.warnings[0]!, /never acknowledged/);
+    const aside = (await readdir(dir)).filter((f) => f.startsWith('changes.log.torn-'));
+    assert.equal(aside.length, 1);
+    assert.equal(await readFile(join(dir, aside[0]!), 'utf8'), torn);
+    assert.equal((await stat(log)).size, size, 'the log was cut back to its last complete record');
+    // Appending after the repair continues the sequence.
+    await withStore(dir, async (st) => assert.equal(await st.append({ op: 'delete', skey: 'a' }), 4));
+    assert.deepEqual((await recover(dir)).warnings, []);
+  });
+
+  it('a damaged record that is not the last one is DATA_CORRUPT naming the file, offset and a fix', async () => {
+    const { dir, log } = await threeChanges();
+    const data = await readFile(log, 'utf8');
+    const second = data.indexOf('\n') + 1;
+    await writeFile(log, data.slice(0, second) + 'garbage\n' + data.slice(second));
+    await assert.rejects(recover(dir), isCorrupt(/changes\.log/, new RegExp(`byte ${second} \\(line 2\\)`), /not a record/, new RegExp(`truncate -s ${second}`)));
     // The lock was released on failure.
     await assert.rejects(readFile(join(dir, 'LOCK')), { code: 'ENOENT' });
   });

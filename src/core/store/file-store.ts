@@ -10,7 +10,7 @@
  * after a failed write or fsync the file's content is unknown (a retried fsync may "succeed"
  * without the data). Restarting recovers from what is on disk.
  */
-import { mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RawUpstream } from '../../config/schema.ts';
 import { decodeSnapshot, encodeRecord, encodeSnapshot, LOG_FILE, replayLog, SNAPSHOT_FILE, type LogRecord } from './format.ts';
@@ -117,6 +117,7 @@ export class FileStore implements UpstreamStore {
   }
 
   private async recover(): Promise<RecoveredState> {
+    const warnings: string[] = [];
     const created = await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
     if (created !== undefined) await syncDir(dirname(this.dir));
     this.releaseLock = await acquireLock(this.dir);
@@ -127,6 +128,7 @@ export class FileStore implements UpstreamStore {
       const snapshot = snapshotText === null ? null : decodeSnapshot(this.snapshotFile, snapshotText.toString('utf8'));
       const logData = await readIfExists(this.logFile);
       const state = replayLog(this.logFile, logData ?? Buffer.alloc(0), snapshot);
+      if (state.tornTail !== null && logData !== null) warnings.push(await this.setAsideTornTail(logData, state.tornTail.offset));
       this.log = await open(this.logFile, 'a', FILE_MODE);
       if (logData === null) await syncDir(this.dir);
       this.upstreams = state.upstreams;
@@ -140,7 +142,35 @@ export class FileStore implements UpstreamStore {
       throw err;
     }
     this.phase = 'open';
-    return { upstreams: new Map(this.upstreams), lastSeq: this.durableSeq };
+    return { upstreams: new Map(this.upstreams), lastSeq: this.durableSeq, warnings };
+  }
+
+  /**
+   * A crash during a write (kill -9 can stop a large write at a page boundary) leaves an
+   * unterminated last line. It was never acknowledged, so it is not a lost change; it is still
+   * kept, in a file next to the log, and reported, rather than thrown away or left to block the start.
+   */
+  private async setAsideTornTail(data: Buffer, offset: number): Promise<string> {
+    const aside = `${this.logFile}.torn-${new Date(this.wallNow()).toISOString().replace(/[:.]/g, '-')}`;
+    const fh = await open(aside, 'w', FILE_MODE);
+    try {
+      await fh.writeFile(data.subarray(offset));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await truncate(this.logFile, offset);
+    const log = await open(this.logFile, 'r+');
+    try {
+      await log.sync();
+    } finally {
+      await log.close();
+    }
+    await syncDir(this.dir);
+    return (
+      `data file ${this.logFile} ended in an incomplete record (${data.length - offset} bytes at byte ${offset}), ` +
+      `written when checkups was stopped mid-write; it was never acknowledged. Set aside in ${aside}; every acknowledged change was loaded.`
+    );
   }
 
   append(op: StoreOp): Promise<number> {

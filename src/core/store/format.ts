@@ -31,6 +31,14 @@ export interface Replayed {
   readonly recordsAfterSnapshot: number;
 }
 
+export interface LogReplay extends Replayed {
+  /**
+   * A last line without its newline: a write cut short by a crash. Such a record was never
+   * acknowledged (acks follow the sync of the whole line), so recovery sets it aside.
+   */
+  readonly tornTail: { readonly offset: number; readonly bytes: number } | null;
+}
+
 export function encodeRecord(record: LogRecord): Buffer {
   const payload = JSON.stringify(record);
   return Buffer.from(`${crc32Hex(payload)} ${payload}\n`, 'utf8');
@@ -111,7 +119,7 @@ const HEX8 = /^[0-9a-f]{8}$/;
  * lastSeq are skipped (a crash between writing the snapshot and starting the new log leaves
  * them); every record must follow the previous one by exactly one.
  */
-export function replayLog(file: string, data: Buffer, base: Replayed | null): Replayed {
+export function replayLog(file: string, data: Buffer, base: Replayed | null): LogReplay {
   const upstreams = new Map(base?.upstreams ?? []);
   const baseSeq = base?.lastSeq ?? 0;
   let lastSeq = baseSeq;
@@ -123,14 +131,7 @@ export function replayLog(file: string, data: Buffer, base: Replayed | null): Re
     const where = `${file} is corrupt at byte ${offset} (line ${line})`;
     const good = describeChange(lastSeq, lastAt);
     const end = data.indexOf(0x0a, offset);
-    if (end === -1) {
-      throw corrupt(
-        `data file ${where}: the last line has no newline, a record cut short (${data.length - offset} bytes). ` +
-          `Nothing was loaded; ${good}. A record is acknowledged only once its whole line is synced, so if checkups ` +
-          `or the machine crashed while writing, this one never was: keep every change before it with ` +
-          `\`truncate -s ${offset} ${file}\`, ${RESET}.`,
-      );
-    }
+    if (end === -1) return { upstreams, lastSeq, lastAt, recordsAfterSnapshot: after, tornTail: { offset, bytes: data.length - offset } };
     const fail = (what: string) =>
       corrupt(
         `data file ${where}: ${what}. Nothing was loaded; ${good}. To keep the changes up to that one and lose ` +
@@ -164,5 +165,5 @@ export function replayLog(file: string, data: Buffer, base: Replayed | null): Re
     lastAt = record.at;
     after++;
   }
-  return { upstreams, lastSeq, lastAt, recordsAfterSnapshot: after };
+  return { upstreams, lastSeq, lastAt, recordsAfterSnapshot: after, tornTail: null };
 }

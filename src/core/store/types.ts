@@ -15,6 +15,8 @@ export interface RecoveredState {
   readonly upstreams: ReadonlyMap<string, RawUpstream | null>;
   /** Sequence number of the last durable change (0 for an empty store). */
   readonly lastSeq: number;
+  /** Things recovery repaired that an operator should know about (logged by the server). */
+  readonly warnings: readonly string[];
 }
 
 export interface UpstreamStore {

@@ -4,6 +4,8 @@
  */
 const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   pick: () => import('./pick.ts'),
+  rpc: () => import('./rpc.ts'),
+  probe: () => import('./probe.ts'),
 };
 
 const names = process.argv.slice(2);

@@ -67,6 +67,7 @@ describe('probe resource hygiene', () => {
     const results = {
       tcp: await probeMany(500, 50, sink.port, spec('general')),
       tcpRefused: await probeMany(100, 50, refused, spec('general')),
+      tcpHole: await probeMany(100, 50, hole.port, spec('general')),
       http: await probeMany(100, 25, webPort, spec('http', { http: { query: GET } })),
       httpBad: await probeMany(50, 25, webPort, spec('http', { http: { query: 'GET /bad HTTP/1.1\r\n\r\n', statuses: { '502': false } } })),
       httpBody: await probeMany(50, 25, webPort, spec('http', { http: { query: GET, bodyMatch: '^x+$' } })),
@@ -81,6 +82,7 @@ describe('probe resource hygiene', () => {
     assert.deepEqual(results, {
       tcp: { ok: 500 },
       tcpRefused: { 'err: connection refused': 100 },
+      tcpHole: { ok: 100 },
       http: { ok: 100 },
       httpBad: { 'err: bad status code': 50 },
       httpBody: { ok: 50 },

@@ -4,11 +4,12 @@
  * and a blackhole.
  */
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { MysqlOptions, RedisOptions } from '../../src/core/model.ts';
 import { runProbe } from '../../src/health/probes/index.ts';
 import { parseInfo } from '../../src/health/probes/redis.ts';
-import { blackhole, ctx, freePort, spec, startRedis } from '../support/net.ts';
+import { blackhole, ctx, freePort, listen, spec, startRedis } from '../support/net.ts';
 import { ensureMariaDb, ensureRedis } from '../support/services.ts';
 
 const TIMEOUT_MS = 1000;
@@ -19,6 +20,20 @@ function redis(port: number, opts: RedisOptions = {}, timeoutMs = TIMEOUT_MS) {
 
 function mysql(port: number, opts: MysqlOptions, timeoutMs = TIMEOUT_MS) {
   return runProbe({ host: '127.0.0.1', port }, spec('mysql', { mysql: opts }), ctx(timeoutMs));
+}
+
+/** Speaks just enough RESP: +PONG to PING; to INFO an error, or nothing at all. */
+async function pingOnlyRedis(info: 'error' | 'silent'): Promise<{ server: Server; port: number }> {
+  const server = createServer((sock) => {
+    sock.on('error', () => {});
+    sock.on('data', (d) => {
+      for (const [, cmd] of d.toString().matchAll(/\$4\r\n(PING|INFO)\r\n/gi)) {
+        if (cmd!.toUpperCase() === 'PING') sock.write('+PONG\r\n');
+        else if (info === 'error') sock.write("-ERR unknown command 'INFO'\r\n");
+      }
+    });
+  });
+  return { server, port: await listen(server) };
 }
 
 describe('redis probe', () => {
@@ -91,6 +106,24 @@ describe('redis probe', () => {
     const t0 = performance.now();
     assert.deepEqual(await redis(hole.port, {}, 300), { status: 'err', msg: 'timeout', extras: { replication: null } });
     assert.ok(performance.now() - t0 < 550, 'gave up at the deadline');
+  });
+
+  it('is ok when PING works but INFO is refused, with the INFO error in replication (as the original)', async () => {
+    const fake = await pingOnlyRedis('error');
+    try {
+      assert.deepEqual(await redis(fake.port), { status: 'ok', msg: null, extras: { replication: { err: "ERR unknown command 'INFO'" } } });
+    } finally {
+      fake.server.close();
+    }
+  });
+
+  it('is err "timeout" when INFO never answers (the deadline is not mistaken for a refused INFO)', async () => {
+    const fake = await pingOnlyRedis('silent');
+    try {
+      assert.deepEqual(await redis(fake.port, {}, 300), { status: 'err', msg: 'timeout', extras: { replication: null } });
+    } finally {
+      fake.server.close();
+    }
   });
 
   it('parses INFO lines case-insensitively into the original key names', () => {

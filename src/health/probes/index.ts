@@ -25,17 +25,27 @@ export const PROBES: Readonly<Record<ProbeType, Probe>> = Object.freeze({
 /** How long a probe may take to wind down after its signal fires. */
 export const ABORT_GRACE_MS = 100;
 
-export async function runProbe(target: ProbeTarget, spec: UpstreamSpec, ctx: ProbeContext): Promise<ProbeResult> {
+/** Runs the probe for `spec.typ`; `probes` is a seam for tests. */
+export async function runProbe(
+  target: ProbeTarget,
+  spec: UpstreamSpec,
+  ctx: ProbeContext,
+  probes: Readonly<Record<ProbeType, Probe>> = PROBES,
+): Promise<ProbeResult> {
   if (ctx.signal.aborted) return TIMEOUT;
+  const failed = (err: unknown): ProbeResult => (ctx.signal.aborted ? TIMEOUT : { status: 'err', msg: errorText(err) });
+  let probed: Promise<ProbeResult>;
+  try {
+    probed = probes[spec.typ](target, spec, ctx).catch(failed);
+  } catch (err) {
+    return failed(err);
+  }
   let onAbort: (() => void) | undefined;
   let grace: NodeJS.Timeout | undefined;
   const aborted = new Promise<ProbeResult>((resolve) => {
     onAbort = () => (grace = setTimeout(resolve, ABORT_GRACE_MS, TIMEOUT));
     ctx.signal.addEventListener('abort', onAbort, { once: true });
   });
-  const probed = Promise.resolve()
-    .then(() => PROBES[spec.typ](target, spec, ctx))
-    .catch((err: unknown): ProbeResult => (ctx.signal.aborted ? TIMEOUT : { status: 'err', msg: errorText(err) }));
   try {
     return await Promise.race([probed, aborted]);
   } finally {

@@ -54,7 +54,7 @@ export const redisProbe: Probe = async (target, spec, ctx) => {
   const onAbort = () => shut(client);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
-    return await check(client, spec.redis.password, spec.redis.db);
+    return await check(client, spec.redis.password, spec.redis.db, ctx.signal);
   } catch (err) {
     const text = ctx.signal.aborted ? 'timeout' : errorText(cause ?? err);
     return { status: 'err', msg: text === 'Command timed out' ? 'timeout' : text, extras: { replication: null } };
@@ -80,7 +80,7 @@ function shut(client: Redis): Promise<void> {
 /** Matches the reply of a server without requirepass to AUTH (Redis >= 6, then older). */
 const NO_PASSWORD_SET = /without any password configured|no password is set/i;
 
-async function check(client: Redis, password: string | undefined, db: number | undefined): Promise<ProbeResult> {
+async function check(client: Redis, password: string | undefined, db: number | undefined, signal: AbortSignal): Promise<ProbeResult> {
   await client.connect();
   // AUTH and SELECT are sent here, not by ioredis: ioredis console.warns when a password is
   // configured but the server has none; the probe tolerates that case quietly, as ioredis does.
@@ -94,10 +94,12 @@ async function check(client: Redis, password: string | undefined, db: number | u
   let text: string;
   try {
     text = (await client.info('replication')) + '\r\n' + (await client.info('server').catch(() => ''));
-  } catch {
+  } catch (err) {
+    if (signal.aborted) throw err;
     try {
       text = await client.info();
     } catch (err) {
+      if (signal.aborted) throw err;
       // As the original: PING worked, so the peer is ok even if INFO is refused (renamed command, ACL).
       return { status: 'ok', msg: null, extras: { replication: { err: errorText(err) } } };
     }

@@ -34,9 +34,11 @@ export async function runProbe(
 ): Promise<ProbeResult> {
   if (ctx.signal.aborted) return TIMEOUT;
   const failed = (err: unknown): ProbeResult => (ctx.signal.aborted ? TIMEOUT : { status: 'err', msg: errorText(err) });
+  const probe = probes[spec.typ] as Probe | undefined;
+  if (probe === undefined) return { status: 'err', msg: `no probe for typ ${JSON.stringify(spec.typ)}` };
   let probed: Promise<ProbeResult>;
   try {
-    probed = probes[spec.typ](target, spec, ctx).catch(failed);
+    probed = probe(target, spec, ctx).catch(failed);
   } catch (err) {
     return failed(err);
   }

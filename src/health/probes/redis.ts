@@ -51,7 +51,7 @@ export const redisProbe: Probe = async (target, spec, ctx) => {
   // connect() rejects with a bare "Connection is closed."; the cause arrives as an 'error' event.
   let cause: unknown;
   client.on('error', (err) => (cause ??= err));
-  const onAbort = () => shut(client);
+  const onAbort = () => void shut(client);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
     return await check(client, spec.redis.password, spec.redis.db, ctx.signal);

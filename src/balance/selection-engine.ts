@@ -54,12 +54,18 @@ interface UpstreamState {
   readonly passive: PassiveHealth;
 }
 
+export interface EngineOptions {
+  /** Called with every attempt outcome of readyOk and every feedback(): the SDK forwards them to the server. */
+  readonly onOutcome?: (skey: string, host: string, port: number, failed: boolean) => void;
+}
+
 export class SelectionEngine {
   private readonly states = new Map<string, UpstreamState>();
 
   constructor(
     private readonly source: UpstreamSource,
     private readonly clock: Clock,
+    private readonly opts: EngineOptions = {},
   ) {}
 
   /** Picks one peer and counts it as a success (what select_peer does). Throws CheckupsError. */
@@ -108,7 +114,9 @@ export class SelectionEngine {
       },
       peer: (c, i) => toPeer(view, c, i),
       outcome: (c, i, failed) => {
-        state.passive.record(c.spec.servers[i]!, failed, this.clock.now(), state.balancer.peers);
+        const server = c.spec.servers[i]!;
+        state.passive.record(server, failed, this.clock.now(), state.balancer.peers);
+        this.opts.onOutcome?.(skey, server.host, server.port, failed);
       },
       attempt,
     });
@@ -124,6 +132,7 @@ export class SelectionEngine {
     for (const c of state.balancer.clusters) c.ids.forEach((cid, i) => cid === id && (found = { c, i }));
     if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
     state.passive.record(found.c.spec.servers[found.i]!, failed, now, state.balancer.peers);
+    this.opts.onOutcome?.(skey, host, port, failed);
   }
 
   /** Connect, send and read timeouts of an upstream (get_ups_timeout), or undefined if unknown. */

@@ -89,7 +89,8 @@ function isConnectFailure(err: grpc.ServiceError): boolean {
 
 export function describeCallError(err: grpc.ServiceError, server: string, timeoutMs: number): CliError {
   if (isConnectFailure(err)) {
-    return new CliError(`cannot reach checkups at ${server} (is it running? --server)\n  ${err.details}`, 1, err.code);
+    const why = err.details.replace(/\.?\s*Resolution note:\s*$/, '');
+    return new CliError(`cannot reach checkups at ${server} (is it running? --server)\n  ${why}`, 1, err.code);
   }
   const name = grpc.status[err.code] ?? `status ${err.code}`;
   const hint = err.code === grpc.status.DEADLINE_EXCEEDED ? ` (no answer from ${server} within ${timeoutMs} ms; --timeout)` : '';

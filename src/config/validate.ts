@@ -238,15 +238,16 @@ export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
 }
 
 /**
- * Validates one upstream from an admin write (update_upstream). Every level must list servers.
- * `path` prefixes error paths (for example ['upstream']).
+ * Validates one upstream from an admin write (update_upstream): every level must list servers,
+ * unless `requireServers` is false (state read back from a server, where a file may have had
+ * empty levels). `path` prefixes error paths (for example ['upstream']).
  */
-export function parseUpstream(skey: string, input: unknown, path: readonly PathItem[] = []): Parsed<UpstreamSpec> {
+export function parseUpstream(skey: string, input: unknown, path: readonly PathItem[] = [], opts: { requireServers?: boolean } = {}): Parsed<UpstreamSpec> {
   const errors: string[] = [];
   if (!/^[A-Za-z0-9_.-]{1,128}$/.test(skey)) errors.push('skey: upstream names (skeys) use letters, digits, _ . - (1..128)');
   const res = upstreamSchema.safeParse(input, { reportInput: true });
   if (!res.success) zodIssues(res.error.issues, path, errors);
-  if (isRecord(input)) checkClusters(input['cluster'], [...path, 'cluster'], { requireServers: true }, errors);
+  if (isRecord(input)) checkClusters(input['cluster'], [...path, 'cluster'], { requireServers: opts.requireServers ?? true }, errors);
   if (!res.success || errors.length > 0) return { ok: false, errors };
   return { ok: true, value: buildUpstream(skey, res.data) };
 }

@@ -10,6 +10,8 @@ import type { ClusterStatus as _checkups_v1_ClusterStatus, ClusterStatus__Output
 import type { DeleteUpstreamRequest as _checkups_v1_DeleteUpstreamRequest, DeleteUpstreamRequest__Output as _checkups_v1_DeleteUpstreamRequest__Output } from './checkups/v1/DeleteUpstreamRequest.ts';
 import type { DeleteUpstreamResponse as _checkups_v1_DeleteUpstreamResponse, DeleteUpstreamResponse__Output as _checkups_v1_DeleteUpstreamResponse__Output } from './checkups/v1/DeleteUpstreamResponse.ts';
 import type { DiscoveryServiceClient as _checkups_v1_DiscoveryServiceClient, DiscoveryServiceDefinition as _checkups_v1_DiscoveryServiceDefinition } from './checkups/v1/DiscoveryService.ts';
+import type { FeedbackBatchRequest as _checkups_v1_FeedbackBatchRequest, FeedbackBatchRequest__Output as _checkups_v1_FeedbackBatchRequest__Output } from './checkups/v1/FeedbackBatchRequest.ts';
+import type { FeedbackBatchResponse as _checkups_v1_FeedbackBatchResponse, FeedbackBatchResponse__Output as _checkups_v1_FeedbackBatchResponse__Output } from './checkups/v1/FeedbackBatchResponse.ts';
 import type { FeedbackRequest as _checkups_v1_FeedbackRequest, FeedbackRequest__Output as _checkups_v1_FeedbackRequest__Output } from './checkups/v1/FeedbackRequest.ts';
 import type { FeedbackResponse as _checkups_v1_FeedbackResponse, FeedbackResponse__Output as _checkups_v1_FeedbackResponse__Output } from './checkups/v1/FeedbackResponse.ts';
 import type { GetServersRequest as _checkups_v1_GetServersRequest, GetServersRequest__Output as _checkups_v1_GetServersRequest__Output } from './checkups/v1/GetServersRequest.ts';
@@ -75,6 +77,8 @@ export interface ProtoGrpcType {
        * membership and health, pick a peer per request, report outcomes.
        */
       DiscoveryService: SubtypeConstructor<typeof grpc.Client, _checkups_v1_DiscoveryServiceClient> & { service: _checkups_v1_DiscoveryServiceDefinition }
+      FeedbackBatchRequest: MessageTypeDefinition<_checkups_v1_FeedbackBatchRequest, _checkups_v1_FeedbackBatchRequest__Output>
+      FeedbackBatchResponse: MessageTypeDefinition<_checkups_v1_FeedbackBatchResponse, _checkups_v1_FeedbackBatchResponse__Output>
       FeedbackRequest: MessageTypeDefinition<_checkups_v1_FeedbackRequest, _checkups_v1_FeedbackRequest__Output>
       FeedbackResponse: MessageTypeDefinition<_checkups_v1_FeedbackResponse, _checkups_v1_FeedbackResponse__Output>
       GetServersRequest: MessageTypeDefinition<_checkups_v1_GetServersRequest, _checkups_v1_GetServersRequest__Output>

@@ -5,6 +5,8 @@ import type { CheckerStatus as _checkups_v1_CheckerStatus, CheckerStatus__Output
 import type { ClusterState as _checkups_v1_ClusterState, ClusterState__Output as _checkups_v1_ClusterState__Output } from './checkups/v1/ClusterState.ts';
 import type { ClusterStatus as _checkups_v1_ClusterStatus, ClusterStatus__Output as _checkups_v1_ClusterStatus__Output } from './checkups/v1/ClusterStatus.ts';
 import type { DiscoveryServiceClient as _checkups_v1_DiscoveryServiceClient, DiscoveryServiceDefinition as _checkups_v1_DiscoveryServiceDefinition } from './checkups/v1/DiscoveryService.ts';
+import type { FeedbackBatchRequest as _checkups_v1_FeedbackBatchRequest, FeedbackBatchRequest__Output as _checkups_v1_FeedbackBatchRequest__Output } from './checkups/v1/FeedbackBatchRequest.ts';
+import type { FeedbackBatchResponse as _checkups_v1_FeedbackBatchResponse, FeedbackBatchResponse__Output as _checkups_v1_FeedbackBatchResponse__Output } from './checkups/v1/FeedbackBatchResponse.ts';
 import type { FeedbackRequest as _checkups_v1_FeedbackRequest, FeedbackRequest__Output as _checkups_v1_FeedbackRequest__Output } from './checkups/v1/FeedbackRequest.ts';
 import type { FeedbackResponse as _checkups_v1_FeedbackResponse, FeedbackResponse__Output as _checkups_v1_FeedbackResponse__Output } from './checkups/v1/FeedbackResponse.ts';
 import type { GetStatusRequest as _checkups_v1_GetStatusRequest, GetStatusRequest__Output as _checkups_v1_GetStatusRequest__Output } from './checkups/v1/GetStatusRequest.ts';
@@ -42,6 +44,8 @@ export interface ProtoGrpcType {
        * membership and health, pick a peer per request, report outcomes.
        */
       DiscoveryService: SubtypeConstructor<typeof grpc.Client, _checkups_v1_DiscoveryServiceClient> & { service: _checkups_v1_DiscoveryServiceDefinition }
+      FeedbackBatchRequest: MessageTypeDefinition<_checkups_v1_FeedbackBatchRequest, _checkups_v1_FeedbackBatchRequest__Output>
+      FeedbackBatchResponse: MessageTypeDefinition<_checkups_v1_FeedbackBatchResponse, _checkups_v1_FeedbackBatchResponse__Output>
       FeedbackRequest: MessageTypeDefinition<_checkups_v1_FeedbackRequest, _checkups_v1_FeedbackRequest__Output>
       FeedbackResponse: MessageTypeDefinition<_checkups_v1_FeedbackResponse, _checkups_v1_FeedbackResponse__Output>
       GetStatusRequest: MessageTypeDefinition<_checkups_v1_GetStatusRequest, _checkups_v1_GetStatusRequest__Output>

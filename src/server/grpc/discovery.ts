@@ -88,6 +88,19 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
       engine.feedback(requireSkey(req.skey), req.host, req.port, req.failed);
       return {};
     }),
+    FeedbackBatch: unary((req) => {
+      let applied = 0;
+      const rejected: string[] = [];
+      for (const o of req.outcomes) {
+        try {
+          engine.feedback(requireSkey(o.skey), o.host, o.port, o.failed);
+          applied++;
+        } catch (err) {
+          rejected.push(`${o.skey} ${o.host}:${o.port}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      return { applied, rejected };
+    }),
     GetStatus: unary(() => statusResponse(deps)),
     GetUpsTimeout: unary((req) => {
       const t = engine.getUpsTimeout(requireSkey(req.skey));

@@ -60,6 +60,7 @@ export function snapshotMessage(entry: UpstreamEntry): UpstreamSnapshot {
     clusters: entry.spec.clusters.map((c) => ({
       key: String(c.key),
       peers: c.servers.map((s) => ({ server: serverMessage(s), health: healthMessage(effectiveHealth(entry, peerId(s.host, s.port))) })),
+      ...(c.try !== undefined ? { try: c.try } : {}),
     })),
   };
 }

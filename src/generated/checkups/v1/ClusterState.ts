@@ -14,6 +14,11 @@ export interface ClusterState {
    * Peers in configured order.
    */
   'peers'?: (_checkups_v1_Peer)[];
+  /**
+   * The cluster's own `try` (failed attempts before falling through), if set.
+   */
+  'try'?: (number);
+  '_try'?: "try";
 }
 
 /**
@@ -28,4 +33,9 @@ export interface ClusterState__Output {
    * Peers in configured order.
    */
   'peers': (_checkups_v1_Peer__Output)[];
+  /**
+   * The cluster's own `try` (failed attempts before falling through), if set.
+   */
+  'try'?: (number);
+  '_try'?: "try";
 }

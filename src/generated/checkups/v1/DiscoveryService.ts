@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { FeedbackBatchRequest as _checkups_v1_FeedbackBatchRequest, FeedbackBatchRequest__Output as _checkups_v1_FeedbackBatchRequest__Output } from '../../checkups/v1/FeedbackBatchRequest.ts';
+import type { FeedbackBatchResponse as _checkups_v1_FeedbackBatchResponse, FeedbackBatchResponse__Output as _checkups_v1_FeedbackBatchResponse__Output } from '../../checkups/v1/FeedbackBatchResponse.ts';
 import type { FeedbackRequest as _checkups_v1_FeedbackRequest, FeedbackRequest__Output as _checkups_v1_FeedbackRequest__Output } from '../../checkups/v1/FeedbackRequest.ts';
 import type { FeedbackResponse as _checkups_v1_FeedbackResponse, FeedbackResponse__Output as _checkups_v1_FeedbackResponse__Output } from '../../checkups/v1/FeedbackResponse.ts';
 import type { GetStatusRequest as _checkups_v1_GetStatusRequest, GetStatusRequest__Output as _checkups_v1_GetStatusRequest__Output } from '../../checkups/v1/GetStatusRequest.ts';
@@ -34,6 +36,25 @@ export interface DiscoveryServiceClient extends grpc.Client {
   feedback(argument: _checkups_v1_FeedbackRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_checkups_v1_FeedbackResponse__Output>): grpc.ClientUnaryCall;
   feedback(argument: _checkups_v1_FeedbackRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_checkups_v1_FeedbackResponse__Output>): grpc.ClientUnaryCall;
   feedback(argument: _checkups_v1_FeedbackRequest, callback: grpc.requestCallback<_checkups_v1_FeedbackResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * FeedbackBatch reports many outcomes at once (what the client SDK sends, off
+   * the request path). Each is applied as Feedback would; outcomes for unknown
+   * upstreams or peers are counted and described, not failed as a whole.
+   */
+  FeedbackBatch(argument: _checkups_v1_FeedbackBatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_checkups_v1_FeedbackBatchResponse__Output>): grpc.ClientUnaryCall;
+  FeedbackBatch(argument: _checkups_v1_FeedbackBatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_checkups_v1_FeedbackBatchResponse__Output>): grpc.ClientUnaryCall;
+  FeedbackBatch(argument: _checkups_v1_FeedbackBatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_checkups_v1_FeedbackBatchResponse__Output>): grpc.ClientUnaryCall;
+  FeedbackBatch(argument: _checkups_v1_FeedbackBatchRequest, callback: grpc.requestCallback<_checkups_v1_FeedbackBatchResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * FeedbackBatch reports many outcomes at once (what the client SDK sends, off
+   * the request path). Each is applied as Feedback would; outcomes for unknown
+   * upstreams or peers are counted and described, not failed as a whole.
+   */
+  feedbackBatch(argument: _checkups_v1_FeedbackBatchRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_checkups_v1_FeedbackBatchResponse__Output>): grpc.ClientUnaryCall;
+  feedbackBatch(argument: _checkups_v1_FeedbackBatchRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_checkups_v1_FeedbackBatchResponse__Output>): grpc.ClientUnaryCall;
+  feedbackBatch(argument: _checkups_v1_FeedbackBatchRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_checkups_v1_FeedbackBatchResponse__Output>): grpc.ClientUnaryCall;
+  feedbackBatch(argument: _checkups_v1_FeedbackBatchRequest, callback: grpc.requestCallback<_checkups_v1_FeedbackBatchResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * GetStatus returns every upstream with peer health, passive state and the
@@ -119,6 +140,13 @@ export interface DiscoveryServiceHandlers extends grpc.UntypedServiceImplementat
   Feedback: grpc.handleUnaryCall<_checkups_v1_FeedbackRequest__Output, _checkups_v1_FeedbackResponse>;
   
   /**
+   * FeedbackBatch reports many outcomes at once (what the client SDK sends, off
+   * the request path). Each is applied as Feedback would; outcomes for unknown
+   * upstreams or peers are counted and described, not failed as a whole.
+   */
+  FeedbackBatch: grpc.handleUnaryCall<_checkups_v1_FeedbackBatchRequest__Output, _checkups_v1_FeedbackBatchResponse>;
+  
+  /**
    * GetStatus returns every upstream with peer health, passive state and the
    * health checker's own status.
    */
@@ -149,6 +177,7 @@ export interface DiscoveryServiceHandlers extends grpc.UntypedServiceImplementat
 
 export interface DiscoveryServiceDefinition extends grpc.ServiceDefinition {
   Feedback: MethodDefinition<_checkups_v1_FeedbackRequest, _checkups_v1_FeedbackResponse, _checkups_v1_FeedbackRequest__Output, _checkups_v1_FeedbackResponse__Output>
+  FeedbackBatch: MethodDefinition<_checkups_v1_FeedbackBatchRequest, _checkups_v1_FeedbackBatchResponse, _checkups_v1_FeedbackBatchRequest__Output, _checkups_v1_FeedbackBatchResponse__Output>
   GetStatus: MethodDefinition<_checkups_v1_GetStatusRequest, _checkups_v1_GetStatusResponse, _checkups_v1_GetStatusRequest__Output, _checkups_v1_GetStatusResponse__Output>
   GetUpsTimeout: MethodDefinition<_checkups_v1_GetUpsTimeoutRequest, _checkups_v1_GetUpsTimeoutResponse, _checkups_v1_GetUpsTimeoutRequest__Output, _checkups_v1_GetUpsTimeoutResponse__Output>
   SelectPeer: MethodDefinition<_checkups_v1_SelectPeerRequest, _checkups_v1_SelectPeerResponse, _checkups_v1_SelectPeerRequest__Output, _checkups_v1_SelectPeerResponse__Output>

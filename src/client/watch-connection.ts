@@ -1,0 +1,99 @@
+/**
+ * The SDK's Watch stream: connects to one of the configured servers, resumes with the versions
+ * the cache holds (so a reconnect costs only what changed), and on any failure moves to the next
+ * server after an exponential backoff with full jitter. Publishes state changes on the
+ * `checkups:client:connection` diagnostics channel; logs nothing.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { channel } from 'node:diagnostics_channel';
+import type { DiscoveryServiceClient } from '../generated/checkups/v1/DiscoveryService.ts';
+import type { WatchResponse__Output } from '../generated/checkups/v1/WatchResponse.ts';
+import type { Clock, Timer } from '../util/clock.ts';
+
+export const connectionChannel = channel('checkups:client:connection');
+/** Snapshots the client could not use (the previous one of that upstream is kept). */
+export const errorChannel = channel('checkups:client:error');
+
+export interface WatchConnectionOptions {
+  readonly clients: readonly { readonly address: string; readonly client: DiscoveryServiceClient }[];
+  readonly clock: Clock;
+  readonly random: () => number;
+  /** Upstreams to watch; null = all. Read at every (re)connect. */
+  readonly skeys: () => string[] | null;
+  /** Versions held, sent on (re)connect. */
+  readonly known: () => Record<string, number>;
+  readonly onMessage: (m: WatchResponse__Output) => void;
+  readonly backoffBaseMs?: number;
+  readonly backoffMaxMs?: number;
+}
+
+export class WatchConnection {
+  private index = 0;
+  private attempt = 0;
+  private stream: grpc.ClientReadableStream<WatchResponse__Output> | undefined;
+  private retry: Timer | undefined;
+  private stopped = false;
+  private restarting = false;
+  /** Address of the server the stream is synced with, or null while disconnected. */
+  connectedTo: string | null = null;
+
+  constructor(private readonly opts: WatchConnectionOptions) {}
+
+  /** The client of the server currently (or last) in use, for unary calls. */
+  get current(): DiscoveryServiceClient {
+    return this.opts.clients[this.index]!.client;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** Reconnects at once (for example with a new set of upstreams), resuming from the versions held. */
+  restart(): void {
+    if (this.stream === undefined) return; // between attempts: the next one reads the new set anyway
+    this.restarting = true;
+    this.stream.cancel();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.retry?.cancel();
+    this.stream?.cancel();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const { address, client } = this.opts.clients[this.index]!;
+    const skeys = this.opts.skeys();
+    const stream = client.Watch({ skeys: skeys ?? [], knownVersions: this.opts.known() });
+    this.stream = stream;
+    stream.on('data', (m: WatchResponse__Output) => {
+      if (m.syncComplete) {
+        this.attempt = 0;
+        this.connectedTo = address;
+        connectionChannel.publish({ state: 'synced', address });
+      }
+      this.opts.onMessage(m);
+    });
+    let done = false;
+    const end = (why: string) => {
+      if (done) return;
+      done = true;
+      if (this.stream === stream) this.stream = undefined;
+      const wasConnected = this.connectedTo !== null;
+      this.connectedTo = null;
+      if (wasConnected) connectionChannel.publish({ state: 'disconnected', address, why });
+      if (this.stopped) return;
+      if (this.restarting) {
+        this.restarting = false;
+        return this.connect();
+      }
+      this.index = (this.index + 1) % this.opts.clients.length;
+      const base = this.opts.backoffBaseMs ?? 100;
+      const cap = Math.min(this.opts.backoffMaxMs ?? 5000, base * 2 ** Math.min(this.attempt++, 16));
+      this.retry = this.opts.clock.setTimer(this.opts.random() * cap, () => this.connect());
+    };
+    stream.on('error', (err: grpc.ServiceError) => end(err.message));
+    stream.on('end', () => end('stream ended'));
+  }
+}

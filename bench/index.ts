@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   pick: () => import('./pick.ts'),
   rpc: () => import('./rpc.ts'),
   probe: () => import('./probe.ts'),
+  sdk: () => import('./sdk.ts'),
 };
 
 const names = process.argv.slice(2);

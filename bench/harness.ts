@@ -104,3 +104,44 @@ export let sink = 0;
 export function consume(x: number): void {
   sink = (sink + x) | 0;
 }
+
+export interface ClosedLoopResult {
+  /** Completed calls per second. */
+  readonly perSec: number;
+  /** Latencies of successful calls, ms, sorted. */
+  readonly latencies: number[];
+  readonly errors: number;
+}
+
+/** `callers` loops, each issuing its next call when the previous one completes, for `ms`. */
+export async function closedLoop(callers: number, ms: number, call: (done: (err: unknown) => void) => void): Promise<ClosedLoopResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const end = start + ms;
+  await Promise.all(
+    Array.from(
+      { length: callers },
+      () =>
+        new Promise<void>((resolve) => {
+          const next = () => {
+            if (performance.now() >= end) return resolve();
+            const t = performance.now();
+            call((err) => {
+              if (err) errors++;
+              else latencies.push(performance.now() - t);
+              next();
+            });
+          };
+          next();
+        }),
+    ),
+  );
+  latencies.sort((a, b) => a - b);
+  return { perSec: (latencies.length * 1000) / (performance.now() - start), latencies, errors };
+}
+
+/** The q-quantile of sorted values. */
+export function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}

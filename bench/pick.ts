@@ -10,7 +10,6 @@ import { hash53 } from '../src/balance/hash.ts';
 import { SelectionEngine } from '../src/balance/selection-engine.ts';
 import { SmoothWeightedRoundRobin } from '../src/balance/smooth-wrr.ts';
 import { parseConfig } from '../src/config/validate.ts';
-import type { ServerSpec, UpstreamSpec } from '../src/core/model.ts';
 import { UpstreamRegistry } from '../src/core/registry.ts';
 import { systemClock } from '../src/util/clock.ts';
 import { consume, measureInterleaved, printTable, writeResult, type Measurement } from './harness.ts';
@@ -20,24 +19,15 @@ const SIZES = [10, 100, 1000, 10_000];
 const KEYS = Array.from({ length: 1 << 14 }, (_, i) => `/users/${(i * 2654435761) % 1_000_003}/profile`);
 const KEY_MASK = KEYS.length - 1;
 
-function servers(n: number): ServerSpec[] {
-  // Mixed weights 1..5, addresses spread over 10.x.y.z.
-  return Array.from({ length: n }, (_, i) => ({
-    host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
-    port: 8000 + (i % 100),
-    weight: 1 + (i % 5),
-    maxFails: 0,
-    failTimeoutMs: 10_000,
-    down: false,
-  }));
+/** n servers with mixed weights 1..5, addresses spread over 10.x.y.z. */
+function servers(n: number): Array<{ host: string; port: number; weight: number }> {
+  return Array.from({ length: n }, (_, i) => ({ host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 8000 + (i % 100), weight: 1 + (i % 5) }));
 }
 
-function engineWith(list: ServerSpec[], mode: UpstreamSpec['mode']): SelectionEngine {
-  const parsed = parseConfig({ upstreams: {} });
-  if (!parsed.ok) throw new Error('bad base config');
-  const registry = new UpstreamRegistry(parsed.value.global);
-  registry.put({ skey: 'bench', typ: 'general', timeoutMs: 5000, http: {}, sensibility: 1, rise: 1, protected: true, mode, tryTimeoutMs: 0, mysql: {}, redis: {}, grpc: {}, clusters: [{ key: 1, servers: list, upstreamOnlyBackup: false }] });
-  return new SelectionEngine(registry, systemClock);
+function engineWith(list: ReturnType<typeof servers>, mode: string): SelectionEngine {
+  const parsed = parseConfig({ upstreams: { bench: { mode, cluster: [{ servers: list }] } } });
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  return new SelectionEngine(UpstreamRegistry.fromConfig(parsed.value), systemClock);
 }
 
 export async function run(): Promise<void> {

@@ -13,8 +13,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { parseConfig } from '../src/config/validate.ts';
-import type { ServerSpec, UpstreamSpec } from '../src/core/model.ts';
+import { parseConfig, parseUpstream } from '../src/config/validate.ts';
+import type { UpstreamSpec } from '../src/core/model.ts';
 import { UpstreamRegistry } from '../src/core/registry.ts';
 import { HealthChecker } from '../src/health/health-checker.ts';
 import { runProbe } from '../src/health/probes/index.ts';
@@ -30,29 +30,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function upstreams(): UpstreamSpec[] {
   return Array.from({ length: ADDRESSES }, (_, a) => {
-    const servers: ServerSpec[] = Array.from({ length: PORTS }, (_, p) => ({
-      host: `127.0.1.${a + 1}`,
-      port: FIRST_PORT + p,
-      weight: 1,
-      maxFails: 0,
-      failTimeoutMs: 10_000,
-      down: false,
-    }));
-    return {
-      skey: `u${a}`,
-      typ: 'general',
-      timeoutMs: 1000,
-      http: {},
-      sensibility: 1,
-      rise: 1,
-      protected: true,
-      mode: 'wrr',
-      tryTimeoutMs: 0,
-      mysql: {},
-      redis: {},
-      grpc: {},
-      clusters: [{ key: 1, servers, upstreamOnlyBackup: false }],
-    };
+    const servers = Array.from({ length: PORTS }, (_, p) => ({ host: `127.0.1.${a + 1}`, port: FIRST_PORT + p }));
+    const parsed = parseUpstream(`u${a}`, { timeout: 1, cluster: [{ servers }] });
+    if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+    return parsed.value;
   });
 }
 

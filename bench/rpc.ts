@@ -14,47 +14,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { checkupsProto } from '../src/server/grpc/proto.ts';
-import { printTable, writeResult } from './harness.ts';
+import { closedLoop, printTable, quantile, writeResult } from './harness.ts';
 
 const CALLERS = 64;
 const ROUND_MS = 2000;
 const ROUNDS = 3;
 
-type Caller = (done: (err: Error | null) => void) => void;
-
-async function round(name: string, fn: Caller): Promise<{ name: string; calls: number; errors: number; ms: number; lat: number[] }> {
-  const lat: number[] = [];
-  let errors = 0;
-  const start = performance.now();
-  const end = start + ROUND_MS;
-  await Promise.all(
-    Array.from(
-      { length: CALLERS },
-      () =>
-        new Promise<void>((resolve) => {
-          const next = () => {
-            if (performance.now() >= end) return resolve();
-            const t = performance.now();
-            fn((err) => {
-              if (err) errors++;
-              else lat.push(performance.now() - t);
-              next();
-            });
-          };
-          next();
-        }),
-    ),
-  );
-  return { name, calls: lat.length, errors, ms: performance.now() - start, lat };
-}
-
-const pct = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+type Caller = (done: (err: unknown) => void) => void;
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'checkups-bench-rpc-'));
   const servers = Array.from({ length: 100 }, (_, i) => `{ host: 10.0.${i >> 8}.${i & 255}, port: 8080, weight: ${1 + (i % 5)} }`).join(', ');
   writeFileSync(join(dir, 'c.yaml'), `upstreams:\n  api:\n    cluster:\n      - servers: [ ${servers} ]\n`);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/serve-child.ts', join(dir, 'c.yaml'), join(dir, 'data')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/serve-child.ts', join(dir, 'c.yaml'), join(dir, 'data')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
   const address = (JSON.parse(line) as { grpc: string }).grpc;
   try {
@@ -67,21 +39,21 @@ export async function run(): Promise<void> {
     };
     const select: Caller = (done) => discovery.SelectPeer({ skey: 'api' }, (e) => done(e));
     const noop: Caller = (done) => health.Check({ service: '' }, (e) => done(e));
-    for (const warm of [noop, select]) await round('warm-up', warm);
-    const results: Record<string, { calls: number; errors: number; ms: number; lat: number[] }> = {};
+    for (const warm of [noop, select]) await closedLoop(CALLERS, ROUND_MS, warm);
+    const results: Record<string, { perSec: number[]; errors: number; lat: number[] }> = {};
     for (let r = 0; r < ROUNDS; r++) {
       for (const [name, fn] of [['no-op (Health/Check)', noop], ['SelectPeer', select]] as const) {
-        const res = await round(name, fn);
-        const acc = (results[name] ??= { calls: 0, errors: 0, ms: 0, lat: [] });
-        acc.calls += res.calls;
+        const res = await closedLoop(CALLERS, ROUND_MS, fn);
+        const acc = (results[name] ??= { perSec: [], errors: 0, lat: [] });
+        acc.perSec.push(res.perSec);
         acc.errors += res.errors;
-        acc.ms += res.ms;
-        acc.lat.push(...res.lat);
+        acc.lat.push(...res.latencies);
       }
     }
     const rows = Object.entries(results).map(([name, r]) => {
       const sorted = r.lat.sort((a, b) => a - b);
-      return { rpc: name, 'calls/s': Math.round((r.calls * 1000) / r.ms), 'p50 ms': pct(sorted, 0.5), 'p99 ms': pct(sorted, 0.99), errors: r.errors };
+      const perSec = r.perSec.reduce((a, b) => a + b, 0) / r.perSec.length;
+      return { rpc: name, 'calls/s': Math.round(perSec), 'p50 ms': quantile(sorted, 0.5), 'p99 ms': quantile(sorted, 0.99), errors: r.errors };
     });
     printTable(`rpc: ${CALLERS} concurrent callers, ${ROUNDS} alternating rounds of ${ROUND_MS} ms each`, rows);
     const ratio = (rows[1]!['calls/s'] as number) / (rows[0]!['calls/s'] as number);

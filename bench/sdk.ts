@@ -12,44 +12,23 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CheckupsClient } from '../src/client/index.ts';
 import { checkupsProto } from '../src/server/grpc/proto.ts';
-import { consume, measure, printTable, writeResult } from './harness.ts';
+import { closedLoop, consume, measure, printTable, quantile, writeResult } from './harness.ts';
 
 const CALLERS = 64;
 const RPC_MS = 3000;
 
 async function rpcRate(address: string): Promise<{ perSec: number; p50: number; p99: number }> {
   const client = new (checkupsProto().DiscoveryService)(address, grpc.credentials.createInsecure());
-  const lat: number[] = [];
-  const end = performance.now() + RPC_MS;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from(
-      { length: CALLERS },
-      () =>
-        new Promise<void>((resolve) => {
-          const next = () => {
-            if (performance.now() >= end) return resolve();
-            const t = performance.now();
-            client.SelectPeer({ skey: 'api' }, (err) => {
-              if (!err) lat.push(performance.now() - t);
-              next();
-            });
-          };
-          next();
-        }),
-    ),
-  );
-  const seconds = (performance.now() - t0) / 1000;
+  const r = await closedLoop(CALLERS, RPC_MS, (done) => client.SelectPeer({ skey: 'api' }, done));
   client.close();
-  lat.sort((a, b) => a - b);
-  return { perSec: lat.length / seconds, p50: lat[Math.floor(lat.length / 2)] ?? 0, p99: lat[Math.floor(lat.length * 0.99)] ?? 0 };
+  return { perSec: r.perSec, p50: quantile(r.latencies, 0.5), p99: quantile(r.latencies, 0.99) };
 }
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'checkups-bench-sdk-'));
   const servers = Array.from({ length: 100 }, (_, i) => `{ host: 10.0.${i >> 8}.${i & 255}, port: 8080, weight: ${1 + (i % 5)} }`).join(', ');
   writeFileSync(join(dir, 'c.yaml'), `upstreams:\n  api:\n    cluster:\n      - servers: [ ${servers} ]\n  hashed:\n    mode: hash\n    cluster:\n      - servers: [ ${servers} ]\n`);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/serve-child.ts', join(dir, 'c.yaml'), join(dir, 'data')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/serve-child.ts', join(dir, 'c.yaml'), join(dir, 'data')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
   const address = (JSON.parse(line) as { grpc: string }).grpc;
   const sdk = new CheckupsClient({ servers: address });

@@ -120,7 +120,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   await restore(registry, store, log);
 
   const engine = new SelectionEngine(registry, clock);
-  const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log.child({ module: 'health' }) });
+  const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log });
   checker?.start();
   const startedAt = clock.wallNow();
   let grpc: RunningGrpcServer | undefined;

@@ -5,8 +5,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseDocument } from 'yaml';
-import { parseUpstream } from '../config/validate.ts';
 import type { SelectPeerResponse__Output } from '../generated/checkups/v1/SelectPeerResponse.ts';
 import type { UpdateUpstreamResponse__Output } from '../generated/checkups/v1/UpdateUpstreamResponse.ts';
 import type { DeleteUpstreamResponse__Output } from '../generated/checkups/v1/DeleteUpstreamResponse.ts';
@@ -71,10 +71,12 @@ function readPem(file: string, what: string): Buffer {
   }
 }
 
-function channelCredentials(opts: ClientOptions): grpc.ChannelCredentials {
+function channelCredentials(opts: ClientOptions, tls: boolean): grpc.ChannelCredentials {
   if ((opts.cert === undefined) !== (opts.key === undefined)) throw new CliError('--cert and --key go together (mTLS needs both)', 2);
-  const tls = opts.tls === true || opts.ca !== undefined || opts.cert !== undefined;
   if (!tls) return grpc.credentials.createInsecure();
+  // grpc-js sends the target host as SNI even when it is an IP literal, which makes Node print
+  // DEP0123 on every call; the certificate is still checked against the IP (subjectAltName).
+  if (isIP(opts.server.replace(/^\[|\]?:\d+$/g, '')) !== 0) process.noDeprecation = true;
   return grpc.credentials.createSsl(
     opts.ca !== undefined ? readPem(opts.ca, 'CA file') : null,
     opts.key !== undefined ? readPem(opts.key, 'key file') : null,
@@ -87,14 +89,22 @@ function isConnectFailure(err: grpc.ServiceError): boolean {
   return err.code === grpc.status.UNAVAILABLE && /No connection established|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|Failed to connect|Connection dropped/i.test(err.details);
 }
 
-export function describeCallError(err: grpc.ServiceError, server: string, timeoutMs: number): CliError {
+export function describeCallError(err: grpc.ServiceError, server: string, timeoutMs: number, tls: boolean): CliError {
   if (isConnectFailure(err)) {
     const why = err.details.replace(/\.?\s*Resolution note:\s*$/, '');
-    return new CliError(`cannot reach checkups at ${server} (is it running? --server)\n  ${why}`, 1, err.code);
+    if (/certificate|SSL|TLS|handshake/i.test(why)) {
+      return new CliError(`TLS handshake with ${server} failed (--ca FILE to trust its CA, --cert/--key for mTLS)\n  ${why}`, 1, err.code);
+    }
+    const plain = tls ? '' : '\n  (if it serves TLS, add --tls or --ca FILE)';
+    return new CliError(`cannot reach checkups at ${server} (is it running? --server)\n  ${why}${/Failed to connect/.test(why) ? plain : ''}`, 1, err.code);
   }
-  const name = grpc.status[err.code] ?? `status ${err.code}`;
-  const hint = err.code === grpc.status.DEADLINE_EXCEEDED ? ` (no answer from ${server} within ${timeoutMs} ms; --timeout)` : '';
-  return new CliError(`${name}: ${err.details}${hint}`, 1, err.code);
+  if (err.code === grpc.status.DEADLINE_EXCEEDED) {
+    // grpc-js appends per-phase timings: keep the first sentence.
+    const connecting = /Waiting for LB pick/.test(err.details) ? ' while connecting (is it a checkups gRPC port? --server, --timeout)' : ' (--timeout)';
+    return new CliError(`DEADLINE_EXCEEDED: no answer from ${server} within ${timeoutMs} ms${connecting}`, 1, err.code);
+  }
+  const hint = err.code === grpc.status.UNAUTHENTICATED ? '\n  (give the token with --token, or in CHECKUPS_ADMIN_TOKEN)' : '';
+  return new CliError(`${grpc.status[err.code] ?? `status ${err.code}`}: ${err.details}${hint}`, 1, err.code);
 }
 
 /** Typed access to DiscoveryService and AdminService on one channel. */
@@ -102,8 +112,11 @@ export class CheckupsClient {
   private readonly discovery: DiscoveryServiceClient;
   private readonly admin: AdminServiceClient;
 
+  private readonly tls: boolean;
+
   constructor(private readonly opts: ClientOptions) {
-    const creds = channelCredentials(opts);
+    this.tls = opts.tls === true || opts.ca !== undefined || opts.cert !== undefined;
+    const creds = channelCredentials(opts, this.tls);
     const proto = checkupsProto();
     this.discovery = new proto.DiscoveryService(opts.server, creds);
     // Share the discovery client's channel.
@@ -121,7 +134,7 @@ export class CheckupsClient {
     const options: grpc.CallOptions = { deadline: new Date(Date.now() + this.opts.timeoutMs) };
     return new Promise<Res>((resolve, reject) => {
       invoke(metadata, options, (err, res) => {
-        if (err !== null) reject(describeCallError(err, this.opts.server, this.opts.timeoutMs));
+        if (err !== null) reject(describeCallError(err, this.opts.server, this.opts.timeoutMs, this.tls));
         else if (res === undefined) reject(new CliError(`INTERNAL: empty response from ${this.opts.server}`));
         else resolve(res);
       });
@@ -198,7 +211,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** The body of UpdateUpstream from a YAML/JSON file (`-` = stdin), validated offline when it is a whole upstream. */
-export function readUpstreamFile(skey: string, file: string): { form: 'upstream' | 'cluster'; request: UpdateUpstreamRequest } {
+export async function readUpstreamFile(skey: string, file: string): Promise<{ form: 'upstream' | 'cluster'; request: UpdateUpstreamRequest }> {
   const source = file === '-' ? 'stdin' : file;
   let text: string;
   try {
@@ -229,6 +242,8 @@ export function readUpstreamFile(skey: string, file: string): { form: 'upstream'
   }
   // A whole upstream holds `cluster` (or options: plain values), a cluster map holds only clusters (objects).
   if (isRecord(doc) && ('cluster' in doc || Object.values(doc).some((v) => typeof v !== 'object' || v === null))) {
+    // Loaded here: the validator (zod) is only needed by `update`.
+    const { parseUpstream } = await import('../config/validate.ts');
     const checked = parseUpstream(skey, doc);
     if (!checked.ok) {
       const n = checked.errors.length;

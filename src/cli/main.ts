@@ -106,7 +106,7 @@ function addClientCommands(program: Command): void {
     .option('--header-hash-key <key>', 'x-hash-key value (header_hash)');
 
   clientCommand(program, 'update <skey>', 'create or replace an upstream from a YAML/JSON file (UpdateUpstream)', async (c, [skey], o) => {
-    const { request } = readUpstreamFile(skey!, o['file'] as string);
+    const { request } = await readUpstreamFile(skey!, o['file'] as string);
     try {
       return written(`updated ${skey!}`, await c.updateUpstream(request));
     } catch (err) {

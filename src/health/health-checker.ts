@@ -189,7 +189,7 @@ export class HealthChecker {
     const before = this.registry.upstream(skey)?.health(id)?.status;
     const health: PeerHealth = { ...st.health, status };
     if (this.registry.setHealth(skey, id, health) && before !== undefined) {
-      this.opts.logger?.info({ module: 'health/checker', skey, peer: id, from: before, to: status, msg: health.msg }, 'peer status changed');
+      this.opts.logger?.info({ module: 'health/checker', skey, peer: id, from: before, to: status, reason: health.msg }, 'peer status changed');
     }
   }
 

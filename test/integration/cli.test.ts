@@ -87,7 +87,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('checkups CLI', { concurrency: true, timeout: 60_000 }, () => {
+describe('checkups CLI', { concurrency: 4, timeout: 60_000 }, () => {
   const on = (...args: string[]): string[] => [...args, '--server', open.grpcAddress];
 
   it('--help lists the commands', async () => {
@@ -127,15 +127,16 @@ describe('checkups CLI', { concurrency: true, timeout: 60_000 }, () => {
     assert.match(ok(await cli(on('update', 'web', '-f', clusters))).stdout, /^updated web: version \d+$/m);
     // Cluster-only form from stdin, as a YAML list.
     assert.match(ok(await cli(on('update', 'web', '-f', '-'), '- servers:\n    - { host: 127.0.0.1, port: 19004 }\n')).stdout, /^updated web/m);
-    const got = JSON.parse(ok(await cli(on('get', 'web', '--json'))).stdout) as { upstream: { typ: string; mode: string; timeout: number; cluster: Record<string, { servers: { port: number }[] }> } };
+    const [gotJson, gotYaml, list] = await Promise.all([cli(on('get', 'web', '--json')), cli(on('get', 'web')), cli(on('list'))]);
+    const got = JSON.parse(ok(gotJson).stdout) as { upstream: { typ: string; mode: string; timeout: number; cluster: Record<string, { servers: { port: number }[] }> } };
     assert.equal(got.upstream.typ, 'http');
     assert.equal(got.upstream.mode, 'hash');
     assert.equal(got.upstream.timeout, 3);
     assert.deepEqual(Object.entries(got.upstream.cluster).map(([k, c]) => [k, c.servers.map((s) => s.port)]), [['1', [19004]]]);
-    const yaml = ok(await cli(on('get', 'web'))).stdout;
+    const yaml = ok(gotYaml).stdout;
     assert.match(yaml, /^# upstream web, version \d+$/m);
     assert.deepEqual(parseYaml(yaml), got.upstream);
-    assert.match(ok(await cli(on('list'))).stdout, /^web +\d+ +http +hash +1 +1$/m);
+    assert.match(ok(list).stdout, /^web +\d+ +http +hash +1 +1$/m);
   });
 
   it('update with an invalid file exits 2, lists every error and sends nothing', async () => {
@@ -164,25 +165,32 @@ describe('checkups CLI', { concurrency: true, timeout: 60_000 }, () => {
     const peers = async (): Promise<Servers> => JSON.parse(ok(await cli(on('peers', 'pool', '--json'))).stdout) as Servers;
     const server = (s: Servers, port: number) => s.clusters.flatMap((c) => c.peers.map((p) => ({ cluster: c.key, ...p.server }))).filter((p) => p.port === port);
 
-    assert.match(ok(await cli(on('peer', 'add', 'pool', '[::1]:19102', '--weight', '5', '--max-fails', '2', '--fail-timeout', '2.5', '--down'))).stdout, /^pool: version \d+$/m);
-    ok(await cli(on('peer', 'add', 'pool', '127.0.0.1:19103', '--cluster', 'canary')));
+    // Writes are serialized by the server; independent ones go out together.
+    const [added] = await Promise.all([
+      cli(on('peer', 'add', 'pool', '[::1]:19102', '--weight', '5', '--max-fails', '2', '--fail-timeout', '2.5', '--down')),
+      cli(on('peer', 'add', 'pool', '127.0.0.1:19103', '--cluster', 'canary')).then(ok),
+    ]);
+    assert.match(ok(added).stdout, /^pool: version \d+$/m);
     let s = await peers();
     assert.deepEqual(server(s, 19102), [{ cluster: '1', host: '::1', port: 19102, weight: 5, maxFails: 2, failTimeoutMs: 2500, down: true }]);
     assert.deepEqual(server(s, 19103).map((p) => [p.cluster, p.weight, p.down]), [['canary', 1, false]]);
 
-    ok(await cli(on('peer', 'up', 'pool', '[::1]:19102')));
-    ok(await cli(on('peer', 'update', 'pool', '[::1]:19102', '--weight', '7', '--fail-timeout', '4')));
-    s = await peers();
-    assert.deepEqual(server(s, 19102).map((p) => [p.weight, p.maxFails, p.failTimeoutMs, p.down]), [[7, 2, 4000, false]]);
-    ok(await cli(on('peer', 'down', 'pool', '127.0.0.1:19101')));
-    assert.equal(server(await peers(), 19101)[0]?.down, true);
-    assert.match(ok(await cli(on('peers', 'pool'))).stdout, /^ {2}1 +127\.0\.0\.1:19101 +1 +unchecked +0 +ok 0 +down/m);
+    await Promise.all([
+      cli(on('peer', 'up', 'pool', '[::1]:19102')).then(ok),
+      cli(on('peer', 'update', 'pool', '[::1]:19102', '--weight', '7', '--fail-timeout', '4')).then(ok),
+      cli(on('peer', 'down', 'pool', '127.0.0.1:19101')).then(ok),
+    ]);
+    const [json, human] = await Promise.all([peers(), cli(on('peers', 'pool'))]);
+    assert.deepEqual(server(json, 19102).map((p) => [p.weight, p.maxFails, p.failTimeoutMs, p.down]), [[7, 2, 4000, false]]);
+    assert.equal(server(json, 19101)[0]?.down, true);
+    assert.match(ok(human).stdout, /^ {2}1 +127\.0\.0\.1:19101 +1 +unchecked +0 +ok 0 +down/m);
 
-    ok(await cli(on('peer', 'remove', 'pool', '[::1]:19102')));
-    ok(await cli(on('peer', 'remove', 'pool', '127.0.0.1:19103', '--cluster', 'canary')));
+    // The last server of a cluster stays (the server says how to get rid of it).
+    const [, last] = await Promise.all([cli(on('peer', 'remove', 'pool', '[::1]:19102')).then(ok), cli(on('peer', 'remove', 'pool', '127.0.0.1:19103', '--cluster', 'canary'))]);
+    assert.equal(last.code, 1);
+    assert.match(last.stderr, /^error: FAILED_PRECONDITION: 127\.0\.0\.1:19103 is the last server of cluster canary/m);
     s = await peers();
-    assert.deepEqual(server(s, 19102), []);
-    assert.deepEqual(s.clusters.map((c) => c.key), ['1']);
+    assert.deepEqual(s.clusters.map((c) => [c.key, c.peers.map((p) => p.server.port)]), [['1', [19101]], ['canary', [19103]]]);
     const again = await cli(on('peer', 'remove', 'pool', '[::1]:19102'));
     assert.equal(again.code, 1);
     assert.match(again.stderr, /^error: NOT_FOUND: /m);

@@ -12,7 +12,7 @@
  * peer (host:port) that stays in the upstream, in whatever level; records of removed peers are
  * dropped (the original keeps them forever; see docs/compat.md).
  */
-import type { CheckupsConfig, GlobalSpec, PeerHealth, PeerId, ServerSpec, UpstreamSpec } from './model.ts';
+import type { CheckupsConfig, GlobalSpec, PeerHealth, PeerId, UpstreamSpec } from './model.ts';
 import { distinctPeers, heartbeatEnabled, peerId } from './model.ts';
 
 export type ChangeCause = 'created' | 'updated' | 'health' | 'deleted';
@@ -122,19 +122,6 @@ export class UpstreamRegistry {
     entry.version = ++this.revision;
     this.emit({ skey, version: entry.version, cause: 'health', peer: id });
     return true;
-  }
-
-  /** Applies `change` to every listing of host:port (admin down/up, weight). Undefined if absent. */
-  updateServer(skey: string, host: string, port: number, change: (s: ServerSpec) => ServerSpec): number | undefined {
-    const entry = this.entries.get(skey);
-    if (entry === undefined) return undefined;
-    const id = peerId(host, port);
-    if (!this.hasPeer(entry.spec, id)) return undefined;
-    const clusters = entry.spec.clusters.map((c) => ({
-      ...c,
-      servers: c.servers.map((s) => (peerId(s.host, s.port) === id ? change(s) : s)),
-    }));
-    return this.put({ ...entry.spec, clusters });
   }
 
   /** Subscribes to changes; returns the unsubscribe function. Listeners run synchronously. */

@@ -71,25 +71,6 @@ describe('upstream registry', () => {
     assert.equal(registry.upstream('api')!.health('b:1'), undefined, 'a re-added server starts unchecked');
   });
 
-  it('updateServer changes every listing of a peer and bumps the version', () => {
-    const { registry } = withLog();
-    registry.put(upstream('s', [cluster(1, [server('a:1')]), cluster(2, [server('a:1'), server('b:1')])]));
-    const before = registry.upstream('s')!.version;
-    const v = registry.updateServer('s', 'a', 1, (s) => ({ ...s, down: true, weight: 5 }));
-    assert.ok(v !== undefined && v > before);
-    const spec = registry.upstream('s')!.spec;
-    assert.deepEqual(
-      spec.clusters.flatMap((c) => c.servers.map((s) => [s.host, s.down, s.weight])),
-      [
-        ['a', true, 5],
-        ['a', true, 5],
-        ['b', false, 1],
-      ],
-    );
-    assert.equal(registry.updateServer('s', 'zz', 1, (s) => s), undefined);
-    assert.equal(registry.updateServer('nope', 'a', 1, (s) => s), undefined);
-  });
-
   it('heartbeat switch follows enable, else the global default', () => {
     const off = new UpstreamRegistry({ ...GLOBAL, defaultHeartbeatEnable: false });
     off.put(api);

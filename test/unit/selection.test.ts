@@ -76,9 +76,13 @@ describe('cluster order and falling through (§5.1)', () => {
 
   it('servers an operator set down are skipped; up again, they are picked', () => {
     const { engine, registry } = setup(twoLevels);
-    registry.updateServer('api', '10.0.0.1', 80, (s) => ({ ...s, down: true }));
+    const withDown = (down: boolean): UpstreamSpec => ({
+      ...twoLevels,
+      clusters: twoLevels.clusters.map((c) => ({ ...c, servers: c.servers.map((s) => (s.host === '10.0.0.1' ? { ...s, down } : s)) })),
+    });
+    registry.put(withDown(true));
     assert.deepEqual(picks(engine, 'api', 3), ['10.0.0.2:80', '10.0.0.2:80', '10.0.0.2:80']);
-    registry.updateServer('api', '10.0.0.1', 80, (s) => ({ ...s, down: false }));
+    registry.put(withDown(false));
     assert.ok(picks(engine, 'api', 2).includes('10.0.0.1:80'));
   });
 

@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   rpc: () => import('./rpc.ts'),
   probe: () => import('./probe.ts'),
   sdk: () => import('./sdk.ts'),
+  fanout: () => import('./fanout.ts'),
 };
 
 const names = process.argv.slice(2);

@@ -47,6 +47,8 @@ import type { UpstreamStatus as _checkups_v1_UpstreamStatus, UpstreamStatus__Out
 import type { UpstreamSummary as _checkups_v1_UpstreamSummary, UpstreamSummary__Output as _checkups_v1_UpstreamSummary__Output } from './checkups/v1/UpstreamSummary.ts';
 import type { WatchRequest as _checkups_v1_WatchRequest, WatchRequest__Output as _checkups_v1_WatchRequest__Output } from './checkups/v1/WatchRequest.ts';
 import type { WatchResponse as _checkups_v1_WatchResponse, WatchResponse__Output as _checkups_v1_WatchResponse__Output } from './checkups/v1/WatchResponse.ts';
+import type { XdsNodeStatus as _checkups_v1_XdsNodeStatus, XdsNodeStatus__Output as _checkups_v1_XdsNodeStatus__Output } from './checkups/v1/XdsNodeStatus.ts';
+import type { XdsTypeStatus as _checkups_v1_XdsTypeStatus, XdsTypeStatus__Output as _checkups_v1_XdsTypeStatus__Output } from './checkups/v1/XdsTypeStatus.ts';
 import type { ListValue as _google_protobuf_ListValue, ListValue__Output as _google_protobuf_ListValue__Output } from './google/protobuf/ListValue.ts';
 import type { Struct as _google_protobuf_Struct, Struct__Output as _google_protobuf_Struct__Output } from './google/protobuf/Struct.ts';
 import type { Value as _google_protobuf_Value, Value__Output as _google_protobuf_Value__Output } from './google/protobuf/Value.ts';
@@ -116,6 +118,8 @@ export interface ProtoGrpcType {
       UpstreamSummary: MessageTypeDefinition<_checkups_v1_UpstreamSummary, _checkups_v1_UpstreamSummary__Output>
       WatchRequest: MessageTypeDefinition<_checkups_v1_WatchRequest, _checkups_v1_WatchRequest__Output>
       WatchResponse: MessageTypeDefinition<_checkups_v1_WatchResponse, _checkups_v1_WatchResponse__Output>
+      XdsNodeStatus: MessageTypeDefinition<_checkups_v1_XdsNodeStatus, _checkups_v1_XdsNodeStatus__Output>
+      XdsTypeStatus: MessageTypeDefinition<_checkups_v1_XdsTypeStatus, _checkups_v1_XdsTypeStatus__Output>
     }
   }
   google: {

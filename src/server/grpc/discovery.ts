@@ -8,6 +8,7 @@ import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { DiscoveryServiceHandlers } from '../../generated/checkups/v1/DiscoveryService.ts';
 import type { GetStatusResponse } from '../../generated/checkups/v1/GetStatusResponse.ts';
 import type { HealthChecker } from '../../health/health-checker.ts';
+import type { NodeStatus } from '../xds/status.ts';
 import type { Clock } from '../../util/clock.ts';
 import { serviceError, toServiceError } from './errors.ts';
 import { clusterStatuses, healthStatusOf } from './messages.ts';
@@ -20,6 +21,8 @@ export interface DiscoveryDeps {
   readonly checker: HealthChecker | undefined;
   readonly clock: Clock;
   readonly startedAt: number;
+  /** xDS node status (CSDS-like), when the xDS server runs. */
+  readonly xdsNodes?: () => NodeStatus[];
 }
 
 /** Wraps a synchronous unary handler: thrown errors become gRPC statuses. */
@@ -60,6 +63,18 @@ export function statusResponse(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusRes
     startTimeMs: Math.round(deps.startedAt),
     confHash: confHash === null ? '' : String(confHash),
     revision: registry.currentRevision,
+    xdsNodes: (deps.xdsNodes?.() ?? []).map((n) => ({
+      nodeId: n.nodeId,
+      userAgent: n.userAgent,
+      streams: n.streams,
+      types: [...n.types.values()].map((t) => ({
+        typeUrl: t.typeUrl,
+        sentVersion: t.sentVersion ?? '',
+        ackedVersion: t.ackedVersion ?? '',
+        nacked: t.nacked,
+        lastNack: t.lastNack === undefined ? '' : JSON.stringify(t.lastNack),
+      })),
+    })),
   };
 }
 

@@ -10,6 +10,8 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../util/package-root.ts';
+import { registerXds, type XdsServer } from '../xds/index.ts';
+import type { XdsLogger } from '../xds/status.ts';
 import { adminHandlers, type AdminDeps } from './admin.ts';
 import { discoveryHandlers, type DiscoveryDeps } from './discovery.ts';
 import { LOADER_OPTIONS, packageDefinition } from './proto.ts';
@@ -32,11 +34,13 @@ export interface GrpcServerOptions {
   readonly watchCoalesceMs?: number;
 }
 
-export type GrpcDeps = Omit<DiscoveryDeps, 'watch'> & Omit<AdminDeps, 'engine' | 'registry' | 'clock'>;
+export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes'> & Omit<AdminDeps, 'engine' | 'registry' | 'clock'> & { readonly xdsLogger?: XdsLogger };
 
 export interface RunningGrpcServer {
   readonly port: number;
   readonly watch: WatchHub;
+  /** Envoy xDS (ADS, delta, per-type services) on the same port. */
+  readonly xds: XdsServer;
   /** Marks the server not serving, ends Watch streams, waits up to `graceMs` for calls, then closes. */
   close(graceMs: number): Promise<void>;
 }
@@ -61,7 +65,11 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
   const watchMethod = discovery['Watch']!;
   // Watch writes pre-encoded bytes (encode once per upstream version, shared by every stream).
   const watch = new WatchHub(deps.registry, watchMethod.responseSerialize as WatchEncoder, deps.clock, opts.watchCoalesceMs ?? 20);
-  server.addService({ ...discovery, Watch: { ...watchMethod, responseSerialize: (b: Buffer) => b } }, discoveryHandlers({ ...deps, watch }) as unknown as grpc.UntypedServiceImplementation);
+  const xds = registerXds(server, { registry: deps.registry, clock: deps.clock, ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}) });
+  server.addService(
+    { ...discovery, Watch: { ...watchMethod, responseSerialize: (b: Buffer) => b } },
+    discoveryHandlers({ ...deps, watch, xdsNodes: () => xds.nodeStatus() }) as unknown as grpc.UntypedServiceImplementation,
+  );
   server.addService(defs['checkups.v1.AdminService'] as grpc.ServiceDefinition, adminHandlers(deps) as unknown as grpc.UntypedServiceImplementation);
 
   const health = new HealthImplementation({ '': 'NOT_SERVING', 'checkups.v1.DiscoveryService': 'NOT_SERVING', 'checkups.v1.AdminService': 'NOT_SERVING' });
@@ -80,10 +88,12 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
   return {
     port,
     watch,
+    xds,
     close: (graceMs) =>
       new Promise<void>((resolve) => {
         for (const name of ['', 'checkups.v1.DiscoveryService', 'checkups.v1.AdminService']) health.setStatus(name, 'NOT_SERVING');
         watch.close();
+        xds.close();
         const force = setTimeout(() => {
           server.forceShutdown();
           resolve();

@@ -2,6 +2,7 @@
 
 import type { UpstreamStatus as _checkups_v1_UpstreamStatus, UpstreamStatus__Output as _checkups_v1_UpstreamStatus__Output } from '../../checkups/v1/UpstreamStatus.ts';
 import type { CheckerStatus as _checkups_v1_CheckerStatus, CheckerStatus__Output as _checkups_v1_CheckerStatus__Output } from '../../checkups/v1/CheckerStatus.ts';
+import type { XdsNodeStatus as _checkups_v1_XdsNodeStatus, XdsNodeStatus__Output as _checkups_v1_XdsNodeStatus__Output } from '../../checkups/v1/XdsNodeStatus.ts';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -28,6 +29,10 @@ export interface GetStatusResponse {
    * Current registry revision.
    */
   'revision'?: (number | string | Long);
+  /**
+   * xDS clients, per node id (like CSDS).
+   */
+  'xdsNodes'?: (_checkups_v1_XdsNodeStatus)[];
 }
 
 /**
@@ -54,4 +59,8 @@ export interface GetStatusResponse__Output {
    * Current registry revision.
    */
   'revision': (number);
+  /**
+   * xDS clients, per node id (like CSDS).
+   */
+  'xdsNodes': (_checkups_v1_XdsNodeStatus__Output)[];
 }

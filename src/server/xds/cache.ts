@@ -1,0 +1,218 @@
+/**
+ * XdsResourceCache: the resources checkups serves, each encoded once per version.
+ *
+ * - Built from the registry: a spec change rebuilds all four kinds of the upstream's trees, a
+ *   health change only the ClusterLoadAssignments, a DNS change only the CLAs using that name.
+ *   A rebuilt resource whose bytes did not change keeps its version (no push).
+ * - Encode once: a resource is serialized once per version, as google.protobuf.Any bytes
+ *   already framed as a response entry; every stream sends those same bytes (`encodes` counts).
+ * - Versions: one counter, `max(registry revision, last + 1)`. Registry revisions start at the
+ *   process start time in microseconds (main.ts), so versions never repeat across restarts and a
+ *   client resuming with an old version never mistakes new data for what it holds. A type's
+ *   version is the version of its latest change.
+ * - Deleted resources stay a while as tombstones, so a stream can keep a removed Cluster in its
+ *   full-state update until the Listener pointing at it is gone (make-before-break).
+ * - A name deleted and created again gets a new generation (tree.ts), which its Listener and
+ *   Cluster carry: grpc-js-xds <= 1.14.1 would ignore an identical comeback.
+ */
+import type { RegistryChange, UpstreamRegistry } from '../../core/registry.ts';
+import type { Clock } from '../../util/clock.ts';
+import { HostAddressBook, type ResolveHost } from './dns.ts';
+import type { EnvoyCodec } from './proto.ts';
+import { hostNamesOf } from './resources/endpoint.ts';
+import { RESOURCE_KINDS, type EndpointContext } from './resources/index.ts';
+import { treesOf } from './resources/tree.ts';
+import type { XdsLogger } from './status.ts';
+import { CLUSTER, PUSH_ORDER, type ResourceTypeUrl } from './type-urls.ts';
+import { deltaResourceEntry } from './wire.ts';
+
+/** Tombstones kept per type; the oldest go first. */
+export const MAX_TOMBSTONES = 1024;
+
+export interface CachedResource {
+  readonly typeUrl: ResourceTypeUrl;
+  readonly name: string;
+  readonly version: string;
+  /** google.protobuf.Any bytes. */
+  readonly any: Buffer;
+  /** DiscoveryResponse `resources` entry. */
+  readonly sotwEntry: Buffer;
+  /** DeltaDiscoveryResponse `resources` entry, made on first use. */
+  deltaEntry: Buffer | undefined;
+}
+
+export interface ResourceChange {
+  readonly typeUrl: ResourceTypeUrl;
+  readonly name: string;
+  readonly removed: boolean;
+}
+
+export type ChangeBatchListener = (changes: readonly ResourceChange[]) => void;
+
+export interface XdsCacheOptions {
+  readonly clock: Clock;
+  readonly resolveHost: ResolveHost;
+  readonly dnsRefreshMs: number;
+  readonly logger?: XdsLogger;
+}
+
+export class XdsResourceCache {
+  private readonly live = new Map<ResourceTypeUrl, Map<string, CachedResource>>(PUSH_ORDER.map((t) => [t, new Map()]));
+  private readonly tombstones = new Map<ResourceTypeUrl, Map<string, CachedResource>>(PUSH_ORDER.map((t) => [t, new Map()]));
+  private readonly typeVersions = new Map<ResourceTypeUrl, string>();
+  /** Resource names each upstream publishes (all kinds share the tree names). */
+  private readonly namesBySkey = new Map<string, Set<string>>();
+  private readonly hostsBySkey = new Map<string, Set<string>>();
+  /** Deletions seen per tree name (ServiceTree.generation). */
+  private readonly generations = new Map<string, number>();
+  private readonly listeners = new Set<ChangeBatchListener>();
+  private readonly dns: HostAddressBook;
+  private lastVersion = 0;
+  private encodeCount = 0;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly registry: UpstreamRegistry,
+    private readonly codec: EnvoyCodec,
+    private readonly opts: XdsCacheOptions,
+  ) {
+    this.dns = new HostAddressBook({
+      resolve: opts.resolveHost,
+      clock: opts.clock,
+      refreshMs: opts.dnsRefreshMs,
+      inUse: () => this.hostsInUse(),
+      onChange: (host) => this.onHostChange(host),
+      ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+    });
+    const initial = this.nextVersion();
+    for (const t of PUSH_ORDER) this.typeVersions.set(t, initial);
+    this.unsubscribe = registry.subscribe((c) => this.onRegistryChange(c));
+    for (const skey of registry.skeys()) this.rebuild(skey, 'spec');
+  }
+
+  /** Serializations performed so far (resources, not responses). */
+  get encodes(): number {
+    return this.encodeCount;
+  }
+
+  get(typeUrl: ResourceTypeUrl, name: string): CachedResource | undefined {
+    return this.live.get(typeUrl)!.get(name);
+  }
+
+  /** The last version of a resource deleted recently, if still kept. */
+  tombstone(typeUrl: ResourceTypeUrl, name: string): CachedResource | undefined {
+    return this.tombstones.get(typeUrl)!.get(name);
+  }
+
+  names(typeUrl: ResourceTypeUrl): IterableIterator<string> {
+    return this.live.get(typeUrl)!.keys();
+  }
+
+  version(typeUrl: ResourceTypeUrl): string {
+    return this.typeVersions.get(typeUrl)!;
+  }
+
+  deltaEntry(res: CachedResource): Buffer {
+    return (res.deltaEntry ??= deltaResourceEntry(res.name, res.version, res.any));
+  }
+
+  /** Listeners run synchronously after each batch of changes. Returns the unsubscribe function. */
+  subscribe(listener: ChangeBatchListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves every host name again now (tests; the periodic refresh does the same). */
+  refreshDns(): Promise<void> {
+    return this.dns.refresh();
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.dns.close();
+    this.listeners.clear();
+  }
+
+  private nextVersion(): string {
+    this.lastVersion = Math.max(this.registry.currentRevision, this.lastVersion + 1);
+    return String(this.lastVersion);
+  }
+
+  private onRegistryChange(change: RegistryChange): void {
+    this.rebuild(change.skey, change.cause === 'health' ? 'dynamic' : 'spec');
+  }
+
+  private onHostChange(host: string): void {
+    for (const [skey, hosts] of this.hostsBySkey) if (hosts.has(host)) this.rebuild(skey, 'dynamic');
+  }
+
+  private *hostsInUse(): Iterable<string> {
+    for (const hosts of this.hostsBySkey.values()) yield* hosts;
+  }
+
+  /** Brings an upstream's resources up to date; `dynamic`: only kinds that depend on health/DNS. */
+  private rebuild(skey: string, scope: 'spec' | 'dynamic'): void {
+    const entry = this.registry.upstream(skey);
+    const before = this.namesBySkey.get(skey) ?? new Set<string>();
+    const trees = entry === undefined ? [] : treesOf(entry.spec, (name) => this.generations.get(name) ?? 0);
+    const updates: Array<{ typeUrl: ResourceTypeUrl; name: string; any: Buffer; sotwEntry: Buffer }> = [];
+    const removals: Array<{ typeUrl: ResourceTypeUrl; name: string }> = [];
+    if (scope === 'spec') {
+      const now = new Set(trees.map((t) => t.name));
+      for (const name of before) if (!now.has(name)) for (const t of PUSH_ORDER) if (this.get(t, name) !== undefined) removals.push({ typeUrl: t, name });
+      if (entry === undefined) {
+        this.namesBySkey.delete(skey);
+        this.hostsBySkey.delete(skey);
+      } else {
+        this.namesBySkey.set(skey, now);
+        this.hostsBySkey.set(skey, hostNamesOf(entry.spec.clusters));
+      }
+    }
+    if (entry !== undefined) {
+      const ctx: EndpointContext = { view: entry, addresses: (host) => this.dns.addresses(host) };
+      for (const kind of RESOURCE_KINDS) {
+        if (scope === 'dynamic' && !kind.dynamic) continue;
+        for (const tree of trees) {
+          const message = kind.build(tree, ctx);
+          if (message === undefined) continue;
+          let encoded;
+          try {
+            encoded = this.codec.encodeAny(kind.typeUrl, message);
+          } catch (err) {
+            this.opts.logger?.warn({ name: tree.name, err: (err as Error).message }, 'xds: cannot encode resource');
+            continue;
+          }
+          this.encodeCount++;
+          if (this.get(kind.typeUrl, tree.name)?.any.equals(encoded.any) === true) continue;
+          updates.push({ typeUrl: kind.typeUrl, name: tree.name, ...encoded });
+        }
+      }
+    }
+    if (updates.length === 0 && removals.length === 0) return;
+    const version = this.nextVersion();
+    const changes: ResourceChange[] = [];
+    for (const u of updates) {
+      this.live.get(u.typeUrl)!.set(u.name, { ...u, version, deltaEntry: undefined });
+      this.tombstones.get(u.typeUrl)!.delete(u.name);
+      this.typeVersions.set(u.typeUrl, version);
+      changes.push({ typeUrl: u.typeUrl, name: u.name, removed: false });
+    }
+    for (const r of removals) {
+      const live = this.live.get(r.typeUrl)!;
+      const graves = this.tombstones.get(r.typeUrl)!;
+      graves.set(r.name, live.get(r.name)!);
+      live.delete(r.name);
+      if (r.typeUrl === CLUSTER) this.generations.set(r.name, (this.generations.get(r.name) ?? 0) + 1);
+      if (graves.size > MAX_TOMBSTONES) graves.delete(graves.keys().next().value!);
+      this.typeVersions.set(r.typeUrl, version);
+      changes.push({ typeUrl: r.typeUrl, name: r.name, removed: true });
+    }
+    for (const listener of this.listeners) {
+      try {
+        listener(changes);
+      } catch (err) {
+        this.opts.logger?.warn({ err: (err as Error).message }, 'xds: change listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * registerXds: the Envoy xDS services on checkups' gRPC server (docs/envoy.md).
+ *
+ * - ADS: `AggregatedDiscoveryService.StreamAggregatedResources` (SotW, what gRPC clients use)
+ *   and `DeltaAggregatedResources`; per type: `Stream*`/`Delta*` of the Listener, Route,
+ *   Cluster and Endpoint discovery services. One generic handler per variant, keyed by type URL
+ *   (null for ADS), as go-control-plane does. REST `Fetch*` is not served (UNIMPLEMENTED).
+ * - Methods are registered with `Server.register` and an identity response serializer: handlers
+ *   write pre-assembled response bytes (encode once, wire.ts). The Envoy protos, the resource
+ *   cache and its registry subscription start with the first xDS stream (or `start()`), so a
+ *   server nobody asks for xDS pays nothing.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { UpstreamRegistry } from '../../core/registry.ts';
+import type { Clock } from '../../util/clock.ts';
+import { XdsResourceCache } from './cache.ts';
+import { DeltaStream } from './delta.ts';
+import { DEFAULT_DNS_REFRESH_MS, systemResolveHost, type ResolveHost } from './dns.ts';
+import type { DeltaDiscoveryRequest, DiscoveryRequest } from './envoy-types.ts';
+import { XdsHub } from './hub.ts';
+import { envoyCodec, type EnvoyCodec } from './proto.ts';
+import { SotwStream } from './sotw.ts';
+import type { StreamContext, XdsCall, XdsCounters } from './stream-base.ts';
+import { XdsStatus, type NodeStatus, type XdsLogger } from './status.ts';
+import { CLUSTER, ENDPOINT, LISTENER, ROUTE, type ResourceTypeUrl } from './type-urls.ts';
+
+export interface XdsDeps {
+  readonly registry: UpstreamRegistry;
+  readonly clock: Clock;
+  /** NACKs and DNS failures are logged here (default: NACKs as process warnings). */
+  readonly logger?: XdsLogger;
+  /** Host name -> IP literals (default: the system resolver). */
+  readonly resolveHost?: ResolveHost;
+  readonly dnsRefreshMs?: number;
+  /** Changes arriving within this window go out as one response per stream and type. */
+  readonly coalesceMs?: number;
+}
+
+export interface XdsStats {
+  readonly streams: number;
+  /** (type, name) subscriptions held by open streams (0 once all are gone). */
+  readonly watches: number;
+  /** Resource serializations: grows with changes, not with streams. */
+  readonly encodes: number;
+  readonly responses: number;
+  readonly requests: number;
+  readonly nacks: number;
+}
+
+export interface XdsServer {
+  /** Loads the protos and builds the resources now instead of on the first stream. */
+  start(): void;
+  stats(): XdsStats;
+  /** Per node id: versions sent, ACKed and NACKed per type (what GetStatus/CSDS show). */
+  nodeStatus(): NodeStatus[];
+  /** The resource cache (tests, benchmarks); starts the server if needed. */
+  cache(): XdsResourceCache;
+  /** Ends every xDS stream and stops watching the registry. */
+  close(): void;
+}
+
+export const DEFAULT_XDS_COALESCE_MS = 10;
+
+const SOTW_METHODS: ReadonlyArray<[string, ResourceTypeUrl | null]> = [
+  ['/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources', null],
+  ['/envoy.service.listener.v3.ListenerDiscoveryService/StreamListeners', LISTENER],
+  ['/envoy.service.route.v3.RouteDiscoveryService/StreamRoutes', ROUTE],
+  ['/envoy.service.cluster.v3.ClusterDiscoveryService/StreamClusters', CLUSTER],
+  ['/envoy.service.endpoint.v3.EndpointDiscoveryService/StreamEndpoints', ENDPOINT],
+];
+
+const DELTA_METHODS: ReadonlyArray<[string, ResourceTypeUrl | null]> = [
+  ['/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources', null],
+  ['/envoy.service.listener.v3.ListenerDiscoveryService/DeltaListeners', LISTENER],
+  ['/envoy.service.route.v3.RouteDiscoveryService/DeltaRoutes', ROUTE],
+  ['/envoy.service.cluster.v3.ClusterDiscoveryService/DeltaClusters', CLUSTER],
+  ['/envoy.service.endpoint.v3.EndpointDiscoveryService/DeltaEndpoints', ENDPOINT],
+];
+
+export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
+  const status = new XdsStatus(() => deps.clock.wallNow(), deps.logger);
+  const counters: XdsCounters = { responses: 0, requests: 0 };
+  let running: { codec: EnvoyCodec; ctx: StreamContext } | undefined;
+  let closed = false;
+
+  const start = () => {
+    if (running !== undefined) return running;
+    const codec = envoyCodec();
+    const cache = new XdsResourceCache(deps.registry, codec, {
+      clock: deps.clock,
+      resolveHost: deps.resolveHost ?? systemResolveHost,
+      dnsRefreshMs: deps.dnsRefreshMs ?? DEFAULT_DNS_REFRESH_MS,
+      ...(deps.logger !== undefined ? { logger: deps.logger } : {}),
+    });
+    const hub = new XdsHub(cache, deps.clock, deps.coalesceMs ?? DEFAULT_XDS_COALESCE_MS);
+    running = { codec, ctx: { cache, hub, status, counters } };
+    return running;
+  };
+
+  /** Starts a stream, or fails the call when xDS cannot run (protos missing, server closed). */
+  const open = (call: grpc.ServerDuplexStream<unknown, Buffer>): StreamContext | undefined => {
+    try {
+      if (closed) throw new Error('server is shutting down');
+      return start().ctx;
+    } catch (err) {
+      const details = `xDS unavailable: ${(err as Error).message}`;
+      call.emit('error', Object.assign(new Error(details), { code: grpc.status.UNAVAILABLE, details }));
+      return undefined;
+    }
+  };
+
+  const identity = (b: Buffer) => b;
+  for (const [path, typeUrl] of SOTW_METHODS) {
+    const handler = (call: XdsCall<DiscoveryRequest>) => {
+      const ctx = open(call);
+      if (ctx !== undefined) new SotwStream(call, ctx, typeUrl);
+    };
+    server.register(path, handler, identity, (b: Buffer) => running!.codec.decodeSotwRequest(b), 'bidi');
+  }
+  for (const [path, typeUrl] of DELTA_METHODS) {
+    const handler = (call: XdsCall<DeltaDiscoveryRequest>) => {
+      const ctx = open(call);
+      if (ctx !== undefined) new DeltaStream(call, ctx, typeUrl);
+    };
+    server.register(path, handler, identity, (b: Buffer) => running!.codec.decodeDeltaRequest(b), 'bidi');
+  }
+
+  return {
+    start: () => void start(),
+    stats: () => ({
+      streams: running?.ctx.hub.streamCount ?? 0,
+      watches: running?.ctx.hub.watchEntries() ?? 0,
+      encodes: running?.ctx.cache.encodes ?? 0,
+      responses: counters.responses,
+      requests: counters.requests,
+      nacks: status.nacks,
+    }),
+    nodeStatus: () => status.nodes(),
+    cache: () => start().ctx.cache,
+    close: () => {
+      closed = true;
+      running?.ctx.hub.close();
+      running?.ctx.cache.close();
+    },
+  };
+}
+
+export type { NodeStatus, ResolveHost, XdsLogger };

@@ -1,0 +1,52 @@
+/**
+ * Cluster `K`: endpoints from ClusterLoadAssignment `K` over ADS; round robin for `wrr`, ring
+ * hash for the hash modes (the route carries the hash policy). Both gRPC clients NACK any other
+ * `lb_policy` (xds-notes.md §3.3).
+ *
+ * Envoy-only settings that make Envoy fail over like gRPC (docs/envoy.md): panic threshold 0
+ * (never spread onto unhealthy hosts) and locality-weighted balancing (server weights travel as
+ * locality weights, see endpoint.ts); and the upstream protocol follows the downstream one.
+ * gRPC ignores all three.
+ */
+import type { Cluster } from '../envoy-types.ts';
+import { CLUSTER, HTTP_PROTOCOL_OPTIONS } from '../type-urls.ts';
+import type { ResourceKind } from './kind.ts';
+import type { ServiceTree } from './tree.ts';
+
+/** Envoy's connect timeout to an endpoint (gRPC clients ignore it). */
+export const CONNECT_TIMEOUT_S = 2;
+/** Envoy's extension name of the upstream HTTP protocol options. */
+const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+/** gRPC's and Envoy's default limit of concurrent requests per cluster. */
+export const DEFAULT_MAX_REQUESTS = 1024;
+
+/**
+ * A re-created Cluster must differ from its previous incarnation in a field grpc-js parses
+ * (tree.ts `generation`): the concurrent-request limit, set just above the default. Alternates
+ * within [1024, 2047] so consecutive incarnations always differ.
+ */
+function circuitBreakers(generation: number): Pick<Cluster, 'circuit_breakers'> {
+  if (generation === 0) return {};
+  return { circuit_breakers: { thresholds: [{ priority: 'DEFAULT', max_requests: { value: DEFAULT_MAX_REQUESTS + (generation % DEFAULT_MAX_REQUESTS) } }] } };
+}
+
+export const clusterType = {
+  typeUrl: CLUSTER,
+  dynamic: false,
+  build(tree: ServiceTree): Cluster {
+    return {
+      name: tree.name,
+      type: 'EDS',
+      eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: tree.name },
+      lb_policy: tree.mode === 'wrr' ? 'ROUND_ROBIN' : 'RING_HASH',
+      connect_timeout: { seconds: CONNECT_TIMEOUT_S, nanos: 0 },
+      common_lb_config: { healthy_panic_threshold: { value: 0 }, locality_weighted_lb_config: {} },
+      // Envoy speaks to endpoints in the protocol the request came in (gRPC stays HTTP/2,
+      // HTTP/1.1 stays HTTP/1.1); its default would be HTTP/1.1 for everything.
+      typed_extension_protocol_options: {
+        [HTTP_PROTOCOL_OPTIONS_KEY]: { '@type': HTTP_PROTOCOL_OPTIONS, use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} } },
+      },
+      ...circuitBreakers(tree.generation),
+    };
+  },
+} satisfies ResourceKind;

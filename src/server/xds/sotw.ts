@@ -1,0 +1,88 @@
+/**
+ * State-of-the-world streams: ADS `StreamAggregatedResources` (what gRPC clients use) and the
+ * per-type `Stream{Listeners,Routes,Clusters,Endpoints}`. Rules (xds-notes.md §1.4-1.6, §1.10):
+ *
+ * - A request answering anything but the latest nonce of its type is stale: ignored entirely
+ *   (its subscription too; the client repeats it with its next ACK, as go-control-plane relies on).
+ * - NACK is the presence of `error_detail`, nothing else (a NACK may carry the new version).
+ *   It is recorded and never answered: the stream tracks what it sent, so the rejected version
+ *   is not sent again; the next change goes out as usual.
+ * - What the client holds is tracked per name, so an ACK is quiet, a name added at an unchanged
+ *   version is answered, `[A] -> [] -> [A]` resends A, a reconnect (fresh stream) gets everything
+ *   and a name that does not exist yet is pushed when it appears.
+ * - Listener and Cluster responses carry the full subscribed set; Route and Endpoint responses
+ *   only what changed. During the `updates` phase a deleted Cluster stays in the full set (from
+ *   its tombstone) until the `removals` phase, after the Listener that used it is gone.
+ */
+import type { CachedResource } from './cache.ts';
+import type { DiscoveryRequest } from './envoy-types.ts';
+import { XdsStreamBase, type FlushPhase, type TypeState } from './stream-base.ts';
+import { isServedType, requiresFullState, type ResourceTypeUrl } from './type-urls.ts';
+import { sotwResponse } from './wire.ts';
+
+export class SotwStream extends XdsStreamBase<DiscoveryRequest> {
+  protected onRequest(req: DiscoveryRequest, state: TypeState): void {
+    if (req.response_nonce !== '' && state.lastNonce !== undefined && req.response_nonce !== state.lastNonce) return;
+    const answersLatest = req.response_nonce !== '' && state.lastNonce !== undefined;
+    if (answersLatest) {
+      if (req.error_detail !== null) {
+        this.ctx.status.recordNack(this.nodeId, state.typeUrl, state.lastVersion ?? req.version_info, req.error_detail.code, req.error_detail.message);
+      } else {
+        this.ctx.status.recordAck(this.nodeId, state.typeUrl, req.version_info);
+      }
+    } else if (req.error_detail !== null) {
+      // A NACK of a response from an earlier stream (no nonce of ours): still worth recording.
+      this.ctx.status.recordNack(this.nodeId, state.typeUrl, req.version_info, req.error_detail.code, req.error_detail.message);
+    }
+    const wasWildcard = state.sub.wildcard;
+    const { added, removed } = state.sub.applySotw(req.resource_names);
+    // An ACK or NACK that keeps the subscription needs no answer: changes since are pushed by the hub.
+    if (answersLatest && added.length === 0 && removed.length === 0 && wasWildcard === state.sub.wildcard) return;
+    for (const name of removed) {
+      // The client drops what it unsubscribed: a later resubscription must resend (go-cp #431).
+      state.sent.delete(name);
+      this.watch(state.typeUrl, name, false);
+    }
+    for (const name of added) this.watch(state.typeUrl, name, true);
+    if (wasWildcard !== state.sub.wildcard) {
+      this.setWildcard(state, state.sub.wildcard);
+      if (!state.sub.wildcard) for (const name of [...state.sent.keys()]) if (!state.sub.names.has(name)) state.sent.delete(name);
+    }
+    if (isServedType(state.typeUrl)) this.answer(state, state.typeUrl);
+  }
+
+  protected flushType(state: TypeState, typeUrl: ResourceTypeUrl, phase: FlushPhase): void {
+    const { cache } = this.ctx;
+    const full = requiresFullState(typeUrl);
+    const candidates = new Set(state.sub.names);
+    for (const name of state.sent.keys()) candidates.add(name);
+    if (state.sub.wildcard) for (const name of cache.names(typeUrl)) candidates.add(name);
+    const out: CachedResource[] = [];
+    const gone: string[] = [];
+    let changed = false;
+    for (const name of candidates) {
+      const res = cache.get(typeUrl, name);
+      if (res !== undefined) {
+        const fresh = state.sent.get(name) !== res.version;
+        changed ||= fresh;
+        if (fresh || full) out.push(res);
+      } else if (state.sent.has(name)) {
+        if (phase !== 'updates') gone.push(name);
+        else if (full) {
+          const grave = cache.tombstone(typeUrl, name);
+          if (grave !== undefined && grave.version === state.sent.get(name)) out.push(grave);
+        }
+      }
+    }
+    for (const name of gone) state.sent.delete(name);
+    // A first wildcard answer goes out even when empty: "there are none" is an answer, and
+    // Envoy waits for its first LDS/CDS response before it starts.
+    const firstWildcard = full && state.sub.wildcard && state.lastNonce === undefined;
+    if (!changed && !(full && gone.length > 0) && !firstWildcard) return;
+    const version = cache.version(typeUrl);
+    const entries = out.map((r) => r.sotwEntry);
+    const key = () => `${phase}|${typeUrl}|${version}|${out.map((r) => `${r.name}@${r.version}`).join('|')}`;
+    this.send(state, version, key, (nonce) => sotwResponse(version, typeUrl, nonce, entries));
+    for (const r of out) state.sent.set(r.name, r.version);
+  }
+}

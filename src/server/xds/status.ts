@@ -1,0 +1,130 @@
+/**
+ * What each xDS client holds, per node id and type, as CSDS reports it: the version last sent,
+ * the version last ACKed, and the last NACK (version and the client's message). NACKs are also
+ * counted and logged: a NACK means a client runs on older config than we serve.
+ *
+ * Nodes without streams are kept (the most recent MAX_IDLE_NODES of them) so a status page still
+ * shows why a client that went away had rejected something.
+ */
+import { shortName } from './type-urls.ts';
+
+/** The pino subset the xDS server logs through. */
+export interface XdsLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export const MAX_IDLE_NODES = 1024;
+
+export interface NackRecord {
+  /** The version the client rejected (of the response whose nonce it answered). */
+  readonly version: string;
+  readonly message: string;
+  readonly code: number;
+  /** Wall-clock ms. */
+  readonly at: number;
+}
+
+export interface TypeStatus {
+  readonly typeUrl: string;
+  sentVersion: string | undefined;
+  ackedVersion: string | undefined;
+  lastNack: NackRecord | undefined;
+  /** Whether the latest answer to the latest response was a NACK. */
+  nacked: boolean;
+}
+
+export interface NodeStatus {
+  readonly nodeId: string;
+  userAgent: string;
+  streams: number;
+  readonly types: Map<string, TypeStatus>;
+}
+
+export class XdsStatus {
+  private readonly byNode = new Map<string, NodeStatus>();
+  private nackCount = 0;
+
+  constructor(
+    private readonly wallNow: () => number,
+    private readonly logger?: XdsLogger,
+  ) {}
+
+  get nacks(): number {
+    return this.nackCount;
+  }
+
+  streamOpened(nodeId: string, userAgent: string): void {
+    const node = this.node(nodeId);
+    node.streams++;
+    if (userAgent !== '') node.userAgent = userAgent;
+  }
+
+  streamClosed(nodeId: string): void {
+    const node = this.byNode.get(nodeId);
+    if (node === undefined) return;
+    node.streams = Math.max(0, node.streams - 1);
+    // Re-insert: Map order is then "least recently closed first" for eviction.
+    this.byNode.delete(nodeId);
+    this.byNode.set(nodeId, node);
+    this.evictIdle();
+  }
+
+  recordSent(nodeId: string, typeUrl: string, version: string): void {
+    this.type(nodeId, typeUrl).sentVersion = version;
+  }
+
+  recordAck(nodeId: string, typeUrl: string, version: string): void {
+    const t = this.type(nodeId, typeUrl);
+    t.ackedVersion = version;
+    t.nacked = false;
+  }
+
+  recordNack(nodeId: string, typeUrl: string, version: string, code: number, message: string): void {
+    const t = this.type(nodeId, typeUrl);
+    t.lastNack = { version, message, code, at: this.wallNow() };
+    t.nacked = true;
+    this.nackCount++;
+    const detail = { nodeId, type: shortName(typeUrl), version, code, error: message };
+    if (this.logger !== undefined) this.logger.warn(detail, 'xds: client rejected a response (NACK)');
+    else process.emitWarning(`checkups xds NACK: ${JSON.stringify(detail)}`);
+  }
+
+  /** Every known node, connected ones first; a copy. */
+  nodes(): NodeStatus[] {
+    return [...this.byNode.values()]
+      .sort((a, b) => Number(b.streams > 0) - Number(a.streams > 0))
+      .map((n) => ({ ...n, types: new Map([...n.types].map(([k, v]) => [k, { ...v }])) }));
+  }
+
+  node(nodeId: string): NodeStatus {
+    let node = this.byNode.get(nodeId);
+    if (node === undefined) {
+      node = { nodeId, userAgent: '', streams: 0, types: new Map() };
+      this.byNode.set(nodeId, node);
+    }
+    return node;
+  }
+
+  private type(nodeId: string, typeUrl: string): TypeStatus {
+    const node = this.node(nodeId);
+    let t = node.types.get(typeUrl);
+    if (t === undefined) {
+      t = { typeUrl, sentVersion: undefined, ackedVersion: undefined, lastNack: undefined, nacked: false };
+      node.types.set(typeUrl, t);
+    }
+    return t;
+  }
+
+  private evictIdle(): void {
+    let idle = 0;
+    for (const n of this.byNode.values()) if (n.streams === 0) idle++;
+    for (const [id, n] of this.byNode) {
+      if (idle <= MAX_IDLE_NODES) break;
+      if (n.streams === 0) {
+        this.byNode.delete(id);
+        idle--;
+      }
+    }
+  }
+}

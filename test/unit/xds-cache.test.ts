@@ -1,0 +1,137 @@
+/**
+ * XdsResourceCache on a fake clock with an injected resolver: versions, encode-once, which
+ * kinds each registry change rebuilds, DNS first resolution / refresh / failure, tombstones.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UpstreamRegistry } from '../../src/core/registry.ts';
+import { XdsResourceCache, type ResourceChange } from '../../src/server/xds/cache.ts';
+import { envoyCodec } from '../../src/server/xds/proto.ts';
+import { CLUSTER, ENDPOINT, LISTENER, ROUTE } from '../../src/server/xds/type-urls.ts';
+import { flush } from '../support/async.ts';
+import { cluster, server, upstream } from '../support/builders.ts';
+import { FakeClock } from '../support/fake-clock.ts';
+import { GLOBAL, health, unpackAny } from '../support/xds-harness.ts';
+
+const REFRESH_MS = 30_000;
+
+function setup(dns: Record<string, string[] | Error> = {}) {
+  const clock = new FakeClock();
+  const registry = new UpstreamRegistry(GLOBAL, { initialRevision: 1_000_000 });
+  const lookups: string[] = [];
+  const resolveHost = async (host: string) => {
+    lookups.push(host);
+    const a = dns[host];
+    if (a instanceof Error) throw a;
+    return a ?? [];
+  };
+  const cache = new XdsResourceCache(registry, envoyCodec(), { clock, resolveHost, dnsRefreshMs: REFRESH_MS });
+  const changes: ResourceChange[][] = [];
+  cache.subscribe((c) => changes.push([...c]));
+  return { clock, registry, cache, changes, dns, lookups };
+}
+
+const kinds = (batch: readonly ResourceChange[]) => batch.map((c) => `${c.typeUrl.split('.').at(-1)}:${c.name}${c.removed ? '-' : ''}`);
+const api = (extra = {}) => upstream('api', [cluster(1, [server('10.0.0.1:80')]), cluster('dc1', [server('10.0.0.2:80')])], extra);
+
+describe('xDS resource cache', () => {
+  it('builds four kinds per tree, in push order, versioned above the registry revision', () => {
+    const { registry, cache, changes } = setup();
+    registry.put(api());
+    assert.deepEqual(kinds(changes[0]!), ['Cluster:api', 'Cluster:api~dc1', 'ClusterLoadAssignment:api', 'ClusterLoadAssignment:api~dc1', 'Listener:api', 'Listener:api~dc1', 'RouteConfiguration:api', 'RouteConfiguration:api~dc1']);
+    const v = Number(cache.get(CLUSTER, 'api')!.version);
+    assert.ok(v >= registry.currentRevision);
+    for (const t of [LISTENER, ROUTE, CLUSTER, ENDPOINT] as const) assert.equal(cache.version(t), String(v));
+  });
+
+  it('encodes once per change; an unchanged rebuild keeps versions and announces nothing', () => {
+    const { registry, cache, changes } = setup();
+    registry.put(api());
+    const encodes = cache.encodes;
+    const v = cache.get(LISTENER, 'api')!.version;
+    registry.put(api()); // same spec again: rebuilt, byte-identical
+    assert.equal(cache.encodes - encodes, 8);
+    assert.equal(changes.length, 1);
+    assert.equal(cache.get(LISTENER, 'api')!.version, v);
+  });
+
+  it('a health change rebuilds only the CLAs; other types keep their versions', () => {
+    const { registry, cache, changes } = setup();
+    registry.put(api());
+    const before = [LISTENER, ROUTE, CLUSTER].map((t) => cache.version(t as typeof LISTENER));
+    const encodes = cache.encodes;
+    registry.setHealth('api', '10.0.0.1:80', health('err'));
+    assert.equal(cache.encodes - encodes, 2, 'two CLAs (api, api~dc1), nothing else');
+    assert.deepEqual(kinds(changes.at(-1)!), ['ClusterLoadAssignment:api']);
+    assert.deepEqual([LISTENER, ROUTE, CLUSTER].map((t) => cache.version(t as typeof LISTENER)), before);
+    assert.ok(Number(cache.version(ENDPOINT)) > Number(before[0]));
+  });
+
+  it('a mode change touches Cluster and Route only', () => {
+    const { registry, changes } = setup();
+    registry.put(api());
+    registry.put(api({ mode: 'hash' }));
+    assert.deepEqual(kinds(changes.at(-1)!), ['Cluster:api', 'Cluster:api~dc1', 'RouteConfiguration:api', 'RouteConfiguration:api~dc1']);
+  });
+
+  it('deletion removes every kind and keeps tombstones; a named cluster dropped from the spec goes too', () => {
+    const { registry, cache, changes } = setup();
+    registry.put(api());
+    registry.put(upstream('api', [cluster(1, [server('10.0.0.1:80')])]));
+    assert.deepEqual(kinds(changes.at(-1)!), ['ClusterLoadAssignment:api', 'Cluster:api~dc1-', 'ClusterLoadAssignment:api~dc1-', 'Listener:api~dc1-', 'RouteConfiguration:api~dc1-']);
+    const v = cache.get(CLUSTER, 'api')!.version;
+    registry.delete('api');
+    assert.equal(cache.get(CLUSTER, 'api'), undefined);
+    assert.equal(cache.tombstone(CLUSTER, 'api')!.version, v);
+    assert.deepEqual([...cache.names(LISTENER)], []);
+    registry.put(api());
+    assert.equal(cache.tombstone(CLUSTER, 'api'), undefined);
+  });
+
+  it('a deleted upstream created again identically gets a new Listener and Cluster (grpc-js re-add bug)', () => {
+    const { registry, cache } = setup();
+    registry.put(api());
+    const first = [LISTENER, CLUSTER, ENDPOINT].map((t) => cache.get(t as typeof LISTENER, 'api')!.any);
+    registry.delete('api');
+    registry.put(api());
+    const again = [LISTENER, CLUSTER, ENDPOINT].map((t) => cache.get(t as typeof LISTENER, 'api')!.any);
+    assert.deepEqual(again.map((b, i) => b.equals(first[i]!)), [false, false, true]);
+    assert.ok(again[1]!.toString('latin1').includes('DEFAULT') || again[1]!.length > first[1]!.length, 'circuit breaker set');
+  });
+
+  it('DNS: the CLA waits for the first answer, follows refreshes, survives failed refreshes', async () => {
+    const { registry, cache, changes, dns, clock, lookups } = setup({ 'db.test': ['10.0.0.5'] });
+    registry.put(upstream('db', [cluster(1, [server('db.test:5432')])]));
+    assert.equal(cache.get(ENDPOINT, 'db'), undefined, 'no CLA before the first resolution');
+    assert.ok(cache.get(CLUSTER, 'db') !== undefined);
+    await flush();
+    assert.deepEqual(kinds(changes.at(-1)!), ['ClusterLoadAssignment:db']);
+    const address = () => JSON.stringify(cache.get(ENDPOINT, 'db')!.any.toString('latin1').match(/10\.0\.0\.\d/g));
+    assert.equal(address(), '["10.0.0.5"]');
+    dns['db.test'] = ['10.0.0.6'];
+    clock.advance(REFRESH_MS);
+    await flush();
+    assert.equal(address(), '["10.0.0.6"]');
+    dns['db.test'] = new Error('SERVFAIL');
+    clock.advance(REFRESH_MS);
+    await flush();
+    assert.equal(address(), '["10.0.0.6"]', 'last good addresses kept');
+    assert.equal(lookups.length, 3);
+    registry.delete('db');
+    clock.advance(REFRESH_MS);
+    await flush();
+    clock.advance(REFRESH_MS);
+    await flush();
+    assert.equal(lookups.length, 3, 'names no longer used are not resolved again');
+    cache.close();
+  });
+
+  it('a host name that never resolves leaves its server out (and the level, if alone)', async () => {
+    const { registry, cache } = setup({ 'gone.test': new Error('NXDOMAIN') });
+    registry.put(upstream('x', [cluster(1, [server('gone.test:80')]), cluster(2, [server('10.0.0.9:80')])]));
+    await flush();
+    const cla = unpackAny(cache.get(ENDPOINT, 'x')!.any).value.toString('latin1');
+    assert.ok(cla.includes('10.0.0.9') && !cla.includes('level-1'));
+    cache.close();
+  });
+});

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
-import { startCheckups, type Checkups } from '../../src/main.ts';
+import type { Checkups } from '../../src/main.ts';
+import { startTestServer } from '../support/test-server.ts';
 import { jsonToStruct, jsonToValue, structToJson } from '../../src/server/grpc/struct.ts';
 import { bearer, call, clients, grpcError, type Clients } from '../support/grpc-clients.ts';
 
@@ -42,16 +42,7 @@ describe('gRPC API', () => {
   const md = () => bearer(TOKEN);
 
   async function start(): Promise<void> {
-    server = await startCheckups({
-      configFile: join(dir, 'checkups.yaml'),
-      grpcListen: '127.0.0.1:0',
-      httpListen: '127.0.0.1:0',
-      dataDir: join(dir, 'data'),
-      adminToken: TOKEN,
-      healthChecks: false,
-      maxMessageBytes: 256 * 1024,
-      logger: pino({ level: 'silent' }),
-    });
+    server = await startTestServer(dir, { adminToken: TOKEN, maxMessageBytes: 256 * 1024 });
     c = clients(server.grpcAddress);
   }
 

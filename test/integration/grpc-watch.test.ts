@@ -5,21 +5,20 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import type { WatchRequest } from '../../src/generated/checkups/v1/WatchRequest.ts';
 import type { WatchResponse__Output } from '../../src/generated/checkups/v1/WatchResponse.ts';
-import { startCheckups, type Checkups } from '../../src/main.ts';
+import type { Checkups } from '../../src/main.ts';
+import { startTestServer } from '../support/test-server.ts';
 import { jsonToValue } from '../../src/server/grpc/struct.ts';
 import { call, clients, type Clients } from '../support/grpc-clients.ts';
 
-void HealthImplementation;
 
 const CONFIG = `
 upstreams:
@@ -83,14 +82,7 @@ describe('Watch', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'checkups-watch-'));
     writeFileSync(join(dir, 'checkups.yaml'), CONFIG);
-    server = await startCheckups({
-      configFile: join(dir, 'checkups.yaml'),
-      grpcListen: '127.0.0.1:0',
-      httpListen: '127.0.0.1:0',
-      dataDir: join(dir, 'data'),
-      healthChecks: false,
-      logger: pino({ level: 'silent' }),
-    });
+    server = await startTestServer(dir);
     c = clients(server.grpcAddress);
   });
 
@@ -195,14 +187,7 @@ describe('reflection and health', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'checkups-refl-'));
     writeFileSync(join(dir, 'checkups.yaml'), CONFIG);
-    server = await startCheckups({
-      configFile: join(dir, 'checkups.yaml'),
-      grpcListen: '127.0.0.1:0',
-      httpListen: '127.0.0.1:0',
-      dataDir: join(dir, 'data'),
-      healthChecks: false,
-      logger: pino({ level: 'silent' }),
-    });
+    server = await startTestServer(dir);
   });
 
   after(async () => {

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { CheckupsClient, type SelectedPeer } from '../../src/client/index.ts';
-import { startCheckups, type Checkups } from '../../src/main.ts';
+import type { Checkups } from '../../src/main.ts';
+import { startTestServer } from '../support/test-server.ts';
 import { jsonToValue } from '../../src/server/grpc/struct.ts';
 import { call, clients, type Clients } from '../support/grpc-clients.ts';
 
@@ -53,21 +53,14 @@ describe('client SDK', () => {
   const servers: Checkups[] = [];
 
   async function serve(name: string, grpcListen = '127.0.0.1:0'): Promise<Checkups> {
-    const s = await startCheckups({
-      configFile: join(dir, 'c.yaml'),
-      grpcListen,
-      httpListen: '127.0.0.1:0',
-      dataDir: join(dir, name),
-      healthChecks: false,
-      logger: pino({ level: 'silent' }),
-    });
+    const s = await startTestServer(dir, { grpcListen, dataDir: join(dir, name) });
     servers.push(s);
     return s;
   }
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'checkups-sdk-'));
-    writeFileSync(join(dir, 'c.yaml'), CONFIG);
+    writeFileSync(join(dir, 'checkups.yaml'), CONFIG);
   });
 
   after(async () => {

@@ -15,9 +15,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { peerId } from '../../src/core/model.ts';
-import { startCheckups, type Checkups } from '../../src/main.ts';
+import type { Checkups } from '../../src/main.ts';
+import { startTestServer } from '../support/test-server.ts';
 import { startBackend, waitFor, type Backend } from '../support/xds-backends.ts';
 import { health } from '../support/xds-harness.ts';
 import { cCoreMissing, PythonXdsClient } from '../support/xds-python.ts';
@@ -46,14 +46,7 @@ describe('gRPC C-core (python3-grpcio) against checkups', () => {
   empty: { cluster: [ { servers: [] } ] }
 `,
     );
-    server = await startCheckups({
-      configFile: join(dir, 'checkups.yaml'),
-      grpcListen: '127.0.0.1:0',
-      httpListen: '127.0.0.1:0',
-      dataDir: join(dir, 'data'),
-      healthChecks: false,
-      logger: pino({ level: 'silent' }),
-    });
+    server = await startTestServer(dir);
     py = new PythonXdsClient({
       xds_servers: [{ server_uri: server.grpcAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
       node: { id: NODE_ID, cluster: 'tests', locality: {} },

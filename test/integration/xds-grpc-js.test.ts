@@ -13,9 +13,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { peerId } from '../../src/core/model.ts';
-import { startCheckups, type Checkups } from '../../src/main.ts';
+import type { Checkups } from '../../src/main.ts';
+import { startTestServer } from '../support/test-server.ts';
 import { call, clients, type Clients } from '../support/grpc-clients.ts';
 import { spread, startBackend, waitFor, who, type Backend } from '../support/xds-backends.ts';
 import { health } from '../support/xds-harness.ts';
@@ -49,14 +49,7 @@ describe('grpc-js-xds 1.14.1 against checkups', () => {
   readd: { cluster: [ { servers: [ ${s('d')} ] } ] }
 `,
     );
-    server = await startCheckups({
-      configFile: join(dir, 'checkups.yaml'),
-      grpcListen: '127.0.0.1:0',
-      httpListen: '127.0.0.1:0',
-      dataDir: join(dir, 'data'),
-      healthChecks: false,
-      logger: pino({ level: 'silent' }),
-    });
+    server = await startTestServer(dir);
     admin = clients(server.grpcAddress);
     // The bootstrap must be in place before the first xds: channel exists.
     process.env['GRPC_XDS_BOOTSTRAP_CONFIG'] = JSON.stringify({

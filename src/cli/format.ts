@@ -4,6 +4,7 @@
  * objects), except that 64-bit integers are plain numbers; field order is the proto's.
  */
 import { stringify as toYaml } from 'yaml';
+import { peerId } from '../core/model.ts';
 import type { CheckerStatus__Output } from '../generated/checkups/v1/CheckerStatus.ts';
 import type { ClusterStatus__Output } from '../generated/checkups/v1/ClusterStatus.ts';
 import type { GetServersResponse__Output } from '../generated/checkups/v1/GetServersResponse.ts';
@@ -25,10 +26,6 @@ export function table(rows: readonly (readonly string[])[], indent = ''): string
 }
 
 /** host:port, with brackets around IPv6 literals. */
-export function hostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
 /** HEALTH_STATUS_OK -> ok, PASSIVE_STATUS_ERR -> err. */
 export function shortStatus(status: string): string {
   return status.replace(/^(HEALTH|PASSIVE)_STATUS_/, '').toLowerCase();
@@ -48,7 +45,7 @@ function peerRows(clusters: readonly ClusterStatus__Output[]): string[][] {
       const h = p.health;
       rows.push([
         c.key,
-        s === null ? '?' : hostPort(s.host, s.port),
+        s === null ? '?' : peerId(s.host, s.port),
         String(s?.weight ?? ''),
         shortStatus(h?.status ?? 'HEALTH_STATUS_UNSPECIFIED'),
         String(h?.failNum ?? 0),
@@ -100,7 +97,7 @@ export function formatList(res: ListUpstreamsResponse__Output): string {
 }
 
 export function formatSelected(p: SelectedPeer__Output): string {
-  return `${hostPort(p.host, p.port)}  cluster ${p.cluster}  weight ${p.weight}  ${shortStatus(p.status)}`;
+  return `${peerId(p.host, p.port)}  cluster ${p.cluster}  weight ${p.weight}  ${shortStatus(p.status)}`;
 }
 
 /** The upstream document as YAML, ready to be edited and given back to `update -f`. */

@@ -8,7 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { SelectionEngine, type ReadyOkOptions, type SelectedPeer, type SelectOptions, type UpsTimeout } from '../balance/selection-engine.ts';
 import type { AttemptInfo } from '../balance/try-driver.ts';
-import type { ClusterKey, HeartbeatStatus } from '../core/model.ts';
+import type { ClusterKey } from '../core/model.ts';
 import type { DiscoveryServiceClient } from '../generated/checkups/v1/DiscoveryService.ts';
 import type { HealthStatus } from '../generated/checkups/v1/HealthStatus.ts';
 import type { WatchResponse__Output } from '../generated/checkups/v1/WatchResponse.ts';
@@ -16,7 +16,7 @@ import { checkupsProto } from '../server/grpc/proto.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { FeedbackQueue, type FeedbackQueueOptions } from './feedback-queue.ts';
-import { SnapshotCache } from './snapshot-cache.ts';
+import { heartbeatStatusOf, SnapshotCache } from './snapshot-cache.ts';
 import { errorChannel, WatchConnection } from './watch-connection.ts';
 
 export interface CheckupsClientOptions {
@@ -43,12 +43,6 @@ export interface ClientStatus {
   readonly feedbackQueued: number;
   readonly feedbackDropped: number;
 }
-
-const STATUS: Record<string, HeartbeatStatus> = {
-  HEALTH_STATUS_OK: 'ok',
-  HEALTH_STATUS_UNSTABLE: 'unstable',
-  HEALTH_STATUS_ERR: 'err',
-};
 
 export class CheckupsClient {
   private readonly cache = new SnapshotCache();
@@ -122,7 +116,7 @@ export class CheckupsClient {
     );
     const p = res.peer!;
     const cluster: ClusterKey = /^[1-9][0-9]*$/.test(p.cluster) ? Number(p.cluster) : p.cluster;
-    return { host: p.host, port: p.port, cluster, weight: p.weight, status: STATUS[p.status] ?? 'unchecked' };
+    return { host: p.host, port: p.port, cluster, weight: p.weight, status: heartbeatStatusOf(p.status) };
   }
 
   /**

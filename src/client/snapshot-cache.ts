@@ -22,6 +22,11 @@ const STATUS: Record<HealthStatus & string, HeartbeatStatus> = {
   HEALTH_STATUS_ERR: 'err',
 };
 
+/** The wire enum as the model names it (unknown values read as unchecked). */
+export function heartbeatStatusOf(status: HealthStatus | string): HeartbeatStatus {
+  return STATUS[status as HealthStatus & string] ?? 'unchecked';
+}
+
 class CachedUpstream implements UpstreamView {
   constructor(
     readonly spec: UpstreamSpec,
@@ -70,7 +75,7 @@ export class SnapshotCache {
           const srv = p.server!;
           const h = p.health;
           if (h !== null && h.status !== 'HEALTH_STATUS_UNCHECKED') {
-            peers.set(peerId(srv.host, srv.port), { status: STATUS[h.status], failNum: h.failNum, lastModified: h.lastModifiedMs, msg: h.msg === '' ? null : h.msg });
+            peers.set(peerId(srv.host, srv.port), { status: heartbeatStatusOf(h.status), failNum: h.failNum, lastModified: h.lastModifiedMs, msg: h.msg === '' ? null : h.msg });
           }
           return { host: srv.host, port: srv.port, weight: srv.weight, max_fails: srv.maxFails, fail_timeout: srv.failTimeoutMs / 1000, ...(srv.down ? { down: true } : {}) };
         }),

@@ -14,6 +14,7 @@ import { HealthChecker } from '../../src/health/health-checker.ts';
 import { runProbe } from '../../src/health/probes/index.ts';
 import { systemClock } from '../../src/util/clock.ts';
 import { CheckupsError } from '../../src/util/errors.ts';
+import { until } from '../support/async.ts';
 
 async function freePort(): Promise<number> {
   const s = createServer().listen(0, '127.0.0.1');
@@ -22,14 +23,6 @@ async function freePort(): Promise<number> {
   s.close();
   await once(s, 'close');
   return port;
-}
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('a whole upstream failing (real tcp probes)', () => {

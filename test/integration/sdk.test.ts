@@ -13,6 +13,7 @@ import type { Checkups } from '../../src/main.ts';
 import { startTestServer } from '../support/test-server.ts';
 import { jsonToValue } from '../../src/server/grpc/struct.ts';
 import { call, clients, type Clients } from '../support/grpc-clients.ts';
+import { until } from '../support/async.ts';
 
 const CONFIG = `
 upstreams:
@@ -39,14 +40,6 @@ upstreams:
 `;
 
 const hp = (p: SelectedPeer | { host: string; port: number }) => `${p.host}:${p.port}`;
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('client SDK', () => {
   let dir: string;

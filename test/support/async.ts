@@ -36,3 +36,12 @@ export function fakeDelay(clock: FakeClock, ms: number, signal?: AbortSignal): P
     });
   });
 }
+
+/** Polls `cond` on the real clock until it holds; fails naming `what` after `ms`. */
+export async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

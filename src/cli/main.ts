@@ -8,7 +8,7 @@ import { status } from '@grpc/grpc-js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Json } from '../server/grpc/struct.ts';
+import type { Json } from '../wire/struct.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { packageRoot } from '../util/package-root.ts';
 import { CheckupsClient, CliError, DEFAULT_SERVER, DEFAULT_TIMEOUT_MS, parseHostPort, readUpstreamFile } from './client.ts';

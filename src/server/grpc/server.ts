@@ -14,7 +14,7 @@ import { registerXds, type XdsServer } from '../xds/index.ts';
 import type { XdsLogger } from '../xds/status.ts';
 import { adminHandlers, type AdminDeps } from './admin.ts';
 import { discoveryHandlers, type DiscoveryDeps } from './discovery.ts';
-import { LOADER_OPTIONS, packageDefinition } from './proto.ts';
+import { LOADER_OPTIONS, packageDefinition } from '../../wire/proto.ts';
 import { WatchHub, type WatchEncoder } from './watch.ts';
 
 export interface TlsFiles {

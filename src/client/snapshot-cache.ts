@@ -6,7 +6,7 @@
  * keeps its round-robin and passive state and only refreshes health (the server does the same).
  */
 import type { UpstreamView } from '../balance/upstream-balancer.ts';
-import type { PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
+import type { PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
 import type { UpstreamSnapshot__Output } from '../generated/checkups/v1/UpstreamSnapshot.ts';
 import { snapshotFromWire, type DecodedSnapshot } from '../wire/upstream.ts';
 
@@ -24,6 +24,10 @@ class CachedUpstream implements UpstreamView {
 
   health(id: PeerId): PeerHealth | undefined {
     return this.snapshot.health.get(id);
+  }
+
+  passive(id: PeerId): PassiveVerdict | undefined {
+    return this.snapshot.passive.get(id);
   }
 }
 

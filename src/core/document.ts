@@ -47,6 +47,8 @@ export interface RawUpstream {
   redis_opts?: { password?: string | undefined; db?: number | undefined } | undefined;
   grpc_opts?: { service?: string | undefined } | undefined;
   protected?: boolean | undefined;
+  /** Share (percent) of the upstream's peers passive health may exclude at once. */
+  max_ejection_percent?: number | undefined;
   mode?: BalanceMode | undefined;
   try?: number | undefined;
   try_timeout?: number | undefined;

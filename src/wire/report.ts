@@ -5,7 +5,7 @@
  * short words (`ok`, `err`, `unstable`, `unchecked`). Times are epoch milliseconds (`*_ms`).
  * Decoders from checkups.v1 messages live here, so a field is named once.
  */
-import type { ClusterKey, HeartbeatStatus, PeerHealth, PeerId, ServerSpec } from '../core/model.ts';
+import type { ClusterKey, HeartbeatStatus, PassiveVerdict, PeerHealth, ServerSpec } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
 import { msToSeconds } from '../config/units.ts';
 import type { ClusterStatus__Output } from '../generated/checkups/v1/ClusterStatus.ts';
@@ -40,7 +40,7 @@ export interface PeerReport extends ServerReport {
   /** Probe-specific facts (redis_version, replication, ...). */
   extras?: { [key: string]: Json };
   /** Passive (max_fails / fail_timeout) state; absent where the server did not send it. */
-  passive?: { status: PassiveWord; failed_count: number };
+  passive?: { status: PassiveWord; failed_count: number; /** Epoch ms when an exclusion ends (0 when ok). */ until_ms: number };
 }
 
 export interface ClusterReport {
@@ -108,7 +108,7 @@ export function serverReport(s: ServerSpec): ServerReport {
   return { host: s.host, port: s.port, weight: s.weight, max_fails: s.maxFails, fail_timeout: msToSeconds(s.failTimeoutMs), down: s.down };
 }
 
-function peerReport(s: ServerSpec, h: PeerHealth | undefined): PeerReport {
+function peerReport(s: ServerSpec, h: PeerHealth | undefined, p: PassiveVerdict | undefined): PeerReport {
   return {
     ...serverReport(s),
     status: h?.status ?? 'unchecked',
@@ -116,6 +116,7 @@ function peerReport(s: ServerSpec, h: PeerHealth | undefined): PeerReport {
     msg: h?.msg ?? null,
     last_modified_ms: h?.lastModified ?? 0,
     ...(h?.extras !== undefined ? { extras: h.extras as { [key: string]: Json } } : {}),
+    passive: p === undefined ? { status: 'ok', failed_count: 0, until_ms: 0 } : { status: 'err', failed_count: p.failedCount, until_ms: p.untilWall },
   };
 }
 
@@ -137,7 +138,7 @@ export function clustersReport(clusters: readonly ClusterStatus__Output[]): Clus
         msg: h === null || h.msg === '' ? null : h.msg,
         last_modified_ms: h?.lastModifiedMs ?? 0,
         ...(h?.extras != null ? { extras: structToJson(h.extras) } : {}),
-        passive: { status: passiveFromWire(p.passiveStatus), failed_count: p.passiveFailedCount },
+        passive: { status: passiveFromWire(p.passiveStatus), failed_count: p.passiveFailedCount, until_ms: p.passiveUntilMs },
       };
     }),
   }));
@@ -185,6 +186,6 @@ export function snapshotReport(s: DecodedSnapshot): UpstreamReport {
     skey: s.skey,
     version: s.version,
     heartbeat: s.heartbeat,
-    clusters: s.spec.clusters.map((c) => ({ key: String(c.key), peers: c.servers.map((srv) => peerReport(srv, s.health.get(peerId(srv.host, srv.port) as PeerId))) })),
+    clusters: s.spec.clusters.map((c) => ({ key: String(c.key), peers: c.servers.map((srv) => peerReport(srv, s.health.get(peerId(srv.host, srv.port)), s.passive.get(peerId(srv.host, srv.port)))) })),
   };
 }

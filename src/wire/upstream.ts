@@ -9,14 +9,14 @@
  */
 import { buildUpstream, clusterKeyOf } from '../config/build.ts';
 import { upstreamToRaw } from '../config/serialize.ts';
-import type { ClusterSpec, PeerHealth, PeerId, ServerSpec, UpstreamSpec } from '../core/model.ts';
+import type { ClusterSpec, PassiveVerdict, PeerHealth, PeerId, ServerSpec, UpstreamSpec } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
 import type { ClusterStatus } from '../generated/checkups/v1/ClusterStatus.ts';
 import type { PeerHealth as PeerHealthMessage, PeerHealth__Output } from '../generated/checkups/v1/PeerHealth.ts';
 import type { Server, Server__Output } from '../generated/checkups/v1/Server.ts';
 import type { Struct } from '../generated/google/protobuf/Struct.ts';
 import type { UpstreamSnapshot, UpstreamSnapshot__Output } from '../generated/checkups/v1/UpstreamSnapshot.ts';
-import { healthFromWire, healthToWire, passiveToWire, type PassiveWord } from './status.ts';
+import { healthFromWire, healthToWire, passiveFromWire, passiveToWire } from './status.ts';
 import { jsonToStruct, structToJson, type Json } from './struct.ts';
 
 /** What the server knows of one upstream (the registry's UpstreamEntry is one). */
@@ -26,12 +26,8 @@ export interface UpstreamState {
   /** False when heartbeat is off for the upstream: every peer then reads unchecked. */
   readonly heartbeat: boolean;
   health(id: PeerId): PeerHealth | undefined;
-}
-
-/** A peer's passive (max_fails) state as the server's engine holds it. */
-export interface PassiveState {
-  readonly status: PassiveWord;
-  readonly failedCount: number;
+  /** The published passive exclusion of a peer (absent = passively ok). */
+  passive(id: PeerId): PassiveVerdict | undefined;
 }
 
 export function serverToWire(s: ServerSpec): Server {
@@ -70,6 +66,13 @@ export function healthFromWireMessage(h: PeerHealth__Output | null): PeerHealth 
   };
 }
 
+/** A peer's published passive state as Peer and PeerStatus carry it; `countedNow` is this process's own count. */
+export function passiveToWireFields(v: PassiveVerdict | undefined, countedNow = 0) {
+  return v === undefined
+    ? { passiveStatus: passiveToWire('ok'), passiveFailedCount: countedNow, passiveUntilMs: 0 }
+    : { passiveStatus: passiveToWire('err'), passiveFailedCount: Math.max(v.failedCount, countedNow), passiveUntilMs: Math.round(v.untilWall) };
+}
+
 /** The upstream's options document without `cluster` (the clusters travel as typed messages). */
 export function optionsToWire(spec: UpstreamSpec): Struct {
   const { cluster: _cluster, ...options } = upstreamToRaw(spec);
@@ -84,7 +87,10 @@ export function snapshotToWire(u: UpstreamState): UpstreamSnapshot {
     heartbeat: u.heartbeat,
     clusters: u.spec.clusters.map((c) => ({
       key: String(c.key),
-      peers: c.servers.map((s) => ({ server: serverToWire(s), health: healthToWireMessage(effectiveHealth(u, peerId(s.host, s.port))) })),
+      peers: c.servers.map((s) => {
+        const id = peerId(s.host, s.port);
+        return { server: serverToWire(s), health: healthToWireMessage(effectiveHealth(u, id)), ...passiveToWireFields(u.passive(id)) };
+      }),
       ...(c.try !== undefined ? { try: c.try } : {}),
     })),
   };
@@ -98,6 +104,8 @@ export interface DecodedSnapshot {
   readonly spec: UpstreamSpec;
   /** Probed peers only. */
   readonly health: ReadonlyMap<PeerId, PeerHealth>;
+  /** Peers the server excludes passively. */
+  readonly passive: ReadonlyMap<PeerId, PassiveVerdict>;
   /** Equal fingerprints mean an equal configuration (only health changed). */
   readonly fingerprint: string;
 }
@@ -109,13 +117,16 @@ export interface DecodedSnapshot {
 export function snapshotFromWire(s: UpstreamSnapshot__Output, previous?: Pick<DecodedSnapshot, 'fingerprint' | 'spec'>): DecodedSnapshot {
   const options = structToJson(s.config);
   const health = new Map<PeerId, PeerHealth>();
+  const passive = new Map<PeerId, PassiveVerdict>();
   const clusters: ClusterSpec[] = s.clusters.map((c) => ({
     key: clusterKeyOf(c.key),
     servers: c.peers.map((p) => {
       if (p.server === null) throw new Error(`snapshot of ${s.skey}: cluster ${c.key} has a peer without a server`);
       const server = serverFromWire(p.server);
+      const id = peerId(server.host, server.port);
       const h = healthFromWireMessage(p.health);
-      if (h !== undefined) health.set(peerId(server.host, server.port), h);
+      if (h !== undefined) health.set(id, h);
+      if (passiveFromWire(p.passiveStatus) === 'err') passive.set(id, { failedCount: p.passiveFailedCount, untilWall: p.passiveUntilMs });
       return server;
     }),
     ...(c._try === 'try' ? { try: c.try } : {}),
@@ -123,21 +134,19 @@ export function snapshotFromWire(s: UpstreamSnapshot__Output, previous?: Pick<De
   }));
   const fingerprint = JSON.stringify([options, clusters]);
   const spec = previous?.fingerprint === fingerprint ? previous.spec : { ...buildUpstream(s.skey, { ...(options as Record<string, Json>), cluster: [] }), clusters };
-  return { skey: s.skey, version: s.version, heartbeat: s.heartbeat, spec, health, fingerprint };
+  return { skey: s.skey, version: s.version, heartbeat: s.heartbeat, spec, health, passive, fingerprint };
 }
 
-/** Clusters with each peer's active and passive state (GetStatus, GetServers). */
-export function clusterStatusesToWire(u: UpstreamState, passive: (server: ServerSpec) => PassiveState | undefined): ClusterStatus[] {
+/**
+ * Status of every peer (GetStatus, GetServers): the published passive verdict (what every
+ * instance and client acts on), with this process's count of failures in the current window.
+ */
+export function clusterStatusesToWire(u: UpstreamState, countedHere: (id: PeerId) => number): ClusterStatus[] {
   return u.spec.clusters.map((c) => ({
     key: String(c.key),
     peers: c.servers.map((s) => {
-      const p = passive(s);
-      return {
-        server: serverToWire(s),
-        health: healthToWireMessage(effectiveHealth(u, peerId(s.host, s.port))),
-        passiveStatus: passiveToWire(p?.status ?? 'ok'),
-        passiveFailedCount: p?.failedCount ?? 0,
-      };
+      const id = peerId(s.host, s.port);
+      return { server: serverToWire(s), health: healthToWireMessage(effectiveHealth(u, id)), ...passiveToWireFields(u.passive(id), countedHere(id)) };
     }),
   }));
 }

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config/validate.ts';
-import { HEARTBEAT_STATUSES, type PeerHealth, type PeerId } from '../../src/core/model.ts';
+import { HEARTBEAT_STATUSES, type PassiveVerdict, type PeerHealth, type PeerId } from '../../src/core/model.ts';
 import type { WatchResponse, WatchResponse__Output } from '../../src/generated/checkups/v1/WatchResponse.ts';
 import { CheckupsError, type CheckupsErrorCode } from '../../src/util/errors.ts';
 import { errorFromWire, errorToWire } from '../../src/wire/errors.ts';
@@ -46,11 +46,13 @@ describe('wire layer', () => {
     assert.ok(parsed.ok);
     const spec = parsed.value.upstreams.get('api')!;
     const health = new Map<PeerId, PeerHealth>([['10.0.0.1:80', { status: 'err', failNum: 3, lastModified: 1234, msg: 'connection refused', extras: { role: 'master' } }]]);
-    const state = { spec, version: 42, heartbeat: true, health: (id: PeerId) => health.get(id) };
+    const passive = new Map<PeerId, PassiveVerdict>([['[::1]:81', { failedCount: 5, untilWall: 99_000 }]]);
+    const state = { spec, version: 42, heartbeat: true, health: (id: PeerId) => health.get(id), passive: (id: PeerId) => passive.get(id) };
     const [wire] = roundTrip({ upstreams: [snapshotToWire(state)] }).upstreams;
     const decoded = snapshotFromWire(wire!);
     assert.deepEqual(decoded.spec, spec);
     assert.deepEqual([...decoded.health], [...health]);
+    assert.deepEqual([...decoded.passive], [...passive]);
     assert.equal(decoded.version, 42);
     // Same configuration at a newer version (health only): the spec object is kept.
     const again = snapshotFromWire(roundTrip({ upstreams: [snapshotToWire({ ...state, version: 43 })] }).upstreams[0]!, decoded);
@@ -63,15 +65,17 @@ describe('wire layer', () => {
     assert.deepEqual(report.clusters[0]!.peers[0], {
       host: '10.0.0.1', port: 80, weight: 3, max_fails: 2, fail_timeout: 4.5, down: false,
       status: 'err', fail_num: 3, msg: 'connection refused', last_modified_ms: 1234, extras: { role: 'master' },
+      passive: { status: 'ok', failed_count: 0, until_ms: 0 },
     });
     assert.equal(report.clusters[0]!.peers[1]!.status, 'unchecked');
+    assert.deepEqual(report.clusters[0]!.peers[1]!.passive, { status: 'err', failed_count: 5, until_ms: 99_000 });
   });
 
   it('heartbeat off: every peer travels unchecked', () => {
     const parsed = parseConfig(CONFIG);
     assert.ok(parsed.ok);
     const spec = parsed.value.upstreams.get('api')!;
-    const wire = snapshotToWire({ spec, version: 1, heartbeat: false, health: () => ({ status: 'err', failNum: 1, lastModified: 1, msg: 'x' }) });
+    const wire = snapshotToWire({ spec, version: 1, heartbeat: false, health: () => ({ status: 'err', failNum: 1, lastModified: 1, msg: 'x' }), passive: () => undefined });
     assert.equal(snapshotFromWire(roundTrip({ upstreams: [wire] }).upstreams[0]!).health.size, 0);
   });
 

@@ -21,7 +21,7 @@ import type { AdminAuth } from './auth.ts';
 import { errorToWire } from '../../wire/errors.ts';
 import { CheckupsError, invalidConfig } from '../../util/errors.ts';
 import { clusterStatusesToWire } from '../../wire/upstream.ts';
-import { passiveOf } from './discovery.ts';
+import { countedHere } from './discovery.ts';
 import { jsonToStruct, structToJson, valueToJson } from '../../wire/struct.ts';
 
 export interface AdminDeps {
@@ -158,7 +158,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       checkSkey(req.skey);
       const entry = registry.upstream(req.skey);
       if (entry === undefined) throw notFound(req.skey);
-      return { version: entry.version, clusters: clusterStatusesToWire(entry, passiveOf(deps.engine, req.skey, deps.clock.now())) };
+      return { version: entry.version, clusters: clusterStatusesToWire(entry, countedHere(deps.engine, req.skey)) };
     }),
 
     AddPeer: write(async (req) => {

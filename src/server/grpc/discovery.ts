@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { SelectionEngine } from '../../balance/selection-engine.ts';
-import { peerId, type ServerSpec } from '../../core/model.ts';
+import type { PeerId } from '../../core/model.ts';
 import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { DiscoveryServiceHandlers } from '../../generated/checkups/v1/DiscoveryService.ts';
 import type { GetStatusResponse } from '../../generated/checkups/v1/GetStatusResponse.ts';
@@ -13,7 +13,7 @@ import type { NodeStatus } from '../xds/status.ts';
 import type { Clock } from '../../util/clock.ts';
 import { CheckupsError } from '../../util/errors.ts';
 import { errorToWire } from '../../wire/errors.ts';
-import { clusterStatusesToWire, type PassiveState } from '../../wire/upstream.ts';
+import { clusterStatusesToWire } from '../../wire/upstream.ts';
 import { healthToWire } from '../../wire/status.ts';
 import type { WatchHub } from './watch.ts';
 
@@ -39,13 +39,9 @@ export function unary<Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req
   };
 }
 
-/** A peer's passive state as GetStatus and GetServers show it: err only while its window lasts. */
-export function passiveOf(engine: SelectionEngine, skey: string, now: number): (server: ServerSpec) => PassiveState | undefined {
-  return (s) => {
-    const p = engine.passive(skey, peerId(s.host, s.port));
-    if (p === undefined) return undefined;
-    return { status: p.status === 'err' && p.windowStart + s.failTimeoutMs > now ? 'err' : 'ok', failedCount: p.failedCount };
-  };
+/** This process's count of failures in a peer's current passive window (GetStatus, GetServers). */
+export function countedHere(engine: SelectionEngine, skey: string): (id: PeerId) => number {
+  return (id) => engine.passive(skey, id)?.failedCount ?? 0;
 }
 
 function requireSkey(skey: string): string {
@@ -61,7 +57,7 @@ export function statusResponse(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusRes
   return {
     upstreams: registry.skeys().map((skey) => {
       const entry = registry.upstream(skey)!;
-      return { skey, version: entry.version, heartbeat: entry.heartbeat, clusters: clusterStatusesToWire(entry, passiveOf(engine, skey, now)) };
+      return { skey, version: entry.version, heartbeat: entry.heartbeat, clusters: clusterStatusesToWire(entry, countedHere(engine, skey)) };
     }),
     checker: {
       lastCheckTimeMs: Math.round(st?.lastCheckAt ?? 0),

@@ -18,6 +18,7 @@ import { UpstreamRegistry } from './core/registry.ts';
 import { FileStore } from './core/store/file-store.ts';
 import type { UpstreamStore } from './core/store/types.ts';
 import { HealthChecker } from './health/health-checker.ts';
+import { LocalPassivePublisher } from './health/passive-publisher.ts';
 import { runProbe } from './health/probes/index.ts';
 import { AdminAuth } from './server/grpc/auth.ts';
 import { startGrpcServer, type RunningGrpcServer, type TlsFiles } from './server/grpc/server.ts';
@@ -127,7 +128,8 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const store = new FileStore(dataDir);
   const restoredUpstreams = await restore(registry, store, dataDir, log);
 
-  const engine = new SelectionEngine(registry, clock);
+  const passivePublisher = new LocalPassivePublisher(registry, clock);
+  const engine = new SelectionEngine(registry, clock, { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) });
   const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log });
   checker?.start();
   const startedAt = clock.wallNow();
@@ -147,6 +149,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     }));
   } catch (err) {
     checker?.stop();
+    passivePublisher.close();
     await grpc?.close(0);
     await store.close();
     throw err;
@@ -168,6 +171,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     restoredUpstreams,
     stop: async (graceMs = 5000) => {
       checker?.stop();
+      passivePublisher.close();
       await runningGrpc.close(graceMs);
       await runningHttp.close();
       await store.close();

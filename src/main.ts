@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
 import { loadConfigFile } from './config/load.ts';
-import { parseUpstream } from './config/validate.ts';
+import { upstreamCodec } from './config/codec.ts';
 import type { CheckupsConfig } from './core/model.ts';
 import { UpstreamRegistry } from './core/registry.ts';
-import { FileStore } from './core/store/file-store.ts';
-import type { UpstreamStore } from './core/store/types.ts';
+import type { ChangeStore } from './core/store/change-store.ts';
+import { FileChangeStore } from './core/store/file-change-store.ts';
+import { UpstreamWritePath } from './core/write-path.ts';
 import { HealthChecker } from './health/health-checker.ts';
 import { runProbe } from './health/probes/index.ts';
 import { AdminAuth } from './server/grpc/auth.ts';
@@ -76,23 +77,13 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-async function restore(registry: UpstreamRegistry, store: UpstreamStore, log: Logger): Promise<void> {
-  const recovered = await store.open();
-  const problems: string[] = [];
-  for (const [skey, doc] of recovered.upstreams) {
-    if (doc === null) {
-      registry.delete(skey);
-      continue;
-    }
-    const parsed = parseUpstream(skey, doc, ['upstream']);
-    if (parsed.ok) registry.put(parsed.value);
-    else problems.push(...parsed.errors.map((e) => `${skey}: ${e}`));
-  }
-  if (problems.length > 0) {
-    throw new CheckupsError('DATA_CORRUPT', `stored admin changes no longer validate; nothing was started:\n  ${problems.join('\n  ')}`);
-  }
-  for (const w of recovered.warnings) log.warn({ module: 'store' }, w);
-  log.info({ module: 'main', restored: recovered.upstreams.size, lastSeq: recovered.lastSeq }, 'restored admin changes from the data dir');
+/** Loads the config file's upstreams with the store's changes on top, and starts following the store. */
+async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store: ChangeStore, log: Logger): Promise<void> {
+  const snapshot = await writes.open(config.upstreams);
+  for (const w of snapshot.warnings) log.warn({ module: 'store' }, w);
+  let admin = 0;
+  for (const stored of snapshot.upstreams.values()) if (stored.origin === 'admin') admin++;
+  log.info({ module: 'main', store: store.location, restored: admin, revision: snapshot.revision }, `restored admin changes from the ${store.kind === 'file' ? 'data dir' : 'cluster store'}`);
 }
 
 export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> {
@@ -115,9 +106,9 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const tls = opts.tls ?? (settings.tlsCert !== undefined && settings.tlsKey !== undefined ? { certFile: settings.tlsCert, keyFile: settings.tlsKey, ...(settings.tlsClientCa !== undefined ? { clientCaFile: settings.tlsClientCa } : {}) } : undefined);
 
   const registry = new UpstreamRegistry(config.global, { initialRevision: Math.floor(clock.wallNow()) * 1000 });
-  for (const spec of config.upstreams.values()) registry.put(spec);
-  const store = new FileStore(opts.dataDir ?? settings.dataDir ?? 'checkups-data');
-  await restore(registry, store, log);
+  const store: ChangeStore = new FileChangeStore(opts.dataDir ?? settings.dataDir ?? 'checkups-data');
+  const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
+  await restore(config, writes, store, log);
 
   const engine = new SelectionEngine(registry, clock);
   const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log });
@@ -127,7 +118,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   let http: RunningHttpServer | undefined;
   try {
     grpc = await startGrpcServer(
-      { registry, engine, checker, clock, startedAt, store, auth, xdsLogger: log.child({ module: 'xds' }) },
+      { registry, engine, checker, clock, startedAt, writes, auth, xdsLogger: log.child({ module: 'xds' }) },
       { listen: grpcListen, ...(tls !== undefined ? { tls } : {}), maxMessageBytes: opts.maxMessageBytes ?? settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
     );
     http = await startHttpServer(httpListen, () => ({
@@ -140,7 +131,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   } catch (err) {
     checker?.stop();
     await grpc?.close(0);
-    await store.close();
+    await writes.close();
     throw err;
   }
   const grpcAddress = `${grpcHost.includes(':') ? `[${grpcHost}]` : grpcHost}:${grpc.port}`;
@@ -160,7 +151,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
       checker?.stop();
       await runningGrpc.close(graceMs);
       await runningHttp.close();
-      await store.close();
+      await writes.close();
     },
   };
 }

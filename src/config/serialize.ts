@@ -5,7 +5,8 @@
 import type { ClusterSpec, ServerSpec, UpstreamSpec } from '../core/model.ts';
 import type { RawCluster, RawServer, RawUpstream } from './schema.ts';
 
-const msToSeconds = (ms: number): number => ms / 1000;
+/** Durations: the model keeps milliseconds, documents keep lua-resty-checkups seconds. */
+export const msToSeconds = (ms: number): number => ms / 1000;
 
 function serverToRaw(s: ServerSpec): RawServer {
   return {

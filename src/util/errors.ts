@@ -5,10 +5,17 @@
 export type CheckupsErrorCode =
   | 'UNKNOWN_SKEY'
   | 'UNKNOWN_PEER'
+  | 'UNKNOWN_CLUSTER'
   | 'NO_SERVERS_AVAILABLE'
   | 'TRY_TIMEOUT_EXCEEDED'
   | 'INVALID_CONFIG'
-  | 'DATA_CORRUPT';
+  | 'DATA_CORRUPT'
+  /** The store cannot take writes now (Redis unreachable, lost its data, ...): retry later. */
+  | 'STORE_UNAVAILABLE'
+  /** Another instance changed the upstream while this write was being made, several times over. */
+  | 'WRITE_CONFLICT'
+  /** The change is well-formed but not allowed in the current state (the last server of a cluster). */
+  | 'FAILED_PRECONDITION';
 
 export class CheckupsError extends Error {
   override readonly name = 'CheckupsError';

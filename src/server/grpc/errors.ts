@@ -8,10 +8,14 @@ import { CheckupsError, type CheckupsErrorCode } from '../../util/errors.ts';
 const CODES: Record<CheckupsErrorCode, grpc.status> = {
   UNKNOWN_SKEY: grpc.status.NOT_FOUND,
   UNKNOWN_PEER: grpc.status.NOT_FOUND,
+  UNKNOWN_CLUSTER: grpc.status.NOT_FOUND,
   NO_SERVERS_AVAILABLE: grpc.status.UNAVAILABLE,
   TRY_TIMEOUT_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
   INVALID_CONFIG: grpc.status.INVALID_ARGUMENT,
   DATA_CORRUPT: grpc.status.INTERNAL,
+  STORE_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  WRITE_CONFLICT: grpc.status.ABORTED,
+  FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
 };
 
 export function serviceError(code: grpc.status, details: string): grpc.ServiceError {

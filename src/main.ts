@@ -8,7 +8,7 @@
  * follow the file.
  */
 import { isIP } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
 import { loadConfigFile } from './config/load.ts';
@@ -30,13 +30,15 @@ import { packageRoot } from './util/package-root.ts';
 export const DEFAULT_GRPC_LISTEN = '127.0.0.1:7600';
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:7601';
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Relative to the working directory, as `serve --data-dir` is. */
+export const DEFAULT_DATA_DIR = 'checkups-data';
 
 export interface ServeOptions {
   /** Config file; default: the embedded examples/checkups.yaml. */
   readonly configFile?: string;
   readonly grpcListen?: string;
   readonly httpListen?: string;
-  /** Where admin changes are kept; default ./checkups-data. */
+  /** Where admin changes are kept; default DEFAULT_DATA_DIR. */
   readonly dataDir?: string;
   readonly adminToken?: string;
   /** Serve the admin API without a token on a non-loopback address anyway. */
@@ -57,6 +59,10 @@ export interface Checkups {
   readonly http: RunningHttpServer;
   readonly grpcAddress: string;
   readonly httpAddress: string;
+  /** The data dir in use, absolute. */
+  readonly dataDir: string;
+  /** Upstreams written or deleted through the admin API in earlier runs, restored from the data dir. */
+  readonly restoredUpstreams: number;
   /** Drains streams and calls (up to graceMs), stops probing, releases the data dir. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -77,13 +83,17 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-/** Loads the config file's upstreams with the store's changes on top, and starts following the store. */
-async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store: ChangeStore, log: Logger): Promise<void> {
+/**
+ * Loads the config file's upstreams with the store's changes on top, and starts following the
+ * store. Returns how many upstreams the admin API wrote or deleted in earlier runs.
+ */
+async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store: ChangeStore, log: Logger): Promise<number> {
   const snapshot = await writes.open(config.upstreams);
   for (const w of snapshot.warnings) log.warn({ module: 'store' }, w);
   let admin = 0;
   for (const stored of snapshot.upstreams.values()) if (stored.origin === 'admin') admin++;
   log.info({ module: 'main', store: store.location, restored: admin, revision: snapshot.revision }, `restored admin changes from the ${store.kind === 'file' ? 'data dir' : 'cluster store'}`);
+  return admin;
 }
 
 export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> {
@@ -106,9 +116,10 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const tls = opts.tls ?? (settings.tlsCert !== undefined && settings.tlsKey !== undefined ? { certFile: settings.tlsCert, keyFile: settings.tlsKey, ...(settings.tlsClientCa !== undefined ? { clientCaFile: settings.tlsClientCa } : {}) } : undefined);
 
   const registry = new UpstreamRegistry(config.global, { initialRevision: Math.floor(clock.wallNow()) * 1000 });
-  const store: ChangeStore = new FileChangeStore(opts.dataDir ?? settings.dataDir ?? 'checkups-data');
+  const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
+  const store: ChangeStore = new FileChangeStore(dataDir);
   const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
-  await restore(config, writes, store, log);
+  const restoredUpstreams = await restore(config, writes, store, log);
 
   const engine = new SelectionEngine(registry, clock);
   const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log });
@@ -147,6 +158,8 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     http: runningHttp,
     grpcAddress,
     httpAddress,
+    dataDir,
+    restoredUpstreams,
     stop: async (graceMs = 5000) => {
       checker?.stop();
       await runningGrpc.close(graceMs);

@@ -19,6 +19,7 @@ import type { ChangeStore } from './core/store/change-store.ts';
 import { FileChangeStore } from './core/store/file-change-store.ts';
 import { UpstreamWritePath } from './core/write-path.ts';
 import { HealthChecker } from './health/health-checker.ts';
+import { LocalPassivePublisher } from './health/passive-publisher.ts';
 import { runProbe } from './health/probes/index.ts';
 import { AdminAuth } from './server/grpc/auth.ts';
 import { startGrpcServer, type RunningGrpcServer, type TlsFiles } from './server/grpc/server.ts';
@@ -121,7 +122,8 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
   const restoredUpstreams = await restore(config, writes, store, log);
 
-  const engine = new SelectionEngine(registry, clock);
+  const passivePublisher = new LocalPassivePublisher(registry, clock);
+  const engine = new SelectionEngine(registry, clock, { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) });
   const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log });
   checker?.start();
   const startedAt = clock.wallNow();
@@ -141,6 +143,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     }));
   } catch (err) {
     checker?.stop();
+    passivePublisher.close();
     await grpc?.close(0);
     await writes.close();
     throw err;
@@ -162,6 +165,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     restoredUpstreams,
     stop: async (graceMs = 5000) => {
       checker?.stop();
+      passivePublisher.close();
       await runningGrpc.close(graceMs);
       await runningHttp.close();
       await writes.close();

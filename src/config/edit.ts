@@ -7,8 +7,8 @@
 import { peerId } from '../core/model.ts';
 import type { UpstreamDocument } from '../core/store/change-store.ts';
 import { CheckupsError } from '../util/errors.ts';
-import type { RawCluster, RawServer, RawUpstream } from './schema.ts';
-import { msToSeconds } from './serialize.ts';
+import type { RawCluster, RawServer, RawUpstream } from '../core/document.ts';
+import { msToSeconds } from './units.ts';
 
 type ClusterMap = Record<string, RawCluster>;
 type EditableUpstream = RawUpstream & { cluster: ClusterMap };

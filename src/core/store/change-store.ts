@@ -20,12 +20,14 @@
  * instance always did.
  */
 
+import type { RawUpstream } from '../document.ts';
+
 /**
  * An upstream as stored: a config document, exactly as under `upstreams.<skey>` in
- * checkups.yaml. core/ treats it as JSON; the codec the composition root injects (config/)
- * turns it into an UpstreamSpec and back.
+ * checkups.yaml. The codec the composition root injects (config/) validates it into an
+ * UpstreamSpec and writes it back.
  */
-export type UpstreamDocument = Readonly<Record<string, unknown>>;
+export type UpstreamDocument = RawUpstream;
 
 /**
  * Where the stored state of an upstream came from. `file`: a config file (an instance seeded

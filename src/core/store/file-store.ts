@@ -12,7 +12,7 @@
  */
 import { mkdir, open, readFile, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { UpstreamDocument } from './change-store.ts';
+import type { RawUpstream } from '../document.ts';
 import { decodeSnapshot, encodeRecord, encodeSnapshot, LOG_FILE, replayLog, SNAPSHOT_FILE, type LogRecord } from './format.ts';
 import { acquireLock } from './lock.ts';
 import type { RecoveredState, StoreOp, UpstreamStore } from './types.ts';
@@ -80,7 +80,7 @@ export class FileStore implements UpstreamStore {
   private log: FileHandle | undefined;
   private releaseLock: (() => Promise<void>) | undefined;
   /** State as of the last synced record: what the next snapshot writes. */
-  private upstreams = new Map<string, UpstreamDocument | null>();
+  private upstreams = new Map<string, RawUpstream | null>();
   private durableSeq = 0;
   private durableAt: number | null = null;
   /** Last seq handed out; records between durableSeq and it are queued or being written. */

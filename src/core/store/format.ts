@@ -9,7 +9,7 @@
  * names the file, the place, what is wrong and what the operator can do, because silently
  * dropping a record would silently undo an acknowledged admin change.
  */
-import type { UpstreamDocument } from './change-store.ts';
+import type { RawUpstream } from '../document.ts';
 import { CheckupsError } from '../../util/errors.ts';
 import { crc32Hex } from './crc32.ts';
 
@@ -18,12 +18,12 @@ export const SNAPSHOT_FILE = 'snapshot.json';
 export const SNAPSHOT_VERSION = 1;
 
 export type LogRecord =
-  | { readonly seq: number; readonly at: number; readonly op: 'put'; readonly skey: string; readonly upstream: UpstreamDocument }
+  | { readonly seq: number; readonly at: number; readonly op: 'put'; readonly skey: string; readonly upstream: RawUpstream }
   | { readonly seq: number; readonly at: number; readonly op: 'delete'; readonly skey: string };
 
 /** State rebuilt from the data dir. */
 export interface Replayed {
-  readonly upstreams: Map<string, UpstreamDocument | null>;
+  readonly upstreams: Map<string, RawUpstream | null>;
   readonly lastSeq: number;
   /** Epoch ms of the last change, null when there is none. */
   readonly lastAt: number | null;
@@ -90,11 +90,11 @@ export function decodeSnapshot(file: string, text: string): Replayed {
   if (!isSeq(lastSeq)) throw bad('lastSeq is not a sequence number');
   if (lastAt !== null && typeof lastAt !== 'number') throw bad('lastAt is not a time');
   if (!Array.isArray(upstreams)) throw bad('upstreams is not a list');
-  const map = new Map<string, UpstreamDocument | null>();
+  const map = new Map<string, RawUpstream | null>();
   for (const [i, entry] of upstreams.entries()) {
     const ok = Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && (entry[1] === null || isObject(entry[1]));
     if (!ok) throw bad(`upstreams[${i}] is not a [skey, document | null] pair`);
-    map.set(entry[0] as string, entry[1] as UpstreamDocument | null);
+    map.set(entry[0] as string, entry[1] as RawUpstream | null);
   }
   return { upstreams: map, lastSeq, lastAt, recordsAfterSnapshot: 0 };
 }
@@ -109,7 +109,7 @@ function asRecord(v: unknown): LogRecord | string {
   if (op === 'delete') return { seq, at, op, skey };
   if (op !== 'put') return `unknown op ${JSON.stringify(op)}`;
   if (!isObject(upstream)) return 'a put without an upstream document';
-  return { seq, at, op, skey, upstream: upstream as UpstreamDocument };
+  return { seq, at, op, skey, upstream: upstream as unknown as RawUpstream };
 }
 
 const HEX8 = /^[0-9a-f]{8}$/;

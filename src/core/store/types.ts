@@ -1,18 +1,18 @@
 /**
  * The durable store of admin changes: every upstream written or deleted through the admin API is
  * appended here before the RPC returns, and replayed on top of the config file at start.
- * Documents are stored as config documents (UpstreamDocument; config/serialize.ts writes them) so a restored
+ * Documents are stored as config documents (RawUpstream, see config/serialize.ts) so a restored
  * upstream goes through the same validation as one read from the file.
  */
-import type { UpstreamDocument } from './change-store.ts';
+import type { RawUpstream } from '../document.ts';
 
 export type StoreOp =
-  | { readonly op: 'put'; readonly skey: string; readonly upstream: UpstreamDocument }
+  | { readonly op: 'put'; readonly skey: string; readonly upstream: RawUpstream }
   | { readonly op: 'delete'; readonly skey: string };
 
 export interface RecoveredState {
   /** skey -> latest document, or null when the last op deleted it; in the order skeys were first touched. */
-  readonly upstreams: ReadonlyMap<string, UpstreamDocument | null>;
+  readonly upstreams: ReadonlyMap<string, RawUpstream | null>;
   /** Sequence number of the last durable change (0 for an empty store). */
   readonly lastSeq: number;
   /** Things recovery repaired that an operator should know about (logged by the server). */

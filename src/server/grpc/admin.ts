@@ -14,10 +14,12 @@ import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { UpstreamWritePath } from '../../core/write-path.ts';
 import type { AdminServiceHandlers } from '../../generated/checkups/v1/AdminService.ts';
 import type { Clock } from '../../util/clock.ts';
+import { CheckupsError } from '../../util/errors.ts';
+import { errorToWire } from '../../wire/errors.ts';
+import { jsonToStruct, structToJson, valueToJson } from '../../wire/struct.ts';
+import { clusterStatusesToWire } from '../../wire/upstream.ts';
 import type { AdminAuth } from './auth.ts';
-import { serviceError, toServiceError } from './errors.ts';
-import { clusterStatuses } from './messages.ts';
-import { jsonToStruct, structToJson, valueToJson } from './struct.ts';
+import { countedHere } from './discovery.ts';
 
 export interface AdminDeps {
   readonly registry: UpstreamRegistry;
@@ -27,17 +29,17 @@ export interface AdminDeps {
   readonly clock: Clock;
 }
 
-function notFound(skey: string): grpc.ServiceError {
-  return serviceError(grpc.status.NOT_FOUND, `unknown skey ${skey}`);
+function notFound(skey: string): CheckupsError {
+  return new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
 }
 
 function checkSkey(skey: string): void {
-  if (skey === '') throw serviceError(grpc.status.INVALID_ARGUMENT, 'skey: is required');
+  if (skey === '') throw new CheckupsError('INVALID_ARGUMENT', 'skey: is required');
 }
 
 function checkHostPort(host: string, port: number): void {
-  if (host === '') throw serviceError(grpc.status.INVALID_ARGUMENT, 'host: is required');
-  if (port < 1 || port > 65535) throw serviceError(grpc.status.INVALID_ARGUMENT, 'port: must be an integer 1..65535');
+  if (host === '') throw new CheckupsError('INVALID_ARGUMENT', 'host: is required');
+  if (port < 1 || port > 65535) throw new CheckupsError('INVALID_ARGUMENT', 'port: must be an integer 1..65535');
 }
 
 export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
@@ -51,12 +53,12 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
         auth.check(call.metadata);
         pending = fn(call.request);
       } catch (err) {
-        callback(toServiceError(err));
+        callback(errorToWire(err));
         return;
       }
       pending.then(
         (version) => callback(null, { version }),
-        (err: unknown) => callback(toServiceError(err)),
+        (err: unknown) => callback(errorToWire(err)),
       );
     };
   }
@@ -67,7 +69,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
         auth.check(call.metadata);
         callback(null, fn(call.request));
       } catch (err) {
-        callback(toServiceError(err));
+        callback(errorToWire(err));
       }
     };
   }
@@ -77,7 +79,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       checkSkey(req.skey);
       if (req.body === 'upstream') return writes.put(req.skey, structToJson(req.upstream), ['upstream']);
       if (req.body === 'cluster') return writes.edit(req.skey, replaceClusters(valueToJson(req.cluster)));
-      throw serviceError(grpc.status.INVALID_ARGUMENT, 'upstream or cluster: one of them is required');
+      throw new CheckupsError('INVALID_ARGUMENT', 'upstream or cluster: one of them is required');
     }),
 
     DeleteUpstream: write((req) => {
@@ -89,7 +91,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       checkSkey(req.skey);
       const doc = writes.document(req.skey);
       if (doc === undefined) throw notFound(req.skey);
-      return { upstream: jsonToStruct(doc.upstream as Record<string, unknown>), version: doc.version };
+      return { upstream: jsonToStruct(doc.upstream), version: doc.version };
     }),
 
     ListUpstreams: read(() => ({
@@ -110,13 +112,13 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       checkSkey(req.skey);
       const entry = registry.upstream(req.skey);
       if (entry === undefined) throw notFound(req.skey);
-      return { version: entry.version, clusters: clusterStatuses(entry, (id) => deps.engine.passive(req.skey, id)) };
+      return { version: entry.version, clusters: clusterStatusesToWire(entry, countedHere(deps.engine, req.skey)) };
     }),
 
     AddPeer: write((req) => {
       checkSkey(req.skey);
       const s = req.server;
-      if (s === null) throw serviceError(grpc.status.INVALID_ARGUMENT, 'server: is required');
+      if (s === null) throw new CheckupsError('INVALID_ARGUMENT', 'server: is required');
       checkHostPort(s.host, s.port);
       return writes.edit(req.skey, addServer(req.skey, req.cluster, s));
     }),
@@ -130,7 +132,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
     UpdatePeer: write((req) => {
       checkSkey(req.skey);
       if (req._weight === undefined && req._maxFails === undefined && req._failTimeoutMs === undefined) {
-        throw serviceError(grpc.status.INVALID_ARGUMENT, 'weight, max_fails or fail_timeout_ms: set at least one');
+        throw new CheckupsError('INVALID_ARGUMENT', 'weight, max_fails or fail_timeout_ms: set at least one');
       }
       checkHostPort(req.host, req.port);
       return writes.edit(

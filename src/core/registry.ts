@@ -89,6 +89,21 @@ export class UpstreamRegistry {
     return [...this.entries.keys()];
   }
 
+  /**
+   * Moves the revision forward to an externally assigned one (a change-stream entry that left
+   * the registry as it was). Never moves it back.
+   */
+  advanceTo(revision: number): void {
+    if (revision > this.revision) this.revision = revision;
+  }
+
+  /** The next version: the registry's own (`external` undefined) or one from the shared log. */
+  private stamp(external: number | undefined): number {
+    if (external === undefined) return ++this.revision;
+    this.advanceTo(external);
+    return external;
+  }
+
   /** Creates or replaces an upstream (already validated). Returns its new version. */
   put(spec: UpstreamSpec): number {
     const version = ++this.revision;
@@ -117,16 +132,23 @@ export class UpstreamRegistry {
   }
 
   /**
-   * Records a peer's heartbeat health. Bumps the version (and emits) only when the status
-   * changed; counters and messages are updated in place without a new version.
+   * Records a peer's heartbeat health. Bumps the version (to `version` when given, a
+   * change-stream revision) and emits only when the status changed; counters and messages are
+   * updated in place without a new version.
    */
-  setHealth(skey: string, id: PeerId, health: PeerHealth): boolean {
+  setHealth(skey: string, id: PeerId, health: PeerHealth, version?: number): boolean {
     const entry = this.entries.get(skey);
-    if (entry === undefined || !this.hasPeer(entry.spec, id)) return false;
+    if (entry === undefined || !this.hasPeer(entry.spec, id)) {
+      if (version !== undefined) this.advanceTo(version);
+      return false;
+    }
     const before = entry.peers.get(id);
     entry.peers.set(id, health);
-    if (before?.status === health.status) return false;
-    entry.version = ++this.revision;
+    if (before?.status === health.status) {
+      if (version !== undefined) this.advanceTo(version);
+      return false;
+    }
+    entry.version = this.stamp(version);
     this.emit({ skey, version: entry.version, cause: 'health', peer: id });
     return true;
   }
@@ -135,14 +157,20 @@ export class UpstreamRegistry {
    * Publishes (or with `undefined`, lifts) a peer's passive exclusion. Bumps the version (and
    * emits) when the exclusion appears, ends or gets a new end; a new count alone does not.
    */
-  setPassive(skey: string, id: PeerId, verdict: PassiveVerdict | undefined): boolean {
+  setPassive(skey: string, id: PeerId, verdict: PassiveVerdict | undefined, version?: number): boolean {
     const entry = this.entries.get(skey);
-    if (entry === undefined || !this.hasPeer(entry.spec, id)) return false;
+    if (entry === undefined || !this.hasPeer(entry.spec, id)) {
+      if (version !== undefined) this.advanceTo(version);
+      return false;
+    }
     const before = entry.passiveVerdicts.get(id);
     if (verdict === undefined) entry.passiveVerdicts.delete(id);
     else entry.passiveVerdicts.set(id, verdict);
-    if (before?.untilWall === verdict?.untilWall) return false;
-    entry.version = ++this.revision;
+    if (before?.untilWall === verdict?.untilWall) {
+      if (version !== undefined) this.advanceTo(version);
+      return false;
+    }
+    entry.version = this.stamp(version);
     this.emit({ skey, version: entry.version, cause: 'passive', peer: id });
     return true;
   }

@@ -8,7 +8,9 @@ export type CheckupsErrorCode =
   | 'NO_SERVERS_AVAILABLE'
   | 'TRY_TIMEOUT_EXCEEDED'
   | 'INVALID_CONFIG'
-  | 'DATA_CORRUPT';
+  | 'DATA_CORRUPT'
+  /** The store cannot take writes now (Redis unreachable, lost its data, ...): retry later. */
+  | 'STORE_UNAVAILABLE';
 
 export class CheckupsError extends Error {
   override readonly name = 'CheckupsError';

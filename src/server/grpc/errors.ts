@@ -12,6 +12,7 @@ const CODES: Record<CheckupsErrorCode, grpc.status> = {
   TRY_TIMEOUT_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
   INVALID_CONFIG: grpc.status.INVALID_ARGUMENT,
   DATA_CORRUPT: grpc.status.INTERNAL,
+  STORE_UNAVAILABLE: grpc.status.UNAVAILABLE,
 };
 
 export function serviceError(code: grpc.status, details: string): grpc.ServiceError {

@@ -8,6 +8,11 @@
  * with the next revision. A version therefore increases on every change of that upstream and
  * orders changes across upstreams too.
  *
+ * In a cluster (docs/cluster.md) the revision comes from the shared change stream instead: each
+ * write takes the `version` of the stream entry that carries it (put/delete/setHealth with a
+ * `version`), and `advanceTo` follows entries that change nothing here. Entries are applied in
+ * stream order, so versions still only go forward, and every instance hands out the same ones.
+ *
  * State across updates (checkups-semantics.md §4.6): a put keeps the health record of every
  * peer (host:port) that stays in the upstream, in whatever level; records of removed peers are
  * dropped (the original keeps them forever; see docs/compat.md).
@@ -104,9 +109,12 @@ export class UpstreamRegistry {
     return external;
   }
 
-  /** Creates or replaces an upstream (already validated). Returns its new version. */
-  put(spec: UpstreamSpec): number {
-    const version = ++this.revision;
+  /**
+   * Creates or replaces an upstream (already validated). Returns its new version: `version`
+   * when given (a change-stream revision), else the next revision.
+   */
+  put(spec: UpstreamSpec, version?: number): number {
+    version = this.stamp(version);
     const heartbeat = heartbeatEnabled(spec, this.globalSpec);
     const existing = this.entries.get(spec.skey);
     if (existing === undefined) {
@@ -124,10 +132,13 @@ export class UpstreamRegistry {
     return version;
   }
 
-  /** Removes an upstream. Returns false when it did not exist. */
-  delete(skey: string): boolean {
-    if (!this.entries.delete(skey)) return false;
-    this.emit({ skey, version: ++this.revision, cause: 'deleted' });
+  /** Removes an upstream (at `version` when given). Returns false when it did not exist. */
+  delete(skey: string, version?: number): boolean {
+    if (!this.entries.delete(skey)) {
+      if (version !== undefined) this.advanceTo(version);
+      return false;
+    }
+    this.emit({ skey, version: this.stamp(version), cause: 'deleted' });
     return true;
   }
 

@@ -10,6 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { SelectionEngine } from '../../balance/selection-engine.ts';
 import type { RawCluster, RawServer, RawUpstream } from '../../config/schema.ts';
+import { redactUpstream, restoreRedacted } from '../../config/redact.ts';
 import { upstreamToRaw } from '../../config/serialize.ts';
 import { parseUpstream } from '../../config/validate.ts';
 import { peerId } from '../../core/model.ts';
@@ -21,6 +22,7 @@ import type { AdminAuth } from './auth.ts';
 import { invalidArgument, serviceError, toServiceError } from './errors.ts';
 import { clusterStatuses } from './messages.ts';
 import { jsonToStruct, structToJson, valueToJson } from './struct.ts';
+import { clip } from '../../util/bounded-text.ts';
 
 export interface AdminDeps {
   readonly registry: UpstreamRegistry;
@@ -33,7 +35,7 @@ export interface AdminDeps {
 type ClusterMap = Record<string, RawCluster>;
 
 function notFound(skey: string): grpc.ServiceError {
-  return serviceError(grpc.status.NOT_FOUND, `unknown skey ${skey}`);
+  return serviceError(grpc.status.NOT_FOUND, `unknown skey ${clip(skey)}`);
 }
 
 function checkSkey(skey: string): void {
@@ -85,7 +87,10 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
 
   /** Validates `doc` as upstream `skey` and stores it durably, then applies it. */
   async function commit(skey: string, doc: unknown, path: readonly string[]): Promise<{ version: number }> {
-    const parsed = parseUpstream(skey, doc, path);
+    const existing = registry.upstream(skey);
+    const restored = restoreRedacted(doc, existing === undefined ? undefined : upstreamToRaw(existing.spec), skey, path);
+    if (restored.errors.length > 0) throw invalidArgument(restored.errors);
+    const parsed = parseUpstream(skey, restored.doc, path);
     if (!parsed.ok) throw invalidArgument(parsed.errors);
     await store?.append({ op: 'put', skey, upstream: upstreamToRaw(parsed.value) });
     return { version: registry.put(parsed.value) };
@@ -110,7 +115,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
         return edit(s);
       });
     }
-    if (!found) throw serviceError(grpc.status.NOT_FOUND, `unknown peer ${id} in upstream ${skey}`);
+    if (!found) throw serviceError(grpc.status.NOT_FOUND, `unknown peer ${clip(id)} in upstream ${clip(skey)}`);
   }
 
   return {
@@ -134,7 +139,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
     }),
 
     GetUpstream: read((req) => {
-      const doc = stored(req.skey);
+      const doc = redactUpstream(stored(req.skey), 'mark');
       return { upstream: jsonToStruct(doc as Record<string, unknown>), version: registry.upstream(req.skey)!.version };
     }),
 

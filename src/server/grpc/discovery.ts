@@ -13,6 +13,7 @@ import type { Clock } from '../../util/clock.ts';
 import { serviceError, toServiceError } from './errors.ts';
 import { clusterStatuses, healthStatusOf } from './messages.ts';
 import type { WatchHub } from './watch.ts';
+import { clip } from '../../util/bounded-text.ts';
 
 export interface DiscoveryDeps {
   readonly registry: UpstreamRegistry;
@@ -119,7 +120,7 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
     GetStatus: unary(() => statusResponse(deps)),
     GetUpsTimeout: unary((req) => {
       const t = engine.getUpsTimeout(requireSkey(req.skey));
-      if (t === undefined) throw serviceError(grpc.status.NOT_FOUND, `unknown skey ${req.skey}`);
+      if (t === undefined) throw serviceError(grpc.status.NOT_FOUND, `unknown skey ${clip(req.skey)}`);
       return t;
     }),
   };

@@ -3,6 +3,7 @@
  * reading them at a terminal: what was wrong and, where it helps, what to do.
  */
 import * as grpc from '@grpc/grpc-js';
+import { clip, errorSummary, MAX_DETAILS_CHARS } from '../../util/bounded-text.ts';
 import { CheckupsError, type CheckupsErrorCode } from '../../util/errors.ts';
 
 const CODES: Record<CheckupsErrorCode, grpc.status> = {
@@ -14,18 +15,22 @@ const CODES: Record<CheckupsErrorCode, grpc.status> = {
   DATA_CORRUPT: grpc.status.INTERNAL,
 };
 
-export function serviceError(code: grpc.status, details: string): grpc.ServiceError {
+/** A status with its message capped (MAX_DETAILS_CHARS): an oversized trailer would hang the call. */
+export function serviceError(code: grpc.status, message: string): grpc.ServiceError {
+  const details = clip(message, MAX_DETAILS_CHARS);
   return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
 }
 
 export function invalidArgument(errors: readonly string[]): grpc.ServiceError {
-  const n = errors.length;
-  return serviceError(grpc.status.INVALID_ARGUMENT, `${n} error${n === 1 ? '' : 's'}, nothing changed:\n  ${errors.join('\n  ')}`);
+  return serviceError(grpc.status.INVALID_ARGUMENT, errorSummary(errors, 'nothing changed'));
 }
 
 /** Maps anything a handler threw to a status; unexpected errors become INTERNAL with their message. */
 export function toServiceError(err: unknown): grpc.ServiceError {
   if (err instanceof CheckupsError) return serviceError(CODES[err.code], err.message);
-  if (typeof err === 'object' && err !== null && 'code' in err && 'details' in err) return err as grpc.ServiceError;
+  if (typeof err === 'object' && err !== null && 'code' in err && 'details' in err) {
+    const e = err as grpc.ServiceError;
+    return e.details.length <= MAX_DETAILS_CHARS ? e : serviceError(e.code, e.details);
+  }
   return serviceError(grpc.status.INTERNAL, `internal error: ${err instanceof Error ? err.message : String(err)}`);
 }

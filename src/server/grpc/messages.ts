@@ -3,6 +3,7 @@
  * their answers here, so a peer looks the same whichever RPC shows it.
  */
 import type { PassiveRecord } from '../../balance/passive.ts';
+import { redactUpstream } from '../../config/redact.ts';
 import { upstreamToRaw } from '../../config/serialize.ts';
 import type { HeartbeatStatus, PeerHealth, PeerId, ServerSpec } from '../../core/model.ts';
 import { peerId } from '../../core/model.ts';
@@ -47,7 +48,7 @@ export function healthMessage(h: PeerHealth | undefined): PeerHealthMessage {
 
 /** The upstream's options document without `cluster` (the clusters travel as typed messages). */
 export function optionsStruct(entry: UpstreamEntry) {
-  const { cluster: _cluster, ...options } = upstreamToRaw(entry.spec);
+  const { cluster: _cluster, ...options } = redactUpstream(upstreamToRaw(entry.spec), 'omit');
   return jsonToStruct(options as Record<string, unknown>);
 }
 

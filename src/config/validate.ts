@@ -295,10 +295,11 @@ export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
  */
 export function parseUpstream(skey: string, input: unknown, path: readonly PathItem[] = [], opts: { requireServers?: boolean } = {}): Parsed<UpstreamSpec> {
   const errors: string[] = [];
-  if (!SKEY_PATTERN.test(skey)) errors.push(`skey: upstream names (skeys) use letters, digits, _ . - (1..128) (got ${describe(skey)})`);
+  if (!SKEY_PATTERN.test(skey)) errors.push('skey: upstream names (skeys) use letters, digits, _ . - (1..128)');
   else if (RESERVED_KEYS.has(skey)) errors.push(`skey: ${JSON.stringify(skey)} is a reserved name; choose another`);
-  checkReservedKeys(input, path, errors);
-  if (errors.length > 0) return { ok: false, errors };
+  const reserved: string[] = [];
+  checkReservedKeys(input, path, reserved);
+  if (reserved.length > 0) return { ok: false, errors: [...errors, ...reserved] };
   const res = upstreamSchema.safeParse(input, { reportInput: true });
   if (!res.success) zodIssues(res.error.issues, path, errors);
   if (isRecord(input)) {

@@ -184,7 +184,7 @@ describe('gRPC hardening', () => {
 
     it('10,000 bad ports: at most 20 errors listed, the rest counted', async () => {
       const servers = Array.from({ length: 10_000 }, (_, i) => ({ host: 'h', port: 70_000 + i }));
-      await assert.rejects(call(c.admin, c.admin.UpdateUpstream, { skey: 'many', upstream: jsonToStruct({ cluster: [{ servers }] }) }, md()), (err: grpc.ServiceError) => {
+      await assert.rejects(call(c.admin, c.admin.UpdateUpstream, { skey: 'many', upstream: jsonToStruct({ cluster: [{ servers }] }) }, md(), 30_000), (err: grpc.ServiceError) => {
         assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
         assert.match(err.details, /^10000 errors, nothing changed:/);
         assert.match(err.details, /and 9980 more/);

@@ -137,6 +137,11 @@ export class CheckupsClient {
     else this.feedbackQueue.push({ skey, host, port, failed });
   }
 
+  /** Version of the upstream's snapshot held (compare with GetStatus / admin write versions), or undefined. */
+  versionOf(skey: string): number | undefined {
+    return this.cache.upstream(skey)?.version;
+  }
+
   getUpsTimeout(skey: string): UpsTimeout | undefined {
     return this.engine.getUpsTimeout(skey);
   }

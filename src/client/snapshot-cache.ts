@@ -8,7 +8,7 @@
 import type { UpstreamView } from '../balance/upstream-balancer.ts';
 import { parseUpstream } from '../config/validate.ts';
 import type { RawCluster } from '../config/schema.ts';
-import type { HeartbeatStatus, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
+import type { HeartbeatStatus, PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
 import type { HealthStatus } from '../generated/checkups/v1/HealthStatus.ts';
 import type { UpstreamSnapshot__Output } from '../generated/checkups/v1/UpstreamSnapshot.ts';
@@ -33,12 +33,17 @@ class CachedUpstream implements UpstreamView {
     readonly version: number,
     readonly heartbeat: boolean,
     private readonly peers: ReadonlyMap<PeerId, PeerHealth>,
+    private readonly passiveVerdicts: ReadonlyMap<PeerId, PassiveVerdict>,
     /** Configuration fingerprint: equal fingerprints share one spec object. */
     readonly fingerprint: string,
   ) {}
 
   health(id: PeerId): PeerHealth | undefined {
     return this.peers.get(id);
+  }
+
+  passive(id: PeerId): PassiveVerdict | undefined {
+    return this.passiveVerdicts.get(id);
   }
 }
 
@@ -69,6 +74,7 @@ export class SnapshotCache {
     const options = structToJson(s.config);
     const cluster: Record<string, RawCluster> = {};
     const peers = new Map<PeerId, PeerHealth>();
+    const passive = new Map<PeerId, PassiveVerdict>();
     for (const c of s.clusters) {
       cluster[c.key] = {
         servers: c.peers.map((p) => {
@@ -77,6 +83,7 @@ export class SnapshotCache {
           if (h !== null && h.status !== 'HEALTH_STATUS_UNCHECKED') {
             peers.set(peerId(srv.host, srv.port), { status: heartbeatStatusOf(h.status), failNum: h.failNum, lastModified: h.lastModifiedMs, msg: h.msg === '' ? null : h.msg });
           }
+          if (p.passiveStatus === 'PASSIVE_STATUS_ERR') passive.set(peerId(srv.host, srv.port), { failedCount: p.passiveFailedCount, untilWall: p.passiveUntilMs });
           return { host: srv.host, port: srv.port, weight: srv.weight, max_fails: srv.maxFails, fail_timeout: srv.failTimeoutMs / 1000, ...(srv.down ? { down: true } : {}) };
         }),
         ...(c._try === 'try' ? { try: c.try } : {}),
@@ -89,7 +96,7 @@ export class SnapshotCache {
       if (!parsed.ok) throw new Error(`snapshot of ${s.skey} does not validate: ${parsed.errors.join('; ')}`);
       spec = parsed.value;
     }
-    this.upstreams.set(s.skey, new CachedUpstream(spec, s.version, s.heartbeat, peers, fingerprint));
+    this.upstreams.set(s.skey, new CachedUpstream(spec, s.version, s.heartbeat, peers, passive, fingerprint));
   }
 
   remove(skey: string): void {

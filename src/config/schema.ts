@@ -130,6 +130,7 @@ export const upstreamSchema = z.strictObject({
   redis_opts: redisOpts.optional(),
   grpc_opts: grpcOpts.optional(),
   protected: boolean.optional(),
+  max_ejection_percent: integer(0, 100).optional(),
   mode: z.enum(BALANCE_MODES, { error: `must be one of ${BALANCE_MODES.join(', ')}` }).optional(),
   try: integer(0, 10_000).optional(),
   try_timeout: seconds({ allowZero: true }).optional(),

@@ -55,6 +55,7 @@ export function upstreamToRaw(spec: UpstreamSpec): RawUpstream {
     ...(Object.keys(redis).length > 0 ? { redis_opts: { ...redis } } : {}),
     ...(Object.keys(grpc).length > 0 ? { grpc_opts: { ...grpc } } : {}),
     protected: spec.protected,
+    max_ejection_percent: spec.maxEjectionPercent,
     mode: spec.mode,
     ...(spec.try !== undefined ? { try: spec.try } : {}),
     try_timeout: msToSeconds(spec.tryTimeoutMs),

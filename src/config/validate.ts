@@ -218,6 +218,7 @@ function buildUpstream(skey: string, raw: RawUpstream): UpstreamSpec {
     rise: raw.rise ?? d.rise,
     ...(raw.unhealthy_interval !== undefined ? { unhealthyIntervalMs: secondsToMs(raw.unhealthy_interval) } : {}),
     protected: raw.protected ?? d.protected,
+    maxEjectionPercent: raw.max_ejection_percent ?? d.max_ejection_percent,
     mode: raw.mode ?? d.mode,
     ...(raw.try !== undefined ? { try: raw.try } : {}),
     tryTimeoutMs: secondsToMs(raw.try_timeout ?? d.try_timeout),

@@ -161,7 +161,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       checkSkey(req.skey);
       const entry = registry.upstream(req.skey);
       if (entry === undefined) throw notFound(req.skey);
-      return { version: entry.version, clusters: clusterStatuses(entry, (id) => deps.engine.passive(req.skey, id), deps.clock.now()) };
+      return { version: entry.version, clusters: clusterStatuses(entry, (id) => deps.engine.passive(req.skey, id)) };
     }),
 
     AddPeer: write(async (req) => {

@@ -50,7 +50,7 @@ export function statusResponse(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusRes
   return {
     upstreams: registry.skeys().map((skey) => {
       const entry = registry.upstream(skey)!;
-      return { skey, version: entry.version, heartbeat: entry.heartbeat, clusters: clusterStatuses(entry, (id) => engine.passive(skey, id), now) };
+      return { skey, version: entry.version, heartbeat: entry.heartbeat, clusters: clusterStatuses(entry, (id) => engine.passive(skey, id)) };
     }),
     checker: {
       lastCheckTimeMs: Math.round(st?.lastCheckAt ?? 0),

@@ -5,7 +5,7 @@
 import type { PassiveRecord } from '../../balance/passive.ts';
 import { redactUpstream } from '../../config/redact.ts';
 import { upstreamToRaw } from '../../config/serialize.ts';
-import type { HeartbeatStatus, PeerHealth, PeerId, ServerSpec } from '../../core/model.ts';
+import type { HeartbeatStatus, PassiveVerdict, PeerHealth, PeerId, ServerSpec } from '../../core/model.ts';
 import { peerId } from '../../core/model.ts';
 import type { UpstreamEntry } from '../../core/registry.ts';
 import type { ClusterStatus } from '../../generated/checkups/v1/ClusterStatus.ts';
@@ -46,6 +46,13 @@ export function healthMessage(h: PeerHealth | undefined): PeerHealthMessage {
   };
 }
 
+/** A peer's published passive state as the Peer and PeerStatus messages carry it. */
+export function passiveFields(v: PassiveVerdict | undefined, countedNow = 0) {
+  return v === undefined
+    ? { passiveStatus: 'PASSIVE_STATUS_OK' as const, passiveFailedCount: countedNow, passiveUntilMs: 0 }
+    : { passiveStatus: 'PASSIVE_STATUS_ERR' as const, passiveFailedCount: Math.max(v.failedCount, countedNow), passiveUntilMs: Math.round(v.untilWall) };
+}
+
 /** The upstream's options document without `cluster` (the clusters travel as typed messages). */
 export function optionsStruct(entry: UpstreamEntry) {
   const { cluster: _cluster, ...options } = redactUpstream(upstreamToRaw(entry.spec), 'omit');
@@ -60,25 +67,25 @@ export function snapshotMessage(entry: UpstreamEntry): UpstreamSnapshot {
     heartbeat: entry.heartbeat,
     clusters: entry.spec.clusters.map((c) => ({
       key: String(c.key),
-      peers: c.servers.map((s) => ({ server: serverMessage(s), health: healthMessage(effectiveHealth(entry, peerId(s.host, s.port))) })),
+      peers: c.servers.map((s) => {
+        const id = peerId(s.host, s.port);
+        return { server: serverMessage(s), health: healthMessage(effectiveHealth(entry, id)), ...passiveFields(entry.passive(id)) };
+      }),
       ...(c.try !== undefined ? { try: c.try } : {}),
     })),
   };
 }
 
-export function clusterStatuses(entry: UpstreamEntry, passive: (id: PeerId) => Readonly<PassiveRecord> | undefined, now: number): ClusterStatus[] {
+/**
+ * Status of every peer: the published passive verdict (what every instance and client acts on),
+ * with this process's count of failures in the current window when it has one.
+ */
+export function clusterStatuses(entry: UpstreamEntry, passive: (id: PeerId) => Readonly<PassiveRecord> | undefined): ClusterStatus[] {
   return entry.spec.clusters.map((c) => ({
     key: String(c.key),
     peers: c.servers.map((s) => {
       const id = peerId(s.host, s.port);
-      const p = passive(id);
-      const down = p !== undefined && p.status === 'err' && p.windowStart + s.failTimeoutMs > now;
-      return {
-        server: serverMessage(s),
-        health: healthMessage(effectiveHealth(entry, id)),
-        passiveStatus: down ? 'PASSIVE_STATUS_ERR' : 'PASSIVE_STATUS_OK',
-        passiveFailedCount: p?.failedCount ?? 0,
-      };
+      return { server: serverMessage(s), health: healthMessage(effectiveHealth(entry, id)), ...passiveFields(entry.passive(id), passive(id)?.failedCount ?? 0) };
     }),
   }));
 }

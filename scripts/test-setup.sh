@@ -24,6 +24,7 @@ PACKAGES=(
   prometheus         # a real Prometheus scraping us, and `promtool check metrics`
   redis-server       # 127.0.0.1:6379 and the private redis-servers some tests start
   mariadb-server     # 127.0.0.1:3306 (mysql probes)
+  nginx-light        # test/integration/import: a real nginx is the oracle of `checkups import nginx`
 )
 
 REDIS_START=(redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log)

@@ -10,7 +10,7 @@
  * `pass_env`/`pass_file` and their redis twins name where a secret is, not the secret: they are
  * shown as they are.
  */
-import type { RawUpstream } from './schema.ts';
+import type { RawUpstream } from '../core/document.ts';
 
 export const REDACTED = '<redacted>';
 
@@ -40,7 +40,7 @@ export function redactUpstream(doc: RawUpstream, how: 'omit' | 'mark'): RawUpstr
     if (Object.keys(copy).length === 0) delete out[outer];
     else out[outer] = copy;
   }
-  return out as RawUpstream;
+  return out as unknown as RawUpstream;
 }
 
 /**

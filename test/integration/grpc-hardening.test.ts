@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import type { Checkups } from '../../src/main.ts';
 import type { WatchResponse__Output } from '../../src/generated/checkups/v1/WatchResponse.ts';
-import { jsonToStruct, jsonToValue, structToJson } from '../../src/server/grpc/struct.ts';
+import { jsonToStruct, jsonToValue, structToJson } from '../../src/wire/struct.ts';
 import { bearer, call, clients, grpcError, type Clients } from '../support/grpc-clients.ts';
 import { startTestServer } from '../support/test-server.ts';
 

@@ -9,8 +9,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { SelectionEngine } from '../../balance/selection-engine.ts';
-import type { RawCluster, RawServer, RawUpstream } from '../../config/schema.ts';
-import { redactUpstream, restoreRedacted } from '../../config/redact.ts';
+import type { RawCluster, RawServer, RawUpstream } from '../../core/document.ts';
 import { upstreamToRaw } from '../../config/serialize.ts';
 import { parseUpstream } from '../../config/validate.ts';
 import { peerId } from '../../core/model.ts';
@@ -19,10 +18,13 @@ import type { UpstreamStore } from '../../core/store/types.ts';
 import type { AdminServiceHandlers } from '../../generated/checkups/v1/AdminService.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { AdminAuth } from './auth.ts';
-import { invalidArgument, serviceError, toServiceError } from './errors.ts';
-import { clusterStatuses } from './messages.ts';
-import { jsonToStruct, structToJson, valueToJson } from './struct.ts';
+import { errorToWire } from '../../wire/errors.ts';
+import { CheckupsError, invalidConfig } from '../../util/errors.ts';
+import { clusterStatusesToWire } from '../../wire/upstream.ts';
+import { countedHere } from './discovery.ts';
+import { jsonToStruct, structToJson, valueToJson } from '../../wire/struct.ts';
 import { clip } from '../../util/bounded-text.ts';
+import { redactUpstream, restoreRedacted } from '../../config/redact.ts';
 
 export interface AdminDeps {
   readonly registry: UpstreamRegistry;
@@ -34,17 +36,17 @@ export interface AdminDeps {
 
 type ClusterMap = Record<string, RawCluster>;
 
-function notFound(skey: string): grpc.ServiceError {
-  return serviceError(grpc.status.NOT_FOUND, `unknown skey ${clip(skey)}`);
+function notFound(skey: string): CheckupsError {
+  return new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(skey)}`);
 }
 
 function checkSkey(skey: string): void {
-  if (skey === '') throw serviceError(grpc.status.INVALID_ARGUMENT, 'skey: is required');
+  if (skey === '') throw new CheckupsError('INVALID_ARGUMENT', 'skey: is required');
 }
 
 function checkHostPort(host: string, port: number): void {
-  if (host === '') throw serviceError(grpc.status.INVALID_ARGUMENT, 'host: is required');
-  if (port < 1 || port > 65535) throw serviceError(grpc.status.INVALID_ARGUMENT, 'port: must be an integer 1..65535');
+  if (host === '') throw new CheckupsError('INVALID_ARGUMENT', 'host: is required');
+  if (port < 1 || port > 65535) throw new CheckupsError('INVALID_ARGUMENT', 'port: must be an integer 1..65535');
 }
 
 export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
@@ -64,12 +66,12 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       try {
         auth.check(call.metadata);
       } catch (err) {
-        callback(toServiceError(err));
+        callback(errorToWire(err));
         return;
       }
       serialized(() => fn(call.request)).then(
         (res) => callback(null, res),
-        (err: unknown) => callback(toServiceError(err)),
+        (err: unknown) => callback(errorToWire(err)),
       );
     };
   }
@@ -80,7 +82,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
         auth.check(call.metadata);
         callback(null, fn(call.request));
       } catch (err) {
-        callback(toServiceError(err));
+        callback(errorToWire(err));
       }
     };
   }
@@ -89,9 +91,9 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
   async function commit(skey: string, doc: unknown, path: readonly string[]): Promise<{ version: number }> {
     const existing = registry.upstream(skey);
     const restored = restoreRedacted(doc, existing === undefined ? undefined : upstreamToRaw(existing.spec), skey, path);
-    if (restored.errors.length > 0) throw invalidArgument(restored.errors);
+    if (restored.errors.length > 0) throw invalidConfig(restored.errors);
     const parsed = parseUpstream(skey, restored.doc, path);
-    if (!parsed.ok) throw invalidArgument(parsed.errors);
+    if (!parsed.ok) throw invalidConfig(parsed.errors);
     await store?.append({ op: 'put', skey, upstream: upstreamToRaw(parsed.value) });
     return { version: registry.put(parsed.value) };
   }
@@ -115,7 +117,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
         return edit(s);
       });
     }
-    if (!found) throw serviceError(grpc.status.NOT_FOUND, `unknown peer ${clip(id)} in upstream ${clip(skey)}`);
+    if (!found) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${clip(id)} in upstream ${clip(skey)}`);
   }
 
   return {
@@ -127,7 +129,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
         const base = existing === undefined ? {} : upstreamToRaw(existing.spec);
         return commit(req.skey, { ...base, cluster: valueToJson(req.cluster) }, []);
       }
-      throw serviceError(grpc.status.INVALID_ARGUMENT, 'upstream or cluster: one of them is required');
+      throw new CheckupsError('INVALID_ARGUMENT', 'upstream or cluster: one of them is required');
     }),
 
     DeleteUpstream: write(async (req) => {
@@ -140,7 +142,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
 
     GetUpstream: read((req) => {
       const doc = redactUpstream(stored(req.skey), 'mark');
-      return { upstream: jsonToStruct(doc as Record<string, unknown>), version: registry.upstream(req.skey)!.version };
+      return { upstream: jsonToStruct(doc), version: registry.upstream(req.skey)!.version };
     }),
 
     ListUpstreams: read(() => ({
@@ -161,13 +163,13 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       checkSkey(req.skey);
       const entry = registry.upstream(req.skey);
       if (entry === undefined) throw notFound(req.skey);
-      return { version: entry.version, clusters: clusterStatuses(entry, (id) => deps.engine.passive(req.skey, id)) };
+      return { version: entry.version, clusters: clusterStatusesToWire(entry, countedHere(deps.engine, req.skey)) };
     }),
 
     AddPeer: write(async (req) => {
       const doc = stored(req.skey);
       const s = req.server;
-      if (s === null) throw serviceError(grpc.status.INVALID_ARGUMENT, 'server: is required');
+      if (s === null) throw new CheckupsError('INVALID_ARGUMENT', 'server: is required');
       checkHostPort(s.host, s.port);
       const key = req.cluster === '' ? '1' : req.cluster;
       const cluster = (doc.cluster[key] ??= { servers: [] });
@@ -191,27 +193,27 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       let removed = 0;
       for (const key of keys) {
         const c = doc.cluster[key];
-        if (c === undefined) throw serviceError(grpc.status.NOT_FOUND, `unknown cluster ${key} in upstream ${req.skey}`);
+        if (c === undefined) throw new CheckupsError('UNKNOWN_CLUSTER', `unknown cluster ${key} in upstream ${req.skey}`);
         const before = c.servers ?? [];
         const after = before.filter((s) => peerId(s.host, s.port) !== id);
         if (after.length === before.length) continue;
         if (after.length === 0) {
-          throw serviceError(
-            grpc.status.FAILED_PRECONDITION,
+          throw new CheckupsError(
+            'FAILED_PRECONDITION',
             `${id} is the last server of cluster ${key} in upstream ${req.skey}: replace the cluster map with UpdateUpstream, or delete the upstream`,
           );
         }
         c.servers = after;
         removed++;
       }
-      if (removed === 0) throw serviceError(grpc.status.NOT_FOUND, `unknown peer ${id} in upstream ${req.skey}`);
+      if (removed === 0) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${clip(id)} in upstream ${clip(req.skey)}`);
       return commit(req.skey, doc, []);
     }),
 
     UpdatePeer: write(async (req) => {
       const doc = stored(req.skey);
       if (req._weight === undefined && req._maxFails === undefined && req._failTimeoutMs === undefined) {
-        throw serviceError(grpc.status.INVALID_ARGUMENT, 'weight, max_fails or fail_timeout_ms: set at least one');
+        throw new CheckupsError('INVALID_ARGUMENT', 'weight, max_fails or fail_timeout_ms: set at least one');
       }
       editServer(doc, req.skey, req.host, req.port, (s) => ({
         ...s,

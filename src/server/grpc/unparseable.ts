@@ -6,7 +6,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { clip } from '../../util/bounded-text.ts';
-import { serviceError } from './errors.ts';
+import { CheckupsError } from '../../util/errors.ts';
+import { errorToWire } from '../../wire/errors.ts';
 
 const UNPARSEABLE = Symbol('unparseable request');
 
@@ -30,7 +31,7 @@ export function tolerantDeserializer<T>(decode: (bytes: Buffer) => T): (bytes: B
 }
 
 export function unparseableError(what: string, marker: Unparseable): grpc.ServiceError {
-  return serviceError(grpc.status.INVALID_ARGUMENT, `the request does not parse as ${what}: ${clip(marker[UNPARSEABLE])}`);
+  return errorToWire(new CheckupsError('INVALID_ARGUMENT', `the request does not parse as ${what}: ${clip(marker[UNPARSEABLE])}`));
 }
 
 /**

@@ -8,8 +8,8 @@
  * the newest state (intermediate versions are skipped, never reordered).
  */
 import * as grpc from '@grpc/grpc-js';
-import { serviceError } from '../grpc/errors.ts';
 import { isUnparseable, unparseableError, type Unparseable } from '../grpc/unparseable.ts';
+import { clip, MAX_DETAILS_CHARS } from '../../util/bounded-text.ts';
 import type { XdsResourceCache } from './cache.ts';
 import type { NodeInfo } from './envoy-types.ts';
 import type { HubStream, SharedResponses, XdsHub } from './hub.ts';
@@ -189,7 +189,8 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
 
   private fail(code: grpc.status, message: string): void {
     this.cleanup();
-    this.call.emit('error', serviceError(code, message));
+    const details = clip(message, MAX_DETAILS_CHARS);
+    this.call.emit('error', Object.assign(new Error(details), { code, details }));
   }
 
   private cleanup(): void {

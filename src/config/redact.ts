@@ -11,6 +11,7 @@
  * shown as they are.
  */
 import type { RawUpstream } from '../core/document.ts';
+import { invalidConfig } from '../util/errors.ts';
 
 export const REDACTED = '<redacted>';
 
@@ -42,6 +43,16 @@ export function redactUpstream(doc: RawUpstream, how: 'omit' | 'mark'): RawUpstr
   }
   return out as unknown as RawUpstream;
 }
+
+/**
+ * The admin write of a whole document as an edit of the stored one (config/edit.ts style): the
+ * REDACTED marker keeps the stored secret; a marker with nothing stored is INVALID_CONFIG.
+ */
+export const keepStoredSecrets = (skey: string, incoming: unknown, path: readonly string[]) => (current: RawUpstream | undefined): unknown => {
+  const restored = restoreRedacted(incoming, current, skey, path);
+  if (restored.errors.length > 0) throw invalidConfig(restored.errors);
+  return restored.doc;
+};
 
 /**
  * Replaces REDACTED in an incoming admin document with the secret stored for that upstream.

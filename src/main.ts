@@ -22,9 +22,17 @@ import { runProbe } from './health/probes/index.ts';
 import { AdminAuth } from './server/grpc/auth.ts';
 import { startGrpcServer, type RunningGrpcServer, type TlsFiles } from './server/grpc/server.ts';
 import { startHttpServer, type RunningHttpServer } from './server/http/admin-http.ts';
+import { serveEventStream } from './server/http/events-sse.ts';
+import { recordActiveTransition, recordPassiveTransition, recordRefusal } from './server/audit.ts';
+import { Readiness } from './server/readiness.ts';
+import { ConfigReloader, shadowedUpstreams, type ReloadResult } from './server/reload.ts';
+import { fillStateMetrics, statusView, type StatusSources } from './server/status-view.ts';
+import { DEFAULT_EVENT_BUFFER, EventLog } from './observability/events.ts';
+import { buildInfo, onScrape, scrapeMetrics, streamsOpen } from './observability/metrics.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { CheckupsError } from './util/errors.ts';
 import { packageRoot } from './util/package-root.ts';
+import { checkupsVersion } from './util/version.ts';
 
 export const DEFAULT_GRPC_LISTEN = '127.0.0.1:7600';
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:7601';
@@ -49,7 +57,17 @@ export interface ServeOptions {
 }
 
 export interface Checkups {
+  readonly version: string;
   readonly registry: UpstreamRegistry;
+  /** The event and audit trail (also on WatchEvents, /events and in the log). */
+  readonly events: EventLog;
+  /** Readiness checks of /readyz; add one with `readiness.register(name, check)`. */
+  readonly readiness: Readiness;
+  /**
+   * Reloads the config file (what SIGHUP does): validates all of it first; an invalid file
+   * changes nothing. Applies the difference at once and logs it per upstream.
+   */
+  reload(): ReloadResult;
   readonly engine: SelectionEngine;
   readonly checker: HealthChecker | undefined;
   readonly grpc: RunningGrpcServer;
@@ -76,7 +94,8 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-async function restore(registry: UpstreamRegistry, store: UpstreamStore, log: Logger): Promise<void> {
+/** Restores admin changes; returns the skeys the admin API wrote or deleted (they shadow the file). */
+async function restore(registry: UpstreamRegistry, store: UpstreamStore, log: Logger): Promise<Set<string>> {
   const recovered = await store.open();
   const problems: string[] = [];
   for (const [skey, doc] of recovered.upstreams) {
@@ -93,6 +112,7 @@ async function restore(registry: UpstreamRegistry, store: UpstreamStore, log: Lo
   }
   for (const w of recovered.warnings) log.warn({ module: 'store' }, w);
   log.info({ module: 'main', restored: recovered.upstreams.size, lastSeq: recovered.lastSeq }, 'restored admin changes from the data dir');
+  return new Set(recovered.upstreams.keys());
 }
 
 export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> {
@@ -114,50 +134,94 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   }
   const tls = opts.tls ?? (settings.tlsCert !== undefined && settings.tlsKey !== undefined ? { certFile: settings.tlsCert, keyFile: settings.tlsKey, ...(settings.tlsClientCa !== undefined ? { clientCaFile: settings.tlsClientCa } : {}) } : undefined);
 
+  const version = checkupsVersion();
+  buildInfo.set({ version, node_version: process.version }, 1);
+  const events = new EventLog({ capacity: settings.eventBuffer ?? DEFAULT_EVENT_BUFFER, logger: log, wallNow: () => clock.wallNow() });
+  auth.onRefused = (refusal) => recordRefusal(events, refusal);
+  const readiness = new Readiness();
+  let configLoaded = false;
+  let storeOpen = false;
+  readiness.register('config', () => (configLoaded ? null : 'the config file is not loaded yet'));
+  readiness.register('store', () => (storeOpen ? null : 'the data dir is not open'));
+
   const registry = new UpstreamRegistry(config.global, { initialRevision: Math.floor(clock.wallNow()) * 1000 });
   for (const spec of config.upstreams.values()) registry.put(spec);
   const store = new FileStore(opts.dataDir ?? settings.dataDir ?? 'checkups-data');
-  await restore(registry, store, log);
+  // Upstreams the admin API wrote or deleted: they shadow the file (docs/durability.md).
+  const adminWritten = await restore(registry, store, log);
+  storeOpen = true;
+  configLoaded = true;
+  const stopTrackingAdmin = events.follow({ kinds: new Set(['admin']), write: (e) => (e.skey !== undefined && adminWritten.add(e.skey), true) });
+  for (const line of shadowedUpstreams(config, adminWritten)) log.warn({ module: 'config', skey: line.skey }, line.message);
 
-  const engine = new SelectionEngine(registry, clock);
-  const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log });
+  const engine = new SelectionEngine(registry, clock, { onPassiveChange: (c) => recordPassiveTransition(events, c) });
+  const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log, onTransition: (t) => recordActiveTransition(events, t) });
   checker?.start();
   const startedAt = clock.wallNow();
+  const sources: StatusSources = {
+    registry,
+    engine,
+    checker: () => checker?.status(),
+    version,
+    startedAt,
+    wallNow: () => clock.wallNow(),
+    lastEventSeq: () => events.lastSeq,
+  };
   let grpc: RunningGrpcServer | undefined;
   let http: RunningHttpServer | undefined;
   try {
     grpc = await startGrpcServer(
-      { registry, engine, checker, clock, startedAt, store, auth, xdsLogger: log.child({ module: 'xds' }) },
+      { registry, engine, checker, clock, startedAt, store, auth, events, version, xdsLogger: log.child({ module: 'xds' }) },
       { listen: grpcListen, ...(tls !== undefined ? { tls } : {}), maxMessageBytes: opts.maxMessageBytes ?? settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
     );
-    http = await startHttpServer(httpListen, () => ({
-      registry,
-      checker: checker?.status(),
-      startedAt,
-      checkupTimerOvertimeMs: registry.global.checkupTimerOvertimeMs,
-      wallNow: clock.wallNow(),
-    }));
+    http = await startHttpServer(httpListen, {
+      luaStatus: () => ({
+        registry,
+        checker: checker?.status(),
+        startedAt,
+        checkupTimerOvertimeMs: registry.global.checkupTimerOvertimeMs,
+        wallNow: clock.wallNow(),
+      }),
+      statusView: () => statusView(sources),
+      metrics: scrapeMetrics,
+      readiness: () => readiness.report(),
+      events: (req, res, query) => serveEventStream(events, clock, req, res, query),
+    });
   } catch (err) {
     checker?.stop();
     await grpc?.close(0);
     await store.close();
     throw err;
   }
+  const runningGrpc = grpc;
+  const perPeer = settings.metricsPerPeer ?? true;
+  const stopScrape = onScrape(() => {
+    fillStateMetrics(sources, perPeer);
+    streamsOpen.set({ kind: 'watch' }, runningGrpc.watch.stats().streams);
+    streamsOpen.set({ kind: 'xds' }, runningGrpc.xds.stats().streams);
+  });
   const grpcAddress = `${grpcHost.includes(':') ? `[${grpcHost}]` : grpcHost}:${grpc.port}`;
   const httpAddress = `${httpListen.host}:${http.port}`;
-  log.info({ module: 'main', config: configFile, grpc: grpcAddress, http: httpAddress, upstreams: registry.skeys().length, auth: auth.required, tls: tls !== undefined }, 'checkups serving');
-  const runningGrpc = grpc;
+  log.info({ module: 'main', version, config: configFile, grpc: grpcAddress, http: httpAddress, upstreams: registry.skeys().length, auth: auth.required, tls: tls !== undefined }, `checkups ${version} serving`);
   const runningHttp = http;
+  const reloader = new ConfigReloader({ configFile, registry, adminWritten, log, events }, config);
   return {
+    version,
     registry,
+    events,
+    readiness,
     engine,
     checker,
     grpc: runningGrpc,
     http: runningHttp,
     grpcAddress,
     httpAddress,
+    reload: () => reloader.reload(),
     stop: async (graceMs = 5000) => {
+      stopScrape();
+      stopTrackingAdmin.close();
       checker?.stop();
+      events.close();
       await runningGrpc.close(graceMs);
       await runningHttp.close();
       await store.close();

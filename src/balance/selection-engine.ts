@@ -7,7 +7,7 @@
  * only the named clusters (levels may be given as 1 or "1"), in that order, unknown ones skipped.
  * A pick falls through to the next cluster when no server of the current one is eligible.
  */
-import type { ClusterKey, PeerId } from '../core/model.ts';
+import type { ClusterKey, PeerId, ServerSpec } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
 import type { Clock } from '../util/clock.ts';
 import { CheckupsError } from '../util/errors.ts';
@@ -54,7 +54,20 @@ interface UpstreamState {
   readonly passive: PassiveHealth;
 }
 
+/** A peer's passive status changed. */
+export interface PassiveChange {
+  readonly skey: string;
+  readonly peer: PeerId;
+  readonly to: 'ok' | 'err';
+  /** Failures counted in the window that made it err (0 on recovery). */
+  readonly failedCount: number;
+  readonly maxFails: number;
+  readonly failTimeoutMs: number;
+}
+
 export interface EngineOptions {
+  /** Called when a peer's passive (max_fails) status changes: err when excluded, ok when its record is reset after the window. */
+  readonly onPassiveChange?: (change: PassiveChange) => void;
   /** Called with every attempt outcome of readyOk and every feedback(): the SDK forwards them to the server. */
   readonly onOutcome?: (skey: string, host: string, port: number, failed: boolean) => void;
 }
@@ -77,7 +90,7 @@ export class SelectionEngine {
       const i = c.picker.pick(c.mask, key);
       if (i < 0) continue;
       const server = c.spec.servers[i]!;
-      state.passive.record(server, false, now, state.balancer.peers);
+      this.record(skey, state, server, false, now);
       return toPeer(view, c, i);
     }
     throw new CheckupsError('NO_SERVERS_AVAILABLE', `no servers available in upstream ${skey}`);
@@ -115,7 +128,7 @@ export class SelectionEngine {
       peer: (c, i) => toPeer(view, c, i),
       outcome: (c, i, failed) => {
         const server = c.spec.servers[i]!;
-        state.passive.record(server, failed, this.clock.now(), state.balancer.peers);
+        this.record(skey, state, server, failed, this.clock.now());
         this.opts.onOutcome?.(skey, server.host, server.port, failed);
       },
       attempt,
@@ -131,8 +144,29 @@ export class SelectionEngine {
     // The original uses the last match in cluster order.
     for (const c of state.balancer.clusters) c.ids.forEach((cid, i) => cid === id && (found = { c, i }));
     if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
-    state.passive.record(found.c.spec.servers[found.i]!, failed, now, state.balancer.peers);
+    this.record(skey, state, found.c.spec.servers[found.i]!, failed, now);
     this.opts.onOutcome?.(skey, host, port, failed);
+  }
+
+  /** Accounts one outcome in the passive table and reports a status change. */
+  private record(skey: string, state: UpstreamState, server: ServerSpec, failed: boolean, now: number): void {
+    const listener = this.opts.onPassiveChange;
+    if (listener === undefined) {
+      state.passive.record(server, failed, now, state.balancer.peers);
+      return;
+    }
+    const id = peerId(server.host, server.port);
+    const beforeStatus = state.passive.get(id)?.status;
+    state.passive.record(server, failed, now, state.balancer.peers);
+    const after = state.passive.get(id);
+    if (after !== undefined && after.status !== (beforeStatus ?? 'ok')) {
+      listener({ skey, peer: id, to: after.status, failedCount: after.status === 'err' ? after.failedCount : 0, maxFails: server.maxFails, failTimeoutMs: server.failTimeoutMs });
+    }
+  }
+
+  /** True while `server` of `skey` is excluded by its passive (max_fails) record. */
+  passivelyDown(skey: string, server: ServerSpec): boolean {
+    return this.states.get(skey)?.passive.isDown(peerId(server.host, server.port), server.failTimeoutMs, this.clock.now()) ?? false;
   }
 
   /** Connect, send and read timeouts of an upstream (get_ups_timeout), or undefined if unknown. */

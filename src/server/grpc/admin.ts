@@ -16,6 +16,11 @@ import { peerId } from '../../core/model.ts';
 import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { UpstreamStore } from '../../core/store/types.ts';
 import type { AdminServiceHandlers } from '../../generated/checkups/v1/AdminService.ts';
+import { diffUpstream } from '../../core/diff.ts';
+import { parseEventKinds, type Actor, type CheckupsEvent, type EventKind, type EventLog } from '../../observability/events.ts';
+import { storeAppendDuration, streamsOpen } from '../../observability/metrics.ts';
+import type { Event } from '../../generated/checkups/v1/Event.ts';
+import { recordAdminChange } from '../audit.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { AdminAuth } from './auth.ts';
 import { invalidArgument, serviceError, toServiceError } from './errors.ts';
@@ -28,9 +33,26 @@ export interface AdminDeps {
   readonly store: UpstreamStore | undefined;
   readonly auth: AdminAuth;
   readonly clock: Clock;
+  /** The event trail: admin changes are recorded here, WatchEvents reads it. */
+  readonly events: EventLog;
 }
 
+/** Longest WatchEvents message, in events (the backlog is sent in chunks of this size). */
+const EVENTS_PER_MESSAGE = 256;
+
 type ClusterMap = Record<string, RawCluster>;
+
+function eventMessage(e: CheckupsEvent): Event {
+  return {
+    seq: e.seq,
+    timeMs: Math.round(e.at),
+    kind: e.kind,
+    message: e.message,
+    skey: e.skey ?? '',
+    peer: e.peer ?? '',
+    details: jsonToStruct(e.details as Record<string, unknown>),
+  };
+}
 
 function notFound(skey: string): grpc.ServiceError {
   return serviceError(grpc.status.NOT_FOUND, `unknown skey ${skey}`);
@@ -56,16 +78,27 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
     return run;
   }
 
-  /** Authenticated, serialized write handler. */
-  function write<Req, Res>(fn: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  /**
+   * Authenticated, serialized write handler. Each write that changed an upstream is recorded
+   * in the event trail with what changed, the new version and who made it.
+   */
+  function write<Req extends { skey: string }, Res extends { version: number }>(fn: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
+      let actor: Actor;
       try {
-        auth.check(call.metadata);
+        actor = auth.check(call);
       } catch (err) {
         callback(toServiceError(err));
         return;
       }
-      serialized(() => fn(call.request)).then(
+      serialized(async () => {
+        const before = registry.upstream(call.request.skey)?.spec;
+        const res = await fn(call.request);
+        const diff = diffUpstream(before, registry.upstream(call.request.skey)?.spec);
+        const method = call.getPath().split('/').pop() ?? call.getPath();
+        recordAdminChange(deps.events, { method, skey: call.request.skey, version: res.version, diff, actor });
+        return res;
+      }).then(
         (res) => callback(null, res),
         (err: unknown) => callback(toServiceError(err)),
       );
@@ -75,7 +108,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
   function read<Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       try {
-        auth.check(call.metadata);
+        auth.check(call);
         callback(null, fn(call.request));
       } catch (err) {
         callback(toServiceError(err));
@@ -83,11 +116,19 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
     };
   }
 
+  /** Appends to the durable store (when there is one), timing it for checkups_store_append_seconds. */
+  async function timedAppend(record: Parameters<UpstreamStore['append']>[0]): Promise<void> {
+    if (store === undefined) return;
+    const started = deps.clock.now();
+    await store.append(record);
+    storeAppendDuration.observe((deps.clock.now() - started) / 1000);
+  }
+
   /** Validates `doc` as upstream `skey` and stores it durably, then applies it. */
   async function commit(skey: string, doc: unknown, path: readonly string[]): Promise<{ version: number }> {
     const parsed = parseUpstream(skey, doc, path);
     if (!parsed.ok) throw invalidArgument(parsed.errors);
-    await store?.append({ op: 'put', skey, upstream: upstreamToRaw(parsed.value) });
+    await timedAppend({ op: 'put', skey, upstream: upstreamToRaw(parsed.value) });
     return { version: registry.put(parsed.value) };
   }
 
@@ -128,7 +169,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
     DeleteUpstream: write(async (req) => {
       checkSkey(req.skey);
       if (registry.upstream(req.skey) === undefined) throw notFound(req.skey);
-      await store?.append({ op: 'delete', skey: req.skey });
+      await timedAppend({ op: 'delete', skey: req.skey });
       registry.delete(req.skey);
       return { version: registry.currentRevision };
     }),
@@ -228,5 +269,47 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       editServer(doc, req.skey, req.host, req.port, ({ down: _down, ...s }) => s);
       return commit(req.skey, doc, []);
     }),
+
+    WatchEvents: (call) => {
+      const events = deps.events;
+      let kinds: Set<EventKind> | undefined;
+      try {
+        auth.check(call);
+        try {
+          kinds = parseEventKinds(call.request.kinds);
+        } catch (err) {
+          throw serviceError(grpc.status.INVALID_ARGUMENT, (err as Error).message);
+        }
+      } catch (err) {
+        call.emit('error', toServiceError(err));
+        return;
+      }
+      const { follow, afterSeq, last } = call.request;
+      const backlog = afterSeq > 0 ? events.since(afterSeq, Infinity, kinds) : events.since(0, last, kinds);
+      let missed = afterSeq > 0 && afterSeq + 1 < events.firstSeq ? events.firstSeq - afterSeq - 1 : 0;
+      for (let i = 0; i < backlog.length; i += EVENTS_PER_MESSAGE) {
+        call.write({ events: backlog.slice(i, i + EVENTS_PER_MESSAGE).map(eventMessage), missed });
+        missed = 0;
+      }
+      if (!follow) {
+        call.end();
+        return;
+      }
+      const follower = events.follow({
+        afterSeq: backlog.at(-1)?.seq ?? Math.max(afterSeq, events.lastSeq),
+        ...(kinds !== undefined ? { kinds } : {}),
+        write: (e, skipped) => call.write({ events: [eventMessage(e)], missed: skipped }),
+      });
+      streamsOpen.inc({ kind: 'events' });
+      call.on('drain', () => follower.resume());
+      const done = () => {
+        if (follower.closed) return;
+        follower.close();
+        streamsOpen.dec({ kind: 'events' });
+      };
+      call.on('cancelled', done);
+      call.on('close', done);
+      call.on('error', done);
+    },
   };
 }

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { registerXds, XDS_SERVICES, type XdsServer } from '../xds/index.ts';
 import type { XdsLogger } from '../xds/status.ts';
 import { adminHandlers, type AdminDeps } from './admin.ts';
+import { instrumentUnary } from './instrument.ts';
 import { discoveryHandlers, type DiscoveryDeps } from './discovery.ts';
 import { packageDefinition } from './proto.ts';
 import { addReflection, REFLECTION_SERVICES } from './reflection.ts';
@@ -63,11 +64,13 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
   // Watch writes pre-encoded bytes (encode once per upstream version, shared by every stream).
   const watch = new WatchHub(deps.registry, watchMethod.responseSerialize as WatchEncoder, deps.clock, opts.watchCoalesceMs ?? 20);
   const xds = registerXds(server, { registry: deps.registry, clock: deps.clock, ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}) });
+  const discoveryDef = { ...discovery, Watch: { ...watchMethod, responseSerialize: (b: Buffer) => b } };
+  const adminDef = defs['checkups.v1.AdminService'] as grpc.ServiceDefinition;
   server.addService(
-    { ...discovery, Watch: { ...watchMethod, responseSerialize: (b: Buffer) => b } },
-    discoveryHandlers({ ...deps, watch, xdsNodes: () => xds.nodeStatus() }) as unknown as grpc.UntypedServiceImplementation,
+    discoveryDef,
+    instrumentUnary('checkups.v1.DiscoveryService', discoveryDef, discoveryHandlers({ ...deps, watch, xdsNodes: () => xds.nodeStatus() }) as unknown as grpc.UntypedServiceImplementation, deps.clock),
   );
-  server.addService(defs['checkups.v1.AdminService'] as grpc.ServiceDefinition, adminHandlers(deps) as unknown as grpc.UntypedServiceImplementation);
+  server.addService(adminDef, instrumentUnary('checkups.v1.AdminService', adminDef, adminHandlers(deps) as unknown as grpc.UntypedServiceImplementation, deps.clock));
 
   const health = new HealthImplementation({ '': 'NOT_SERVING', 'checkups.v1.DiscoveryService': 'NOT_SERVING', 'checkups.v1.AdminService': 'NOT_SERVING' });
   health.addToServer(server);

@@ -8,6 +8,7 @@
  * the newest state (intermediate versions are skipped, never reordered).
  */
 import * as grpc from '@grpc/grpc-js';
+import { streamMessages } from '../../observability/metrics.ts';
 import type { XdsResourceCache } from './cache.ts';
 import type { NodeInfo } from './envoy-types.ts';
 import type { HubStream, SharedResponses, XdsHub } from './hub.ts';
@@ -144,6 +145,7 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     state.lastNonce = nonce;
     state.lastVersion = version;
     this.ctx.counters.responses++;
+    streamMessages.inc({ kind: 'xds' });
     this.ctx.status.recordSent(this.nodeId, state.typeUrl, version);
     if (!this.call.write(out)) this.blocked = true;
   }

@@ -8,7 +8,7 @@
  * follow the file.
  */
 import { isIP } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
 import { loadConfigFile } from './config/load.ts';
@@ -18,6 +18,7 @@ import { UpstreamRegistry } from './core/registry.ts';
 import { FileStore } from './core/store/file-store.ts';
 import type { UpstreamStore } from './core/store/types.ts';
 import { HealthChecker } from './health/health-checker.ts';
+import { LocalPassivePublisher } from './health/passive-publisher.ts';
 import { runProbe } from './health/probes/index.ts';
 import { AdminAuth } from './server/grpc/auth.ts';
 import { startGrpcServer, type RunningGrpcServer, type TlsFiles } from './server/grpc/server.ts';
@@ -37,13 +38,15 @@ import { checkupsVersion } from './util/version.ts';
 export const DEFAULT_GRPC_LISTEN = '127.0.0.1:7600';
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:7601';
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Relative to the working directory, as `serve --data-dir` is. */
+export const DEFAULT_DATA_DIR = 'checkups-data';
 
 export interface ServeOptions {
   /** Config file; default: the embedded examples/checkups.yaml. */
   readonly configFile?: string;
   readonly grpcListen?: string;
   readonly httpListen?: string;
-  /** Where admin changes are kept; default ./checkups-data. */
+  /** Where admin changes are kept; default DEFAULT_DATA_DIR. */
   readonly dataDir?: string;
   readonly adminToken?: string;
   /** Serve the admin API without a token on a non-loopback address anyway. */
@@ -74,6 +77,10 @@ export interface Checkups {
   readonly http: RunningHttpServer;
   readonly grpcAddress: string;
   readonly httpAddress: string;
+  /** The data dir in use, absolute. */
+  readonly dataDir: string;
+  /** Upstreams written or deleted through the admin API in earlier runs, restored from the data dir. */
+  readonly restoredUpstreams: number;
   /** Drains streams and calls (up to graceMs), stops probing, releases the data dir. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -95,7 +102,7 @@ function isLoopback(host: string): boolean {
 }
 
 /** Restores admin changes; returns the skeys the admin API wrote or deleted (they shadow the file). */
-async function restore(registry: UpstreamRegistry, store: UpstreamStore, log: Logger): Promise<Set<string>> {
+async function restore(registry: UpstreamRegistry, store: UpstreamStore, dataDir: string, log: Logger): Promise<Set<string>> {
   const recovered = await store.open();
   const problems: string[] = [];
   for (const [skey, doc] of recovered.upstreams) {
@@ -111,7 +118,7 @@ async function restore(registry: UpstreamRegistry, store: UpstreamStore, log: Lo
     throw new CheckupsError('DATA_CORRUPT', `stored admin changes no longer validate; nothing was started:\n  ${problems.join('\n  ')}`);
   }
   for (const w of recovered.warnings) log.warn({ module: 'store' }, w);
-  log.info({ module: 'main', restored: recovered.upstreams.size, lastSeq: recovered.lastSeq }, 'restored admin changes from the data dir');
+  log.info({ module: 'main', dataDir, restored: recovered.upstreams.size, lastSeq: recovered.lastSeq }, 'restored admin changes from the data dir');
   return new Set(recovered.upstreams.keys());
 }
 
@@ -146,21 +153,27 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
 
   const registry = new UpstreamRegistry(config.global, { initialRevision: Math.floor(clock.wallNow()) * 1000 });
   for (const spec of config.upstreams.values()) registry.put(spec);
-  const store = new FileStore(opts.dataDir ?? settings.dataDir ?? 'checkups-data');
+  const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
+  const store = new FileStore(dataDir);
   // Upstreams the admin API wrote or deleted: they shadow the file (docs/durability.md).
-  const adminWritten = await restore(registry, store, log);
+  const adminWritten = await restore(registry, store, dataDir, log);
+  const restoredUpstreams = adminWritten.size;
   storeOpen = true;
   configLoaded = true;
-  const stopTrackingAdmin = events.follow({ kinds: new Set(['admin']), write: (e) => (e.skey !== undefined && adminWritten.add(e.skey), true) });
-  for (const line of shadowedUpstreams(config, adminWritten)) log.warn({ module: 'config', skey: line.skey }, line.message);
+  const trackAdmin = events.follow({ kinds: new Set(['admin']), write: (e) => (e.skey !== undefined && adminWritten.add(e.skey), true) });
+  for (const s of shadowedUpstreams(config, adminWritten)) log.warn({ module: 'config', skey: s.skey }, s.message);
 
-  const engine = new SelectionEngine(registry, clock, { onPassiveChange: (c) => recordPassiveTransition(events, c) });
+  const passivePublisher = new LocalPassivePublisher(registry, clock);
+  const engine = new SelectionEngine(registry, clock, { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) });
+  // Passive exclusions as published (shared by every reader): one event when set, one when lifted.
+  const stopPassiveEvents = registry.subscribe((change) => {
+    if (change.cause === 'passive' && change.peer !== undefined) recordPassiveTransition(events, registry, change.skey, change.peer);
+  });
   const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log, onTransition: (t) => recordActiveTransition(events, t) });
   checker?.start();
   const startedAt = clock.wallNow();
   const sources: StatusSources = {
     registry,
-    engine,
     checker: () => checker?.status(),
     version,
     startedAt,
@@ -189,6 +202,8 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     });
   } catch (err) {
     checker?.stop();
+    passivePublisher.close();
+    stopPassiveEvents();
     await grpc?.close(0);
     await store.close();
     throw err;
@@ -216,11 +231,15 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     http: runningHttp,
     grpcAddress,
     httpAddress,
+    dataDir,
+    restoredUpstreams,
     reload: () => reloader.reload(),
     stop: async (graceMs = 5000) => {
       stopScrape();
-      stopTrackingAdmin.close();
+      trackAdmin.close();
+      stopPassiveEvents();
       checker?.stop();
+      passivePublisher.close();
       events.close();
       await runningGrpc.close(graceMs);
       await runningHttp.close();

@@ -7,8 +7,8 @@
  * only the named clusters (levels may be given as 1 or "1"), in that order, unknown ones skipped.
  * A pick falls through to the next cluster when no server of the current one is eligible.
  */
-import type { ClusterKey, PeerId, ServerSpec } from '../core/model.ts';
-import { peerId } from '../core/model.ts';
+import type { ClusterKey, PassiveVerdict, PeerId, ServerSpec } from '../core/model.ts';
+import { distinctPeers, peerId } from '../core/model.ts';
 import type { Clock } from '../util/clock.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { defaultClassifier, type Classifier } from './classify.ts';
@@ -52,24 +52,15 @@ export interface UpsTimeout {
 interface UpstreamState {
   balancer: UpstreamBalancer;
   readonly passive: PassiveHealth;
-}
-
-/** A peer's passive status changed. */
-export interface PassiveChange {
-  readonly skey: string;
-  readonly peer: PeerId;
-  readonly to: 'ok' | 'err';
-  /** Failures counted in the window that made it err (0 on recovery). */
-  readonly failedCount: number;
-  readonly maxFails: number;
-  readonly failTimeoutMs: number;
+  /** View version whose published passive verdicts were adopted last. */
+  adoptedVersion: number;
 }
 
 export interface EngineOptions {
-  /** Called when a peer's passive (max_fails) status changes: err when excluded, ok when its record is reset after the window. */
-  readonly onPassiveChange?: (change: PassiveChange) => void;
   /** Called with every attempt outcome of readyOk and every feedback(): the SDK forwards them to the server. */
   readonly onOutcome?: (skey: string, host: string, port: number, failed: boolean) => void;
+  /** Called when this engine's own accounting excludes a peer: the server publishes it. */
+  readonly onPassiveVerdict?: (skey: string, id: PeerId, verdict: PassiveVerdict) => void;
 }
 
 export class SelectionEngine {
@@ -89,8 +80,7 @@ export class SelectionEngine {
     for (const c of clustersFor(state.balancer, opts.clusterKey)) {
       const i = c.picker.pick(c.mask, key);
       if (i < 0) continue;
-      const server = c.spec.servers[i]!;
-      this.record(skey, state, server, false, now);
+      this.account(skey, view.spec.maxEjectionPercent, state, c.spec.servers[i]!, false, now);
       return toPeer(view, c, i);
     }
     throw new CheckupsError('NO_SERVERS_AVAILABLE', `no servers available in upstream ${skey}`);
@@ -123,12 +113,15 @@ export class SelectionEngine {
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
       refresh: () => {
         const current = this.source.upstream(skey);
-        state.balancer.refresh(current !== undefined && current.spec === spec ? current : view, state.passive, this.clock.now());
+        const latest = current !== undefined && current.spec === spec ? current : view;
+        const at = this.clock.now();
+        if (latest.version > state.adoptedVersion) this.adopt(latest, state, at);
+        state.balancer.refresh(latest, state.passive, at);
       },
       peer: (c, i) => toPeer(view, c, i),
       outcome: (c, i, failed) => {
         const server = c.spec.servers[i]!;
-        this.record(skey, state, server, failed, this.clock.now());
+        this.account(skey, spec.maxEjectionPercent, state, server, failed, this.clock.now());
         this.opts.onOutcome?.(skey, server.host, server.port, failed);
       },
       attempt,
@@ -138,35 +131,14 @@ export class SelectionEngine {
   /** Reports the outcome of a request to host:port (feedback_status). Throws CheckupsError. */
   feedback(skey: string, host: string, port: number, failed: boolean): void {
     const now = this.clock.now();
-    const { state } = this.resolve(skey, now);
+    const { view, state } = this.resolve(skey, now);
     const id = peerId(host, port);
     let found: { c: ClusterBalancer; i: number } | undefined;
     // The original uses the last match in cluster order.
     for (const c of state.balancer.clusters) c.ids.forEach((cid, i) => cid === id && (found = { c, i }));
     if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
-    this.record(skey, state, found.c.spec.servers[found.i]!, failed, now);
+    this.account(skey, view.spec.maxEjectionPercent, state, found.c.spec.servers[found.i]!, failed, now);
     this.opts.onOutcome?.(skey, host, port, failed);
-  }
-
-  /** Accounts one outcome in the passive table and reports a status change. */
-  private record(skey: string, state: UpstreamState, server: ServerSpec, failed: boolean, now: number): void {
-    const listener = this.opts.onPassiveChange;
-    if (listener === undefined) {
-      state.passive.record(server, failed, now, state.balancer.peers);
-      return;
-    }
-    const id = peerId(server.host, server.port);
-    const beforeStatus = state.passive.get(id)?.status;
-    state.passive.record(server, failed, now, state.balancer.peers);
-    const after = state.passive.get(id);
-    if (after !== undefined && after.status !== (beforeStatus ?? 'ok')) {
-      listener({ skey, peer: id, to: after.status, failedCount: after.status === 'err' ? after.failedCount : 0, maxFails: server.maxFails, failTimeoutMs: server.failTimeoutMs });
-    }
-  }
-
-  /** True while `server` of `skey` is excluded by its passive (max_fails) record. */
-  passivelyDown(skey: string, server: ServerSpec): boolean {
-    return this.states.get(skey)?.passive.isDown(peerId(server.host, server.port), server.failTimeoutMs, this.clock.now()) ?? false;
   }
 
   /** Connect, send and read timeouts of an upstream (get_ups_timeout), or undefined if unknown. */
@@ -181,6 +153,25 @@ export class SelectionEngine {
     return this.states.get(skey)?.passive.get(id);
   }
 
+  /** Counts one outcome; announces an exclusion it causes. */
+  private account(skey: string, maxEjectionPercent: number, state: UpstreamState, server: ServerSpec, failed: boolean, now: number): void {
+    if (!state.passive.record(server, failed, now, state.balancer.peers, maxEjectionPercent) || this.opts.onPassiveVerdict === undefined) return;
+    const id = peerId(server.host, server.port);
+    const rec = state.passive.get(id)!;
+    const untilWall = this.clock.wallNow() + (rec.windowStart + server.failTimeoutMs - now);
+    this.opts.onPassiveVerdict(skey, id, { failedCount: rec.failedCount, untilWall });
+  }
+
+  /** Takes over the exclusions the view publishes (once per view version). */
+  private adopt(view: UpstreamView, state: UpstreamState, now: number): void {
+    state.adoptedVersion = view.version;
+    const wallNow = this.clock.wallNow();
+    for (const server of distinctPeers(view.spec)) {
+      const verdict = view.passive(peerId(server.host, server.port));
+      if (verdict !== undefined) state.passive.adopt(server, verdict, now, wallNow, state.balancer.peers, view.spec.maxEjectionPercent);
+    }
+  }
+
   private resolve(skey: string, now: number): { view: UpstreamView; state: UpstreamState } {
     const view = this.source.upstream(skey);
     if (view === undefined) {
@@ -189,13 +180,14 @@ export class SelectionEngine {
     }
     let state = this.states.get(skey);
     if (state === undefined) {
-      state = { balancer: new UpstreamBalancer(view.spec), passive: new PassiveHealth() };
+      state = { balancer: new UpstreamBalancer(view.spec), passive: new PassiveHealth(), adoptedVersion: -1 };
       this.states.set(skey, state);
     } else if (state.balancer.spec !== view.spec) {
       // A new spec restarts round-robin state for this upstream only; passive state of kept peers stays.
       state.balancer = new UpstreamBalancer(view.spec);
       state.passive.retain(new Set(state.balancer.peers));
     }
+    if (view.version > state.adoptedVersion) this.adopt(view, state, now);
     state.balancer.refresh(view, state.passive, now);
     return { view, state };
   }

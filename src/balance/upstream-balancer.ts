@@ -8,7 +8,7 @@
  * when the upstream's version or the passive epoch changes, or when a passive exclusion ends,
  * so a pick itself reads one byte per server at most.
  */
-import type { ClusterSpec, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
+import type { ClusterSpec, PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
 import { distinctPeers, peerId } from '../core/model.ts';
 import { ConsistentHashRing } from './chash.ts';
 import { SkipMask, type Picker } from './mask.ts';
@@ -23,6 +23,8 @@ export interface UpstreamView {
   /** Heartbeat on: heartbeat err excludes a server. Off: only passive state counts. */
   readonly heartbeat: boolean;
   health(id: PeerId): PeerHealth | undefined;
+  /** A passive exclusion published by the server (or the cluster); the engine adopts it. */
+  passive(id: PeerId): PassiveVerdict | undefined;
 }
 
 export interface ClusterBalancer {

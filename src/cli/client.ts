@@ -28,8 +28,8 @@ import type { UpdatePeerRequest } from '../generated/checkups/v1/UpdatePeerReque
 import type { UpdateUpstreamRequest } from '../generated/checkups/v1/UpdateUpstreamRequest.ts';
 import type { WatchEventsRequest } from '../generated/checkups/v1/WatchEventsRequest.ts';
 import type { WatchEventsResponse__Output } from '../generated/checkups/v1/WatchEventsResponse.ts';
-import { checkupsProto } from '../server/grpc/proto.ts';
-import { jsonToStruct, jsonToValue } from '../server/grpc/struct.ts';
+import { checkupsProto } from '../wire/proto.ts';
+import { jsonToStruct, jsonToValue } from '../wire/struct.ts';
 
 export const DEFAULT_SERVER = '127.0.0.1:7600';
 export const DEFAULT_TIMEOUT_MS = 5000;

@@ -12,17 +12,17 @@
  * peer (host:port) that stays in the upstream, in whatever level; records of removed peers are
  * dropped (the original keeps them forever; see docs/compat.md).
  */
-import type { CheckupsConfig, GlobalSpec, PeerHealth, PeerId, UpstreamSpec } from './model.ts';
+import type { CheckupsConfig, GlobalSpec, PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from './model.ts';
 import { distinctPeers, heartbeatEnabled, peerId } from './model.ts';
 
-export type ChangeCause = 'created' | 'updated' | 'health' | 'deleted';
+export type ChangeCause = 'created' | 'updated' | 'health' | 'passive' | 'deleted';
 
 export interface RegistryChange {
   readonly skey: string;
   /** The upstream's new version (for `deleted`: the revision of the deletion). */
   readonly version: number;
   readonly cause: ChangeCause;
-  /** For `health`: the peer whose status changed. */
+  /** For `health` and `passive`: the peer whose status changed. */
   readonly peer?: PeerId;
 }
 
@@ -31,6 +31,7 @@ export type ChangeListener = (change: RegistryChange) => void;
 /** One upstream as the registry holds it; also the view the selection engine reads. */
 export class UpstreamEntry {
   /** @internal */ readonly peers = new Map<PeerId, PeerHealth>();
+  /** @internal */ readonly passiveVerdicts = new Map<PeerId, PassiveVerdict>();
 
   constructor(
     public spec: UpstreamSpec,
@@ -40,6 +41,11 @@ export class UpstreamEntry {
 
   health(id: PeerId): PeerHealth | undefined {
     return this.peers.get(id);
+  }
+
+  /** The published passive exclusion of a peer, if any. */
+  passive(id: PeerId): PassiveVerdict | undefined {
+    return this.passiveVerdicts.get(id);
   }
 }
 
@@ -95,6 +101,7 @@ export class UpstreamRegistry {
     }
     const keep = new Set(distinctPeers(spec).map((s) => peerId(s.host, s.port)));
     for (const id of existing.peers.keys()) if (!keep.has(id)) existing.peers.delete(id);
+    for (const id of existing.passiveVerdicts.keys()) if (!keep.has(id)) existing.passiveVerdicts.delete(id);
     existing.spec = spec;
     existing.version = version;
     existing.heartbeat = heartbeat;
@@ -121,6 +128,22 @@ export class UpstreamRegistry {
     if (before?.status === health.status) return false;
     entry.version = ++this.revision;
     this.emit({ skey, version: entry.version, cause: 'health', peer: id });
+    return true;
+  }
+
+  /**
+   * Publishes (or with `undefined`, lifts) a peer's passive exclusion. Bumps the version (and
+   * emits) when the exclusion appears, ends or gets a new end; a new count alone does not.
+   */
+  setPassive(skey: string, id: PeerId, verdict: PassiveVerdict | undefined): boolean {
+    const entry = this.entries.get(skey);
+    if (entry === undefined || !this.hasPeer(entry.spec, id)) return false;
+    const before = entry.passiveVerdicts.get(id);
+    if (verdict === undefined) entry.passiveVerdicts.delete(id);
+    else entry.passiveVerdicts.set(id, verdict);
+    if (before?.untilWall === verdict?.untilWall) return false;
+    entry.version = ++this.revision;
+    this.emit({ skey, version: entry.version, cause: 'passive', peer: id });
     return true;
   }
 

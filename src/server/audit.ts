@@ -3,7 +3,8 @@
  * health transitions (checkups_health_transitions_total): one function per kind of fact, so
  * the same fact reads the same in the log, the ring, SSE, WatchEvents and the CLI.
  */
-import type { PassiveChange } from '../balance/selection-engine.ts';
+import { peerId } from '../core/model.ts';
+import type { UpstreamRegistry } from '../core/registry.ts';
 import { describeDiff, diffDetails, type UpstreamDiff } from '../core/diff.ts';
 import type { HealthTransition } from '../health/health-checker.ts';
 import type { Actor, EventLog } from '../observability/events.ts';
@@ -34,17 +35,34 @@ export function recordActiveTransition(events: EventLog, t: HealthTransition): v
   });
 }
 
-/** Request outcomes excluded a peer (max_fails within fail_timeout), or its window ended. */
-export function recordPassiveTransition(events: EventLog, c: PassiveChange): void {
-  healthTransitions.inc({ cause: 'passive', to: c.to });
-  const reason = c.to === 'err' ? `${c.failedCount} failed requests within ${c.failTimeoutMs / 1000}s (max_fails ${c.maxFails})` : 'fail_timeout window ended';
+/**
+ * A passive exclusion of `peer` was published (request outcomes: max_fails within
+ * fail_timeout) or lifted (its window ended), as the registry now says.
+ */
+export function recordPassiveTransition(events: EventLog, registry: UpstreamRegistry, skey: string, peer: string): void {
+  const entry = registry.upstream(skey);
+  if (entry === undefined) return;
+  const verdict = entry.passive(peer);
+  const server = entry.spec.clusters.flatMap((c) => c.servers).find((s) => peerId(s.host, s.port) === peer);
+  const to = verdict === undefined ? 'ok' : 'err';
+  healthTransitions.inc({ cause: 'passive', to });
+  const reason =
+    verdict === undefined
+      ? 'fail_timeout window ended'
+      : `${verdict.failedCount} failed requests within fail_timeout ${(server?.failTimeoutMs ?? 0) / 1000}s (max_fails ${server?.maxFails ?? '?'})`;
   events.record({
     kind: 'health',
-    level: c.to === 'err' ? 'warn' : 'info',
-    skey: c.skey,
-    peer: c.peer,
-    message: `${c.skey} ${c.peer}: passive ${c.to === 'err' ? 'ok -> err' : 'err -> ok'} (${reason})`,
-    details: { cause: 'passive', from: c.to === 'err' ? 'ok' : 'err', to: c.to, reason, passive: { failed_count: c.failedCount, max_fails: c.maxFails, fail_timeout_ms: c.failTimeoutMs } },
+    level: verdict === undefined ? 'info' : 'warn',
+    skey,
+    peer,
+    message: `${skey} ${peer}: passive ${verdict === undefined ? 'err -> ok' : 'ok -> err'} (${reason})`,
+    details: {
+      cause: 'passive',
+      from: verdict === undefined ? 'err' : 'ok',
+      to,
+      reason,
+      passive: verdict === undefined ? {} : { failed_count: verdict.failedCount, until: verdict.untilWall, max_fails: server?.maxFails ?? null, fail_timeout_ms: server?.failTimeoutMs ?? null },
+    },
   });
 }
 

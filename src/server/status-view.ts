@@ -7,7 +7,6 @@
  * order: `down` (taken out by an operator), `passive` (excluded by max_fails until
  * `passive.until`), else its heartbeat status (ok, unstable, err, unchecked).
  */
-import type { SelectionEngine } from '../balance/selection-engine.ts';
 import type { HeartbeatStatus } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
 import type { UpstreamRegistry } from '../core/registry.ts';
@@ -25,7 +24,8 @@ export interface PeerView {
   /** Heartbeat status (unchecked when heartbeat is off or not probed yet). */
   readonly status: HeartbeatStatus;
   readonly down: boolean;
-  readonly passive: { readonly status: 'ok' | 'err'; readonly failedCount: number; readonly maxFails: number; readonly failTimeoutMs: number };
+  /** Published passive state: err with the count and wall ms it ends, or ok. */
+  readonly passive: { readonly status: 'ok' | 'err'; readonly failedCount: number; readonly until: number | null; readonly maxFails: number; readonly failTimeoutMs: number };
   readonly failNum: number;
   readonly msg: string | null;
   /** Wall ms of the last status change, null if never probed. */
@@ -60,7 +60,6 @@ export interface StatusView {
 
 export interface StatusSources {
   readonly registry: UpstreamRegistry;
-  readonly engine: SelectionEngine;
   readonly checker: () => HealthCheckerStatus | undefined;
   readonly version: string;
   readonly startedAt: number;
@@ -68,7 +67,7 @@ export interface StatusSources {
   readonly lastEventSeq: () => number;
 }
 
-export function upstreamViews(registry: UpstreamRegistry, engine: SelectionEngine): UpstreamView[] {
+export function upstreamViews(registry: UpstreamRegistry): UpstreamView[] {
   return registry.skeys().map((skey) => {
     const entry = registry.upstream(skey)!;
     const spec = entry.spec;
@@ -85,8 +84,8 @@ export function upstreamViews(registry: UpstreamRegistry, engine: SelectionEngin
           const id = peerId(s.host, s.port);
           const h = entry.heartbeat ? entry.health(id) : undefined;
           const status = h?.status ?? 'unchecked';
-          const p = engine.passive(skey, id);
-          const passiveDown = engine.passivelyDown(skey, s);
+          const verdict = entry.passive(id);
+          const passiveDown = verdict !== undefined;
           const last = h?.recent?.at(-1);
           return {
             id,
@@ -96,7 +95,7 @@ export function upstreamViews(registry: UpstreamRegistry, engine: SelectionEngin
             state: s.down ? 'down' : passiveDown ? 'passive' : status,
             status,
             down: s.down,
-            passive: { status: passiveDown ? 'err' : 'ok', failedCount: p?.failedCount ?? 0, maxFails: s.maxFails, failTimeoutMs: s.failTimeoutMs },
+            passive: { status: passiveDown ? 'err' : 'ok', failedCount: verdict?.failedCount ?? 0, until: verdict?.untilWall ?? null, maxFails: s.maxFails, failTimeoutMs: s.failTimeoutMs },
             failNum: h?.failNum ?? 0,
             msg: h?.msg ?? null,
             lastModified: h?.lastModified ?? null,
@@ -121,7 +120,7 @@ export function statusView(src: StatusSources): StatusView {
       st === undefined
         ? null
         : { alive: st.alive, lastCheckAt: st.lastCheckAt, targets: st.scheduler.targets, running: st.scheduler.running, latenessP99Ms: st.scheduler.lateness.p99 },
-    upstreams: upstreamViews(src.registry, src.engine),
+    upstreams: upstreamViews(src.registry),
     lastEventSeq: src.lastEventSeq(),
   };
 }
@@ -135,7 +134,7 @@ const PEER_STATES: readonly PeerState[] = ['ok', 'unstable', 'err', 'unchecked',
 export function fillStateMetrics(src: StatusSources, perPeer: boolean): void {
   peersByStatus.reset();
   peerUp.reset();
-  for (const u of upstreamViews(src.registry, src.engine)) {
+  for (const u of upstreamViews(src.registry)) {
     const seen = new Map<string, PeerState>();
     for (const c of u.clusters) {
       for (const p of c.peers) {

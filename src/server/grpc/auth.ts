@@ -11,7 +11,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Actor } from '../../observability/events.ts';
-import { serviceError } from './errors.ts';
+import { CheckupsError } from '../../util/errors.ts';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -56,7 +56,7 @@ export class AdminAuth {
     if (this.expected === undefined) return who(subject !== undefined ? 'client-cert' : 'anonymous');
     const refuse = (reason: string, details: string): never => {
       this.onRefused?.({ method: call.getPath(), actor: who('anonymous'), reason });
-      throw serviceError(grpc.status.UNAUTHENTICATED, details);
+      throw new CheckupsError('UNAUTHENTICATED', details);
     };
     const header = call.metadata.get('authorization')[0];
     if (typeof header !== 'string' || !/^Bearer\s+\S/i.test(header)) {

@@ -139,7 +139,7 @@ export class XdsResourceCache {
   }
 
   private onRegistryChange(change: RegistryChange): void {
-    this.rebuild(change.skey, change.cause === 'health' ? 'dynamic' : 'spec');
+    this.rebuild(change.skey, change.cause === 'health' || change.cause === 'passive' ? 'dynamic' : 'spec');
   }
 
   private onHostChange(host: string): void {

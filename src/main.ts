@@ -12,11 +12,12 @@ import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
 import { loadConfigFile } from './config/load.ts';
-import { parseUpstream } from './config/validate.ts';
+import { upstreamCodec } from './config/codec.ts';
 import type { CheckupsConfig } from './core/model.ts';
 import { UpstreamRegistry } from './core/registry.ts';
-import { FileStore } from './core/store/file-store.ts';
-import type { UpstreamStore } from './core/store/types.ts';
+import type { ChangeStore } from './core/store/change-store.ts';
+import { FileChangeStore } from './core/store/file-change-store.ts';
+import { UpstreamWritePath } from './core/write-path.ts';
 import { HealthChecker } from './health/health-checker.ts';
 import { LocalPassivePublisher } from './health/passive-publisher.ts';
 import { runProbe } from './health/probes/index.ts';
@@ -26,6 +27,7 @@ import { startHttpServer, type RunningHttpServer } from './server/http/admin-htt
 import { serveEventStream } from './server/http/events-sse.ts';
 import { recordActiveTransition, recordPassiveTransition, recordRefusal } from './server/audit.ts';
 import { Readiness } from './server/readiness.ts';
+import { timedChangeStore } from './server/timed-change-store.ts';
 import { ConfigReloader, shadowedUpstreams, type ReloadResult } from './server/reload.ts';
 import { fillStateMetrics, statusView, type StatusSources } from './server/status-view.ts';
 import { DEFAULT_EVENT_BUFFER, EventLog } from './observability/events.ts';
@@ -101,25 +103,17 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-/** Restores admin changes; returns the skeys the admin API wrote or deleted (they shadow the file). */
-async function restore(registry: UpstreamRegistry, store: UpstreamStore, dataDir: string, log: Logger): Promise<Set<string>> {
-  const recovered = await store.open();
-  const problems: string[] = [];
-  for (const [skey, doc] of recovered.upstreams) {
-    if (doc === null) {
-      registry.delete(skey);
-      continue;
-    }
-    const parsed = parseUpstream(skey, doc, ['upstream']);
-    if (parsed.ok) registry.put(parsed.value);
-    else problems.push(...parsed.errors.map((e) => `${skey}: ${e}`));
-  }
-  if (problems.length > 0) {
-    throw new CheckupsError('DATA_CORRUPT', `stored admin changes no longer validate; nothing was started:\n  ${problems.join('\n  ')}`);
-  }
-  for (const w of recovered.warnings) log.warn({ module: 'store' }, w);
-  log.info({ module: 'main', dataDir, restored: recovered.upstreams.size, lastSeq: recovered.lastSeq }, 'restored admin changes from the data dir');
-  return new Set(recovered.upstreams.keys());
+/**
+ * Loads the config file's upstreams with the store's changes on top, and starts following the
+ * store. Returns how many upstreams the admin API wrote or deleted in earlier runs.
+ */
+async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store: ChangeStore, log: Logger): Promise<number> {
+  const snapshot = await writes.open(config.upstreams);
+  for (const w of snapshot.warnings) log.warn({ module: 'store' }, w);
+  let admin = 0;
+  for (const stored of snapshot.upstreams.values()) if (stored.origin === 'admin') admin++;
+  log.info({ module: 'main', store: store.location, restored: admin, revision: snapshot.revision }, `restored admin changes from the ${store.kind === 'file' ? 'data dir' : 'cluster store'}`);
+  return admin;
 }
 
 export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> {
@@ -146,26 +140,24 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const events = new EventLog({ capacity: settings.eventBuffer ?? DEFAULT_EVENT_BUFFER, logger: log, wallNow: () => clock.wallNow() });
   auth.onRefused = (refusal) => recordRefusal(events, refusal);
   const readiness = new Readiness();
-  let configLoaded = false;
   let storeOpen = false;
-  readiness.register('config', () => (configLoaded ? null : 'the config file is not loaded yet'));
-  readiness.register('store', () => (storeOpen ? null : 'the data dir is not open'));
+  // The config file is loaded by the time anything can ask (startCheckups threw otherwise).
+  readiness.register('config', () => null);
+  readiness.register('store', () => (storeOpen ? null : 'the store is not open'));
 
   const registry = new UpstreamRegistry(config.global, { initialRevision: Math.floor(clock.wallNow()) * 1000 });
-  for (const spec of config.upstreams.values()) registry.put(spec);
   const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
-  const store = new FileStore(dataDir);
-  // Upstreams the admin API wrote or deleted: they shadow the file (docs/durability.md).
-  const adminWritten = await restore(registry, store, dataDir, log);
-  const restoredUpstreams = adminWritten.size;
+  const store: ChangeStore = timedChangeStore(new FileChangeStore(dataDir), clock);
+  const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
+  const restoredUpstreams = await restore(config, writes, store, log);
   storeOpen = true;
-  configLoaded = true;
-  const trackAdmin = events.follow({ kinds: new Set(['admin']), write: (e) => (e.skey !== undefined && adminWritten.add(e.skey), true) });
+  // Upstreams the admin API wrote or deleted shadow the file (docs/durability.md).
+  const adminWritten = (skey: string) => writes.origin(skey) === 'admin';
   for (const s of shadowedUpstreams(config, adminWritten)) log.warn({ module: 'config', skey: s.skey }, s.message);
 
   const passivePublisher = new LocalPassivePublisher(registry, clock);
   const engine = new SelectionEngine(registry, clock, { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) });
-  // Passive exclusions as published (shared by every reader): one event when set, one when lifted.
+  // Passive exclusions as published (what every reader sees): one event when set, one when lifted.
   const stopPassiveEvents = registry.subscribe((change) => {
     if (change.cause === 'passive' && change.peer !== undefined) recordPassiveTransition(events, registry, change.skey, change.peer);
   });
@@ -184,7 +176,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   let http: RunningHttpServer | undefined;
   try {
     grpc = await startGrpcServer(
-      { registry, engine, checker, clock, startedAt, store, auth, events, version, xdsLogger: log.child({ module: 'xds' }) },
+      { registry, engine, checker, clock, startedAt, writes, auth, events, version, xdsLogger: log.child({ module: 'xds' }) },
       { listen: grpcListen, ...(tls !== undefined ? { tls } : {}), maxMessageBytes: opts.maxMessageBytes ?? settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
     );
     http = await startHttpServer(httpListen, {
@@ -205,7 +197,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     passivePublisher.close();
     stopPassiveEvents();
     await grpc?.close(0);
-    await store.close();
+    await writes.close();
     throw err;
   }
   const runningGrpc = grpc;
@@ -225,6 +217,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     registry,
     events,
     readiness,
+    reload: () => reloader.reload(),
     engine,
     checker,
     grpc: runningGrpc,
@@ -233,17 +226,15 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     httpAddress,
     dataDir,
     restoredUpstreams,
-    reload: () => reloader.reload(),
     stop: async (graceMs = 5000) => {
       stopScrape();
-      trackAdmin.close();
       stopPassiveEvents();
       checker?.stop();
       passivePublisher.close();
       events.close();
       await runningGrpc.close(graceMs);
       await runningHttp.close();
-      await store.close();
+      await writes.close();
     },
   };
 }

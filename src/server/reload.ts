@@ -40,9 +40,9 @@ export interface Shadow {
 }
 
 /** Every upstream of the file that the admin API wrote or deleted, with a warning line. */
-export function shadowedUpstreams(file: CheckupsConfig, adminWritten: ReadonlySet<string>): Shadow[] {
+export function shadowedUpstreams(file: CheckupsConfig, adminWritten: (skey: string) => boolean): Shadow[] {
   return [...file.upstreams.keys()]
-    .filter((skey) => adminWritten.has(skey))
+    .filter((skey) => adminWritten(skey))
     .map((skey) => ({
       skey,
       message: `upstream ${skey}: the version written through the admin API (kept in the data dir) shadows the config file; file changes to it are ignored until it is deleted through the admin API or the data dir is reset`,
@@ -52,7 +52,8 @@ export function shadowedUpstreams(file: CheckupsConfig, adminWritten: ReadonlySe
 export interface ReloaderDeps {
   readonly configFile: string;
   readonly registry: UpstreamRegistry;
-  readonly adminWritten: ReadonlySet<string>;
+  /** True for upstreams the admin API wrote or deleted (the store says so). */
+  readonly adminWritten: (skey: string) => boolean;
   readonly log: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly events: EventLog;
 }
@@ -87,13 +88,13 @@ export class ConfigReloader {
     // Plan everything first, then apply in one go.
     const plan: Array<{ change: ReloadChange; apply: () => void }> = [];
     for (const [skey, spec] of next.upstreams) {
-      if (adminWritten.has(skey)) continue;
+      if (adminWritten(skey)) continue;
       const diff = diffUpstream(registry.upstream(skey)?.spec, spec);
       if (diff.op === 'unchanged') continue;
       plan.push({ change: { skey, op: diff.op === 'created' ? 'created' : 'updated', description: describeDiff(diff) }, apply: () => registry.put(spec) });
     }
     for (const skey of this.current.upstreams.keys()) {
-      if (next.upstreams.has(skey) || adminWritten.has(skey) || registry.upstream(skey) === undefined) continue;
+      if (next.upstreams.has(skey) || adminWritten(skey) || registry.upstream(skey) === undefined) continue;
       plan.push({ change: { skey, op: 'deleted', description: 'deleted: no longer in the config file' }, apply: () => registry.delete(skey) });
     }
     for (const p of plan) p.apply();

@@ -8,6 +8,10 @@
  * follow the file.
  */
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import { ClusterNode } from './cluster/cluster-node.ts';
+import { CLUSTER_NAME } from './cluster/health-keys.ts';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
@@ -55,10 +59,23 @@ export interface ServeOptions {
   readonly allowInsecureAdmin?: boolean;
   readonly tls?: TlsFiles;
   readonly maxMessageBytes?: number;
+  /** Cluster mode (docs/cluster.md): share probing and verdicts with other instances through Redis. */
+  readonly cluster?: ClusterSettings;
   /** Turn active health checking off (tests of other parts). */
   readonly healthChecks?: boolean;
   readonly logger?: Logger;
   readonly clock?: Clock;
+}
+
+export interface ClusterSettings {
+  /** redis://[:password@]host:port[/db] */
+  readonly redisUrl: string;
+  /** Cluster name: several clusters may share one Redis. */
+  readonly name: string;
+  /** This instance's id among the members (default: host name and pid). */
+  readonly instanceId?: string;
+  /** Lease and membership lifetime (default: the probe interval). */
+  readonly leaseTtlMs?: number;
 }
 
 export interface Checkups {
@@ -75,6 +92,7 @@ export interface Checkups {
   reload(): ReloadResult;
   readonly engine: SelectionEngine;
   readonly checker: HealthChecker | undefined;
+  readonly cluster: ClusterNode | undefined;
   readonly grpc: RunningGrpcServer;
   readonly http: RunningHttpServer;
   readonly grpcAddress: string;
@@ -116,6 +134,27 @@ async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store:
   return admin;
 }
 
+/** A Redis URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, (_m, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`);
+}
+
+function clusterNode(settings: ClusterSettings, registry: UpstreamRegistry, clock: Clock, log: Logger): ClusterNode {
+  if (!/^rediss?:\/\//.test(settings.redisUrl)) throw new CheckupsError('INVALID_CONFIG', `store: ${JSON.stringify(redactUrl(settings.redisUrl))} is not a redis:// URL`);
+  if (!CLUSTER_NAME.test(settings.name)) throw new CheckupsError('INVALID_CONFIG', `cluster: ${JSON.stringify(settings.name.slice(0, 80))}: use letters, digits, _ . - (1..64)`);
+  const redis = new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  redis.on('error', () => undefined); // reported by the failing calls
+  return new ClusterNode({
+    redis,
+    prefix: `checkups:{${settings.name}}:`,
+    instanceId: settings.instanceId ?? `${hostname()}-${process.pid}`,
+    registry,
+    clock,
+    logger: log,
+    leaseTtlMs: settings.leaseTtlMs ?? registry.global.checkupTimerIntervalMs,
+  });
+}
+
 export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> {
   const log = opts.logger ?? pino({ level: 'info' });
   const clock = opts.clock ?? systemClock;
@@ -145,7 +184,8 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   readiness.register('config', () => null);
   readiness.register('store', () => (storeOpen ? null : 'the store is not open'));
 
-  const registry = new UpstreamRegistry(config.global, { initialRevision: Math.floor(clock.wallNow()) * 1000 });
+  // In a cluster, versions come from the shared revision counter (far above these).
+  const registry = new UpstreamRegistry(config.global, { initialRevision: opts.cluster !== undefined ? 0 : Math.floor(clock.wallNow()) * 1000 });
   const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
   const store: ChangeStore = timedChangeStore(new FileChangeStore(dataDir), clock);
   const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
@@ -155,14 +195,34 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const adminWritten = (skey: string) => writes.origin(skey) === 'admin';
   for (const s of shadowedUpstreams(config, adminWritten)) log.warn({ module: 'config', skey: s.skey }, s.message);
 
+  const cluster = opts.cluster === undefined ? undefined : clusterNode(opts.cluster, registry, clock, log);
   const passivePublisher = new LocalPassivePublisher(registry, clock);
-  const engine = new SelectionEngine(registry, clock, { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) });
+  const engine = new SelectionEngine(
+    registry,
+    clock,
+    cluster === undefined
+      ? { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) }
+      : { countLocally: false, onOutcome: (skey, host, port, failed) => failed && cluster.passiveFailure(skey, host, port) },
+  );
   // Passive exclusions as published (what every reader sees): one event when set, one when lifted.
   const stopPassiveEvents = registry.subscribe((change) => {
     if (change.cause === 'passive' && change.peer !== undefined) recordPassiveTransition(events, registry, change.skey, change.peer);
   });
-  const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log, onTransition: (t) => recordActiveTransition(events, t) });
+  const checker =
+    opts.healthChecks === false
+      ? undefined
+      : new HealthChecker(registry, { clock, probe: runProbe, logger: log, onTransition: (t) => recordActiveTransition(events, t), ...(cluster !== undefined ? { ownership: cluster } : {}) });
+  if (checker !== undefined) cluster?.attach(checker);
   checker?.start();
+  try {
+    await cluster?.start();
+  } catch (err) {
+    checker?.stop();
+    stopPassiveEvents();
+    await cluster?.stop();
+    await writes.close();
+    throw new CheckupsError('STORE_UNAVAILABLE', `cluster ${opts.cluster!.name} on ${redactUrl(opts.cluster!.redisUrl)}: ${(err as Error).message}`);
+  }
   const startedAt = clock.wallNow();
   const sources: StatusSources = {
     registry,
@@ -196,6 +256,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     checker?.stop();
     passivePublisher.close();
     stopPassiveEvents();
+    await cluster?.stop();
     await grpc?.close(0);
     await writes.close();
     throw err;
@@ -220,6 +281,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     reload: () => reloader.reload(),
     engine,
     checker,
+    cluster,
     grpc: runningGrpc,
     http: runningHttp,
     grpcAddress,
@@ -232,6 +294,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
       checker?.stop();
       passivePublisher.close();
       events.close();
+      await cluster?.stop();
       await runningGrpc.close(graceMs);
       await runningHttp.close();
       await writes.close();

@@ -18,6 +18,13 @@ export class SkipMask {
     }
   }
 
+  clear(i: number): void {
+    if (this.skip[i] !== 0) {
+      this.skip[i] = 0;
+      this.count--;
+    }
+  }
+
   clone(): SkipMask {
     const m = new SkipMask(this.skip.length);
     m.skip.set(this.skip);

@@ -26,6 +26,8 @@ export class PassiveHealth {
   private readonly records = new Map<PeerId, PassiveRecord>();
   /** Bumped whenever some record's status changes: cached availability must be rebuilt. */
   epoch = 0;
+  /** Records whose raw status is err (expired or not): the last-usable-server guard in O(1). */
+  private errRecords = 0;
 
   /** True while the server is passively excluded. */
   isDown(id: PeerId, failTimeoutMs: number, now: number): boolean {
@@ -52,26 +54,31 @@ export class PassiveHealth {
     const id = peerId(server.host, server.port);
     let rec = this.records.get(id);
     if (rec === undefined || rec.windowStart + server.failTimeoutMs < now) {
-      if (rec?.status === 'err') this.epoch++;
+      if (rec?.status === 'err') {
+        this.epoch++;
+        this.errRecords--;
+      }
       rec = { status: 'ok', failedCount: 0, windowStart: now };
       this.records.set(id, rec);
     }
     if (!failed) return false;
     rec.failedCount++;
     if (rec.failedCount < server.maxFails || rec.status === 'err') return false;
-    for (const other of peers) {
-      const st = this.records.get(other);
-      if (st === undefined || (st.status === 'ok' && other !== id)) {
-        rec.status = 'err';
-        this.epoch++;
-        return true;
-      }
-    }
-    return false;
+    // Some other peer has no record or an ok one: every peer but this one and the err ones.
+    // (Records exist only for peers of the upstream: retain() drops the others.)
+    if (peers.length - 1 - this.errRecords <= 0) return false;
+    rec.status = 'err';
+    this.errRecords++;
+    this.epoch++;
+    return true;
   }
 
   /** Drops records of peers no longer configured (an upstream update removed them). */
   retain(keep: ReadonlySet<PeerId>): void {
-    for (const id of this.records.keys()) if (!keep.has(id)) this.records.delete(id);
+    for (const [id, rec] of this.records) {
+      if (keep.has(id)) continue;
+      if (rec.status === 'err') this.errRecords--;
+      this.records.delete(id);
+    }
   }
 }

@@ -127,11 +127,10 @@ export class SelectionEngine {
     const now = this.clock.now();
     const { state } = this.resolve(skey, now);
     const id = peerId(host, port);
-    let found: { c: ClusterBalancer; i: number } | undefined;
     // The original uses the last match in cluster order.
-    for (const c of state.balancer.clusters) c.ids.forEach((cid, i) => cid === id && (found = { c, i }));
+    const found = state.balancer.positions.get(id)?.at(-1);
     if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
-    state.passive.record(found.c.spec.servers[found.i]!, failed, now, state.balancer.peers);
+    state.passive.record(state.balancer.clusters[found.cluster]!.spec.servers[found.index]!, failed, now, state.balancer.peers);
     this.opts.onOutcome?.(skey, host, port, failed);
   }
 

@@ -6,7 +6,9 @@
  * when its heartbeat status is err (only while heartbeat is on for the upstream), or when it
  * is passively excluded. `unstable` and never-probed servers stay eligible. Masks are rebuilt
  * when the upstream's version or the passive epoch changes, or when a passive exclusion ends,
- * so a pick itself reads one byte per server at most.
+ * so a pick itself reads one byte per server at most. When the view can say which peers changed
+ * since the version last seen (the registry can), only their bits are recomputed: a health flip
+ * costs O(clusters listing the peer), plus one copy of the affected masks.
  */
 import type { ClusterSpec, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
 import { distinctPeers, peerId } from '../core/model.ts';
@@ -23,6 +25,14 @@ export interface UpstreamView {
   /** Heartbeat on: heartbeat err excludes a server. Off: only passive state counts. */
   readonly heartbeat: boolean;
   health(id: PeerId): PeerHealth | undefined;
+  /** Peers whose health changed after `version`, or undefined when unknown (re-read everything). */
+  healthChangesSince?(version: number): readonly PeerId[] | undefined;
+}
+
+/** Where a peer sits: cluster index and server index. */
+export interface PeerPosition {
+  readonly cluster: number;
+  readonly index: number;
 }
 
 export interface ClusterBalancer {
@@ -37,6 +47,8 @@ export class UpstreamBalancer {
   readonly clusters: readonly ClusterBalancer[];
   /** Distinct peers of the upstream, for the passive last-usable-server guard. */
   readonly peers: readonly PeerId[];
+  /** Every position of each peer, in cluster order then server order. */
+  readonly positions: ReadonlyMap<PeerId, readonly PeerPosition[]>;
   private seenVersion = -1;
   private seenEpoch = -1;
   /** Earliest end of a passive exclusion among masked servers. */
@@ -50,11 +62,28 @@ export class UpstreamBalancer {
       mask: undefined,
     }));
     this.peers = distinctPeers(spec).map((s) => peerId(s.host, s.port));
+    const positions = new Map<PeerId, PeerPosition[]>();
+    this.clusters.forEach((c, cluster) =>
+      c.ids.forEach((id, index) => {
+        let list = positions.get(id);
+        if (list === undefined) positions.set(id, (list = []));
+        list.push({ cluster, index });
+      }),
+    );
+    this.positions = positions;
   }
 
   /** Brings the skip masks up to date; cheap when nothing changed. */
   refresh(view: UpstreamView, passive: PassiveHealth, now: number): void {
     if (view.version === this.seenVersion && passive.epoch === this.seenEpoch && now < this.nextExpiry) return;
+    if (passive.epoch === this.seenEpoch && now < this.nextExpiry && this.seenVersion >= 0) {
+      const changed = view.healthChangesSince?.(this.seenVersion);
+      if (changed !== undefined) {
+        this.seenVersion = view.version;
+        this.apply(view, passive, now, changed);
+        return;
+      }
+    }
     this.seenVersion = view.version;
     this.seenEpoch = passive.epoch;
     this.nextExpiry = Infinity;
@@ -72,6 +101,30 @@ export class UpstreamBalancer {
       // Keep the old object when nothing changed: smooth WRR replays per mask identity.
       if (!sameMask(c.mask, mask)) c.mask = mask;
     }
+  }
+
+  /** Recomputes the bits of `changed` peers only; a changed mask is copied, never mutated. */
+  private apply(view: UpstreamView, passive: PassiveHealth, now: number, changed: readonly PeerId[]): void {
+    const copied = new Set<ClusterBalancer>();
+    for (const id of changed) {
+      for (const { cluster, index } of this.positions.get(id) ?? []) {
+        const c = this.clusters[cluster]!;
+        const s = c.spec.servers[index]!;
+        let skip = s.down || (view.heartbeat && view.health(id)?.status === 'err');
+        if (!skip && passive.isDown(id, s.failTimeoutMs, now)) {
+          skip = true;
+          this.nextExpiry = Math.min(this.nextExpiry, passive.downUntil(id, s.failTimeoutMs));
+        }
+        if (skip === (c.mask !== undefined && c.mask.skip[index] !== 0)) continue;
+        if (!copied.has(c)) {
+          copied.add(c);
+          c.mask = c.mask?.clone() ?? new SkipMask(c.spec.servers.length);
+        }
+        if (skip) c.mask!.set(index);
+        else c.mask!.clear(index);
+      }
+    }
+    for (const c of copied) if (c.mask!.count === 0) c.mask = undefined;
   }
 }
 

@@ -11,6 +11,10 @@
  * State across updates (checkups-semantics.md §4.6): a put keeps the health record of every
  * peer (host:port) that stays in the upstream, in whatever level; records of removed peers are
  * dropped (the original keeps them forever; see docs/compat.md).
+ *
+ * Cost: a health update is O(1) (membership by id, no scan of the upstream). Each entry keeps a
+ * short log of its recent health changes so readers holding an older version (the balancer's
+ * skip masks) can apply just those instead of re-reading every peer.
  */
 import type { CheckupsConfig, GlobalSpec, PeerHealth, PeerId, UpstreamSpec } from './model.ts';
 import { distinctPeers, heartbeatEnabled, peerId } from './model.ts';
@@ -28,19 +32,76 @@ export interface RegistryChange {
 
 export type ChangeListener = (change: RegistryChange) => void;
 
+/** Health changes remembered per upstream for incremental readers (see healthChangesSince). */
+export const HEALTH_LOG_SIZE = 256;
+
 /** One upstream as the registry holds it; also the view the selection engine reads. */
 export class UpstreamEntry {
   /** @internal */ readonly peers = new Map<PeerId, PeerHealth>();
+  /** Distinct peer ids of `spec`: membership checks without scanning the clusters. */
+  private memberIds: ReadonlySet<PeerId>;
+  /** Ring of the last HEALTH_LOG_SIZE health changes since the spec was set: version, peer. */
+  private readonly logVersions = new Float64Array(HEALTH_LOG_SIZE);
+  private readonly logPeers = new Array<PeerId>(HEALTH_LOG_SIZE);
+  private logCount = 0;
+  /** Version the spec was set at: the log never reaches back past it. */
+  private specVersion: number;
 
   constructor(
     public spec: UpstreamSpec,
     public version: number,
     public heartbeat: boolean,
-  ) {}
+  ) {
+    this.memberIds = idsOf(spec);
+    this.specVersion = version;
+  }
 
   health(id: PeerId): PeerHealth | undefined {
     return this.peers.get(id);
   }
+
+  has(id: PeerId): boolean {
+    return this.memberIds.has(id);
+  }
+
+  /**
+   * Peers whose heartbeat status changed after `version` (oldest first, possibly repeated), or
+   * undefined when that is not known: the spec changed since, or the log no longer reaches back
+   * that far. Then the caller re-reads the whole upstream.
+   */
+  healthChangesSince(version: number): PeerId[] | undefined {
+    if (version < this.specVersion) return undefined;
+    const out: PeerId[] = [];
+    const oldest = Math.max(0, this.logCount - HEALTH_LOG_SIZE);
+    for (let k = this.logCount - 1; k >= oldest; k--) {
+      const slot = k % HEALTH_LOG_SIZE;
+      if (this.logVersions[slot]! <= version) return out.reverse();
+      out.push(this.logPeers[slot]!);
+    }
+    // Every logged change is newer: complete only if nothing was ever overwritten.
+    return this.logCount <= HEALTH_LOG_SIZE ? out.reverse() : undefined;
+  }
+
+  /** @internal */ setSpec(spec: UpstreamSpec, version: number, heartbeat: boolean): void {
+    this.spec = spec;
+    this.version = version;
+    this.heartbeat = heartbeat;
+    this.memberIds = idsOf(spec);
+    this.specVersion = version;
+    this.logCount = 0;
+  }
+
+  /** @internal */ logHealthChange(id: PeerId, version: number): void {
+    const slot = this.logCount % HEALTH_LOG_SIZE;
+    this.logVersions[slot] = version;
+    this.logPeers[slot] = id;
+    this.logCount++;
+    this.version = version;
+  }
+}
+
+function idsOf(spec: UpstreamSpec): Set<PeerId> {
+  return new Set(distinctPeers(spec).map((s) => peerId(s.host, s.port)));
 }
 
 export class UpstreamRegistry {
@@ -93,11 +154,8 @@ export class UpstreamRegistry {
       this.emit({ skey: spec.skey, version, cause: 'created' });
       return version;
     }
-    const keep = new Set(distinctPeers(spec).map((s) => peerId(s.host, s.port)));
-    for (const id of existing.peers.keys()) if (!keep.has(id)) existing.peers.delete(id);
-    existing.spec = spec;
-    existing.version = version;
-    existing.heartbeat = heartbeat;
+    existing.setSpec(spec, version, heartbeat);
+    for (const id of existing.peers.keys()) if (!existing.has(id)) existing.peers.delete(id);
     this.emit({ skey: spec.skey, version, cause: 'updated' });
     return version;
   }
@@ -115,11 +173,11 @@ export class UpstreamRegistry {
    */
   setHealth(skey: string, id: PeerId, health: PeerHealth): boolean {
     const entry = this.entries.get(skey);
-    if (entry === undefined || !this.hasPeer(entry.spec, id)) return false;
+    if (entry === undefined || !entry.has(id)) return false;
     const before = entry.peers.get(id);
     entry.peers.set(id, health);
     if (before?.status === health.status) return false;
-    entry.version = ++this.revision;
+    entry.logHealthChange(id, ++this.revision);
     this.emit({ skey, version: entry.version, cause: 'health', peer: id });
     return true;
   }
@@ -128,10 +186,6 @@ export class UpstreamRegistry {
   subscribe(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  private hasPeer(spec: UpstreamSpec, id: PeerId): boolean {
-    return spec.clusters.some((c) => c.servers.some((s) => peerId(s.host, s.port) === id));
   }
 
   private emit(change: RegistryChange): void {

@@ -228,6 +228,7 @@ describe('xDS SotW ADS protocol (xds-notes §6)', () => {
     // Wildcard stream, one coalesced batch deleting x and adding y.
     const w = open();
     h.registry.put(ups('x', 10_007));
+    h.xds.cache().settle(); // x exists before the stream subscribes (rebuilds are otherwise coalesced)
     w.send({ node: NODE, type_url: C, resource_names: [] });
     w.send(ack(await w.next(), []));
     w.send({ type_url: L, resource_names: [] });

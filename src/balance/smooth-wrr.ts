@@ -50,6 +50,8 @@ export class SmoothWeightedRoundRobin implements Picker {
   private recMask: SkipMask | undefined;
   private recStart: Float64Array | null = null;
   private recLen = 0;
+  /** The mask whose period was found longer than maxPeriod: not recorded again (saves an O(n) sum per pick). */
+  private refusedMask: SkipMask | undefined | null = null;
 
   private readonly maxPeriod: number;
 
@@ -79,7 +81,7 @@ export class SmoothWeightedRoundRobin implements Picker {
       this.leaveReplay();
     }
     const clean = this.degraded === 0;
-    if (clean && (this.rec === null || this.recMask !== mask)) this.startRecording(mask);
+    if (clean && (this.rec === null || this.recMask !== mask) && this.refusedMask !== mask) this.startRecording(mask);
     const i = this.step(mask);
     if (clean && this.rec !== null) this.record(i);
     return i;
@@ -132,9 +134,12 @@ export class SmoothWeightedRoundRobin implements Picker {
   private startRecording(mask: SkipMask | undefined): void {
     const total = this.eligibleTotal(mask);
     if (total > this.maxPeriod) {
+      // Huge weights (up to 2^31-1 each): the period is never materialised; picks stay O(n) and exact.
       this.rec = null;
+      this.refusedMask = mask;
       return;
     }
+    this.refusedMask = null;
     this.rec = new Int32Array(total);
     this.recMask = mask;
     this.recStart = this.current.slice();

@@ -8,6 +8,7 @@ import { status } from '@grpc/grpc-js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_WEIGHT } from '../core/model.ts';
 import type { Json } from '../server/grpc/struct.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { packageRoot } from '../util/package-root.ts';
@@ -143,7 +144,7 @@ function addClientCommands(program: Command): void {
     return written(skey!, await c.addPeer({ skey: skey!, cluster: (o['cluster'] as string | undefined) ?? '', server }));
   })
     .option('--cluster <key>', 'level ("1", "2", ...) or cluster name; created if new', '1')
-    .option('--weight <n>', 'weight (default 1)', intArg(1, 1_000_000))
+    .option('--weight <n>', 'weight (default 1)', intArg(1, MAX_WEIGHT))
     .option('--max-fails <n>', 'failures within fail_timeout that take it out (0 = off)', intArg(0, 1_000_000))
     .option('--fail-timeout <seconds>', 'passive window and exclusion (default 10)', secondsArg)
     .option('--down', 'add it taken out of rotation');
@@ -159,7 +160,7 @@ function addClientCommands(program: Command): void {
     if (weight === undefined && maxFails === undefined && failTimeoutMs === undefined) throw new CliError('peer update: give --weight, --max-fails or --fail-timeout', 2);
     return written(skey!, await c.updatePeer({ skey: skey!, host, port, ...(weight !== undefined ? { weight } : {}), ...(maxFails !== undefined ? { maxFails } : {}), ...(failTimeoutMs !== undefined ? { failTimeoutMs } : {}) }));
   })
-    .option('--weight <n>', 'new weight', intArg(1, 1_000_000))
+    .option('--weight <n>', 'new weight', intArg(1, MAX_WEIGHT))
     .option('--max-fails <n>', 'new max_fails (0 = off)', intArg(0, 1_000_000))
     .option('--fail-timeout <seconds>', 'new fail_timeout', secondsArg);
   clientCommand(peer, 'down <skey> <host:port>', 'take a server out of rotation everywhere it is listed (SetPeerDown)', async (c, [skey, addr]) => {

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { BALANCE_MODES, PROBE_TYPES } from '../core/model.ts';
+import { BALANCE_MODES, MAX_WEIGHT, PROBE_TYPES } from '../core/model.ts';
 
 function integer(min: number, max: number) {
   const error = `must be an integer ${min}..${max}`;
@@ -29,7 +29,7 @@ const boolean = z.boolean({ error: 'must be true or false' });
 export const serverSchema = z.strictObject({
   host,
   port: integer(1, 65535),
-  weight: integer(1, 1_000_000).optional(),
+  weight: integer(1, MAX_WEIGHT).optional(),
   max_fails: integer(0, 1_000_000).optional(),
   fail_timeout: seconds({ allowZero: false }).optional(),
   down: boolean.optional(),

@@ -124,6 +124,9 @@ function checkClusters(raw: unknown, path: readonly PathItem[], check: ClusterCh
       entries.push([key, c]);
     }
   } else return;
+  if (check.requireServers && entries.length === 0) {
+    errors.push(`${formatPath(path)}: an update must list at least one level with servers (as lua-resty-checkups refuses "can not set empty upstream"); to remove the upstream, delete it`);
+  }
   for (const [at, cluster] of entries) {
     if (!isRecord(cluster)) continue;
     const servers = cluster['servers'];

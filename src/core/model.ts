@@ -17,9 +17,17 @@ export type BalanceMode = (typeof BALANCE_MODES)[number];
 /** A numeric key is a priority level (1 first); a string key names a cluster. */
 export type ClusterKey = number | string;
 
+/**
+ * Largest server weight: lua-resty-checkups' full range (its own tests use 3,200,000). Smooth WRR
+ * is exact for it (float64 holds Σweights of 65,535 such servers exactly); the hash ring and xDS
+ * scale weights within their own limits (docs/compat.md).
+ */
+export const MAX_WEIGHT = 2 ** 31 - 1;
+
 export interface ServerSpec {
   readonly host: string;
   readonly port: number;
+  /** 1..MAX_WEIGHT. */
   readonly weight: number;
   /** Failures within `failTimeoutMs` that mark the peer down passively; 0 turns accounting off. */
   readonly maxFails: number;

@@ -155,7 +155,7 @@ describe('gRPC API', () => {
           'upstream.bogus: unknown field',
           'upstream.cluster[0].servers[0].port: must be an integer 1..65535 (got the string "80")',
           'upstream.cluster[0].servers[1].port: must be an integer 1..65535',
-          'upstream.cluster[0].servers[1].weight: must be an integer 1..1000000',
+          'upstream.cluster[0].servers[1].weight: must be an integer 1..2147483647',
           'upstream.cluster[1].servers: must list at least one server in an update',
         ]) {
           assert.ok(details.includes(line), `missing ${JSON.stringify(line)} in:\n${details}`);
@@ -164,6 +164,11 @@ describe('gRPC API', () => {
       });
       await assert.rejects(call(c.admin, c.admin.UpdateUpstream, { skey: 'web' }, md()), grpcError(grpc.status.INVALID_ARGUMENT, /one of them is required/));
       await assert.rejects(call(c.admin, c.admin.UpdateUpstream, { skey: 'bad skey', cluster: jsonToValue([]) }, md()), grpcError(grpc.status.INVALID_ARGUMENT, /skey/));
+      // A cluster-only update with no levels is refused (the original: "can not set empty upstream").
+      for (const empty of [[], {}]) {
+        await assert.rejects(call(c.admin, c.admin.UpdateUpstream, { skey: 'fresh', cluster: jsonToValue(empty) }, md()), grpcError(grpc.status.INVALID_ARGUMENT, /cluster: an update must list at least one level/));
+      }
+      await assert.rejects(call(c.admin, c.admin.GetUpstream, { skey: 'fresh' }, md()), grpcError(grpc.status.NOT_FOUND));
       assert.equal((await call(c.admin, c.admin.GetUpstream, { skey: 'web' }, md())).version, before);
     });
 
@@ -205,7 +210,7 @@ describe('gRPC API', () => {
       await assert.rejects(call(c.admin, c.admin.AddPeer, { skey: 'api', server: { host: '127.0.0.1', port: 9002 } }, md()), grpcError(grpc.status.INVALID_ARGUMENT, /duplicate server 127\.0\.0\.1:9002/));
       await assert.rejects(call(c.admin, c.admin.RemovePeer, { skey: 'api', host: '127.0.0.1', port: 9003 }, md()), grpcError(grpc.status.FAILED_PRECONDITION, /last server of cluster 2/));
       await assert.rejects(call(c.admin, c.admin.UpdatePeer, { skey: 'api', host: '127.0.0.1', port: 9002 }, md()), grpcError(grpc.status.INVALID_ARGUMENT, /set at least one/));
-      await assert.rejects(call(c.admin, c.admin.UpdatePeer, { skey: 'api', host: '127.0.0.1', port: 9002, weight: 0 }, md()), grpcError(grpc.status.INVALID_ARGUMENT, /weight: must be an integer 1\.\.1000000/));
+      await assert.rejects(call(c.admin, c.admin.UpdatePeer, { skey: 'api', host: '127.0.0.1', port: 9002, weight: 0 }, md()), grpcError(grpc.status.INVALID_ARGUMENT, /weight: must be an integer 1\.\.2147483647/));
     });
 
     it('DeleteUpstream removes it; a second delete is NOT_FOUND', async () => {

@@ -155,4 +155,11 @@ describe('weighted consistent hash (fixes lua-resty-checkups #9)', () => {
     const ring = new ConsistentHashRing(members(new Array<number>(5000).fill(1), 'h'));
     assert.ok(ring.size <= (1 << 20) + 5000, `ring size ${ring.size}`);
   });
+
+  it('weights up to 2^31-1 scale into the bounded ring and keep their shares', () => {
+    const weights = [2 ** 31 - 1, 2 ** 30, 3_200_000 * 100, 2 ** 31 - 1];
+    const ring = new ConsistentHashRing(members(weights));
+    assert.ok(ring.size <= 1 << 20, `ring size ${ring.size}`);
+    assertWithinTenPercent(shares(ring, weights.length), weights);
+  });
 });

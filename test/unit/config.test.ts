@@ -230,7 +230,7 @@ describe('bad input: every error at once, with its path, nothing loaded', () => 
       'upstreams.api.typ: must be one of general, http, redis, mysql, grpc (got the string "htp")',
       'upstreams.api.mode: must be one of wrr, hash, url_hash, ip_hash, header_hash (got the string "rr")',
       'upstreams.api.cluster[0].servers[0].port: must be an integer 1..65535',
-      'upstreams.api.cluster[0].servers[0].weight: must be an integer 1..1000000',
+      'upstreams.api.cluster[0].servers[0].weight: must be an integer 1..2147483647',
       'upstreams.api.cluster[1].servers[0].host: must be a host name or IP address',
       'upstreams.api.cluster[1].servers[0].port: must be an integer 1..65535 (got the string "80")',
       'upstreams.b.cluster.dc1.servers: must be a list of servers (got number 3)',
@@ -252,7 +252,7 @@ describe('bad input: every error at once, with its path, nothing loaded', () => 
     });
     assert.ok(errors.includes('upstreams.a.cluster[0].servers[0].port: must be an integer 1..65535'), errors.join('\n'));
     assert.ok(errors.includes('upstreams.a.cluster[0].servers[1].port: must be an integer 1..65535'));
-    assert.ok(errors.includes('upstreams.a.cluster[0].servers[1].weight: must be an integer 1..1000000 (got number 1.5)'));
+    assert.ok(errors.includes('upstreams.a.cluster[0].servers[1].weight: must be an integer 1..2147483647 (got number 1.5)'));
     assert.ok(errors.includes('upstreams.a.cluster[0].servers[2].max_fails: must be an integer 0..1000000'));
     assert.ok(errors.includes('upstreams.a.http_opts.statuses.999: status keys must be HTTP status codes 100..599'));
     assert.ok(errors.some((e) => e.startsWith('upstreams.a.http_opts.statuses.200: must be true or false')));
@@ -313,9 +313,20 @@ describe('upstream updates (update_upstream)', () => {
     ]);
   });
 
-  it('an empty cluster map is allowed (the upstream then has no servers)', () => {
-    const res = parseUpstream('a', { cluster: {} });
-    assert.ok(res.ok);
+  it('an update with no levels is refused, like the original refuses an empty upstream', () => {
+    for (const cluster of [{}, []]) {
+      const res = parseUpstream('a', { cluster }, ['upstream']);
+      assert.equal(res.ok, false);
+      assert.match(res.ok ? '' : res.errors.join('\n'), /^upstream\.cluster: an update must list at least one level with servers .*can not set empty upstream/);
+    }
+    // A file may still declare an upstream with no levels (state read back keeps it too).
+    assert.ok(parseUpstream('a', { cluster: {} }, [], { requireServers: false }).ok);
+  });
+
+  it('accepts weights up to 2^31-1 (the original\'s full range) and no more', () => {
+    assert.ok(parseUpstream('a', { cluster: [{ servers: [{ host: 'h', port: 1, weight: 3_200_000 }, { host: 'g', port: 1, weight: 2 ** 31 - 1 }] }] }).ok);
+    const res = parseUpstream('a', { cluster: [{ servers: [{ host: 'h', port: 1, weight: 2 ** 31 }] }] });
+    assert.deepEqual(res.ok ? [] : res.errors, ['cluster[0].servers[0].weight: must be an integer 1..2147483647']);
   });
 
   it('serialises back to a document that validates to the same spec', () => {

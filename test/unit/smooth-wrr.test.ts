@@ -157,4 +157,33 @@ describe('smooth weighted round robin (checkups-semantics §5.2)', () => {
       { numRuns: 200 },
     );
   });
+  it('weights up to 2^31-1 (the original\'s range) match the reference exactly, without materialising the period', () => {
+    const big = 2 ** 31 - 1;
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: big }), fc.constant(big), fc.constant(3_200_000)), { minLength: 2, maxLength: 6 }), fc.array(fc.nat({ max: 9 }), { maxLength: 300 }), (weights, ops) => {
+        const n = weights.length;
+        const masks = [undefined, maskOf(n, [0])];
+        const wrr = new SmoothWeightedRoundRobin(weights);
+        const ref = new ReferenceWrr(weights);
+        for (const op of ops) {
+          const mask = masks[op % 2];
+          const i = wrr.pick(mask);
+          assert.equal(i, ref.pick((j) => mask !== undefined && mask.skip[j] !== 0));
+          if (op === 9 && i >= 0) {
+            wrr.penalize(i);
+            ref.penalize(i);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+    // lua-resty-checkups' own round-robin test weights: the share follows them.
+    const wrr = new SmoothWeightedRoundRobin([3_200_000, 1_600_000, big]);
+    const heap = process.memoryUsage().arrayBuffers;
+    const counts = [0, 0, 0];
+    for (let k = 0; k < 100_000; k++) counts[wrr.pick(undefined)]!++;
+    assert.ok(process.memoryUsage().arrayBuffers - heap < 16 << 20, 'no period of Σweights entries allocated');
+    const total = 3_200_000 + 1_600_000 + big;
+    [3_200_000, 1_600_000, big].forEach((w, i) => assert.ok(Math.abs(counts[i]! - (100_000 * w) / total) <= 1, `server ${i}: ${counts[i]}`));
+  });
 });

@@ -92,6 +92,15 @@ describe('xDS resources', () => {
     assert.deepEqual(fitWeights([1, 3, 0]), [1, 3, 1]);
     const big = fitWeights(Array.from({ length: 10_000 }, () => 1_000_000));
     assert.ok(big.reduce((a, b) => a + b, 0) <= 0xffffffff && big.every((w) => w === big[0]));
+    // The original's full range: 65,535 servers at 2^31-1, plus light ones, still fit and keep ratios.
+    const huge = [...Array.from({ length: 65_533 }, () => 2 ** 31 - 1), 3_200_000, 1];
+    const fitted = fitWeights(huge);
+    assert.ok(fitted.reduce((a, b) => a + b, 0) <= 0xffffffff);
+    assert.equal(fitted.at(-1), 1);
+    assert.ok(fitted[0]! > 1 && fitted.every((w) => Number.isInteger(w) && w >= 1));
+    const two = fitWeights([2 ** 31 - 1, 2 ** 31 - 1, 2 ** 30]);
+    assert.ok(two.reduce((a, b) => a + b, 0) <= 0xffffffff);
+    assert.ok(Math.abs(two[0]! / two[2]! - 2) < 1e-6, 'ratios kept');
   });
 
   it('hash modes: ring hash cluster and route hash policies; wrr: round robin, none', () => {

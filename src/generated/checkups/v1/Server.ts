@@ -14,7 +14,7 @@ export interface Server {
    */
   'port'?: (number);
   /**
-   * Smooth weighted round robin and consistent hash weight (1..1000000;
+   * Smooth weighted round robin and consistent hash weight (1..2147483647;
    * 0 in a request means the default, 1).
    */
   'weight'?: (number);
@@ -46,7 +46,7 @@ export interface Server__Output {
    */
   'port': (number);
   /**
-   * Smooth weighted round robin and consistent hash weight (1..1000000;
+   * Smooth weighted round robin and consistent hash weight (1..2147483647;
    * 0 in a request means the default, 1).
    */
   'weight': (number);

@@ -18,7 +18,7 @@ export interface UpdatePeerRequest {
    */
   'port'?: (number);
   /**
-   * New weight (1..1000000), if set.
+   * New weight (1..2147483647), if set.
    */
   'weight'?: (number);
   /**
@@ -51,7 +51,7 @@ export interface UpdatePeerRequest__Output {
    */
   'port': (number);
   /**
-   * New weight (1..1000000), if set.
+   * New weight (1..2147483647), if set.
    */
   'weight'?: (number);
   /**

@@ -77,13 +77,20 @@ function zoneOf(c: ClusterSpec): string {
   return typeof c.key === 'number' ? `level-${c.key}` : `cluster-${c.key}`;
 }
 
-/** Scales weights down (keeping each >= 1) when their sum exceeds what a priority may hold. */
+/**
+ * Scales weights down (keeping each >= 1) when their sum exceeds what a priority may hold
+ * (gRPC and Envoy reject a priority whose locality weights sum above 2^32 - 1). Each weight
+ * becomes floor(w * (2^32-1 - n) / sum), computed exactly in BigInt (w * budget reaches 2^63 with
+ * weights up to 2^31-1), so the floors sum to at most 2^32-1 - n and the `>= 1` floor adds at
+ * most n: the total always fits. Ratios are kept to within one unit of each weight.
+ */
 export function fitWeights(weights: readonly number[]): number[] {
   const clamped = weights.map((w) => Math.max(1, Math.floor(w)));
   const sum = clamped.reduce((a, b) => a + b, 0);
   if (sum <= MAX_PRIORITY_WEIGHT) return clamped;
-  const budget = MAX_PRIORITY_WEIGHT - clamped.length;
-  return clamped.map((w) => Math.max(1, Math.floor((w * budget) / sum)));
+  const budget = BigInt(MAX_PRIORITY_WEIGHT - clamped.length);
+  const total = BigInt(sum);
+  return clamped.map((w) => Math.max(1, Number((BigInt(w) * budget) / total)));
 }
 
 /** Builds the CLA of a tree; undefined while a host name awaits its first resolution. */

@@ -39,7 +39,7 @@ export interface ClusterBalancer {
   readonly spec: ClusterSpec;
   readonly picker: Picker;
   readonly ids: readonly PeerId[];
-  /** Servers to skip now; undefined when none. Never mutated once published. */
+  /** Servers to skip now; undefined until one was skipped. Changed in place (see mask.ts). */
   mask: SkipMask | undefined;
 }
 
@@ -87,50 +87,24 @@ export class UpstreamBalancer {
     this.seenVersion = view.version;
     this.seenEpoch = passive.epoch;
     this.nextExpiry = Infinity;
-    for (const c of this.clusters) {
-      let mask: SkipMask | undefined;
-      c.spec.servers.forEach((s, i) => {
-        const id = c.ids[i]!;
-        let skip = s.down || (view.heartbeat && view.health(id)?.status === 'err');
-        if (!skip && passive.isDown(id, s.failTimeoutMs, now)) {
-          skip = true;
-          this.nextExpiry = Math.min(this.nextExpiry, passive.downUntil(id, s.failTimeoutMs));
-        }
-        if (skip) (mask ??= new SkipMask(c.spec.servers.length)).set(i);
-      });
-      // Keep the old object when nothing changed: smooth WRR replays per mask identity.
-      if (!sameMask(c.mask, mask)) c.mask = mask;
-    }
+    for (const c of this.clusters) c.ids.forEach((id, i) => this.update(c, i, id, view, passive, now));
   }
 
-  /** Recomputes the bits of `changed` peers only; a changed mask is copied, never mutated. */
+  /** Recomputes the bits of `changed` peers only. */
   private apply(view: UpstreamView, passive: PassiveHealth, now: number, changed: readonly PeerId[]): void {
-    const copied = new Set<ClusterBalancer>();
     for (const id of changed) {
-      for (const { cluster, index } of this.positions.get(id) ?? []) {
-        const c = this.clusters[cluster]!;
-        const s = c.spec.servers[index]!;
-        let skip = s.down || (view.heartbeat && view.health(id)?.status === 'err');
-        if (!skip && passive.isDown(id, s.failTimeoutMs, now)) {
-          skip = true;
-          this.nextExpiry = Math.min(this.nextExpiry, passive.downUntil(id, s.failTimeoutMs));
-        }
-        if (skip === (c.mask !== undefined && c.mask.skip[index] !== 0)) continue;
-        if (!copied.has(c)) {
-          copied.add(c);
-          c.mask = c.mask?.clone() ?? new SkipMask(c.spec.servers.length);
-        }
-        if (skip) c.mask!.set(index);
-        else c.mask!.clear(index);
-      }
+      for (const { cluster, index } of this.positions.get(id) ?? []) this.update(this.clusters[cluster]!, index, id, view, passive, now);
     }
-    for (const c of copied) if (c.mask!.count === 0) c.mask = undefined;
   }
-}
 
-function sameMask(a: SkipMask | undefined, b: SkipMask | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.count !== b.count) return false;
-  for (let i = 0; i < a.skip.length; i++) if (a.skip[i] !== b.skip[i]) return false;
-  return true;
+  private update(c: ClusterBalancer, i: number, id: PeerId, view: UpstreamView, passive: PassiveHealth, now: number): void {
+    const s = c.spec.servers[i]!;
+    let skip = s.down || (view.heartbeat && view.health(id)?.status === 'err');
+    if (!skip && passive.isDown(id, s.failTimeoutMs, now)) {
+      skip = true;
+      this.nextExpiry = Math.min(this.nextExpiry, passive.downUntil(id, s.failTimeoutMs));
+    }
+    if (skip) (c.mask ??= new SkipMask(c.spec.servers.length)).set(i);
+    else c.mask?.clear(i);
+  }
 }

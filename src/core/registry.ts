@@ -44,6 +44,8 @@ export class UpstreamEntry {
   private readonly logVersions = new Float64Array(HEALTH_LOG_SIZE);
   private readonly logPeers = new Array<PeerId>(HEALTH_LOG_SIZE);
   private logCount = 0;
+  /** Version of the newest change overwritten in the ring (the log is complete after it). */
+  private droppedVersion = 0;
   /** Version the spec was set at: the log never reaches back past it. */
   private specVersion: number;
 
@@ -78,8 +80,8 @@ export class UpstreamEntry {
       if (this.logVersions[slot]! <= version) return out.reverse();
       out.push(this.logPeers[slot]!);
     }
-    // Every logged change is newer: complete only if nothing was ever overwritten.
-    return this.logCount <= HEALTH_LOG_SIZE ? out.reverse() : undefined;
+    // Every logged change is newer: complete only if nothing newer was overwritten.
+    return this.droppedVersion <= version ? out.reverse() : undefined;
   }
 
   /** @internal */ setSpec(spec: UpstreamSpec, version: number, heartbeat: boolean): void {
@@ -89,10 +91,12 @@ export class UpstreamEntry {
     this.memberIds = idsOf(spec);
     this.specVersion = version;
     this.logCount = 0;
+    this.droppedVersion = 0;
   }
 
   /** @internal */ logHealthChange(id: PeerId, version: number): void {
     const slot = this.logCount % HEALTH_LOG_SIZE;
+    if (this.logCount >= HEALTH_LOG_SIZE) this.droppedVersion = this.logVersions[slot]!;
     this.logVersions[slot] = version;
     this.logPeers[slot] = id;
     this.logCount++;

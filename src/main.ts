@@ -8,7 +8,7 @@
  * follow the file.
  */
 import { isIP } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
 import { loadConfigFile } from './config/load.ts';
@@ -18,6 +18,7 @@ import { UpstreamRegistry } from './core/registry.ts';
 import { FileStore } from './core/store/file-store.ts';
 import type { UpstreamStore } from './core/store/types.ts';
 import { HealthChecker } from './health/health-checker.ts';
+import { LocalPassivePublisher } from './health/passive-publisher.ts';
 import { runProbe } from './health/probes/index.ts';
 import { AdminAuth } from './server/grpc/auth.ts';
 import { startGrpcServer, type RunningGrpcServer, type TlsFiles } from './server/grpc/server.ts';
@@ -29,13 +30,15 @@ import { packageRoot } from './util/package-root.ts';
 export const DEFAULT_GRPC_LISTEN = '127.0.0.1:7600';
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:7601';
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Relative to the working directory, as `serve --data-dir` is. */
+export const DEFAULT_DATA_DIR = 'checkups-data';
 
 export interface ServeOptions {
   /** Config file; default: the embedded examples/checkups.yaml. */
   readonly configFile?: string;
   readonly grpcListen?: string;
   readonly httpListen?: string;
-  /** Where admin changes are kept; default ./checkups-data. */
+  /** Where admin changes are kept; default DEFAULT_DATA_DIR. */
   readonly dataDir?: string;
   readonly adminToken?: string;
   /** Serve the admin API without a token on a non-loopback address anyway. */
@@ -56,6 +59,10 @@ export interface Checkups {
   readonly http: RunningHttpServer;
   readonly grpcAddress: string;
   readonly httpAddress: string;
+  /** The data dir in use, absolute. */
+  readonly dataDir: string;
+  /** Upstreams written or deleted through the admin API in earlier runs, restored from the data dir. */
+  readonly restoredUpstreams: number;
   /** Drains streams and calls (up to graceMs), stops probing, releases the data dir. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -76,7 +83,7 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-async function restore(registry: UpstreamRegistry, store: UpstreamStore, log: Logger): Promise<void> {
+async function restore(registry: UpstreamRegistry, store: UpstreamStore, dataDir: string, log: Logger): Promise<number> {
   const recovered = await store.open();
   const problems: string[] = [];
   for (const [skey, doc] of recovered.upstreams) {
@@ -92,7 +99,8 @@ async function restore(registry: UpstreamRegistry, store: UpstreamStore, log: Lo
     throw new CheckupsError('DATA_CORRUPT', `stored admin changes no longer validate; nothing was started:\n  ${problems.join('\n  ')}`);
   }
   for (const w of recovered.warnings) log.warn({ module: 'store' }, w);
-  log.info({ module: 'main', restored: recovered.upstreams.size, lastSeq: recovered.lastSeq }, 'restored admin changes from the data dir');
+  log.info({ module: 'main', dataDir, restored: recovered.upstreams.size, lastSeq: recovered.lastSeq }, 'restored admin changes from the data dir');
+  return recovered.upstreams.size;
 }
 
 export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> {
@@ -116,10 +124,12 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
 
   const registry = new UpstreamRegistry(config.global, { initialRevision: Math.floor(clock.wallNow()) * 1000 });
   for (const spec of config.upstreams.values()) registry.put(spec);
-  const store = new FileStore(opts.dataDir ?? settings.dataDir ?? 'checkups-data');
-  await restore(registry, store, log);
+  const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
+  const store = new FileStore(dataDir);
+  const restoredUpstreams = await restore(registry, store, dataDir, log);
 
-  const engine = new SelectionEngine(registry, clock);
+  const passivePublisher = new LocalPassivePublisher(registry, clock);
+  const engine = new SelectionEngine(registry, clock, { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) });
   const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log });
   checker?.start();
   const startedAt = clock.wallNow();
@@ -139,6 +149,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     }));
   } catch (err) {
     checker?.stop();
+    passivePublisher.close();
     await grpc?.close(0);
     await store.close();
     throw err;
@@ -156,8 +167,11 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     http: runningHttp,
     grpcAddress,
     httpAddress,
+    dataDir,
+    restoredUpstreams,
     stop: async (graceMs = 5000) => {
       checker?.stop();
+      passivePublisher.close();
       await runningGrpc.close(graceMs);
       await runningHttp.close();
       await store.close();

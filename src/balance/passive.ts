@@ -10,10 +10,15 @@
  * - "last usable server" guard, always on: the max_fails-th failure marks the server err only if
  *   some other server of the upstream has no record or an ok one (raw status, expiry ignored).
  *
+ * Added here: the ejection cap (ejection-cap.ts) is checked at the same moment; and verdicts
+ * published elsewhere (by the server for the SDK, by other instances in a cluster) are adopted
+ * into the same table, so local accounting and the fleet's verdicts exclude peers together.
+ *
  * One table per upstream, shared by every cluster that lists a server (keyed by host:port).
  */
-import type { PeerId, ServerSpec } from '../core/model.ts';
+import type { PassiveVerdict, PeerId, ServerSpec } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
+import { DEFAULT_MAX_EJECTION_PERCENT, mayEject } from './ejection-cap.ts';
 
 export interface PassiveRecord {
   status: 'ok' | 'err';
@@ -24,10 +29,10 @@ export interface PassiveRecord {
 
 export class PassiveHealth {
   private readonly records = new Map<PeerId, PassiveRecord>();
+  /** Monotonic end of every err record's exclusion, for the ejection cap (O(ejected) to count). */
+  private readonly ejected = new Map<PeerId, number>();
   /** Bumped whenever some record's status changes: cached availability must be rebuilt. */
   epoch = 0;
-  /** Records whose raw status is err (expired or not): the last-usable-server guard in O(1). */
-  private errRecords = 0;
 
   /** True while the server is passively excluded. */
   isDown(id: PeerId, failTimeoutMs: number, now: number): boolean {
@@ -49,14 +54,14 @@ export class PassiveHealth {
    * Accounts one outcome of `server`. `peers` lists every distinct peer of the upstream (for the
    * last-usable-server guard). Returns true when the server became err.
    */
-  record(server: ServerSpec, failed: boolean, now: number, peers: readonly PeerId[]): boolean {
+  record(server: ServerSpec, failed: boolean, now: number, peers: readonly PeerId[], maxEjectionPercent = DEFAULT_MAX_EJECTION_PERCENT): boolean {
     if (server.maxFails === 0) return false;
     const id = peerId(server.host, server.port);
     let rec = this.records.get(id);
     if (rec === undefined || rec.windowStart + server.failTimeoutMs < now) {
       if (rec?.status === 'err') {
         this.epoch++;
-        this.errRecords--;
+        this.ejected.delete(id);
       }
       rec = { status: 'ok', failedCount: 0, windowStart: now };
       this.records.set(id, rec);
@@ -64,21 +69,54 @@ export class PassiveHealth {
     if (!failed) return false;
     rec.failedCount++;
     if (rec.failedCount < server.maxFails || rec.status === 'err') return false;
-    // Some other peer has no record or an ok one: every peer but this one and the err ones.
-    // (Records exist only for peers of the upstream: retain() drops the others.)
-    if (peers.length - 1 - this.errRecords <= 0) return false;
-    rec.status = 'err';
-    this.errRecords++;
+    if (!mayEject(this.ejectedNow(now, id), peers.length, maxEjectionPercent)) return false;
+    for (const other of peers) {
+      const st = this.records.get(other);
+      if (st === undefined || (st.status === 'ok' && other !== id)) {
+        rec.status = 'err';
+        this.ejected.set(id, rec.windowStart + server.failTimeoutMs);
+        this.epoch++;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Takes over a verdict published elsewhere: `server` is excluded until `verdict.untilWall`
+   * (wall clock; `wallNow` converts it to this table's monotonic time). A peer already excluded
+   * at least as long, or a verdict refused by the ejection cap, changes nothing. Failure counts
+   * are not added up (the publisher counted this process's reports too): the larger one is kept.
+   * Returns true when the peer became excluded.
+   */
+  adopt(server: ServerSpec, verdict: PassiveVerdict, now: number, wallNow: number, peers: readonly PeerId[], maxEjectionPercent = DEFAULT_MAX_EJECTION_PERCENT): boolean {
+    const until = now + (verdict.untilWall - wallNow);
+    if (until <= now) return false;
+    const id = peerId(server.host, server.port);
+    const rec = this.records.get(id);
+    // 1 ms of slack: a verdict this table published itself comes back through two clock reads.
+    if (rec !== undefined && rec.status === 'err' && rec.windowStart + server.failTimeoutMs >= until - 1) return false;
+    const wasDown = rec !== undefined && rec.status === 'err' && rec.windowStart + server.failTimeoutMs > now;
+    if (!wasDown && !mayEject(this.ejectedNow(now, id), peers.length, maxEjectionPercent)) return false;
+    this.records.set(id, { status: 'err', failedCount: Math.max(rec?.failedCount ?? 0, verdict.failedCount), windowStart: until - server.failTimeoutMs });
+    this.ejected.set(id, until);
     this.epoch++;
-    return true;
+    return !wasDown;
+  }
+
+  /** Peers other than `except` excluded at `now`; drops ended exclusions as it goes. */
+  private ejectedNow(now: number, except: PeerId): number {
+    let n = 0;
+    for (const [id, until] of this.ejected) {
+      if (until <= now) this.ejected.delete(id);
+      else if (id !== except) n++;
+    }
+    return n;
   }
 
   /** Drops records of peers no longer configured (an upstream update removed them). */
   retain(keep: ReadonlySet<PeerId>): void {
-    for (const [id, rec] of this.records) {
-      if (keep.has(id)) continue;
-      if (rec.status === 'err') this.errRecords--;
-      this.records.delete(id);
-    }
+    for (const id of this.records.keys()) if (!keep.has(id)) this.records.delete(id);
+    for (const id of this.ejected.keys()) if (!keep.has(id)) this.ejected.delete(id);
   }
 }

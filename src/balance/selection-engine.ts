@@ -7,7 +7,7 @@
  * only the named clusters (levels may be given as 1 or "1"), in that order, unknown ones skipped.
  * A pick falls through to the next cluster when no server of the current one is eligible.
  */
-import type { ClusterKey, PeerId } from '../core/model.ts';
+import type { ClusterKey, PassiveVerdict, PeerId, ServerSpec } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
 import type { Clock } from '../util/clock.ts';
 import { CheckupsError } from '../util/errors.ts';
@@ -52,11 +52,15 @@ export interface UpsTimeout {
 interface UpstreamState {
   balancer: UpstreamBalancer;
   readonly passive: PassiveHealth;
+  /** View version whose published passive verdicts were adopted last. */
+  adoptedVersion: number;
 }
 
 export interface EngineOptions {
   /** Called with every attempt outcome of readyOk and every feedback(): the SDK forwards them to the server. */
   readonly onOutcome?: (skey: string, host: string, port: number, failed: boolean) => void;
+  /** Called when this engine's own accounting excludes a peer: the server publishes it. */
+  readonly onPassiveVerdict?: (skey: string, id: PeerId, verdict: PassiveVerdict) => void;
 }
 
 export class SelectionEngine {
@@ -76,8 +80,7 @@ export class SelectionEngine {
     for (const c of clustersFor(state.balancer, opts.clusterKey)) {
       const i = c.picker.pick(c.mask, key);
       if (i < 0) continue;
-      const server = c.spec.servers[i]!;
-      state.passive.record(server, false, now, state.balancer.peers);
+      this.account(skey, view.spec.maxEjectionPercent, state, c.spec.servers[i]!, false, now);
       return toPeer(view, c, i);
     }
     throw new CheckupsError('NO_SERVERS_AVAILABLE', `no servers available in upstream ${skey}`);
@@ -110,12 +113,15 @@ export class SelectionEngine {
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
       refresh: () => {
         const current = this.source.upstream(skey);
-        state.balancer.refresh(current !== undefined && current.spec === spec ? current : view, state.passive, this.clock.now());
+        const latest = current !== undefined && current.spec === spec ? current : view;
+        const at = this.clock.now();
+        if (latest.version > state.adoptedVersion) this.adopt(latest, state, at);
+        state.balancer.refresh(latest, state.passive, at);
       },
       peer: (c, i) => toPeer(view, c, i),
       outcome: (c, i, failed) => {
         const server = c.spec.servers[i]!;
-        state.passive.record(server, failed, this.clock.now(), state.balancer.peers);
+        this.account(skey, spec.maxEjectionPercent, state, server, failed, this.clock.now());
         this.opts.onOutcome?.(skey, server.host, server.port, failed);
       },
       attempt,
@@ -125,12 +131,12 @@ export class SelectionEngine {
   /** Reports the outcome of a request to host:port (feedback_status). Throws CheckupsError. */
   feedback(skey: string, host: string, port: number, failed: boolean): void {
     const now = this.clock.now();
-    const { state } = this.resolve(skey, now);
+    const { view, state } = this.resolve(skey, now);
     const id = peerId(host, port);
     // The original uses the last match in cluster order.
     const found = state.balancer.positions.get(id)?.at(-1);
     if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
-    state.passive.record(state.balancer.clusters[found.cluster]!.spec.servers[found.index]!, failed, now, state.balancer.peers);
+    this.account(skey, view.spec.maxEjectionPercent, state, state.balancer.clusters[found.cluster]!.spec.servers[found.index]!, failed, now);
     this.opts.onOutcome?.(skey, host, port, failed);
   }
 
@@ -146,6 +152,33 @@ export class SelectionEngine {
     return this.states.get(skey)?.passive.get(id);
   }
 
+  /** Counts one outcome; announces an exclusion it causes. */
+  private account(skey: string, maxEjectionPercent: number, state: UpstreamState, server: ServerSpec, failed: boolean, now: number): void {
+    if (!state.passive.record(server, failed, now, state.balancer.peers, maxEjectionPercent) || this.opts.onPassiveVerdict === undefined) return;
+    const id = peerId(server.host, server.port);
+    const rec = state.passive.get(id)!;
+    const untilWall = this.clock.wallNow() + (rec.windowStart + server.failTimeoutMs - now);
+    this.opts.onPassiveVerdict(skey, id, { failedCount: rec.failedCount, untilWall });
+  }
+
+  /**
+   * Takes over the exclusions the view publishes (once per view version): only the peers that
+   * changed since the version last adopted when the view can say which (the registry can), so a
+   * health flip at 10,000 servers does not re-read 10,000 verdicts.
+   */
+  private adopt(view: UpstreamView, state: UpstreamState, now: number): void {
+    const since = state.adoptedVersion;
+    state.adoptedVersion = view.version;
+    const ids = (since >= 0 ? view.peerChangesSince?.(since) : undefined) ?? state.balancer.peers;
+    const wallNow = this.clock.wallNow();
+    for (const id of ids) {
+      const verdict = view.passive(id);
+      const at = verdict === undefined ? undefined : state.balancer.positions.get(id)?.[0];
+      if (at === undefined) continue;
+      state.passive.adopt(state.balancer.clusters[at.cluster]!.spec.servers[at.index]!, verdict!, now, wallNow, state.balancer.peers, view.spec.maxEjectionPercent);
+    }
+  }
+
   private resolve(skey: string, now: number): { view: UpstreamView; state: UpstreamState } {
     const view = this.source.upstream(skey);
     if (view === undefined) {
@@ -154,13 +187,14 @@ export class SelectionEngine {
     }
     let state = this.states.get(skey);
     if (state === undefined) {
-      state = { balancer: new UpstreamBalancer(view.spec), passive: new PassiveHealth() };
+      state = { balancer: new UpstreamBalancer(view.spec), passive: new PassiveHealth(), adoptedVersion: -1 };
       this.states.set(skey, state);
     } else if (state.balancer.spec !== view.spec) {
       // A new spec restarts round-robin state for this upstream only; passive state of kept peers stays.
       state.balancer = new UpstreamBalancer(view.spec);
       state.passive.retain(new Set(state.balancer.peers));
     }
+    if (view.version > state.adoptedVersion) this.adopt(view, state, now);
     state.balancer.refresh(view, state.passive, now);
     return { view, state };
   }

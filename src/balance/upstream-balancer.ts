@@ -10,7 +10,7 @@
  * since the version last seen (the registry can), only their bits are recomputed: a health flip
  * costs O(clusters listing the peer), plus one copy of the affected masks.
  */
-import type { ClusterSpec, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
+import type { ClusterSpec, PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
 import { distinctPeers, peerId } from '../core/model.ts';
 import { ConsistentHashRing } from './chash.ts';
 import { SkipMask, type Picker } from './mask.ts';
@@ -25,8 +25,10 @@ export interface UpstreamView {
   /** Heartbeat on: heartbeat err excludes a server. Off: only passive state counts. */
   readonly heartbeat: boolean;
   health(id: PeerId): PeerHealth | undefined;
-  /** Peers whose health changed after `version`, or undefined when unknown (re-read everything). */
-  healthChangesSince?(version: number): readonly PeerId[] | undefined;
+  /** A passive exclusion published by the server (or the cluster); the engine adopts it. */
+  passive(id: PeerId): PassiveVerdict | undefined;
+  /** Peers whose health or published passive verdict changed after `version`, or undefined when unknown (re-read everything). */
+  peerChangesSince?(version: number): readonly PeerId[] | undefined;
 }
 
 /** Where a peer sits: cluster index and server index. */
@@ -77,7 +79,7 @@ export class UpstreamBalancer {
   refresh(view: UpstreamView, passive: PassiveHealth, now: number): void {
     if (view.version === this.seenVersion && passive.epoch === this.seenEpoch && now < this.nextExpiry) return;
     if (passive.epoch === this.seenEpoch && now < this.nextExpiry && this.seenVersion >= 0) {
-      const changed = view.healthChangesSince?.(this.seenVersion);
+      const changed = view.peerChangesSince?.(this.seenVersion);
       if (changed !== undefined) {
         this.seenVersion = view.version;
         this.apply(view, passive, now, changed);

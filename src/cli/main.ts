@@ -9,7 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_WEIGHT } from '../core/model.ts';
-import type { Json } from '../server/grpc/struct.ts';
+import type { Json } from '../wire/struct.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { packageRoot } from '../util/package-root.ts';
 import { CheckupsClient, CliError, DEFAULT_SERVER, DEFAULT_TIMEOUT_MS, parseHostPort, readUpstreamFile } from './client.ts';
@@ -229,6 +229,38 @@ async function serve(o: ServeFlags): Promise<void> {
   process.on('SIGINT', onSignal);
 }
 
+/** `checkups import lua|nginx FILE [-o OUT]`: the converters live in src/import/; this prints and writes. */
+function addImportCommands(program: Command): void {
+  const imp = program.command('import').description('convert a lua-resty-checkups config.lua or an nginx.conf into a checkups.yaml');
+  const run = async (kind: 'lua' | 'nginx', file: string, o: { output?: string }): Promise<void> => {
+    const [{ renderImport, formatProblem }, { writeFileSync }] = await Promise.all([import('../import/document.ts'), import('node:fs')]);
+    let result: import('../import/document.ts').ImportResult;
+    try {
+      result = kind === 'lua' ? (await import('../import/lua.ts')).importLuaConfig(readFileSync(file, 'utf8'), file) : (await import('../import/nginx.ts')).importNginxConfig(file);
+    } catch (err) {
+      throw new CliError(`cannot read ${file}: ${(err as Error).message}`, 2);
+    }
+    const text = renderImport(result, file, kind);
+    for (const p of result.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    const n = Object.keys(result.config.upstreams).length;
+    if (o.output !== undefined) writeFileSync(o.output, text);
+    else process.stdout.write(text);
+    const k = result.problems.length;
+    process.stderr.write(`${n} upstream${n === 1 ? '' : 's'} imported${o.output !== undefined ? ` into ${o.output}` : ''}; ${k} construct${k === 1 ? '' : 's'} not carried as written${k > 0 ? ' (listed above and at the top of the output)' : ''}\n`);
+    if (n === 0) process.exitCode = 1;
+  };
+  imp
+    .command('lua <file>')
+    .description('a lua-resty-checkups config module (read as data with a Lua parser, never run)')
+    .option('-o, --output <file>', 'write the YAML here instead of stdout')
+    .action((file: string, o: { output?: string }) => run('lua', file, o));
+  imp
+    .command('nginx <file>')
+    .description('the upstream {} blocks of an nginx.conf, following include')
+    .option('-o, --output <file>', 'write the YAML here instead of stdout')
+    .action((file: string, o: { output?: string }) => run('nginx', file, o));
+}
+
 function buildProgram(): Command {
   const program = new Command('checkups')
     .description('discovery and health checking for service upstreams: run the server, or talk to a running one')
@@ -250,6 +282,7 @@ function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .addHelpText('after', '\nThe admin token comes from CHECKUPS_ADMIN_TOKEN or server.admin_token. SIGTERM/SIGINT drain and exit 0.')
     .action((o: ServeFlags) => serve(o));
+  addImportCommands(program);
   addClientCommands(program);
   return program;
 }

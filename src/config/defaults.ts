@@ -3,6 +3,8 @@
  * has them (checkups-semantics.md §2). `mode` defaults to wrr, which the original names but
  * crashes on.
  */
+import { DEFAULT_MAX_EJECTION_PERCENT } from '../balance/ejection-cap.ts';
+
 export const DEFAULTS = {
   global: {
     checkup_timer_interval: 5,
@@ -20,6 +22,7 @@ export const DEFAULTS = {
     sensibility: 1,
     rise: 1,
     protected: true,
+    max_ejection_percent: DEFAULT_MAX_EJECTION_PERCENT,
     mode: 'wrr',
     try_timeout: 0,
   },

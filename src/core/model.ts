@@ -95,6 +95,8 @@ export interface UpstreamSpec {
   readonly unhealthyIntervalMs?: number;
   /** Keep the first server `unstable` (selectable) when every probe of the upstream fails. */
   readonly protected: boolean;
+  /** Share of the upstream's peers passive health may exclude at once (balance/ejection-cap.ts). */
+  readonly maxEjectionPercent: number;
   readonly mode: BalanceMode;
   /** Highest number of failed attempts per call; unset = number of servers tried. */
   readonly try?: number;
@@ -157,6 +159,17 @@ export interface PeerHealth {
   readonly extras?: Readonly<Record<string, unknown>>;
   /** The last few probe results, oldest first. */
   readonly recent?: readonly ProbeRecord[];
+}
+
+/**
+ * A published passive (max_fails / fail_timeout) exclusion of one peer. Absent = passively ok.
+ * Wall-clock, because it travels between processes (instances, SDKs).
+ */
+export interface PassiveVerdict {
+  /** Failures counted in the window that led to the exclusion. */
+  readonly failedCount: number;
+  /** Wall-clock ms when the exclusion ends. */
+  readonly untilWall: number;
 }
 
 /** One probe result as kept in a peer's history. */

@@ -12,42 +12,44 @@
  * peer (host:port) that stays in the upstream, in whatever level; records of removed peers are
  * dropped (the original keeps them forever; see docs/compat.md).
  *
- * Cost: a health update is O(1) (membership by id, no scan of the upstream). Each entry keeps a
- * short log of its recent health changes so readers holding an older version (the balancer's
- * skip masks) can apply just those instead of re-reading every peer.
+ * Cost: a health or passive update is O(1) (membership by id, no scan of the upstream). Each
+ * entry keeps a short log of its recently changed peers so readers holding an older version (the
+ * balancer's skip masks, the engine adopting verdicts) apply just those instead of re-reading
+ * every peer.
  */
-import type { CheckupsConfig, GlobalSpec, PeerHealth, PeerId, UpstreamSpec } from './model.ts';
+import type { CheckupsConfig, GlobalSpec, PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from './model.ts';
 import { distinctPeers, heartbeatEnabled, peerId } from './model.ts';
 
-export type ChangeCause = 'created' | 'updated' | 'health' | 'deleted';
+export type ChangeCause = 'created' | 'updated' | 'health' | 'passive' | 'deleted';
 
 export interface RegistryChange {
   readonly skey: string;
   /** The upstream's new version (for `deleted`: the revision of the deletion). */
   readonly version: number;
   readonly cause: ChangeCause;
-  /** For `health`: the peer whose status changed. */
+  /** For `health` and `passive`: the peer whose status changed. */
   readonly peer?: PeerId;
 }
 
 export type ChangeListener = (change: RegistryChange) => void;
 
-/** Health changes remembered per upstream for incremental readers (see healthChangesSince). */
-export const HEALTH_LOG_SIZE = 256;
+/** Peer changes remembered per upstream for incremental readers (see peerChangesSince). */
+export const PEER_LOG_SIZE = 256;
 
 /** One upstream as the registry holds it; also the view the selection engine reads. */
 export class UpstreamEntry {
   /** @internal */ readonly peers = new Map<PeerId, PeerHealth>();
   /** Distinct peer ids of `spec`: membership checks without scanning the clusters. */
   private memberIds: ReadonlySet<PeerId>;
-  /** Ring of the last HEALTH_LOG_SIZE health changes since the spec was set: version, peer. */
-  private readonly logVersions = new Float64Array(HEALTH_LOG_SIZE);
-  private readonly logPeers = new Array<PeerId>(HEALTH_LOG_SIZE);
+  /** Ring of the last PEER_LOG_SIZE health/passive changes since the spec was set: version, peer. */
+  private readonly logVersions = new Float64Array(PEER_LOG_SIZE);
+  private readonly logPeers = new Array<PeerId>(PEER_LOG_SIZE);
   private logCount = 0;
   /** Version of the newest change overwritten in the ring (the log is complete after it). */
   private droppedVersion = 0;
   /** Version the spec was set at: the log never reaches back past it. */
   private specVersion: number;
+  /** @internal */ readonly passiveVerdicts = new Map<PeerId, PassiveVerdict>();
 
   constructor(
     public spec: UpstreamSpec,
@@ -66,17 +68,23 @@ export class UpstreamEntry {
     return this.memberIds.has(id);
   }
 
+  /** The published passive exclusion of a peer, if any. */
+  passive(id: PeerId): PassiveVerdict | undefined {
+    return this.passiveVerdicts.get(id);
+  }
+
   /**
-   * Peers whose heartbeat status changed after `version` (oldest first, possibly repeated), or
+   * Peers whose heartbeat status or passive verdict changed after `version` (oldest first,
+   * possibly repeated), or
    * undefined when that is not known: the spec changed since, or the log no longer reaches back
    * that far. Then the caller re-reads the whole upstream.
    */
-  healthChangesSince(version: number): PeerId[] | undefined {
+  peerChangesSince(version: number): PeerId[] | undefined {
     if (version < this.specVersion) return undefined;
     const out: PeerId[] = [];
-    const oldest = Math.max(0, this.logCount - HEALTH_LOG_SIZE);
+    const oldest = Math.max(0, this.logCount - PEER_LOG_SIZE);
     for (let k = this.logCount - 1; k >= oldest; k--) {
-      const slot = k % HEALTH_LOG_SIZE;
+      const slot = k % PEER_LOG_SIZE;
       if (this.logVersions[slot]! <= version) return out.reverse();
       out.push(this.logPeers[slot]!);
     }
@@ -94,9 +102,9 @@ export class UpstreamEntry {
     this.droppedVersion = 0;
   }
 
-  /** @internal */ logHealthChange(id: PeerId, version: number): void {
-    const slot = this.logCount % HEALTH_LOG_SIZE;
-    if (this.logCount >= HEALTH_LOG_SIZE) this.droppedVersion = this.logVersions[slot]!;
+  /** @internal */ logPeerChange(id: PeerId, version: number): void {
+    const slot = this.logCount % PEER_LOG_SIZE;
+    if (this.logCount >= PEER_LOG_SIZE) this.droppedVersion = this.logVersions[slot]!;
     this.logVersions[slot] = version;
     this.logPeers[slot] = id;
     this.logCount++;
@@ -160,6 +168,7 @@ export class UpstreamRegistry {
     }
     existing.setSpec(spec, version, heartbeat);
     for (const id of existing.peers.keys()) if (!existing.has(id)) existing.peers.delete(id);
+    for (const id of existing.passiveVerdicts.keys()) if (!existing.has(id)) existing.passiveVerdicts.delete(id);
     this.emit({ skey: spec.skey, version, cause: 'updated' });
     return version;
   }
@@ -181,8 +190,24 @@ export class UpstreamRegistry {
     const before = entry.peers.get(id);
     entry.peers.set(id, health);
     if (before?.status === health.status) return false;
-    entry.logHealthChange(id, ++this.revision);
+    entry.logPeerChange(id, ++this.revision);
     this.emit({ skey, version: entry.version, cause: 'health', peer: id });
+    return true;
+  }
+
+  /**
+   * Publishes (or with `undefined`, lifts) a peer's passive exclusion. Bumps the version (and
+   * emits) when the exclusion appears, ends or gets a new end; a new count alone does not.
+   */
+  setPassive(skey: string, id: PeerId, verdict: PassiveVerdict | undefined): boolean {
+    const entry = this.entries.get(skey);
+    if (entry === undefined || !entry.has(id)) return false;
+    const before = entry.passiveVerdicts.get(id);
+    if (verdict === undefined) entry.passiveVerdicts.delete(id);
+    else entry.passiveVerdicts.set(id, verdict);
+    if (before?.untilWall === verdict?.untilWall) return false;
+    entry.logPeerChange(id, ++this.revision);
+    this.emit({ skey, version: entry.version, cause: 'passive', peer: id });
     return true;
   }
 

@@ -105,7 +105,7 @@ export class HealthChecker {
   }
 
   private onChange(change: RegistryChange): void {
-    if (change.cause !== 'health') this.sync(change.skey);
+    if (change.cause !== 'health' && change.cause !== 'passive') this.sync(change.skey);
   }
 
   /** Brings the targets of one upstream in line with its spec. */

@@ -93,7 +93,7 @@ upstreams:
 
     const named = body['cls:named'] as Record<string, Array<Record<string, unknown>>>;
     assert.deepEqual(Object.keys(named), ['dc1'], 'named clusters are an object');
-    assert.deepEqual(named['dc1']![0], { server: 'named:127.0.0.1:1', status: 'unchecked', weight: 1, max_fails: 0, fail_timeout: 10 });
+    assert.deepEqual(named['dc1']![0], { server: 'named:127.0.0.1:1', status: 'unchecked', passive_status: 'ok', weight: 1, max_fails: 0, fail_timeout: 10 });
   });
 
   it('/healthz answers; unknown paths and methods are refused with a hint', async () => {

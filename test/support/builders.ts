@@ -1,5 +1,6 @@
 /** Builders for model values: tests say only what matters to them. */
 import type { ClusterKey, ClusterSpec, ServerSpec, UpstreamSpec } from '../../src/core/model.ts';
+import { DEFAULT_MAX_EJECTION_PERCENT } from '../../src/balance/ejection-cap.ts';
 import { parseConfig } from '../../src/config/validate.ts';
 
 export function server(hostPort: string, extra: Partial<ServerSpec> = {}): ServerSpec {
@@ -28,6 +29,7 @@ export function upstream(skey: string, clusters: ClusterSpec[], extra: Partial<U
     sensibility: 1,
     rise: 1,
     protected: true,
+    maxEjectionPercent: DEFAULT_MAX_EJECTION_PERCENT,
     mode: 'wrr',
     tryTimeoutMs: 0,
     mysql: {},

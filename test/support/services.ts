@@ -1,15 +1,19 @@
 /**
  * Local Redis (127.0.0.1:6379) and MariaDB (127.0.0.1:3306) for integration tests: use them when
- * they answer, else start them with the commands the CI image documents, then wait (bounded)
- * until they answer.
+ * they answer, else start them through scripts/test-setup.sh (the one place that knows this
+ * machine kind's start commands; `npm test` runs it first anyway), then wait (bounded) until
+ * they answer. The wait covers a test file run on its own, without `npm test`.
  */
 import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const START_WAIT_MS = 15_000;
+const TEST_SETUP = fileURLToPath(new URL('../../scripts/test-setup.sh', import.meta.url));
+const startServices = () => run('bash', [TEST_SETUP, '--services']);
 
 /** Connects, optionally writes `send`, and resolves true once the reply contains `expect`. */
 function answers(port: number, send: string | null, expect: (reply: Buffer) => boolean, timeoutMs = 1000): Promise<boolean> {
@@ -49,11 +53,9 @@ export const redisAnswers = (port = 6379) => answers(port, 'PING\r\n', (r) => /^
 const mariaDbAnswers = () => answers(3306, null, (r) => r.length >= 5 && r[4] === 10);
 
 export function ensureRedis(): Promise<void> {
-  return ensure('Redis', () => redisAnswers(), () =>
-    run('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log']),
-  );
+  return ensure('Redis', () => redisAnswers(), startServices);
 }
 
 export function ensureMariaDb(): Promise<void> {
-  return ensure('MariaDB', mariaDbAnswers, () => run('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd']));
+  return ensure('MariaDB', mariaDbAnswers, startServices);
 }

@@ -6,7 +6,7 @@
  * so the parent can compute the exact state any recovered seq must give.
  */
 import { pathToFileURL } from 'node:url';
-import type { RawUpstream } from '../../src/config/schema.ts';
+import type { RawUpstream } from '../../src/core/document.ts';
 import { FileStore } from '../../src/core/store/file-store.ts';
 import type { StoreOp } from '../../src/core/store/types.ts';
 

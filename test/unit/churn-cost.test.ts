@@ -11,8 +11,8 @@ import { PassiveHealth } from '../../src/balance/passive.ts';
 import { SelectionEngine } from '../../src/balance/selection-engine.ts';
 import { UpstreamBalancer, type UpstreamView } from '../../src/balance/upstream-balancer.ts';
 import type { PeerHealth, PeerId } from '../../src/core/model.ts';
-import { HEALTH_LOG_SIZE, UpstreamRegistry, type UpstreamEntry } from '../../src/core/registry.ts';
-import { packageDefinition } from '../../src/server/grpc/proto.ts';
+import { PEER_LOG_SIZE, UpstreamRegistry, type UpstreamEntry } from '../../src/core/registry.ts';
+import { packageDefinition } from '../../src/wire/proto.ts';
 import { WatchHub, type WatchCall, type WatchEncoder } from '../../src/server/grpc/watch.ts';
 import { cluster, server, upstream } from '../support/builders.ts';
 import { FakeClock } from '../support/fake-clock.ts';
@@ -39,7 +39,8 @@ function counting(entry: UpstreamEntry): UpstreamView & { reads: number } {
       view.reads++;
       return entry.health(id);
     },
-    healthChangesSince: (v: number) => entry.healthChangesSince(v),
+    passive: (id: PeerId) => entry.passive(id),
+    peerChangesSince: (v: number) => entry.peerChangesSince(v),
   };
   return view;
 }
@@ -52,21 +53,21 @@ describe('changes cost what changed', () => {
     registry.put(big());
     const entry = registry.upstream('big')!;
     const v0 = entry.version;
-    assert.deepEqual(entry.healthChangesSince(v0), []);
+    assert.deepEqual(entry.peerChangesSince(v0), []);
     registry.setHealth('big', ids[5]!, health('err'));
     registry.setHealth('big', ids[5]!, health('err')); // same status: no change, no log entry
     registry.setHealth('big', ids[7]!, health('err'));
     assert.equal(registry.setHealth('big', '10.255.0.1:80', health('err')), false, 'not a member: ignored');
-    assert.deepEqual(entry.healthChangesSince(v0), [ids[5], ids[7]]);
+    assert.deepEqual(entry.peerChangesSince(v0), [ids[5], ids[7]]);
     const v1 = entry.version;
-    for (let i = 0; i < HEALTH_LOG_SIZE; i++) registry.setHealth('big', ids[100 + i]!, health('err'));
-    assert.equal(entry.healthChangesSince(v1)?.length, HEALTH_LOG_SIZE);
-    assert.equal(entry.healthChangesSince(v0), undefined, 'older than the log reaches');
+    for (let i = 0; i < PEER_LOG_SIZE; i++) registry.setHealth('big', ids[100 + i]!, health('err'));
+    assert.equal(entry.peerChangesSince(v1)?.length, PEER_LOG_SIZE);
+    assert.equal(entry.peerChangesSince(v0), undefined, 'older than the log reaches');
     registry.setHealth('big', ids[99]!, health('err'));
-    assert.equal(entry.healthChangesSince(v1), undefined, 'one more change pushed v1 out of the log');
+    assert.equal(entry.peerChangesSince(v1), undefined, 'one more change pushed v1 out of the log');
     registry.put(big());
-    assert.equal(entry.healthChangesSince(v1), undefined, 'the spec changed since');
-    assert.deepEqual(entry.healthChangesSince(entry.version), []);
+    assert.equal(entry.peerChangesSince(v1), undefined, 'the spec changed since');
+    assert.deepEqual(entry.peerChangesSince(entry.version), []);
   });
 
   it('one verdict at 10,000 servers reads O(1) peers to update the skip masks, and they match a full rebuild', () => {

@@ -46,6 +46,7 @@ describe('config defaults (checkups-semantics §2)', () => {
       sensibility: 1,
       rise: 1,
       protected: true,
+      maxEjectionPercent: 50,
       mode: 'wrr',
       tryTimeoutMs: 0,
       mysql: {},

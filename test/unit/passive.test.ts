@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { maxPassiveEjections } from '../../src/balance/ejection-cap.ts';
 import { PassiveHealth } from '../../src/balance/passive.ts';
 import { peerId } from '../../src/core/model.ts';
 import { server } from '../support/builders.ts';
@@ -106,5 +107,65 @@ describe('passive health: max_fails / fail_timeout', () => {
     p.retain(new Set([a]));
     assert.ok(p.get(a));
     assert.equal(p.get(peerId(B.host, B.port)), undefined);
+  });
+});
+
+describe('passive ejection cap (max_ejection_percent)', () => {
+  const four = ['10.0.1.1:80', '10.0.1.2:80', '10.0.1.3:80', '10.0.1.4:80'].map((hp) => server(hp, { maxFails: 1, failTimeoutMs: 10_000 }));
+  const fourIds = ids(...four);
+
+  it('the rule: at least one of two or more, never all, 0% turns ejection off', () => {
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 10, 11].map((n) => maxPassiveEjections(n, 50)),
+      [0, 0, 1, 1, 2, 5, 5],
+    );
+    assert.equal(maxPassiveEjections(10, 10), 1);
+    assert.equal(maxPassiveEjections(2, 100), 1, 'one peer always stays');
+    assert.equal(maxPassiveEjections(10, 100), 9);
+    assert.equal(maxPassiveEjections(10, 1), 1, 'at least one, as Envoy');
+    assert.equal(maxPassiveEjections(10, 0), 0);
+  });
+
+  it('at 50% the third failing peer of four stays in; it may go once an exclusion ends', () => {
+    const p = new PassiveHealth();
+    assert.equal(p.record(four[0]!, true, 0, fourIds, 50), true);
+    assert.equal(p.record(four[1]!, true, 1, fourIds, 50), true);
+    assert.equal(p.record(four[2]!, true, 2, fourIds, 50), false, 'two of four are out already');
+    assert.equal(p.isDown(fourIds[2]!, 10_000, 3), false);
+    // The first exclusion ends at t=10s; the next failure of the third opens room for it.
+    assert.equal(p.record(four[2]!, true, 10_000, fourIds, 50), true);
+  });
+
+  it('0% counts failures but never excludes', () => {
+    const p = new PassiveHealth();
+    assert.equal(p.record(four[0]!, true, 0, fourIds, 0), false);
+    assert.equal(p.get(fourIds[0]!)!.failedCount, 1);
+    assert.equal(p.isDown(fourIds[0]!, 10_000, 1), false);
+  });
+
+  it('adopted verdicts exclude until their wall-clock end and count toward the cap', () => {
+    const p = new PassiveHealth();
+    // monotonic 1000 = wall 1_000_000
+    assert.equal(p.adopt(four[0]!, { failedCount: 3, untilWall: 1_005_000 }, 1000, 1_000_000, fourIds, 50), true);
+    assert.equal(p.isDown(fourIds[0]!, 10_000, 5999), true);
+    assert.equal(p.isDown(fourIds[0]!, 10_000, 6000), false);
+    assert.equal(p.get(fourIds[0]!)!.failedCount, 3);
+    assert.equal(p.adopt(four[1]!, { failedCount: 1, untilWall: 1_005_000 }, 1000, 1_000_000, fourIds, 50), true);
+    assert.equal(p.adopt(four[2]!, { failedCount: 1, untilWall: 1_005_000 }, 1000, 1_000_000, fourIds, 50), false, 'cap reached');
+    assert.equal(p.record(four[3]!, true, 1001, fourIds, 50), false, 'local accounting sees the adopted ones too');
+    assert.equal(p.adopt(four[2]!, { failedCount: 1, untilWall: 999_000 }, 1000, 1_000_000, fourIds, 50), false, 'already over');
+  });
+
+  it('adopting a shorter or equal exclusion changes nothing', () => {
+    const p = new PassiveHealth();
+    p.record(four[0]!, true, 0, fourIds, 50); // excluded until monotonic 10_000
+    const before = { ...p.get(fourIds[0]!)! };
+    const epoch = p.epoch;
+    assert.equal(p.adopt(four[0]!, { failedCount: 1, untilWall: 1_009_000 }, 0, 1_000_000, fourIds, 50), false);
+    assert.deepEqual(p.get(fourIds[0]!), before);
+    assert.equal(p.epoch, epoch);
+    // a longer one extends it (already down: no new exclusion, but a new end)
+    assert.equal(p.adopt(four[0]!, { failedCount: 1, untilWall: 1_020_000 }, 0, 1_000_000, fourIds, 50), false);
+    assert.equal(p.isDown(fourIds[0]!, 10_000, 15_000), true);
   });
 });

@@ -4,6 +4,7 @@ import { SelectionEngine, type SelectedPeer } from '../../src/balance/selection-
 import type { ClusterSpec, HeartbeatStatus, UpstreamSpec } from '../../src/core/model.ts';
 import { peerId } from '../../src/core/model.ts';
 import { UpstreamRegistry } from '../../src/core/registry.ts';
+import { LocalPassivePublisher } from '../../src/health/passive-publisher.ts';
 import { CheckupsError, type CheckupsErrorCode } from '../../src/util/errors.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { cluster, config, server, upstream } from '../support/builders.ts';
@@ -401,5 +402,48 @@ describe('errors and timeouts', () => {
     const { engine, health } = setup(shared);
     health('s', peerId('a', 1), 'err');
     assert.deepEqual(picks(engine, 's', 2), ['b:1', 'b:1']);
+  });
+});
+
+describe('passive verdicts shared through the view (server <-> SDK)', () => {
+  const spec = upstream('p', [cluster(1, [server('a:1', { maxFails: 2, failTimeoutMs: 5000 }), server('b:1', { maxFails: 2, failTimeoutMs: 5000 }), server('c:1', { maxFails: 2, failTimeoutMs: 5000 })])]);
+
+  it("the server's own exclusion is published into the registry (a new version) and lifted when it ends", () => {
+    const clock = new FakeClock();
+    const registry = new UpstreamRegistry(GLOBAL);
+    registry.put(spec);
+    const publisher = new LocalPassivePublisher(registry, clock);
+    const engine = new SelectionEngine(registry, clock, { onPassiveVerdict: (skey, id, v) => publisher.publish(skey, id, v) });
+    const v0 = registry.upstream('p')!.version;
+    engine.feedback('p', 'a', 1, true);
+    assert.equal(registry.upstream('p')!.version, v0, 'one failure publishes nothing');
+    clock.advance(1000);
+    engine.feedback('p', 'a', 1, true);
+    const v1 = registry.upstream('p')!.version;
+    assert.ok(v1 > v0);
+    // the window opened at the first failure: the exclusion ends 5 s after it
+    assert.deepEqual(registry.upstream('p')!.passive('a:1'), { failedCount: 2, untilWall: clock.wallNow() + 4000 });
+    assert.ok(!picks(engine, 'p', 6).includes('a:1'));
+    clock.advance(3999);
+    assert.notEqual(registry.upstream('p')!.passive('a:1'), undefined);
+    clock.advance(1);
+    assert.equal(registry.upstream('p')!.passive('a:1'), undefined);
+    assert.ok(registry.upstream('p')!.version > v1);
+    assert.ok(picks(engine, 'p', 6).includes('a:1'));
+    publisher.close();
+  });
+
+  it('a verdict published by someone else is adopted: picks avoid the peer until it ends, local failures still count', () => {
+    const { engine, registry, clock } = setup(spec);
+    assert.ok(picks(engine, 'p', 3).includes('b:1'));
+    registry.setPassive('p', 'b:1', { failedCount: 2, untilWall: clock.wallNow() + 2000 });
+    assert.deepEqual(picks(engine, 'p', 4), ['a:1', 'c:1', 'a:1', 'c:1']);
+    assert.equal(engine.passive('p', 'b:1')!.status, 'err');
+    // the cap (50% of 3 = 1) holds for local accounting too: c stays in
+    engine.feedback('p', 'c', 1, true);
+    engine.feedback('p', 'c', 1, true);
+    assert.ok(picks(engine, 'p', 4).includes('c:1'));
+    clock.advance(2000);
+    assert.ok(picks(engine, 'p', 6).includes('b:1'), 'usable again when the published exclusion ends');
   });
 });

@@ -111,6 +111,7 @@ describe('ClusterLoadAssignment property', () => {
             const st = statuses.get(id);
             return st === undefined ? undefined : health(st);
           },
+          passive: () => undefined,
         };
         for (const tree of treesOf(spec)) {
           const cla = buildLoadAssignment(tree, { view, addresses: (h) => DNS[h] })!;
@@ -139,7 +140,7 @@ describe('ClusterLoadAssignment property', () => {
   it('weights that would overflow a priority are scaled down, each kept >= 1', () => {
     const many = Array.from({ length: 5000 }, (_, i) => server(`10.1.${i >> 8}.${i & 255}:80`, { weight: i === 0 ? 1 : 1_000_000 }));
     const spec = upstream('big', [cluster(1, many)]);
-    const cla = buildLoadAssignment(treesOf(spec)[0]!, { view: { spec, version: 1, heartbeat: false, health: () => undefined }, addresses: () => [] })!;
+    const cla = buildLoadAssignment(treesOf(spec)[0]!, { view: { spec, version: 1, heartbeat: false, health: () => undefined, passive: () => undefined }, addresses: () => [] })!;
     assert.deepEqual(claViolations(cla), []);
     const weights = cla.endpoints.map((l) => l.load_balancing_weight.value);
     assert.equal(weights[0], 1);

@@ -21,8 +21,14 @@ import { treesOf } from '../../src/server/xds/resources/tree.ts';
 import { cluster, server, upstream } from '../support/builders.ts';
 import { unpackAny } from '../support/xds-harness.ts';
 
-function view(spec: UpstreamSpec, health: Record<string, PeerHealth['status']> = {}, heartbeat = true) {
-  return { spec, version: 1, heartbeat, health: (id: string) => (health[id] === undefined ? undefined : { status: health[id]!, failNum: 0, lastModified: 0, msg: null }) };
+function view(spec: UpstreamSpec, health: Record<string, PeerHealth['status']> = {}, heartbeat = true, passiveErr: readonly string[] = []) {
+  return {
+    spec,
+    version: 1,
+    heartbeat,
+    health: (id: string) => (health[id] === undefined ? undefined : { status: health[id]!, failNum: 0, lastModified: 0, msg: null }),
+    passive: (id: string) => (passiveErr.includes(id) ? { failedCount: 2, untilWall: Date.now() + 10_000 } : undefined),
+  };
 }
 const noDns = { addresses: () => undefined };
 
@@ -68,6 +74,16 @@ describe('xDS resources', () => {
     const statuses = (heartbeat: boolean) => buildLoadAssignment(treesOf(spec)[0]!, { view: view(spec, states, heartbeat), ...noDns })!.endpoints.map((l) => l.lb_endpoints[0]!.health_status);
     assert.deepEqual(statuses(true), ['DRAINING', 'UNHEALTHY', 'HEALTHY', 'HEALTHY', 'UNKNOWN']);
     assert.deepEqual(statuses(false), ['DRAINING', 'UNKNOWN', 'UNKNOWN', 'UNKNOWN', 'UNKNOWN']);
+  });
+
+  it('a published passive exclusion is UNHEALTHY, heartbeat on or off; down stays DRAINING', () => {
+    const servers = ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80'];
+    const spec = upstream('api', [cluster(1, servers.map((s, i) => server(s, { down: i === 0 })))]);
+    const passiveErr = ['10.0.0.1:80', '10.0.0.3:80'];
+    const statuses = (heartbeat: boolean) =>
+      buildLoadAssignment(treesOf(spec)[0]!, { view: view(spec, { '10.0.0.3:80': 'ok' }, heartbeat, passiveErr), ...noDns })!.endpoints.map((l) => l.lb_endpoints[0]!.health_status);
+    assert.deepEqual(statuses(true), ['DRAINING', 'UNKNOWN', 'UNHEALTHY']);
+    assert.deepEqual(statuses(false), ['DRAINING', 'UNKNOWN', 'UNHEALTHY']);
   });
 
   it('host names become IP literals of their locality; the CLA waits for the first resolution', () => {

@@ -9,7 +9,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { SelectionEngine } from '../../balance/selection-engine.ts';
-import type { RawCluster, RawServer, RawUpstream } from '../../config/schema.ts';
+import type { RawCluster, RawServer, RawUpstream } from '../../core/document.ts';
 import { upstreamToRaw } from '../../config/serialize.ts';
 import { parseUpstream } from '../../config/validate.ts';
 import { peerId } from '../../core/model.ts';
@@ -18,9 +18,11 @@ import type { UpstreamStore } from '../../core/store/types.ts';
 import type { AdminServiceHandlers } from '../../generated/checkups/v1/AdminService.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { AdminAuth } from './auth.ts';
-import { invalidArgument, serviceError, toServiceError } from './errors.ts';
-import { clusterStatuses } from './messages.ts';
-import { jsonToStruct, structToJson, valueToJson } from './struct.ts';
+import { errorToWire } from '../../wire/errors.ts';
+import { CheckupsError, invalidConfig } from '../../util/errors.ts';
+import { clusterStatusesToWire } from '../../wire/upstream.ts';
+import { countedHere } from './discovery.ts';
+import { jsonToStruct, structToJson, valueToJson } from '../../wire/struct.ts';
 
 export interface AdminDeps {
   readonly registry: UpstreamRegistry;
@@ -32,17 +34,17 @@ export interface AdminDeps {
 
 type ClusterMap = Record<string, RawCluster>;
 
-function notFound(skey: string): grpc.ServiceError {
-  return serviceError(grpc.status.NOT_FOUND, `unknown skey ${skey}`);
+function notFound(skey: string): CheckupsError {
+  return new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
 }
 
 function checkSkey(skey: string): void {
-  if (skey === '') throw serviceError(grpc.status.INVALID_ARGUMENT, 'skey: is required');
+  if (skey === '') throw new CheckupsError('INVALID_ARGUMENT', 'skey: is required');
 }
 
 function checkHostPort(host: string, port: number): void {
-  if (host === '') throw serviceError(grpc.status.INVALID_ARGUMENT, 'host: is required');
-  if (port < 1 || port > 65535) throw serviceError(grpc.status.INVALID_ARGUMENT, 'port: must be an integer 1..65535');
+  if (host === '') throw new CheckupsError('INVALID_ARGUMENT', 'host: is required');
+  if (port < 1 || port > 65535) throw new CheckupsError('INVALID_ARGUMENT', 'port: must be an integer 1..65535');
 }
 
 export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
@@ -62,12 +64,12 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       try {
         auth.check(call.metadata);
       } catch (err) {
-        callback(toServiceError(err));
+        callback(errorToWire(err));
         return;
       }
       serialized(() => fn(call.request)).then(
         (res) => callback(null, res),
-        (err: unknown) => callback(toServiceError(err)),
+        (err: unknown) => callback(errorToWire(err)),
       );
     };
   }
@@ -78,7 +80,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
         auth.check(call.metadata);
         callback(null, fn(call.request));
       } catch (err) {
-        callback(toServiceError(err));
+        callback(errorToWire(err));
       }
     };
   }
@@ -86,7 +88,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
   /** Validates `doc` as upstream `skey` and stores it durably, then applies it. */
   async function commit(skey: string, doc: unknown, path: readonly string[]): Promise<{ version: number }> {
     const parsed = parseUpstream(skey, doc, path);
-    if (!parsed.ok) throw invalidArgument(parsed.errors);
+    if (!parsed.ok) throw invalidConfig(parsed.errors);
     await store?.append({ op: 'put', skey, upstream: upstreamToRaw(parsed.value) });
     return { version: registry.put(parsed.value) };
   }
@@ -110,7 +112,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
         return edit(s);
       });
     }
-    if (!found) throw serviceError(grpc.status.NOT_FOUND, `unknown peer ${id} in upstream ${skey}`);
+    if (!found) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
   }
 
   return {
@@ -122,7 +124,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
         const base = existing === undefined ? {} : upstreamToRaw(existing.spec);
         return commit(req.skey, { ...base, cluster: valueToJson(req.cluster) }, []);
       }
-      throw serviceError(grpc.status.INVALID_ARGUMENT, 'upstream or cluster: one of them is required');
+      throw new CheckupsError('INVALID_ARGUMENT', 'upstream or cluster: one of them is required');
     }),
 
     DeleteUpstream: write(async (req) => {
@@ -135,7 +137,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
 
     GetUpstream: read((req) => {
       const doc = stored(req.skey);
-      return { upstream: jsonToStruct(doc as Record<string, unknown>), version: registry.upstream(req.skey)!.version };
+      return { upstream: jsonToStruct(doc), version: registry.upstream(req.skey)!.version };
     }),
 
     ListUpstreams: read(() => ({
@@ -156,13 +158,13 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       checkSkey(req.skey);
       const entry = registry.upstream(req.skey);
       if (entry === undefined) throw notFound(req.skey);
-      return { version: entry.version, clusters: clusterStatuses(entry, (id) => deps.engine.passive(req.skey, id), deps.clock.now()) };
+      return { version: entry.version, clusters: clusterStatusesToWire(entry, countedHere(deps.engine, req.skey)) };
     }),
 
     AddPeer: write(async (req) => {
       const doc = stored(req.skey);
       const s = req.server;
-      if (s === null) throw serviceError(grpc.status.INVALID_ARGUMENT, 'server: is required');
+      if (s === null) throw new CheckupsError('INVALID_ARGUMENT', 'server: is required');
       checkHostPort(s.host, s.port);
       const key = req.cluster === '' ? '1' : req.cluster;
       const cluster = (doc.cluster[key] ??= { servers: [] });
@@ -186,27 +188,27 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       let removed = 0;
       for (const key of keys) {
         const c = doc.cluster[key];
-        if (c === undefined) throw serviceError(grpc.status.NOT_FOUND, `unknown cluster ${key} in upstream ${req.skey}`);
+        if (c === undefined) throw new CheckupsError('UNKNOWN_CLUSTER', `unknown cluster ${key} in upstream ${req.skey}`);
         const before = c.servers ?? [];
         const after = before.filter((s) => peerId(s.host, s.port) !== id);
         if (after.length === before.length) continue;
         if (after.length === 0) {
-          throw serviceError(
-            grpc.status.FAILED_PRECONDITION,
+          throw new CheckupsError(
+            'FAILED_PRECONDITION',
             `${id} is the last server of cluster ${key} in upstream ${req.skey}: replace the cluster map with UpdateUpstream, or delete the upstream`,
           );
         }
         c.servers = after;
         removed++;
       }
-      if (removed === 0) throw serviceError(grpc.status.NOT_FOUND, `unknown peer ${id} in upstream ${req.skey}`);
+      if (removed === 0) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${req.skey}`);
       return commit(req.skey, doc, []);
     }),
 
     UpdatePeer: write(async (req) => {
       const doc = stored(req.skey);
       if (req._weight === undefined && req._maxFails === undefined && req._failTimeoutMs === undefined) {
-        throw serviceError(grpc.status.INVALID_ARGUMENT, 'weight, max_fails or fail_timeout_ms: set at least one');
+        throw new CheckupsError('INVALID_ARGUMENT', 'weight, max_fails or fail_timeout_ms: set at least one');
       }
       editServer(doc, req.skey, req.host, req.port, (s) => ({
         ...s,

@@ -1,20 +1,17 @@
 /**
- * The gRPC server: DiscoveryService, AdminService, grpc.health.v1.Health and server reflection
- * (v1 and v1alpha, so `grpcurl -plaintext HOST:PORT list` works) on one port, plaintext or TLS
- * (optionally requiring client certificates).
+ * The gRPC server: DiscoveryService, AdminService, grpc.health.v1.Health, the xDS services and
+ * server reflection of all of them (v1 and v1alpha, from compiled descriptors, so grpcurl
+ * works) on one port, plaintext or TLS (optionally requiring client certificates).
  */
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { packageRoot } from '../../util/package-root.ts';
-import { registerXds, type XdsServer } from '../xds/index.ts';
+import { registerXds, XDS_SERVICES, type XdsServer } from '../xds/index.ts';
 import type { XdsLogger } from '../xds/status.ts';
 import { adminHandlers, type AdminDeps } from './admin.ts';
 import { discoveryHandlers, type DiscoveryDeps } from './discovery.ts';
-import { LOADER_OPTIONS, packageDefinition } from './proto.ts';
+import { packageDefinition } from '../../wire/proto.ts';
+import { addReflection, REFLECTION_SERVICES } from './reflection.ts';
 import { WatchHub, type WatchEncoder } from './watch.ts';
 
 export interface TlsFiles {
@@ -74,11 +71,7 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
 
   const health = new HealthImplementation({ '': 'NOT_SERVING', 'checkups.v1.DiscoveryService': 'NOT_SERVING', 'checkups.v1.AdminService': 'NOT_SERVING' });
   health.addToServer(server);
-  const reflectable = protoLoader.loadSync(['checkups/v1/admin.proto', 'checkups/v1/discovery.proto', 'checkups/v1/upstream.proto', healthProtoPath], {
-    ...LOADER_OPTIONS,
-    includeDirs: [join(packageRoot(), 'proto')],
-  });
-  new ReflectionService(reflectable).addToServer(server);
+  addReflection(server, ['checkups.v1.DiscoveryService', 'checkups.v1.AdminService', 'grpc.health.v1.Health', ...REFLECTION_SERVICES, ...XDS_SERVICES]);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(opts.listen, credentials(opts.tls), (err, p) => (err === null ? resolve(p) : reject(new Error(`cannot listen on ${opts.listen}: ${err.message}`)))),

@@ -4,6 +4,7 @@
  *   "cls:<skey>": clusters with each cluster a list of peer objects (levels 1..n only -> list of
  *   lists; named clusters or gaps -> object keyed by cluster key), plus last_check_time,
  *   checkup_timer_alive, start_time, conf_hash, shd_config_version, config_timer.
+ * Each peer also carries `passive_status` ("ok" / "err") and, while excluded, `passive_until`.
  */
 import type { PeerId } from '../../core/model.ts';
 import { peerId } from '../../core/model.ts';
@@ -34,6 +35,10 @@ function peerObject(skey: string, entry: UpstreamEntry, host: string, port: numb
       for (const [k, v] of Object.entries(h.extras ?? {})) base[k] = v as Json;
     }
   }
+  // Not in the original (its passive state was per worker and never shown): the published verdict.
+  const passive = entry.passive(id);
+  base['passive_status'] = passive === undefined ? 'ok' : 'err';
+  if (passive !== undefined) base['passive_until'] = localTime(passive.untilWall);
   base['weight'] = server.weight;
   base['max_fails'] = server.maxFails;
   base['fail_timeout'] = server.failTimeoutMs / 1000;

@@ -176,7 +176,7 @@ export class XdsResourceCache {
   }
 
   private onRegistryChange(change: RegistryChange): void {
-    this.markDirty(change.skey, change.cause === 'health' ? 'dynamic' : 'spec');
+    this.markDirty(change.skey, change.cause === 'health' || change.cause === 'passive' ? 'dynamic' : 'spec');
   }
 
   private onHostChange(host: string): void {

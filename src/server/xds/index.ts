@@ -77,6 +77,9 @@ const DELTA_METHODS: ReadonlyArray<[string, ResourceTypeUrl | null]> = [
   ['/envoy.service.endpoint.v3.EndpointDiscoveryService/DeltaEndpoints', ENDPOINT],
 ];
 
+/** The xDS services registered (for reflection's `list`). */
+export const XDS_SERVICES: readonly string[] = [...new Set([...SOTW_METHODS, ...DELTA_METHODS].map(([path]) => path.split('/')[1]!))];
+
 export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
   const status = new XdsStatus(() => deps.clock.wallNow(), deps.logger);
   const counters: XdsCounters = { responses: 0, requests: 0 };

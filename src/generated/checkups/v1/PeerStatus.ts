@@ -3,6 +3,7 @@
 import type { Server as _checkups_v1_Server, Server__Output as _checkups_v1_Server__Output } from '../../checkups/v1/Server.ts';
 import type { PeerHealth as _checkups_v1_PeerHealth, PeerHealth__Output as _checkups_v1_PeerHealth__Output } from '../../checkups/v1/PeerHealth.ts';
 import type { PassiveStatus as _checkups_v1_PassiveStatus, PassiveStatus__Output as _checkups_v1_PassiveStatus__Output } from '../../checkups/v1/PassiveStatus.ts';
+import type { Long } from '@grpc/proto-loader';
 
 /**
  * PeerStatus is one server of one cluster with active and passive state.
@@ -24,6 +25,10 @@ export interface PeerStatus {
    * Failures counted in the current passive window.
    */
   'passiveFailedCount'?: (number);
+  /**
+   * Epoch ms when a passive exclusion ends (0 when not excluded).
+   */
+  'passiveUntilMs'?: (number | string | Long);
 }
 
 /**
@@ -46,4 +51,8 @@ export interface PeerStatus__Output {
    * Failures counted in the current passive window.
    */
   'passiveFailedCount': (number);
+  /**
+   * Epoch ms when a passive exclusion ends (0 when not excluded).
+   */
+  'passiveUntilMs': (number);
 }

@@ -12,7 +12,8 @@
  *   weighted by the server's weight: gRPC round robin ignores endpoint weights but honours
  *   locality weights, and gRPC ring hash multiplies the two, so endpoint weight stays 1.
  *   Stable locality names keep gRPC's per-locality children (and connections) across updates.
- * - Health: admin down -> DRAINING, heartbeat err -> UNHEALTHY, ok and unstable -> HEALTHY
+ * - Health: admin down -> DRAINING, a published passive exclusion (max_fails; capped by
+ *   balance/ejection-cap.ts) -> UNHEALTHY, heartbeat err -> UNHEALTHY, ok and unstable -> HEALTHY
  *   (unstable is selectable in checkups: the state machine leaves a peer unstable only when
  *   `protected` keeps it as the last resort), unchecked or heartbeat off -> UNKNOWN. gRPC and
  *   Envoy route to HEALTHY and UNKNOWN only.
@@ -61,8 +62,10 @@ export function hostNamesOf(clusters: readonly ClusterSpec[]): Set<string> {
 
 export function healthStatusOf(server: ServerSpec, view: UpstreamView): HealthStatus {
   if (server.down) return 'DRAINING';
+  const id = peerId(server.host, server.port);
+  if (view.passive(id) !== undefined) return 'UNHEALTHY';
   if (!view.heartbeat) return 'UNKNOWN';
-  switch (view.health(peerId(server.host, server.port))?.status) {
+  switch (view.health(id)?.status) {
     case 'ok':
     case 'unstable':
       return 'HEALTHY';

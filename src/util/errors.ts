@@ -28,6 +28,10 @@ export type CheckupsErrorCode =
   | 'TIMEOUT'
   /** Stored data does not read back. */
   | 'DATA_CORRUPT'
+  /** The store cannot take writes now (Redis unreachable, lost its data, ...): nothing was changed, retry later. */
+  | 'STORE_UNAVAILABLE'
+  /** Other instances kept changing the upstream while this write was being made: nothing was changed, retry. */
+  | 'WRITE_CONFLICT'
   /** The client was closed. */
   | 'CLOSED'
   /** Anything else the server or client did not expect. */

@@ -28,6 +28,8 @@ const STATUS_OF: Record<CheckupsErrorCode, grpc.status> = {
   SERVER_UNAVAILABLE: grpc.status.UNAVAILABLE,
   TIMEOUT: grpc.status.DEADLINE_EXCEEDED,
   DATA_CORRUPT: grpc.status.INTERNAL,
+  STORE_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  WRITE_CONFLICT: grpc.status.ABORTED,
   CLOSED: grpc.status.CANCELLED,
   INTERNAL: grpc.status.INTERNAL,
 };

@@ -17,6 +17,7 @@ import { hashKeyFor, type RequestAttributes } from './request-key.ts';
 import { runTries, type AttemptInfo } from './try-driver.ts';
 import { toPeer, type SelectedPeer } from './peer.ts';
 import { UpstreamBalancer, type ClusterBalancer, type UpstreamView } from './upstream-balancer.ts';
+import { clip } from '../util/bounded-text.ts';
 
 export type { SelectedPeer };
 
@@ -140,7 +141,7 @@ export class SelectionEngine {
     const id = peerId(host, port);
     // The original uses the last match in cluster order.
     const found = state.balancer.positions.get(id)?.at(-1);
-    if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
+    if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${clip(id)} in upstream ${clip(skey)}`);
     this.account(skey, view.spec.maxEjectionPercent, state, state.balancer.clusters[found.cluster]!.spec.servers[found.index]!, failed, now);
     this.opts.onOutcome?.(skey, host, port, failed);
   }
@@ -189,7 +190,7 @@ export class SelectionEngine {
     const view = this.source.upstream(skey);
     if (view === undefined) {
       this.states.delete(skey);
-      throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
+      throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(skey)}`);
     }
     let state = this.states.get(skey);
     if (state === undefined) {

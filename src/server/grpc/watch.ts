@@ -19,6 +19,7 @@ import type { RegistryChange, UpstreamRegistry } from '../../core/registry.ts';
 import type { WatchRequest__Output } from '../../generated/checkups/v1/WatchRequest.ts';
 import type { WatchResponse } from '../../generated/checkups/v1/WatchResponse.ts';
 import type { Clock, Timer } from '../../util/clock.ts';
+import { pushDuration, pushesTotal, streamMessages } from '../../observability/metrics.ts';
 import { snapshotToWire } from '../../wire/upstream.ts';
 
 /** Encodes a WatchResponse object (the proto-loader serializer of the Watch method). */
@@ -115,9 +116,13 @@ export class WatchHub {
     if (change.cause === 'deleted') this.encoded.delete(change.skey);
     if (this.subscribers.size === 0) return;
     this.changed.add(change.skey);
-    this.timer ??= this.clock.setTimer(this.coalesceMs, () => {
+    if (this.timer !== undefined) return;
+    const firstChangeAt = this.clock.now();
+    this.timer = this.clock.setTimer(this.coalesceMs, () => {
       this.timer = undefined;
       this.flushChanged();
+      pushesTotal.inc({ kind: 'watch' });
+      pushDuration.observe({ kind: 'watch' }, (this.clock.now() - firstChangeAt) / 1000);
     });
   }
 
@@ -157,6 +162,7 @@ export class WatchHub {
       const ok = sub.call.write(Buffer.concat([...parts.splice(0), trailer]));
       size = 0;
       this.messages++;
+      streamMessages.inc({ kind: 'watch' });
       if (!ok) sub.blocked = true;
     };
     for (const skey of [...sub.dirty]) {

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The live status page in a real browser (Debian's chromium, driven by playwright-core): it
  * renders every peer of a 1,000-peer upstream plus a probed one, and a real health flip (a

@@ -6,6 +6,7 @@
  * Nodes without streams are kept (the most recent MAX_IDLE_NODES of them) so a status page still
  * shows why a client that went away had rejected something.
  */
+import { xdsAcks, xdsNacks, xdsTypeLabel } from '../../observability/metrics.ts';
 import { clip } from '../../util/bounded-text.ts';
 import { shortName } from './type-urls.ts';
 
@@ -111,6 +112,7 @@ export class XdsStatus {
     const t = this.type(nodeId, typeUrl);
     t.ackedVersion = version;
     t.nacked = false;
+    xdsAcks.inc({ type: xdsTypeLabel(typeUrl) });
   }
 
   /** Records a NACK; logs it when `log` (the stream's warning budget allows). Messages are clipped. */
@@ -119,6 +121,7 @@ export class XdsStatus {
     t.lastNack = { version: clip(version, MAX_NODE_TEXT_CHARS), message: clip(message, MAX_NACK_MESSAGE_CHARS), code, at: this.wallNow() };
     t.nacked = true;
     this.nackCount++;
+    xdsNacks.inc({ type: xdsTypeLabel(typeUrl) });
     if (log) this.warn({ nodeId, type: shortName(clip(typeUrl, MAX_NODE_TEXT_CHARS)), version: clip(version, MAX_NODE_TEXT_CHARS), code, error: clip(message, MAX_LOGGED_NACK_CHARS) }, 'xds: client rejected a response (NACK)');
   }
 

@@ -81,7 +81,17 @@ export class SnapshotCache {
           const srv = p.server!;
           const h = p.health;
           if (h !== null && h.status !== 'HEALTH_STATUS_UNCHECKED') {
-            peers.set(peerId(srv.host, srv.port), { status: heartbeatStatusOf(h.status), failNum: h.failNum, lastModified: h.lastModifiedMs, msg: h.msg === '' ? null : h.msg });
+            const status = heartbeatStatusOf(h.status);
+            const probeStatus = heartbeatStatusOf(h.probeStatus);
+            peers.set(peerId(srv.host, srv.port), {
+              status,
+              failNum: h.failNum,
+              lastModified: h.lastModifiedMs,
+              msg: h.msg === '' ? null : h.msg,
+              ...(probeStatus !== 'unchecked' && probeStatus !== status ? { probeStatus } : {}),
+              ...(h.protected ? { protection: { reason: h.protectedReason } } : {}),
+              ...(h.dampedUntilMs > 0 ? { dampedUntil: h.dampedUntilMs } : {}),
+            });
           }
           if (p.passiveStatus === 'PASSIVE_STATUS_ERR') passive.set(peerId(srv.host, srv.port), { failedCount: p.passiveFailedCount, untilWall: p.passiveUntilMs });
           return { host: srv.host, port: srv.port, weight: srv.weight, max_fails: srv.maxFails, fail_timeout: srv.failTimeoutMs / 1000, ...(srv.down ? { down: true } : {}) };

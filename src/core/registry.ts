@@ -117,15 +117,17 @@ export class UpstreamRegistry {
   }
 
   /**
-   * Records a peer's heartbeat health. Bumps the version (and emits) only when the status
-   * changed; counters and messages are updated in place without a new version.
+   * Records a peer's heartbeat health. Bumps the version (and emits) only when the status, its
+   * protection or its damping hold changed; counters and messages are updated in place without a
+   * new version.
    */
   setHealth(skey: string, id: PeerId, health: PeerHealth): boolean {
     const entry = this.entries.get(skey);
     if (entry === undefined || !this.hasPeer(entry.spec, id)) return false;
     const before = entry.peers.get(id);
     entry.peers.set(id, health);
-    if (before?.status === health.status) return false;
+    // Protection and damping are part of what a peer's status says (and of what clients show).
+    if (before?.status === health.status && before.protection?.reason === health.protection?.reason && before.dampedUntil === health.dampedUntil) return false;
     entry.version = ++this.revision;
     this.emit({ skey, version: entry.version, cause: 'health', peer: id });
     return true;

@@ -14,7 +14,8 @@ import type { RegistryChange, UpstreamRegistry } from '../core/registry.ts';
 import type { Clock } from '../util/clock.ts';
 import type { ProbeContext, ProbeTarget } from './probes/types.ts';
 import { ProbeScheduler, type SchedulerStats, type WatchdogReport } from './scheduler.ts';
-import { applyResult, effectiveStatus, type Aggregate, type PeerProbeState, type ProbeResult } from './state-machine.ts';
+import { dampedUntil, flapCount, isDampingOn, recordFlap, type FlapState } from './flap-damping.ts';
+import { applyResult, effectiveStatus, protectionOf, type Aggregate, type PeerProbeState, type ProbeResult } from './state-machine.ts';
 
 export type ProbeRunner = (target: ProbeTarget, spec: UpstreamSpec, ctx: ProbeContext) => Promise<ProbeResult>;
 
@@ -46,6 +47,8 @@ interface Target extends ProbeTarget {
 interface UpstreamProbes {
   order: PeerId[];
   readonly peers: Map<PeerId, PeerProbeState>;
+  /** Flap damping state of peers that changed status at least once (only when damping is on). */
+  readonly flaps: Map<PeerId, FlapState>;
   okRaw: number;
   errRaw: number;
   agg: Aggregate;
@@ -121,13 +124,14 @@ export class HealthChecker {
         const st = probes.peers.get(id);
         if (st !== undefined) this.count(probes, st.lastRaw, -1);
         probes.peers.delete(id);
+        probes.flaps.delete(id);
       }
     }
     if (wanted.length === 0) {
       this.upstreams.delete(skey);
       return;
     }
-    const p = probes ?? { order: [], peers: new Map(), okRaw: 0, errRaw: 0, agg: { anyOk: false, allErr: false } };
+    const p = probes ?? { order: [], peers: new Map(), flaps: new Map(), okRaw: 0, errRaw: 0, agg: { anyOk: false, allErr: false } };
     this.upstreams.set(skey, p);
     p.order = [...keep];
     for (const s of wanted) {
@@ -170,6 +174,9 @@ export class HealthChecker {
     if (prev !== undefined) this.count(p, prev.lastRaw, -1);
     this.count(p, next.lastRaw, 1);
     p.peers.set(t.id, next);
+    if (isDampingOn(spec.flapDamping) && prev !== undefined && prev.health.status !== next.health.status) {
+      p.flaps.set(t.id, recordFlap(p.flaps.get(t.id), this.opts.clock.now(), wallNow, spec.flapDamping));
+    }
     this.lastCheckAt = wallNow;
     const agg = this.aggregate(p);
     if (agg.anyOk !== p.agg.anyOk || agg.allErr !== p.agg.allErr) {
@@ -185,11 +192,37 @@ export class HealthChecker {
     if (st === undefined) return;
     const spec = this.registry.upstream(skey)?.spec;
     if (spec === undefined) return;
-    const status: HeartbeatStatus = effectiveStatus(st.health.status, id === p.order[0], p.agg, spec.protected);
-    const before = this.registry.upstream(skey)?.health(id)?.status;
-    const health: PeerHealth = { ...st.health, status };
+    const own = st.health.status;
+    let status: HeartbeatStatus = effectiveStatus(own, id === p.order[0], p.agg, spec.protected);
+    const now = this.opts.clock.now();
+    const hold = dampedUntil(p.flaps.get(id), now);
+    // A damped peer is held err, whatever its probes or `protected` say.
+    if (hold !== undefined) status = 'err';
+    const protection = hold === undefined ? protectionOf(own, status) : undefined;
+    const before = this.registry.upstream(skey)?.health(id);
+    const health: PeerHealth = {
+      ...st.health,
+      status,
+      ...(own !== status ? { probeStatus: own } : {}),
+      ...(protection !== undefined ? { protection } : {}),
+      ...(hold !== undefined ? { dampedUntil: hold.untilWall } : {}),
+      ...(isDampingOn(spec.flapDamping) ? { flaps: flapCount(p.flaps.get(id), now, spec.flapDamping) } : {}),
+    };
     if (this.registry.setHealth(skey, id, health) && before !== undefined) {
-      this.opts.logger?.info({ module: 'health/checker', skey, peer: id, from: before, to: status, reason: health.msg }, 'peer status changed');
+      this.opts.logger?.info(
+        {
+          module: 'health/checker',
+          skey,
+          peer: id,
+          from: before.status,
+          to: status,
+          reason: health.msg,
+          probe_status: own,
+          ...(protection !== undefined ? { protected: true, protected_reason: protection.reason } : {}),
+          ...(health.dampedUntil !== undefined ? { damped_until: new Date(health.dampedUntil).toISOString(), flaps: health.flaps } : {}),
+        },
+        health.dampedUntil !== undefined && before.dampedUntil === undefined ? 'peer damped: flapping, held err' : 'peer status changed',
+      );
     }
   }
 

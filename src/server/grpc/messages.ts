@@ -5,7 +5,7 @@
 import type { PassiveRecord } from '../../balance/passive.ts';
 import { upstreamToRaw } from '../../config/serialize.ts';
 import type { HeartbeatStatus, PassiveVerdict, PeerHealth, PeerId, ServerSpec } from '../../core/model.ts';
-import { peerId } from '../../core/model.ts';
+import { peerId, probeStatusOf } from '../../core/model.ts';
 import type { UpstreamEntry } from '../../core/registry.ts';
 import type { ClusterStatus } from '../../generated/checkups/v1/ClusterStatus.ts';
 import type { HealthStatus } from '../../generated/checkups/v1/HealthStatus.ts';
@@ -35,13 +35,18 @@ export function effectiveHealth(entry: UpstreamEntry, id: PeerId): PeerHealth | 
 }
 
 export function healthMessage(h: PeerHealth | undefined): PeerHealthMessage {
-  if (h === undefined) return { status: 'HEALTH_STATUS_UNCHECKED', failNum: 0, msg: '', lastModifiedMs: 0 };
+  if (h === undefined) return { status: 'HEALTH_STATUS_UNCHECKED', failNum: 0, msg: '', lastModifiedMs: 0, probeStatus: 'HEALTH_STATUS_UNCHECKED' };
   return {
     status: STATUS[h.status],
     failNum: h.failNum,
     msg: h.msg ?? '',
     lastModifiedMs: Math.round(h.lastModified),
     ...(h.extras !== undefined ? { extras: jsonToStruct(h.extras as Record<string, unknown>) } : {}),
+    probeStatus: STATUS[probeStatusOf(h)],
+    protected: h.protection !== undefined,
+    protectedReason: h.protection?.reason ?? '',
+    dampedUntilMs: h.dampedUntil ?? 0,
+    flaps: h.flaps ?? 0,
   };
 }
 

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { packageDefinition } from '../src/server/grpc/proto.ts';
+import { packageDefinition } from '../src/wire/proto.ts';
 import { envoyCodec } from '../src/server/xds/proto.ts';
 import { ENDPOINT } from '../src/server/xds/type-urls.ts';
 import { stringField } from '../src/server/xds/wire.ts';

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { checkupsProto } from '../src/server/grpc/proto.ts';
+import { checkupsProto } from '../src/wire/proto.ts';
 import { closedLoop, printTable, quantile, writeResult } from './harness.ts';
 
 const CALLERS = 64;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CheckupsClient } from '../src/client/index.ts';
-import { checkupsProto } from '../src/server/grpc/proto.ts';
+import { checkupsProto } from '../src/wire/proto.ts';
 import { closedLoop, consume, measure, printTable, quantile, writeResult } from './harness.ts';
 
 const CALLERS = 64;

@@ -12,11 +12,12 @@ import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
 import { loadConfigFile } from './config/load.ts';
-import { parseUpstream } from './config/validate.ts';
+import { upstreamCodec } from './config/codec.ts';
 import type { CheckupsConfig } from './core/model.ts';
 import { UpstreamRegistry } from './core/registry.ts';
-import { FileStore } from './core/store/file-store.ts';
-import type { UpstreamStore } from './core/store/types.ts';
+import type { ChangeStore } from './core/store/change-store.ts';
+import { FileChangeStore } from './core/store/file-change-store.ts';
+import { UpstreamWritePath } from './core/write-path.ts';
 import { HealthChecker } from './health/health-checker.ts';
 import { LocalPassivePublisher } from './health/passive-publisher.ts';
 import { runProbe } from './health/probes/index.ts';
@@ -83,24 +84,17 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-async function restore(registry: UpstreamRegistry, store: UpstreamStore, dataDir: string, log: Logger): Promise<number> {
-  const recovered = await store.open();
-  const problems: string[] = [];
-  for (const [skey, doc] of recovered.upstreams) {
-    if (doc === null) {
-      registry.delete(skey);
-      continue;
-    }
-    const parsed = parseUpstream(skey, doc, ['upstream']);
-    if (parsed.ok) registry.put(parsed.value);
-    else problems.push(...parsed.errors.map((e) => `${skey}: ${e}`));
-  }
-  if (problems.length > 0) {
-    throw new CheckupsError('DATA_CORRUPT', `stored admin changes no longer validate; nothing was started:\n  ${problems.join('\n  ')}`);
-  }
-  for (const w of recovered.warnings) log.warn({ module: 'store' }, w);
-  log.info({ module: 'main', dataDir, restored: recovered.upstreams.size, lastSeq: recovered.lastSeq }, 'restored admin changes from the data dir');
-  return recovered.upstreams.size;
+/**
+ * Loads the config file's upstreams with the store's changes on top, and starts following the
+ * store. Returns how many upstreams the admin API wrote or deleted in earlier runs.
+ */
+async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store: ChangeStore, log: Logger): Promise<number> {
+  const snapshot = await writes.open(config.upstreams);
+  for (const w of snapshot.warnings) log.warn({ module: 'store' }, w);
+  let admin = 0;
+  for (const stored of snapshot.upstreams.values()) if (stored.origin === 'admin') admin++;
+  log.info({ module: 'main', store: store.location, restored: admin, revision: snapshot.revision }, `restored admin changes from the ${store.kind === 'file' ? 'data dir' : 'cluster store'}`);
+  return admin;
 }
 
 export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> {
@@ -123,10 +117,10 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const tls = opts.tls ?? (settings.tlsCert !== undefined && settings.tlsKey !== undefined ? { certFile: settings.tlsCert, keyFile: settings.tlsKey, ...(settings.tlsClientCa !== undefined ? { clientCaFile: settings.tlsClientCa } : {}) } : undefined);
 
   const registry = new UpstreamRegistry(config.global, { initialRevision: Math.floor(clock.wallNow()) * 1000 });
-  for (const spec of config.upstreams.values()) registry.put(spec);
   const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
-  const store = new FileStore(dataDir);
-  const restoredUpstreams = await restore(registry, store, dataDir, log);
+  const store: ChangeStore = new FileChangeStore(dataDir);
+  const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
+  const restoredUpstreams = await restore(config, writes, store, log);
 
   const passivePublisher = new LocalPassivePublisher(registry, clock);
   const engine = new SelectionEngine(registry, clock, { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) });
@@ -137,7 +131,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   let http: RunningHttpServer | undefined;
   try {
     grpc = await startGrpcServer(
-      { registry, engine, checker, clock, startedAt, store, auth, xdsLogger: log.child({ module: 'xds' }) },
+      { registry, engine, checker, clock, startedAt, writes, auth, xdsLogger: log.child({ module: 'xds' }) },
       { listen: grpcListen, ...(tls !== undefined ? { tls } : {}), maxMessageBytes: opts.maxMessageBytes ?? settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
     );
     http = await startHttpServer(httpListen, () => ({
@@ -151,7 +145,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     checker?.stop();
     passivePublisher.close();
     await grpc?.close(0);
-    await store.close();
+    await writes.close();
     throw err;
   }
   const grpcAddress = `${grpcHost.includes(':') ? `[${grpcHost}]` : grpcHost}:${grpc.port}`;
@@ -174,7 +168,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
       passivePublisher.close();
       await runningGrpc.close(graceMs);
       await runningHttp.close();
-      await store.close();
+      await writes.close();
     },
   };
 }

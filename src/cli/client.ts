@@ -26,8 +26,8 @@ import type { SelectPeerRequest } from '../generated/checkups/v1/SelectPeerReque
 import type { SelectedPeer__Output } from '../generated/checkups/v1/SelectedPeer.ts';
 import type { UpdatePeerRequest } from '../generated/checkups/v1/UpdatePeerRequest.ts';
 import type { UpdateUpstreamRequest } from '../generated/checkups/v1/UpdateUpstreamRequest.ts';
-import { checkupsProto } from '../server/grpc/proto.ts';
-import { jsonToStruct, jsonToValue } from '../server/grpc/struct.ts';
+import { checkupsProto } from '../wire/proto.ts';
+import { jsonToStruct, jsonToValue } from '../wire/struct.ts';
 
 export const DEFAULT_SERVER = '127.0.0.1:7600';
 export const DEFAULT_TIMEOUT_MS = 5000;

@@ -14,7 +14,7 @@ import type { ListUpstreamsResponse__Output } from '../generated/checkups/v1/Lis
 import type { PeerHealth__Output } from '../generated/checkups/v1/PeerHealth.ts';
 import type { PeerStatus__Output } from '../generated/checkups/v1/PeerStatus.ts';
 import type { SelectedPeer__Output } from '../generated/checkups/v1/SelectedPeer.ts';
-import { structToJson, type Json } from '../server/grpc/struct.ts';
+import { structToJson, type Json } from '../wire/struct.ts';
 
 /** Rows of cells -> lines with every column but the last padded to its widest cell. */
 export function table(rows: readonly (readonly string[])[], indent = ''): string {

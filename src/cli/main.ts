@@ -9,7 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_WEIGHT } from '../core/model.ts';
-import type { Json } from '../server/grpc/struct.ts';
+import type { Json } from '../wire/struct.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { packageRoot } from '../util/package-root.ts';
 import { CheckupsClient, CliError, DEFAULT_SERVER, DEFAULT_TIMEOUT_MS, parseHostPort, readUpstreamFile } from './client.ts';

@@ -8,15 +8,16 @@
 import * as grpc from '@grpc/grpc-js';
 import { SelectionEngine, type ReadyOkOptions, type SelectedPeer, type SelectOptions, type UpsTimeout } from '../balance/selection-engine.ts';
 import type { AttemptInfo } from '../balance/try-driver.ts';
-import type { ClusterKey } from '../core/model.ts';
 import type { DiscoveryServiceClient } from '../generated/checkups/v1/DiscoveryService.ts';
-import type { HealthStatus } from '../generated/checkups/v1/HealthStatus.ts';
+import type { SelectPeerResponse__Output } from '../generated/checkups/v1/SelectPeerResponse.ts';
 import type { WatchResponse__Output } from '../generated/checkups/v1/WatchResponse.ts';
-import { checkupsProto } from '../server/grpc/proto.ts';
+import { checkupsProto } from '../wire/proto.ts';
+import { errorFromWire } from '../wire/errors.ts';
+import { selectedReport } from '../wire/report.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { FeedbackQueue, type FeedbackQueueOptions } from './feedback-queue.ts';
-import { heartbeatStatusOf, SnapshotCache } from './snapshot-cache.ts';
+import { SnapshotCache } from './snapshot-cache.ts';
 import { errorChannel, WatchConnection } from './watch-connection.ts';
 
 export interface CheckupsClientOptions {
@@ -84,7 +85,7 @@ export class CheckupsClient {
   ready(timeoutMs = 10_000): Promise<void> {
     if (this.synced) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new CheckupsError('NO_SERVERS_AVAILABLE', `no snapshot from ${this.clients.map((c) => c.address).join(', ')} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new CheckupsError('SERVER_UNAVAILABLE', `no snapshot from ${this.clients.map((c) => c.address).join(', ')} within ${timeoutMs} ms`)), timeoutMs);
       this.syncWaiters.push(() => {
         clearTimeout(timer);
         resolve();
@@ -101,7 +102,7 @@ export class CheckupsClient {
   async selectPeer(skey: string, opts: SelectOptions = {}): Promise<SelectedPeer> {
     if (this.cache.has(skey)) return this.engine.selectPeer(skey, opts);
     this.watchToo(skey);
-    const res = await this.unary<{ peer: { host: string; port: number; cluster: string; weight: number; status: HealthStatus } | null }>((c, md, o, cb) =>
+    const res = await this.unary<SelectPeerResponse__Output>((c, md, o, cb) =>
       c.SelectPeer(
         {
           skey,
@@ -114,9 +115,8 @@ export class CheckupsClient {
         cb,
       ),
     );
-    const p = res.peer!;
-    const cluster: ClusterKey = /^[1-9][0-9]*$/.test(p.cluster) ? Number(p.cluster) : p.cluster;
-    return { host: p.host, port: p.port, cluster, weight: p.weight, status: heartbeatStatusOf(p.status) };
+    if (res.peer === null) throw new CheckupsError('INTERNAL', `${this.watch.currentAddress} answered SelectPeer without a peer`);
+    return selectedReport(res.peer);
   }
 
   /**
@@ -206,11 +206,11 @@ export class CheckupsClient {
 
   private unary<R>(invoke: (c: DiscoveryServiceClient, md: grpc.Metadata, o: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: R) => void) => unknown): Promise<R> {
     return new Promise((resolve, reject) => {
-      invoke(this.watch.current, new grpc.Metadata(), { deadline: Date.now() + (this.opts.rpcTimeoutMs ?? 2000) }, (err, res) => {
+      const client = this.watch.current;
+      invoke(client, new grpc.Metadata(), { deadline: Date.now() + (this.opts.rpcTimeoutMs ?? 2000) }, (err, res) => {
         if (err === null) return resolve(res as R);
-        if (err.code === grpc.status.NOT_FOUND) return reject(new CheckupsError('UNKNOWN_SKEY', err.details));
-        if (err.code === grpc.status.UNAVAILABLE && /no servers available/.test(err.details)) return reject(new CheckupsError('NO_SERVERS_AVAILABLE', err.details));
-        reject(err);
+        const connected = client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY;
+        reject(errorFromWire(err, this.watch.currentAddress, connected));
       });
     });
   }

@@ -6,44 +6,28 @@
  * keeps its round-robin and passive state and only refreshes health (the server does the same).
  */
 import type { UpstreamView } from '../balance/upstream-balancer.ts';
-import { parseUpstream } from '../config/validate.ts';
-import type { RawCluster } from '../config/schema.ts';
-import type { HeartbeatStatus, PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
-import { peerId } from '../core/model.ts';
-import type { HealthStatus } from '../generated/checkups/v1/HealthStatus.ts';
+import type { PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
 import type { UpstreamSnapshot__Output } from '../generated/checkups/v1/UpstreamSnapshot.ts';
-import { structToJson } from '../server/grpc/struct.ts';
-
-const STATUS: Record<HealthStatus & string, HeartbeatStatus> = {
-  HEALTH_STATUS_UNSPECIFIED: 'unchecked',
-  HEALTH_STATUS_UNCHECKED: 'unchecked',
-  HEALTH_STATUS_OK: 'ok',
-  HEALTH_STATUS_UNSTABLE: 'unstable',
-  HEALTH_STATUS_ERR: 'err',
-};
-
-/** The wire enum as the model names it (unknown values read as unchecked). */
-export function heartbeatStatusOf(status: HealthStatus | string): HeartbeatStatus {
-  return STATUS[status as HealthStatus & string] ?? 'unchecked';
-}
+import { snapshotFromWire, type DecodedSnapshot } from '../wire/upstream.ts';
 
 class CachedUpstream implements UpstreamView {
-  constructor(
-    readonly spec: UpstreamSpec,
-    readonly version: number,
-    readonly heartbeat: boolean,
-    private readonly peers: ReadonlyMap<PeerId, PeerHealth>,
-    private readonly passiveVerdicts: ReadonlyMap<PeerId, PassiveVerdict>,
-    /** Configuration fingerprint: equal fingerprints share one spec object. */
-    readonly fingerprint: string,
-  ) {}
+  // Copied out of the snapshot: picks read them on every call.
+  readonly spec: UpstreamSpec;
+  readonly version: number;
+  readonly heartbeat: boolean;
+
+  constructor(readonly snapshot: DecodedSnapshot) {
+    this.spec = snapshot.spec;
+    this.version = snapshot.version;
+    this.heartbeat = snapshot.heartbeat;
+  }
 
   health(id: PeerId): PeerHealth | undefined {
-    return this.peers.get(id);
+    return this.snapshot.health.get(id);
   }
 
   passive(id: PeerId): PassiveVerdict | undefined {
-    return this.passiveVerdicts.get(id);
+    return this.snapshot.passive.get(id);
   }
 }
 
@@ -54,6 +38,11 @@ export class SnapshotCache {
     return this.upstreams.get(skey);
   }
 
+  /** The decoded snapshot held for `skey`. */
+  snapshot(skey: string): DecodedSnapshot | undefined {
+    return this.upstreams.get(skey)?.snapshot;
+  }
+
   has(skey: string): boolean {
     return this.upstreams.has(skey);
   }
@@ -62,54 +51,25 @@ export class SnapshotCache {
     return this.upstreams.size;
   }
 
+  skeys(): IterableIterator<string> {
+    return this.upstreams.keys();
+  }
+
   /** skey -> version held, for resuming a Watch without a full resend. */
   versions(): Record<string, number> {
-    return Object.fromEntries([...this.upstreams].map(([k, u]) => [k, u.version]));
+    return Object.fromEntries([...this.upstreams].map(([k, u]) => [k, u.snapshot.version]));
   }
 
-  /** Applies one snapshot; ignores one older than what is held. Throws if it does not validate. */
-  apply(s: UpstreamSnapshot__Output): void {
-    const held = this.upstreams.get(s.skey);
-    if (held !== undefined && held.version >= s.version) return;
-    const options = structToJson(s.config);
-    const cluster: Record<string, RawCluster> = {};
-    const peers = new Map<PeerId, PeerHealth>();
-    const passive = new Map<PeerId, PassiveVerdict>();
-    for (const c of s.clusters) {
-      cluster[c.key] = {
-        servers: c.peers.map((p) => {
-          const srv = p.server!;
-          const h = p.health;
-          if (h !== null && h.status !== 'HEALTH_STATUS_UNCHECKED') {
-            const status = heartbeatStatusOf(h.status);
-            const probeStatus = heartbeatStatusOf(h.probeStatus);
-            peers.set(peerId(srv.host, srv.port), {
-              status,
-              failNum: h.failNum,
-              lastModified: h.lastModifiedMs,
-              msg: h.msg === '' ? null : h.msg,
-              ...(probeStatus !== 'unchecked' && probeStatus !== status ? { probeStatus } : {}),
-              ...(h.protected ? { protection: { reason: h.protectedReason } } : {}),
-              ...(h.dampedUntilMs > 0 ? { dampedUntil: h.dampedUntilMs } : {}),
-            });
-          }
-          if (p.passiveStatus === 'PASSIVE_STATUS_ERR') passive.set(peerId(srv.host, srv.port), { failedCount: p.passiveFailedCount, untilWall: p.passiveUntilMs });
-          return { host: srv.host, port: srv.port, weight: srv.weight, max_fails: srv.maxFails, fail_timeout: srv.failTimeoutMs / 1000, ...(srv.down ? { down: true } : {}) };
-        }),
-        ...(c._try === 'try' ? { try: c.try } : {}),
-      };
-    }
-    const fingerprint = JSON.stringify([options, cluster]);
-    let spec = held?.fingerprint === fingerprint ? held.spec : undefined;
-    if (spec === undefined) {
-      const parsed = parseUpstream(s.skey, { ...options, cluster }, ['snapshot'], { requireServers: false });
-      if (!parsed.ok) throw new Error(`snapshot of ${s.skey} does not validate: ${parsed.errors.join('; ')}`);
-      spec = parsed.value;
-    }
-    this.upstreams.set(s.skey, new CachedUpstream(spec, s.version, s.heartbeat, peers, passive, fingerprint));
+  /** Applies one snapshot; returns it decoded, or undefined when older than what is held. Throws if it does not decode. */
+  apply(s: UpstreamSnapshot__Output): DecodedSnapshot | undefined {
+    const held = this.upstreams.get(s.skey)?.snapshot;
+    if (held !== undefined && held.version >= s.version) return undefined;
+    const decoded = snapshotFromWire(s, held);
+    this.upstreams.set(s.skey, new CachedUpstream(decoded));
+    return decoded;
   }
 
-  remove(skey: string): void {
-    this.upstreams.delete(skey);
+  remove(skey: string): boolean {
+    return this.upstreams.delete(skey);
   }
 }

@@ -44,6 +44,10 @@ export class WatchConnection {
     return this.opts.clients[this.index]!.client;
   }
 
+  get currentAddress(): string {
+    return this.opts.clients[this.index]!.address;
+  }
+
   start(): void {
     this.connect();
   }

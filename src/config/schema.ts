@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { BALANCE_MODES, MAX_WEIGHT, PROBE_TYPES } from '../core/model.ts';
+import type { RawCluster, RawServer, RawUpstream } from '../core/document.ts';
 
 function integer(min: number, max: number) {
   const error = `must be an integer ${min}..${max}`;
@@ -154,9 +155,12 @@ export const configSchema = z.strictObject({
   ),
 });
 
-export type RawServer = z.infer<typeof serverSchema>;
-export type RawCluster = z.infer<typeof clusterSchema>;
-export type RawUpstream = z.infer<typeof upstreamSchema>;
+// The validators produce exactly the plain types of document.ts (which the SDK uses without zod).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameShape = <T extends true>(): T | undefined => undefined;
+sameShape<Same<z.infer<typeof serverSchema>, RawServer>>();
+sameShape<Same<z.infer<typeof clusterSchema>, RawCluster>>();
+sameShape<Same<z.infer<typeof upstreamSchema>, RawUpstream>>();
 export type RawGlobal = z.infer<typeof globalSchema>;
 export type RawConfig = z.infer<typeof configSchema>;
 export type RawServerSettings = z.infer<typeof settingsSchema>;

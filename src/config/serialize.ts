@@ -3,11 +3,11 @@
  * durable store writes, so a stored upstream re-validates to the same model.
  */
 import type { ClusterSpec, ServerSpec, UpstreamSpec } from '../core/model.ts';
-import type { RawCluster, RawServer, RawUpstream } from './schema.ts';
+import type { RawCluster, RawServer, RawUpstream } from '../core/document.ts';
+import { msToSeconds } from './units.ts';
 
-const msToSeconds = (ms: number): number => ms / 1000;
 
-function serverToRaw(s: ServerSpec): RawServer {
+export function serverToRaw(s: ServerSpec): RawServer {
   return {
     host: s.host,
     port: s.port,

@@ -14,14 +14,9 @@ import type {
 } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
 import { DEFAULTS } from './defaults.ts';
-import {
-  configSchema,
-  upstreamSchema,
-  type RawCluster,
-  type RawGlobal,
-  type RawServer,
-  type RawUpstream,
-} from './schema.ts';
+import { buildUpstream, LEVEL_KEY } from './build.ts';
+import { secondsToMs } from './units.ts';
+import { configSchema, upstreamSchema, type RawGlobal } from './schema.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
@@ -87,20 +82,6 @@ const EXPECTED: Record<string, string> = {
   record: 'a map',
 };
 
-const secondsToMs = (s: number): number => Math.round(s * 1000);
-
-function buildServer(raw: RawServer): ServerSpec {
-  return {
-    host: raw.host,
-    port: raw.port,
-    weight: raw.weight ?? DEFAULTS.server.weight,
-    maxFails: raw.max_fails ?? DEFAULTS.server.max_fails,
-    failTimeoutMs: secondsToMs(raw.fail_timeout ?? DEFAULTS.server.fail_timeout),
-    down: raw.down ?? DEFAULTS.server.down,
-  };
-}
-
-const LEVEL_KEY = /^[1-9][0-9]{0,8}$/;
 
 interface ClusterCheck {
   /** Admin writes (update_upstream) must not carry empty levels. */
@@ -144,64 +125,6 @@ function checkClusters(raw: unknown, path: readonly PathItem[], check: ClusterCh
       else firstAt.set(id, i);
     });
   }
-}
-
-function buildClusters(raw: RawUpstream['cluster']): ClusterSpec[] {
-  // Object key order already puts integer-like keys first, ascending: levels, then names as written.
-  const entries: Array<[ClusterKey, RawCluster]> = Array.isArray(raw)
-    ? raw.map((c, i) => [i + 1, c])
-    : Object.entries(raw).map(([key, c]) => [LEVEL_KEY.test(key) ? Number(key) : key, c]);
-  return entries.map(([key, c]) => ({
-    key,
-    servers: (c.servers ?? []).map(buildServer),
-    ...(c.try !== undefined ? { try: c.try } : {}),
-    ...(c.upstream !== undefined ? { upstream: c.upstream } : {}),
-    upstreamOnlyBackup: c.upstream_only_backup ?? false,
-  }));
-}
-
-function buildUpstream(skey: string, raw: RawUpstream): UpstreamSpec {
-  const d = DEFAULTS.upstream;
-  return {
-    skey,
-    ...(raw.enable !== undefined ? { enable: raw.enable } : {}),
-    typ: raw.typ ?? d.typ,
-    timeoutMs: secondsToMs(raw.timeout ?? d.timeout),
-    ...(raw.read_timeout !== undefined ? { readTimeoutMs: secondsToMs(raw.read_timeout) } : {}),
-    ...(raw.send_timeout !== undefined ? { sendTimeoutMs: secondsToMs(raw.send_timeout) } : {}),
-    http: {
-      ...(raw.http_opts?.query !== undefined ? { query: raw.http_opts.query } : {}),
-      ...(raw.http_opts?.statuses !== undefined ? { statuses: { ...raw.http_opts.statuses } } : {}),
-      ...(raw.http_opts?.https !== undefined ? { https: raw.http_opts.https } : {}),
-      ...(raw.http_opts?.sni !== undefined ? { sni: raw.http_opts.sni } : {}),
-      ...(raw.http_opts?.verify !== undefined ? { verify: raw.http_opts.verify } : {}),
-      ...(raw.http_opts?.body_match !== undefined ? { bodyMatch: raw.http_opts.body_match } : {}),
-    },
-    sensibility: raw.sensibility ?? d.sensibility,
-    rise: raw.rise ?? d.rise,
-    ...(raw.unhealthy_interval !== undefined ? { unhealthyIntervalMs: secondsToMs(raw.unhealthy_interval) } : {}),
-    protected: raw.protected ?? d.protected,
-    maxEjectionPercent: raw.max_ejection_percent ?? d.max_ejection_percent,
-    slowStartMs: secondsToMs(raw.slow_start ?? d.slow_start),
-    flapDamping: {
-      threshold: raw.flap_threshold ?? d.flap_threshold,
-      windowMs: secondsToMs(raw.flap_window ?? d.flap_window),
-      penaltyMs: secondsToMs(raw.flap_penalty ?? d.flap_penalty),
-      maxPenaltyMs: secondsToMs(Math.max(raw.flap_penalty_max ?? d.flap_penalty_max, raw.flap_penalty ?? d.flap_penalty)),
-    },
-    mode: raw.mode ?? d.mode,
-    ...(raw.try !== undefined ? { try: raw.try } : {}),
-    tryTimeoutMs: secondsToMs(raw.try_timeout ?? d.try_timeout),
-    mysql: {
-      ...(raw.name !== undefined ? { name: raw.name } : {}),
-      ...(raw.user !== undefined ? { user: raw.user } : {}),
-      ...(raw.pass !== undefined ? { pass: raw.pass } : {}),
-      ...(raw.charset !== undefined ? { charset: raw.charset } : {}),
-    },
-    redis: { ...raw.redis_opts },
-    grpc: { ...raw.grpc_opts },
-    clusters: buildClusters(raw.cluster),
-  };
 }
 
 function buildGlobal(raw: RawGlobal | undefined): GlobalSpec {

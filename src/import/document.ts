@@ -6,7 +6,8 @@
  */
 import { Document } from 'yaml';
 import { parseConfigText } from '../config/load.ts';
-import type { RawCluster, RawGlobal, RawServer, RawUpstream } from '../config/schema.ts';
+import type { RawCluster, RawServer, RawUpstream } from '../core/document.ts';
+import type { RawGlobal } from '../config/schema.ts';
 
 /** One construct of the source that did not make it into the output (or changed meaning). */
 export interface ImportProblem {

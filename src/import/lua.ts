@@ -16,7 +16,8 @@ import luaparse from 'luaparse';
 import type { Chunk, Expression, Statement } from 'luaparse';
 import type { z } from 'zod';
 import { formatPath } from '../config/validate.ts';
-import { clusterSchema, globalSchema, serverSchema, upstreamSchema, type RawCluster, type RawServer, type RawUpstream } from '../config/schema.ts';
+import type { RawCluster, RawServer, RawUpstream } from '../core/document.ts';
+import { clusterSchema, globalSchema, serverSchema, upstreamSchema } from '../config/schema.ts';
 import { peerId } from '../core/model.ts';
 import type { ImportedConfig, ImportProblem, ImportResult } from './document.ts';
 

@@ -26,7 +26,7 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 import { isIP } from 'node:net';
 import type { BalanceMode } from '../core/model.ts';
 import { MAX_WEIGHT, peerId } from '../core/model.ts';
-import type { RawServer, RawUpstream } from '../config/schema.ts';
+import type { RawServer, RawUpstream } from '../core/document.ts';
 import type { ImportedConfig, ImportProblem, ImportResult } from './document.ts';
 
 interface Directive {

@@ -1,14 +1,41 @@
 /**
  * One error class with stable codes (undici's lesson): callers branch on `code`, never on text.
- * The gRPC layer maps codes to status codes in one place.
+ * The wire layer (src/wire/errors.ts) maps codes to gRPC statuses and back in one table, and
+ * carries the code itself in a trailer, so the SDK tells them apart without reading messages.
  */
 export type CheckupsErrorCode =
+  /** No upstream by that name. */
   | 'UNKNOWN_SKEY'
+  /** No such host:port in the upstream. */
   | 'UNKNOWN_PEER'
+  /** No such level or named cluster in the upstream. */
+  | 'UNKNOWN_CLUSTER'
+  /** The upstream exists, but no peer is usable (every one down, failing or excluded). */
   | 'NO_SERVERS_AVAILABLE'
+  /** readyOk spent its try_timeout budget. */
   | 'TRY_TIMEOUT_EXCEEDED'
+  /** A config document (file or admin write) does not validate; `details` lists every problem. */
   | 'INVALID_CONFIG'
-  | 'DATA_CORRUPT';
+  /** A request argument is missing or out of range. */
+  | 'INVALID_ARGUMENT'
+  /** The change is valid but not in this state (removing a cluster's last server). */
+  | 'FAILED_PRECONDITION'
+  /** Admin call without the right credential. */
+  | 'UNAUTHENTICATED'
+  /** No checkups server answered (connection refused, DNS, TLS, or it did not answer in time). */
+  | 'SERVER_UNAVAILABLE'
+  /** The call's deadline passed after the server was reached. */
+  | 'TIMEOUT'
+  /** Stored data does not read back. */
+  | 'DATA_CORRUPT'
+  /** The store cannot take writes now (Redis unreachable, lost its data, ...): nothing was changed, retry later. */
+  | 'STORE_UNAVAILABLE'
+  /** Other instances kept changing the upstream while this write was being made: nothing was changed, retry. */
+  | 'WRITE_CONFLICT'
+  /** The client was closed. */
+  | 'CLOSED'
+  /** Anything else the server or client did not expect. */
+  | 'INTERNAL';
 
 export class CheckupsError extends Error {
   override readonly name = 'CheckupsError';
@@ -21,4 +48,10 @@ export class CheckupsError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** The message of INVALID_CONFIG for a list of problems. */
+export function invalidConfig(errors: readonly string[], what = 'nothing changed'): CheckupsError {
+  const n = errors.length;
+  return new CheckupsError('INVALID_CONFIG', `${n} error${n === 1 ? '' : 's'}, ${what}:\n  ${errors.join('\n  ')}`, errors);
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Checkups } from '../../src/main.ts';
 import { startTestServer } from '../support/test-server.ts';
-import { jsonToStruct, jsonToValue, structToJson } from '../../src/server/grpc/struct.ts';
+import { jsonToStruct, jsonToValue, structToJson } from '../../src/wire/struct.ts';
 import { bearer, call, clients, grpcError, type Clients } from '../support/grpc-clients.ts';
 
 const CONFIG = `

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
-import { jsonToValue, structToJson } from '../../src/server/grpc/struct.ts';
+import { jsonToValue, structToJson } from '../../src/wire/struct.ts';
 import { call, clients } from '../support/grpc-clients.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'checkups-crash-'));

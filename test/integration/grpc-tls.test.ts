@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { startCheckups } from '../../src/main.ts';
-import { checkupsProto } from '../../src/server/grpc/proto.ts';
+import { checkupsProto } from '../../src/wire/proto.ts';
 import { CheckupsError } from '../../src/util/errors.ts';
 import { call, grpcError } from '../support/grpc-clients.ts';
 

@@ -16,7 +16,7 @@ import type { WatchRequest } from '../../src/generated/checkups/v1/WatchRequest.
 import type { WatchResponse__Output } from '../../src/generated/checkups/v1/WatchResponse.ts';
 import type { Checkups } from '../../src/main.ts';
 import { startTestServer } from '../support/test-server.ts';
-import { jsonToValue } from '../../src/server/grpc/struct.ts';
+import { jsonToValue } from '../../src/wire/struct.ts';
 import { call, clients, type Clients } from '../support/grpc-clients.ts';
 
 

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CheckupsClient, type SelectedPeer } from '../../src/client/index.ts';
+import { CheckupsClient, CheckupsError, type SelectedPeer } from '../../src/client/index.ts';
 import type { Checkups } from '../../src/main.ts';
 import { startTestServer } from '../support/test-server.ts';
-import { jsonToValue } from '../../src/server/grpc/struct.ts';
+import { jsonToValue } from '../../src/wire/struct.ts';
 import { call, clients, type Clients } from '../support/grpc-clients.ts';
 import { until } from '../support/async.ts';
 
@@ -37,6 +37,8 @@ upstreams:
           - { host: 10.3.0.2, port: 80, max_fails: 2, fail_timeout: 30 }
   other:
     cluster: [ { servers: [ { host: 10.4.0.1, port: 80 } ] } ]
+  drained:
+    cluster: [ { servers: [ { host: 10.5.0.1, port: 80, down: true } ] } ]
 `;
 
 const hp = (p: SelectedPeer | { host: string; port: number }) => `${p.host}:${p.port}`;
@@ -160,7 +162,9 @@ describe('client SDK', () => {
       assert.equal(hp(await sdk.selectPeer('other')), '10.4.0.1:80');
       await until(() => sdk.status().upstreams === 2, 'other to be watched');
       assert.equal(hp(sdk.pick('other')), '10.4.0.1:80');
-      await assert.rejects(sdk.selectPeer('nope'), /unknown skey nope/);
+      await assert.rejects(sdk.selectPeer('nope'), (e: CheckupsError) => e.code === 'UNKNOWN_SKEY' && /unknown skey nope/.test(e.message));
+      // UNAVAILABLE on the wire either way: the code travels as a structured detail.
+      await assert.rejects(sdk.selectPeer('drained'), (e: CheckupsError) => e instanceof CheckupsError && e.code === 'NO_SERVERS_AVAILABLE');
       assert.equal(await sdk.readyOk('hashed', () => 'done', { hashKey: 'x' }), 'done', 'readyOk waits for the upstream to arrive');
     } finally {
       await sdk.close();
@@ -178,6 +182,7 @@ describe('client SDK', () => {
     }
     const none = new CheckupsClient({ servers: ['127.0.0.1:1'], channelOptions: { 'grpc.initial_reconnect_backoff_ms': 50 } });
     await assert.rejects(none.ready(300), /no snapshot from 127\.0\.0\.1:1 within 300 ms/);
+    await assert.rejects(none.selectPeer('wrr'), (e: CheckupsError) => e instanceof CheckupsError && e.code === 'SERVER_UNAVAILABLE');
     await none.close();
   });
 });

@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { AdminServiceClient } from '../../src/generated/checkups/v1/AdminService.ts';
 import type { DiscoveryServiceClient } from '../../src/generated/checkups/v1/DiscoveryService.ts';
-import { checkupsProto } from '../../src/server/grpc/proto.ts';
+import { checkupsProto } from '../../src/wire/proto.ts';
 
 export interface Clients {
   readonly discovery: DiscoveryServiceClient;

@@ -9,7 +9,7 @@ import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { RawUpstream } from '../../src/config/schema.ts';
+import type { RawUpstream } from '../../src/core/document.ts';
 import { crc32Hex } from '../../src/core/store/crc32.ts';
 import { FileStore } from '../../src/core/store/file-store.ts';
 import { CheckupsError } from '../../src/util/errors.ts';

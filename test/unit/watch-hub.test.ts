@@ -10,7 +10,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { UpstreamRegistry } from '../../src/core/registry.ts';
 import type { WatchRequest__Output } from '../../src/generated/checkups/v1/WatchRequest.ts';
 import type { WatchResponse__Output } from '../../src/generated/checkups/v1/WatchResponse.ts';
-import { packageDefinition } from '../../src/server/grpc/proto.ts';
+import { packageDefinition } from '../../src/wire/proto.ts';
 import { WatchHub, type WatchCall, type WatchEncoder } from '../../src/server/grpc/watch.ts';
 import { cluster, config, server, upstream } from '../support/builders.ts';
 import { FakeClock } from '../support/fake-clock.ts';

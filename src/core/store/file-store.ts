@@ -12,7 +12,7 @@
  */
 import { mkdir, open, readFile, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { RawUpstream } from '../../config/schema.ts';
+import type { RawUpstream } from '../document.ts';
 import { decodeSnapshot, encodeRecord, encodeSnapshot, LOG_FILE, replayLog, SNAPSHOT_FILE, type LogRecord } from './format.ts';
 import { acquireLock } from './lock.ts';
 import type { RecoveredState, StoreOp, UpstreamStore } from './types.ts';

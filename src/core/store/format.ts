@@ -9,7 +9,7 @@
  * names the file, the place, what is wrong and what the operator can do, because silently
  * dropping a record would silently undo an acknowledged admin change.
  */
-import type { RawUpstream } from '../../config/schema.ts';
+import type { RawUpstream } from '../document.ts';
 import { CheckupsError } from '../../util/errors.ts';
 import { crc32Hex } from './crc32.ts';
 
@@ -109,7 +109,7 @@ function asRecord(v: unknown): LogRecord | string {
   if (op === 'delete') return { seq, at, op, skey };
   if (op !== 'put') return `unknown op ${JSON.stringify(op)}`;
   if (!isObject(upstream)) return 'a put without an upstream document';
-  return { seq, at, op, skey, upstream: upstream as RawUpstream };
+  return { seq, at, op, skey, upstream: upstream as unknown as RawUpstream };
 }
 
 const HEX8 = /^[0-9a-f]{8}$/;

@@ -4,7 +4,7 @@
  * Documents are stored as config documents (RawUpstream, see config/serialize.ts) so a restored
  * upstream goes through the same validation as one read from the file.
  */
-import type { RawUpstream } from '../../config/schema.ts';
+import type { RawUpstream } from '../document.ts';
 
 export type StoreOp =
   | { readonly op: 'put'; readonly skey: string; readonly upstream: RawUpstream }

@@ -2,72 +2,63 @@
  * checkups.v1.AdminService: update_upstream / delete_upstream / get_upstream of
  * lua-resty-checkups plus ngx_dynamic_upstream's peer operations.
  *
- * Every write: authenticate, then (one write at a time) build the new upstream document,
- * validate all of it (errors with field paths, nothing applied), append it to the durable store
- * (on disk before we answer), and only then put it in the registry. Peer operations are edits
- * of the stored document, so they are durable and validated the same way.
+ * This layer only translates: it authenticates, checks the request's shape, and calls the core
+ * write path (core/write-path.ts), which validates, stores (durably, with the version check of
+ * a shared store) and applies. Peer operations are edits of the stored document
+ * (config/edit.ts), so they are validated and stored the same way.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { SelectionEngine } from '../../balance/selection-engine.ts';
-import type { RawCluster, RawServer, RawUpstream } from '../../config/schema.ts';
-import { upstreamToRaw } from '../../config/serialize.ts';
-import { parseUpstream } from '../../config/validate.ts';
-import { peerId } from '../../core/model.ts';
+import { addServer, removeServer, replaceClusters, setServerDown, updateServer } from '../../config/edit.ts';
 import type { UpstreamRegistry } from '../../core/registry.ts';
-import type { UpstreamStore } from '../../core/store/types.ts';
+import type { UpstreamWritePath } from '../../core/write-path.ts';
 import type { AdminServiceHandlers } from '../../generated/checkups/v1/AdminService.ts';
 import type { Clock } from '../../util/clock.ts';
+import { CheckupsError } from '../../util/errors.ts';
+import { errorToWire } from '../../wire/errors.ts';
+import { jsonToStruct, structToJson, valueToJson } from '../../wire/struct.ts';
+import { clusterStatusesToWire } from '../../wire/upstream.ts';
 import type { AdminAuth } from './auth.ts';
-import { invalidArgument, serviceError, toServiceError } from './errors.ts';
-import { clusterStatuses } from './messages.ts';
-import { jsonToStruct, structToJson, valueToJson } from './struct.ts';
+import { countedHere } from './discovery.ts';
 
 export interface AdminDeps {
   readonly registry: UpstreamRegistry;
   readonly engine: SelectionEngine;
-  readonly store: UpstreamStore | undefined;
+  readonly writes: UpstreamWritePath;
   readonly auth: AdminAuth;
   readonly clock: Clock;
 }
 
-type ClusterMap = Record<string, RawCluster>;
-
-function notFound(skey: string): grpc.ServiceError {
-  return serviceError(grpc.status.NOT_FOUND, `unknown skey ${skey}`);
+function notFound(skey: string): CheckupsError {
+  return new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
 }
 
 function checkSkey(skey: string): void {
-  if (skey === '') throw serviceError(grpc.status.INVALID_ARGUMENT, 'skey: is required');
+  if (skey === '') throw new CheckupsError('INVALID_ARGUMENT', 'skey: is required');
 }
 
 function checkHostPort(host: string, port: number): void {
-  if (host === '') throw serviceError(grpc.status.INVALID_ARGUMENT, 'host: is required');
-  if (port < 1 || port > 65535) throw serviceError(grpc.status.INVALID_ARGUMENT, 'port: must be an integer 1..65535');
+  if (host === '') throw new CheckupsError('INVALID_ARGUMENT', 'host: is required');
+  if (port < 1 || port > 65535) throw new CheckupsError('INVALID_ARGUMENT', 'port: must be an integer 1..65535');
 }
 
 export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
-  const { registry, store, auth } = deps;
-  let queue: Promise<unknown> = Promise.resolve();
+  const { registry, writes, auth } = deps;
 
-  /** Runs writes one at a time, so each sees the state the previous one left. */
-  function serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Authenticated, serialized write handler. */
-  function write<Req, Res>(fn: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  /** Authenticated write handler; the write path serializes and answers with the new version. */
+  function write<Req>(fn: (req: Req) => Promise<number>): grpc.handleUnaryCall<Req, { version: number }> {
     return (call, callback) => {
+      let pending: Promise<number>;
       try {
         auth.check(call.metadata);
+        pending = fn(call.request);
       } catch (err) {
-        callback(toServiceError(err));
+        callback(errorToWire(err));
         return;
       }
-      serialized(() => fn(call.request)).then(
-        (res) => callback(null, res),
-        (err: unknown) => callback(toServiceError(err)),
+      pending.then(
+        (version) => callback(null, { version }),
+        (err: unknown) => callback(errorToWire(err)),
       );
     };
   }
@@ -78,64 +69,29 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
         auth.check(call.metadata);
         callback(null, fn(call.request));
       } catch (err) {
-        callback(toServiceError(err));
+        callback(errorToWire(err));
       }
     };
   }
 
-  /** Validates `doc` as upstream `skey` and stores it durably, then applies it. */
-  async function commit(skey: string, doc: unknown, path: readonly string[]): Promise<{ version: number }> {
-    const parsed = parseUpstream(skey, doc, path);
-    if (!parsed.ok) throw invalidArgument(parsed.errors);
-    await store?.append({ op: 'put', skey, upstream: upstreamToRaw(parsed.value) });
-    return { version: registry.put(parsed.value) };
-  }
-
-  function stored(skey: string): RawUpstream & { cluster: ClusterMap } {
-    checkSkey(skey);
-    const entry = registry.upstream(skey);
-    if (entry === undefined) throw notFound(skey);
-    return upstreamToRaw(entry.spec) as RawUpstream & { cluster: ClusterMap };
-  }
-
-  /** Applies `edit` to every listing of host:port; NOT_FOUND when none. */
-  function editServer(doc: { cluster: ClusterMap }, skey: string, host: string, port: number, edit: (s: RawServer) => RawServer): void {
-    checkHostPort(host, port);
-    const id = peerId(host, port);
-    let found = false;
-    for (const c of Object.values(doc.cluster)) {
-      c.servers = (c.servers ?? []).map((s) => {
-        if (peerId(s.host, s.port) !== id) return s;
-        found = true;
-        return edit(s);
-      });
-    }
-    if (!found) throw serviceError(grpc.status.NOT_FOUND, `unknown peer ${id} in upstream ${skey}`);
-  }
-
   return {
-    UpdateUpstream: write(async (req) => {
+    UpdateUpstream: write((req) => {
       checkSkey(req.skey);
-      if (req.body === 'upstream') return commit(req.skey, structToJson(req.upstream), ['upstream']);
-      if (req.body === 'cluster') {
-        const existing = registry.upstream(req.skey);
-        const base = existing === undefined ? {} : upstreamToRaw(existing.spec);
-        return commit(req.skey, { ...base, cluster: valueToJson(req.cluster) }, []);
-      }
-      throw serviceError(grpc.status.INVALID_ARGUMENT, 'upstream or cluster: one of them is required');
+      if (req.body === 'upstream') return writes.put(req.skey, structToJson(req.upstream), ['upstream']);
+      if (req.body === 'cluster') return writes.edit(req.skey, replaceClusters(valueToJson(req.cluster)));
+      throw new CheckupsError('INVALID_ARGUMENT', 'upstream or cluster: one of them is required');
     }),
 
-    DeleteUpstream: write(async (req) => {
+    DeleteUpstream: write((req) => {
       checkSkey(req.skey);
-      if (registry.upstream(req.skey) === undefined) throw notFound(req.skey);
-      await store?.append({ op: 'delete', skey: req.skey });
-      registry.delete(req.skey);
-      return { version: registry.currentRevision };
+      return writes.delete(req.skey);
     }),
 
     GetUpstream: read((req) => {
-      const doc = stored(req.skey);
-      return { upstream: jsonToStruct(doc as Record<string, unknown>), version: registry.upstream(req.skey)!.version };
+      checkSkey(req.skey);
+      const doc = writes.document(req.skey);
+      if (doc === undefined) throw notFound(req.skey);
+      return { upstream: jsonToStruct(doc.upstream), version: doc.version };
     }),
 
     ListUpstreams: read(() => ({
@@ -156,77 +112,49 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       checkSkey(req.skey);
       const entry = registry.upstream(req.skey);
       if (entry === undefined) throw notFound(req.skey);
-      return { version: entry.version, clusters: clusterStatuses(entry, (id) => deps.engine.passive(req.skey, id)) };
+      return { version: entry.version, clusters: clusterStatusesToWire(entry, countedHere(deps.engine, req.skey)) };
     }),
 
-    AddPeer: write(async (req) => {
-      const doc = stored(req.skey);
+    AddPeer: write((req) => {
+      checkSkey(req.skey);
       const s = req.server;
-      if (s === null) throw serviceError(grpc.status.INVALID_ARGUMENT, 'server: is required');
+      if (s === null) throw new CheckupsError('INVALID_ARGUMENT', 'server: is required');
       checkHostPort(s.host, s.port);
-      const key = req.cluster === '' ? '1' : req.cluster;
-      const cluster = (doc.cluster[key] ??= { servers: [] });
-      const servers = (cluster.servers ??= []);
-      servers.push({
-        host: s.host,
-        port: s.port,
-        weight: s.weight === 0 ? 1 : s.weight,
-        max_fails: s.maxFails,
-        ...(s.failTimeoutMs !== 0 ? { fail_timeout: s.failTimeoutMs / 1000 } : {}),
-        ...(s.down ? { down: true } : {}),
-      });
-      return commit(req.skey, doc, []);
+      return writes.edit(req.skey, addServer(req.skey, req.cluster, s));
     }),
 
-    RemovePeer: write(async (req) => {
-      const doc = stored(req.skey);
+    RemovePeer: write((req) => {
+      checkSkey(req.skey);
       checkHostPort(req.host, req.port);
-      const id = peerId(req.host, req.port);
-      const keys = req.cluster === '' ? Object.keys(doc.cluster) : [req.cluster];
-      let removed = 0;
-      for (const key of keys) {
-        const c = doc.cluster[key];
-        if (c === undefined) throw serviceError(grpc.status.NOT_FOUND, `unknown cluster ${key} in upstream ${req.skey}`);
-        const before = c.servers ?? [];
-        const after = before.filter((s) => peerId(s.host, s.port) !== id);
-        if (after.length === before.length) continue;
-        if (after.length === 0) {
-          throw serviceError(
-            grpc.status.FAILED_PRECONDITION,
-            `${id} is the last server of cluster ${key} in upstream ${req.skey}: replace the cluster map with UpdateUpstream, or delete the upstream`,
-          );
-        }
-        c.servers = after;
-        removed++;
-      }
-      if (removed === 0) throw serviceError(grpc.status.NOT_FOUND, `unknown peer ${id} in upstream ${req.skey}`);
-      return commit(req.skey, doc, []);
+      return writes.edit(req.skey, removeServer(req.skey, req.host, req.port, req.cluster));
     }),
 
-    UpdatePeer: write(async (req) => {
-      const doc = stored(req.skey);
+    UpdatePeer: write((req) => {
+      checkSkey(req.skey);
       if (req._weight === undefined && req._maxFails === undefined && req._failTimeoutMs === undefined) {
-        throw serviceError(grpc.status.INVALID_ARGUMENT, 'weight, max_fails or fail_timeout_ms: set at least one');
+        throw new CheckupsError('INVALID_ARGUMENT', 'weight, max_fails or fail_timeout_ms: set at least one');
       }
-      editServer(doc, req.skey, req.host, req.port, (s) => ({
-        ...s,
-        ...(req._weight !== undefined ? { weight: req.weight ?? 0 } : {}),
-        ...(req._maxFails !== undefined ? { max_fails: req.maxFails ?? 0 } : {}),
-        ...(req._failTimeoutMs !== undefined ? { fail_timeout: (req.failTimeoutMs ?? 0) / 1000 } : {}),
-      }));
-      return commit(req.skey, doc, []);
+      checkHostPort(req.host, req.port);
+      return writes.edit(
+        req.skey,
+        updateServer(req.skey, req.host, req.port, {
+          ...(req._weight !== undefined ? { weight: req.weight ?? 0 } : {}),
+          ...(req._maxFails !== undefined ? { maxFails: req.maxFails ?? 0 } : {}),
+          ...(req._failTimeoutMs !== undefined ? { failTimeoutMs: req.failTimeoutMs ?? 0 } : {}),
+        }),
+      );
     }),
 
-    SetPeerDown: write(async (req) => {
-      const doc = stored(req.skey);
-      editServer(doc, req.skey, req.host, req.port, (s) => ({ ...s, down: true }));
-      return commit(req.skey, doc, []);
+    SetPeerDown: write((req) => {
+      checkSkey(req.skey);
+      checkHostPort(req.host, req.port);
+      return writes.edit(req.skey, setServerDown(req.skey, req.host, req.port, true));
     }),
 
-    SetPeerUp: write(async (req) => {
-      const doc = stored(req.skey);
-      editServer(doc, req.skey, req.host, req.port, ({ down: _down, ...s }) => s);
-      return commit(req.skey, doc, []);
+    SetPeerUp: write((req) => {
+      checkSkey(req.skey);
+      checkHostPort(req.host, req.port);
+      return writes.edit(req.skey, setServerDown(req.skey, req.host, req.port, false));
     }),
   };
 }

@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { serviceError } from './errors.ts';
+import { CheckupsError } from '../../util/errors.ts';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -26,9 +26,9 @@ export class AdminAuth {
     if (this.expected === undefined) return;
     const header = metadata.get('authorization')[0];
     if (typeof header !== 'string' || !/^Bearer\s+\S/i.test(header)) {
-      throw serviceError(grpc.status.UNAUTHENTICATED, "admin calls need metadata 'authorization: Bearer <token>' (the token is in the server's config or CHECKUPS_ADMIN_TOKEN)");
+      throw new CheckupsError('UNAUTHENTICATED', "admin calls need metadata 'authorization: Bearer <token>' (the token is in the server's config or CHECKUPS_ADMIN_TOKEN)");
     }
     const given = digest(header.replace(/^Bearer\s+/i, '').trim());
-    if (!timingSafeEqual(given, this.expected)) throw serviceError(grpc.status.UNAUTHENTICATED, 'admin token rejected');
+    if (!timingSafeEqual(given, this.expected)) throw new CheckupsError('UNAUTHENTICATED', 'admin token rejected');
   }
 }

@@ -4,14 +4,17 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { SelectionEngine } from '../../balance/selection-engine.ts';
+import type { PeerId } from '../../core/model.ts';
 import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { DiscoveryServiceHandlers } from '../../generated/checkups/v1/DiscoveryService.ts';
 import type { GetStatusResponse } from '../../generated/checkups/v1/GetStatusResponse.ts';
 import type { HealthChecker } from '../../health/health-checker.ts';
 import type { NodeStatus } from '../xds/status.ts';
 import type { Clock } from '../../util/clock.ts';
-import { serviceError, toServiceError } from './errors.ts';
-import { clusterStatuses, healthStatusOf } from './messages.ts';
+import { CheckupsError } from '../../util/errors.ts';
+import { errorToWire } from '../../wire/errors.ts';
+import { clusterStatusesToWire } from '../../wire/upstream.ts';
+import { healthToWire } from '../../wire/status.ts';
 import type { WatchHub } from './watch.ts';
 
 export interface DiscoveryDeps {
@@ -31,13 +34,18 @@ export function unary<Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req
     try {
       callback(null, fn(call.request));
     } catch (err) {
-      callback(toServiceError(err));
+      callback(errorToWire(err));
     }
   };
 }
 
+/** This process's count of failures in a peer's current passive window (GetStatus, GetServers). */
+export function countedHere(engine: SelectionEngine, skey: string): (id: PeerId) => number {
+  return (id) => engine.passive(skey, id)?.failedCount ?? 0;
+}
+
 function requireSkey(skey: string): string {
-  if (skey === '') throw serviceError(grpc.status.INVALID_ARGUMENT, 'skey: is required');
+  if (skey === '') throw new CheckupsError('INVALID_ARGUMENT', 'skey: is required');
   return skey;
 }
 
@@ -49,7 +57,7 @@ export function statusResponse(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusRes
   return {
     upstreams: registry.skeys().map((skey) => {
       const entry = registry.upstream(skey)!;
-      return { skey, version: entry.version, heartbeat: entry.heartbeat, clusters: clusterStatuses(entry, (id) => engine.passive(skey, id)) };
+      return { skey, version: entry.version, heartbeat: entry.heartbeat, clusters: clusterStatusesToWire(entry, countedHere(engine, skey)) };
     }),
     checker: {
       lastCheckTimeMs: Math.round(st?.lastCheckAt ?? 0),
@@ -96,10 +104,10 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
             }
           : {}),
       });
-      return { peer: { host: peer.host, port: peer.port, cluster: String(peer.cluster), weight: peer.weight, status: healthStatusOf(peer.status) } };
+      return { peer: { host: peer.host, port: peer.port, cluster: String(peer.cluster), weight: peer.weight, status: healthToWire(peer.status) } };
     }),
     Feedback: unary((req) => {
-      if (req.port < 1 || req.port > 65535) throw serviceError(grpc.status.INVALID_ARGUMENT, 'port: must be an integer 1..65535');
+      if (req.port < 1 || req.port > 65535) throw new CheckupsError('INVALID_ARGUMENT', 'port: must be an integer 1..65535');
       engine.feedback(requireSkey(req.skey), req.host, req.port, req.failed);
       return {};
     }),
@@ -119,7 +127,7 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
     GetStatus: unary(() => statusResponse(deps)),
     GetUpsTimeout: unary((req) => {
       const t = engine.getUpsTimeout(requireSkey(req.skey));
-      if (t === undefined) throw serviceError(grpc.status.NOT_FOUND, `unknown skey ${req.skey}`);
+      if (t === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${req.skey}`);
       return t;
     }),
   };

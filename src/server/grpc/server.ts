@@ -10,7 +10,7 @@ import { registerXds, XDS_SERVICES, type XdsServer } from '../xds/index.ts';
 import type { XdsLogger } from '../xds/status.ts';
 import { adminHandlers, type AdminDeps } from './admin.ts';
 import { discoveryHandlers, type DiscoveryDeps } from './discovery.ts';
-import { packageDefinition } from './proto.ts';
+import { packageDefinition } from '../../wire/proto.ts';
 import { addReflection, REFLECTION_SERVICES } from './reflection.ts';
 import { WatchHub, type WatchEncoder } from './watch.ts';
 

@@ -17,7 +17,7 @@ import type { RegistryChange, UpstreamRegistry } from '../../core/registry.ts';
 import type { WatchRequest__Output } from '../../generated/checkups/v1/WatchRequest.ts';
 import type { WatchResponse } from '../../generated/checkups/v1/WatchResponse.ts';
 import type { Clock, Timer } from '../../util/clock.ts';
-import { snapshotMessage } from './messages.ts';
+import { snapshotToWire } from '../../wire/upstream.ts';
 
 /** Encodes a WatchResponse object (the proto-loader serializer of the Watch method). */
 export type WatchEncoder = (message: WatchResponse) => Buffer;
@@ -131,7 +131,7 @@ export class WatchHub {
     if (entry === undefined) return undefined;
     const cached = this.encoded.get(skey);
     if (cached !== undefined && cached.version === entry.version) return cached;
-    const fresh = { version: entry.version, bytes: this.encode({ upstreams: [snapshotMessage(entry)] }) };
+    const fresh = { version: entry.version, bytes: this.encode({ upstreams: [snapshotToWire(entry)] }) };
     this.encodes++;
     this.encoded.set(skey, fresh);
     return fresh;

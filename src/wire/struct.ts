@@ -2,9 +2,9 @@
  * google.protobuf.Struct / Value <-> plain JSON. proto-loader hands Struct over in its wire shape
  * ({fields: {k: {stringValue: ...}}}); the config validator wants plain values.
  */
-import type { ListValue__Output } from '../../generated/google/protobuf/ListValue.ts';
-import type { Struct, Struct__Output } from '../../generated/google/protobuf/Struct.ts';
-import type { Value, Value__Output } from '../../generated/google/protobuf/Value.ts';
+import type { ListValue__Output } from '../generated/google/protobuf/ListValue.ts';
+import type { Struct, Struct__Output } from '../generated/google/protobuf/Struct.ts';
+import type { Value, Value__Output } from '../generated/google/protobuf/Value.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -44,11 +44,11 @@ export function jsonToValue(j: unknown): Value {
   if (typeof j === 'number') return { numberValue: j };
   if (typeof j === 'string') return { stringValue: j };
   if (Array.isArray(j)) return { listValue: { values: j.map(jsonToValue) } };
-  if (typeof j === 'object') return { structValue: jsonToStruct(j as Record<string, unknown>) };
+  if (typeof j === 'object') return { structValue: jsonToStruct(j) };
   return { stringValue: String(j) };
 }
 
-export function jsonToStruct(j: Record<string, unknown>): Struct {
+export function jsonToStruct(j: object): Struct {
   const fields: Record<string, Value> = {};
   for (const [k, v] of Object.entries(j)) if (v !== undefined) fields[k] = jsonToValue(v);
   return { fields };

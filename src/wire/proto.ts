@@ -5,8 +5,8 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { join } from 'node:path';
-import type { ProtoGrpcType as AdminProto } from '../../generated/admin.ts';
-import { packageRoot } from '../../util/package-root.ts';
+import type { ProtoGrpcType as AdminProto } from '../generated/admin.ts';
+import { packageRoot } from '../util/package-root.ts';
 
 export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false,

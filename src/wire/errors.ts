@@ -1,0 +1,93 @@
+/**
+ * CheckupsError <-> gRPC status, both ways, in one table. The server sends the stable code in
+ * the `checkups-error-code` trailer (and INVALID_CONFIG's problem list in
+ * `checkups-error-details-bin`, UTF-8 JSON), so a client tells NO_SERVERS_AVAILABLE (the server
+ * answered: no usable peer) from SERVER_UNAVAILABLE (nothing answered) although both are
+ * UNAVAILABLE, without reading message text. Statuses without the trailer come from the
+ * transport (or a proxy) and are classified by status code and channel state.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { CheckupsError, type CheckupsErrorCode } from '../util/errors.ts';
+
+export const ERROR_CODE_KEY = 'checkups-error-code';
+export const ERROR_DETAILS_KEY = 'checkups-error-details-bin';
+
+/** At most this many problem lines travel in the details trailer (the message says how many there were). */
+const MAX_DETAILS = 100;
+
+const STATUS_OF: Record<CheckupsErrorCode, grpc.status> = {
+  UNKNOWN_SKEY: grpc.status.NOT_FOUND,
+  UNKNOWN_PEER: grpc.status.NOT_FOUND,
+  UNKNOWN_CLUSTER: grpc.status.NOT_FOUND,
+  NO_SERVERS_AVAILABLE: grpc.status.UNAVAILABLE,
+  TRY_TIMEOUT_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
+  INVALID_CONFIG: grpc.status.INVALID_ARGUMENT,
+  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
+  FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+  SERVER_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  TIMEOUT: grpc.status.DEADLINE_EXCEEDED,
+  DATA_CORRUPT: grpc.status.INTERNAL,
+  STORE_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  WRITE_CONFLICT: grpc.status.ABORTED,
+  CLOSED: grpc.status.CANCELLED,
+  INTERNAL: grpc.status.INTERNAL,
+};
+
+const isCode = (v: unknown): v is CheckupsErrorCode => typeof v === 'string' && Object.hasOwn(STATUS_OF, v);
+
+/** A handler's failure as the status the client receives (unexpected errors become INTERNAL). */
+export function errorToWire(err: unknown): grpc.ServiceError {
+  const e = err instanceof CheckupsError ? err : new CheckupsError('INTERNAL', `internal error: ${err instanceof Error ? err.message : String(err)}`);
+  const metadata = new grpc.Metadata();
+  metadata.set(ERROR_CODE_KEY, e.code);
+  if (e.details.length > 0) metadata.set(ERROR_DETAILS_KEY, Buffer.from(JSON.stringify(e.details.slice(0, MAX_DETAILS)), 'utf8'));
+  return Object.assign(new Error(e.message), { code: STATUS_OF[e.code], details: e.message, metadata });
+}
+
+/** Codes for statuses that carry no trailer: the transport's own, or a proxy's. */
+function transportCode(err: grpc.ServiceError, connected: boolean): CheckupsErrorCode {
+  switch (err.code) {
+    case grpc.status.UNAVAILABLE:
+      return 'SERVER_UNAVAILABLE';
+    case grpc.status.DEADLINE_EXCEEDED:
+      // Still not connected when the deadline passed: nothing answered at the address.
+      return connected ? 'TIMEOUT' : 'SERVER_UNAVAILABLE';
+    case grpc.status.UNAUTHENTICATED:
+    case grpc.status.PERMISSION_DENIED:
+      return 'UNAUTHENTICATED';
+    case grpc.status.CANCELLED:
+      return 'CLOSED';
+    case grpc.status.NOT_FOUND:
+      return 'UNKNOWN_SKEY';
+    case grpc.status.INVALID_ARGUMENT:
+      return 'INVALID_ARGUMENT';
+    case grpc.status.FAILED_PRECONDITION:
+      return 'FAILED_PRECONDITION';
+    default:
+      return 'INTERNAL';
+  }
+}
+
+function detailsOf(metadata: grpc.Metadata | undefined): string[] {
+  const raw = metadata?.get(ERROR_DETAILS_KEY)[0];
+  if (!Buffer.isBuffer(raw)) return [];
+  try {
+    const list: unknown = JSON.parse(raw.toString('utf8'));
+    return Array.isArray(list) ? list.filter((s): s is string => typeof s === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A failed call as a CheckupsError. `connected`: whether the channel had reached the server
+ * (READY) when the call failed; `target` names it in transport errors.
+ */
+export function errorFromWire(err: grpc.ServiceError, target: string, connected: boolean): CheckupsError {
+  const sent = err.metadata?.get(ERROR_CODE_KEY)[0];
+  if (isCode(sent)) return new CheckupsError(sent, err.details, detailsOf(err.metadata), { cause: err });
+  const code = transportCode(err, connected);
+  const message = code === 'SERVER_UNAVAILABLE' ? `cannot reach checkups at ${target}: ${err.details}` : `${grpc.status[err.code] ?? `status ${err.code}`} from ${target}: ${err.details}`;
+  return new CheckupsError(code, message, [], { cause: err });
+}

@@ -1,0 +1,163 @@
+/**
+ * Upstreams on the wire, both ways: the model (UpstreamSpec, PeerHealth) <-> checkups.v1
+ * Server, PeerHealth, ClusterState, UpstreamSnapshot, PeerStatus. The server encodes Watch,
+ * GetStatus and GetServers answers here; the SDK decodes Watch snapshots here straight into the
+ * model (no validator: the server validated the document before it stored it).
+ *
+ * Adding a field to a peer or an upstream (passive state, flags): encode it in `peerMessage` /
+ * `snapshotToWire`, decode it in `snapshotFromWire`, and show it in report.ts. Nowhere else.
+ */
+import { buildUpstream, clusterKeyOf } from '../config/build.ts';
+import { upstreamToRaw } from '../config/serialize.ts';
+import type { ClusterSpec, PassiveVerdict, PeerHealth, PeerId, ServerSpec, UpstreamSpec } from '../core/model.ts';
+import { peerId, probeStatusOf } from '../core/model.ts';
+import type { ClusterStatus } from '../generated/checkups/v1/ClusterStatus.ts';
+import type { PeerHealth as PeerHealthMessage, PeerHealth__Output } from '../generated/checkups/v1/PeerHealth.ts';
+import type { Server, Server__Output } from '../generated/checkups/v1/Server.ts';
+import type { Struct } from '../generated/google/protobuf/Struct.ts';
+import type { UpstreamSnapshot, UpstreamSnapshot__Output } from '../generated/checkups/v1/UpstreamSnapshot.ts';
+import { healthFromWire, healthToWire, passiveFromWire, passiveToWire } from './status.ts';
+import { jsonToStruct, structToJson, type Json } from './struct.ts';
+
+/** What the server knows of one upstream (the registry's UpstreamEntry is one). */
+export interface UpstreamState {
+  readonly spec: UpstreamSpec;
+  readonly version: number;
+  /** False when heartbeat is off for the upstream: every peer then reads unchecked. */
+  readonly heartbeat: boolean;
+  health(id: PeerId): PeerHealth | undefined;
+  /** The published passive exclusion of a peer (absent = passively ok). */
+  passive(id: PeerId): PassiveVerdict | undefined;
+}
+
+export function serverToWire(s: ServerSpec): Server {
+  return { host: s.host, port: s.port, weight: s.weight, maxFails: s.maxFails, failTimeoutMs: s.failTimeoutMs, down: s.down };
+}
+
+export function serverFromWire(s: Server__Output): ServerSpec {
+  return { host: s.host, port: s.port, weight: s.weight, maxFails: s.maxFails, failTimeoutMs: s.failTimeoutMs, down: s.down };
+}
+
+/** Health as selection sees it: none when heartbeat is off or the peer was never probed. */
+export function effectiveHealth(u: UpstreamState, id: PeerId): PeerHealth | undefined {
+  return u.heartbeat ? u.health(id) : undefined;
+}
+
+export function healthToWireMessage(h: PeerHealth | undefined): PeerHealthMessage {
+  if (h === undefined) return { status: healthToWire('unchecked'), failNum: 0, msg: '', lastModifiedMs: 0, probeStatus: healthToWire('unchecked') };
+  return {
+    status: healthToWire(h.status),
+    failNum: h.failNum,
+    msg: h.msg ?? '',
+    lastModifiedMs: Math.round(h.lastModified),
+    ...(h.extras !== undefined ? { extras: jsonToStruct(h.extras) } : {}),
+    probeStatus: healthToWire(probeStatusOf(h)),
+    protected: h.protection !== undefined,
+    protectedReason: h.protection?.reason ?? '',
+    dampedUntilMs: h.dampedUntil ?? 0,
+    flaps: h.flaps ?? 0,
+  };
+}
+
+/** undefined for a peer never probed (the engine treats it as unchecked). */
+export function healthFromWireMessage(h: PeerHealth__Output | null): PeerHealth | undefined {
+  if (h === null || healthFromWire(h.status) === 'unchecked') return undefined;
+  const status = healthFromWire(h.status);
+  const probeStatus = healthFromWire(h.probeStatus);
+  return {
+    status,
+    failNum: h.failNum,
+    lastModified: h.lastModifiedMs,
+    msg: h.msg === '' ? null : h.msg,
+    ...(h.extras !== null ? { extras: structToJson(h.extras) } : {}),
+    ...(probeStatus !== 'unchecked' && probeStatus !== status ? { probeStatus } : {}),
+    ...(h.protected ? { protection: { reason: h.protectedReason } } : {}),
+    ...(Number(h.dampedUntilMs) > 0 ? { dampedUntil: Number(h.dampedUntilMs) } : {}),
+    ...(h.flaps > 0 ? { flaps: h.flaps } : {}),
+  };
+}
+
+/** A peer's published passive state as Peer and PeerStatus carry it; `countedNow` is this process's own count. */
+export function passiveToWireFields(v: PassiveVerdict | undefined, countedNow = 0) {
+  return v === undefined
+    ? { passiveStatus: passiveToWire('ok'), passiveFailedCount: countedNow, passiveUntilMs: 0 }
+    : { passiveStatus: passiveToWire('err'), passiveFailedCount: Math.max(v.failedCount, countedNow), passiveUntilMs: Math.round(v.untilWall) };
+}
+
+/** The upstream's options document without `cluster` (the clusters travel as typed messages). */
+export function optionsToWire(spec: UpstreamSpec): Struct {
+  const { cluster: _cluster, ...options } = upstreamToRaw(spec);
+  return jsonToStruct(options);
+}
+
+export function snapshotToWire(u: UpstreamState): UpstreamSnapshot {
+  return {
+    skey: u.spec.skey,
+    version: u.version,
+    config: optionsToWire(u.spec),
+    heartbeat: u.heartbeat,
+    clusters: u.spec.clusters.map((c) => ({
+      key: String(c.key),
+      peers: c.servers.map((s) => {
+        const id = peerId(s.host, s.port);
+        return { server: serverToWire(s), health: healthToWireMessage(effectiveHealth(u, id)), ...passiveToWireFields(u.passive(id)) };
+      }),
+      ...(c.try !== undefined ? { try: c.try } : {}),
+    })),
+  };
+}
+
+/** One Watch snapshot in the model's terms. */
+export interface DecodedSnapshot {
+  readonly skey: string;
+  readonly version: number;
+  readonly heartbeat: boolean;
+  readonly spec: UpstreamSpec;
+  /** Probed peers only. */
+  readonly health: ReadonlyMap<PeerId, PeerHealth>;
+  /** Peers the server excludes passively. */
+  readonly passive: ReadonlyMap<PeerId, PassiveVerdict>;
+  /** Equal fingerprints mean an equal configuration (only health changed). */
+  readonly fingerprint: string;
+}
+
+/**
+ * Decodes a snapshot. When `previous` has the same configuration its spec object is reused, so
+ * the SDK's balancer keeps its round-robin and passive state (the server does the same).
+ */
+export function snapshotFromWire(s: UpstreamSnapshot__Output, previous?: Pick<DecodedSnapshot, 'fingerprint' | 'spec'>): DecodedSnapshot {
+  const options = structToJson(s.config);
+  const health = new Map<PeerId, PeerHealth>();
+  const passive = new Map<PeerId, PassiveVerdict>();
+  const clusters: ClusterSpec[] = s.clusters.map((c) => ({
+    key: clusterKeyOf(c.key),
+    servers: c.peers.map((p) => {
+      if (p.server === null) throw new Error(`snapshot of ${s.skey}: cluster ${c.key} has a peer without a server`);
+      const server = serverFromWire(p.server);
+      const id = peerId(server.host, server.port);
+      const h = healthFromWireMessage(p.health);
+      if (h !== undefined) health.set(id, h);
+      if (passiveFromWire(p.passiveStatus) === 'err') passive.set(id, { failedCount: p.passiveFailedCount, untilWall: p.passiveUntilMs });
+      return server;
+    }),
+    ...(c._try === 'try' ? { try: c.try } : {}),
+    upstreamOnlyBackup: false,
+  }));
+  const fingerprint = JSON.stringify([options, clusters]);
+  const spec = previous?.fingerprint === fingerprint ? previous.spec : { ...buildUpstream(s.skey, { ...(options as Record<string, Json>), cluster: [] }), clusters };
+  return { skey: s.skey, version: s.version, heartbeat: s.heartbeat, spec, health, passive, fingerprint };
+}
+
+/**
+ * Status of every peer (GetStatus, GetServers): the published passive verdict (what every
+ * instance and client acts on), with this process's count of failures in the current window.
+ */
+export function clusterStatusesToWire(u: UpstreamState, countedHere: (id: PeerId) => number): ClusterStatus[] {
+  return u.spec.clusters.map((c) => ({
+    key: String(c.key),
+    peers: c.servers.map((s) => {
+      const id = peerId(s.host, s.port);
+      return { server: serverToWire(s), health: healthToWireMessage(effectiveHealth(u, id)), ...passiveToWireFields(u.passive(id), countedHere(id)) };
+    }),
+  }));
+}

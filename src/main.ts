@@ -8,10 +8,15 @@
  * follow the file.
  */
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import { ClusterNode } from './cluster/cluster-node.ts';
+import { CLUSTER_NAME } from './cluster/health-keys.ts';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
 import { loadConfigFile } from './config/load.ts';
+import { serverSecurity, type TlsFiles } from './config/security.ts';
 import { upstreamCodec } from './config/codec.ts';
 import type { CheckupsConfig } from './core/model.ts';
 import { UpstreamRegistry } from './core/registry.ts';
@@ -22,7 +27,7 @@ import { HealthChecker } from './health/health-checker.ts';
 import { LocalPassivePublisher } from './health/passive-publisher.ts';
 import { runProbe } from './health/probes/index.ts';
 import { AdminAuth } from './server/grpc/auth.ts';
-import { startGrpcServer, type RunningGrpcServer, type TlsFiles } from './server/grpc/server.ts';
+import { startGrpcServer, type RunningGrpcServer } from './server/grpc/server.ts';
 import { startHttpServer, type RunningHttpServer } from './server/http/admin-http.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { CheckupsError } from './util/errors.ts';
@@ -46,16 +51,30 @@ export interface ServeOptions {
   readonly allowInsecureAdmin?: boolean;
   readonly tls?: TlsFiles;
   readonly maxMessageBytes?: number;
+  /** Cluster mode (docs/cluster.md): share probing and verdicts with other instances through Redis. */
+  readonly cluster?: ClusterSettings;
   /** Turn active health checking off (tests of other parts). */
   readonly healthChecks?: boolean;
   readonly logger?: Logger;
   readonly clock?: Clock;
 }
 
+export interface ClusterSettings {
+  /** redis://[:password@]host:port[/db] */
+  readonly redisUrl: string;
+  /** Cluster name: several clusters may share one Redis. */
+  readonly name: string;
+  /** This instance's id among the members (default: host name and pid). */
+  readonly instanceId?: string;
+  /** Lease and membership lifetime (default: the probe interval). */
+  readonly leaseTtlMs?: number;
+}
+
 export interface Checkups {
   readonly registry: UpstreamRegistry;
   readonly engine: SelectionEngine;
   readonly checker: HealthChecker | undefined;
+  readonly cluster: ClusterNode | undefined;
   readonly grpc: RunningGrpcServer;
   readonly http: RunningHttpServer;
   readonly grpcAddress: string;
@@ -97,6 +116,27 @@ async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store:
   return admin;
 }
 
+/** A Redis URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, (_m, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`);
+}
+
+function clusterNode(settings: ClusterSettings, registry: UpstreamRegistry, clock: Clock, log: Logger): ClusterNode {
+  if (!/^rediss?:\/\//.test(settings.redisUrl)) throw new CheckupsError('INVALID_CONFIG', `store: ${JSON.stringify(redactUrl(settings.redisUrl))} is not a redis:// URL`);
+  if (!CLUSTER_NAME.test(settings.name)) throw new CheckupsError('INVALID_CONFIG', `cluster: ${JSON.stringify(settings.name.slice(0, 80))}: use letters, digits, _ . - (1..64)`);
+  const redis = new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  redis.on('error', () => undefined); // reported by the failing calls
+  return new ClusterNode({
+    redis,
+    prefix: `checkups:{${settings.name}}:`,
+    instanceId: settings.instanceId ?? `${hostname()}-${process.pid}`,
+    registry,
+    clock,
+    logger: log,
+    leaseTtlMs: settings.leaseTtlMs ?? registry.global.checkupTimerIntervalMs,
+  });
+}
+
 export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> {
   const log = opts.logger ?? pino({ level: 'info' });
   const clock = opts.clock ?? systemClock;
@@ -106,26 +146,49 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const grpcListen = opts.grpcListen ?? settings.grpcListen ?? DEFAULT_GRPC_LISTEN;
   const httpListen = parseListen(opts.httpListen ?? settings.httpListen ?? DEFAULT_HTTP_LISTEN, 'http listen address');
   const grpcHost = parseListen(grpcListen, 'grpc listen address').host;
-  const token = opts.adminToken ?? process.env['CHECKUPS_ADMIN_TOKEN'] ?? settings.adminToken;
-  const auth = new AdminAuth(token);
+  // One rule set for the merged settings: flags over environment over file.
+  const security = serverSecurity({
+    adminToken: opts.adminToken ?? process.env['CHECKUPS_ADMIN_TOKEN'] ?? settings.adminToken,
+    tlsCert: opts.tls?.certFile ?? settings.tlsCert,
+    tlsKey: opts.tls?.keyFile ?? settings.tlsKey,
+    tlsClientCa: opts.tls?.clientCaFile ?? settings.tlsClientCa,
+  });
+  const auth = new AdminAuth(security.adminToken);
   if (!auth.required && !isLoopback(grpcHost) && !(opts.allowInsecureAdmin ?? settings.allowInsecureAdmin ?? false)) {
     throw new CheckupsError(
       'INVALID_CONFIG',
       `refusing to serve the admin API on ${grpcListen} without a token: set CHECKUPS_ADMIN_TOKEN (or server.admin_token), listen on loopback, or pass --allow-insecure-admin`,
     );
   }
-  const tls = opts.tls ?? (settings.tlsCert !== undefined && settings.tlsKey !== undefined ? { certFile: settings.tlsCert, keyFile: settings.tlsKey, ...(settings.tlsClientCa !== undefined ? { clientCaFile: settings.tlsClientCa } : {}) } : undefined);
+  const tls = security.tls;
 
-  const registry = new UpstreamRegistry(config.global, { initialRevision: Math.floor(clock.wallNow()) * 1000 });
+  // In a cluster, versions come from the shared revision counter (far above these).
+  const registry = new UpstreamRegistry(config.global, { initialRevision: opts.cluster !== undefined ? 0 : Math.floor(clock.wallNow()) * 1000 });
   const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
   const store: ChangeStore = new FileChangeStore(dataDir);
   const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
   const restoredUpstreams = await restore(config, writes, store, log);
 
+  const cluster = opts.cluster === undefined ? undefined : clusterNode(opts.cluster, registry, clock, log);
   const passivePublisher = new LocalPassivePublisher(registry, clock);
-  const engine = new SelectionEngine(registry, clock, { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) });
-  const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log });
+  const engine = new SelectionEngine(
+    registry,
+    clock,
+    cluster === undefined
+      ? { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) }
+      : { countLocally: false, onOutcome: (skey, host, port, failed) => failed && cluster.passiveFailure(skey, host, port) },
+  );
+  const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log, ...(cluster !== undefined ? { ownership: cluster } : {}) });
+  if (checker !== undefined) cluster?.attach(checker);
   checker?.start();
+  try {
+    await cluster?.start();
+  } catch (err) {
+    checker?.stop();
+    await cluster?.stop();
+    await writes.close();
+    throw new CheckupsError('STORE_UNAVAILABLE', `cluster ${opts.cluster!.name} on ${redactUrl(opts.cluster!.redisUrl)}: ${(err as Error).message}`);
+  }
   const startedAt = clock.wallNow();
   let grpc: RunningGrpcServer | undefined;
   let http: RunningHttpServer | undefined;
@@ -144,6 +207,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   } catch (err) {
     checker?.stop();
     passivePublisher.close();
+    await cluster?.stop();
     await grpc?.close(0);
     await writes.close();
     throw err;
@@ -157,6 +221,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     registry,
     engine,
     checker,
+    cluster,
     grpc: runningGrpc,
     http: runningHttp,
     grpcAddress,
@@ -166,6 +231,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     stop: async (graceMs = 5000) => {
       checker?.stop();
       passivePublisher.close();
+      await cluster?.stop();
       await runningGrpc.close(graceMs);
       await runningHttp.close();
       await writes.close();

@@ -183,10 +183,14 @@ interface ServeFlags {
   tlsKey?: string;
   tlsClientCa?: string;
   maxMessageBytes?: number;
+  store?: string;
+  cluster?: string;
+  instanceId?: string;
   logLevel: string;
 }
 
 async function serve(o: ServeFlags): Promise<void> {
+  if ((o.cluster !== undefined || o.instanceId !== undefined) && o.store === undefined) throw new CliError('--cluster and --instance-id need --store redis://...', 2);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together', 2);
   if (o.tlsClientCa !== undefined && o.tlsCert === undefined) throw new CliError('--tls-client-ca needs --tls-cert and --tls-key', 2);
   // Loaded here so that client commands do not pay for the server's modules.
@@ -204,6 +208,7 @@ async function serve(o: ServeFlags): Promise<void> {
       ? { tls: { certFile: o.tlsCert, keyFile: o.tlsKey, ...(o.tlsClientCa !== undefined ? { clientCaFile: o.tlsClientCa } : {}) } }
       : {}),
     ...(o.maxMessageBytes !== undefined ? { maxMessageBytes: o.maxMessageBytes } : {}),
+    ...(o.store !== undefined ? { cluster: { redisUrl: o.store, name: o.cluster ?? 'default', ...(o.instanceId !== undefined ? { instanceId: o.instanceId } : {}) } } : {}),
     logger: log,
   });
   let stopping = false;
@@ -279,6 +284,9 @@ function buildProgram(): Command {
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mTLS)')
     .option('--max-message-bytes <n>', 'largest request accepted', intArg(1024, 2 ** 31 - 1))
+    .option('--store <redis://host:port/db>', 'cluster mode: share probing and verdicts with other instances through this Redis')
+    .option('--cluster <name>', 'cluster name, so several clusters can share one Redis (default: default)')
+    .option('--instance-id <id>', "this instance's id in the cluster (default: host name and pid)")
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .addHelpText('after', '\nThe admin token comes from CHECKUPS_ADMIN_TOKEN or server.admin_token. SIGTERM/SIGINT drain and exit 0.')
     .action((o: ServeFlags) => serve(o));

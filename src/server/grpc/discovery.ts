@@ -16,6 +16,7 @@ import { errorToWire } from '../../wire/errors.ts';
 import { clusterStatusesToWire } from '../../wire/upstream.ts';
 import { healthToWire } from '../../wire/status.ts';
 import type { WatchHub } from './watch.ts';
+import { clip } from '../../util/bounded-text.ts';
 
 export interface DiscoveryDeps {
   readonly registry: UpstreamRegistry;
@@ -127,7 +128,7 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
     GetStatus: unary(() => statusResponse(deps)),
     GetUpsTimeout: unary((req) => {
       const t = engine.getUpsTimeout(requireSkey(req.skey));
-      if (t === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${req.skey}`);
+      if (t === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(req.skey)}`);
       return t;
     }),
   };

@@ -27,21 +27,8 @@ const out = resolve(process.argv[2] ?? join(root, 'dist', 'descriptors.binpb'));
 const require = createRequire(join(root, 'package.json'));
 const pkgDir = (name) => dirname(require.resolve(`${name}/package.json`));
 
-/** The Envoy files whose services and resources are served (see src/server/xds/proto.ts). */
-const ENVOY_FILES = [
-  'envoy/service/discovery/v3/ads.proto',
-  'envoy/service/listener/v3/lds.proto',
-  'envoy/service/route/v3/rds.proto',
-  'envoy/service/cluster/v3/cds.proto',
-  'envoy/service/endpoint/v3/eds.proto',
-  'envoy/config/listener/v3/listener.proto',
-  'envoy/config/route/v3/route.proto',
-  'envoy/config/cluster/v3/cluster.proto',
-  'envoy/config/endpoint/v3/endpoint.proto',
-  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
-  'envoy/extensions/filters/http/router/v3/router.proto',
-  'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
-];
+/** The Envoy files whose services and resources are served (shared with src/server/xds/proto.ts). */
+const ENVOY_FILES = JSON.parse(readFileSync(join(root, 'proto', 'envoy-files.json'), 'utf8'));
 
 const work = mkdtempSync(join(tmpdir(), 'checkups-descriptors-'));
 try {

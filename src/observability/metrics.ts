@@ -59,7 +59,7 @@ export const grpcHandled = new Counter({ name: 'checkups_grpc_server_handled_tot
 export const grpcHandling = new Histogram({ name: 'checkups_grpc_server_handling_seconds', help: 'Unary RPC latency, by service and method.', labelNames: ['grpc_service', 'grpc_method'], buckets: LATENCY_BUCKETS, registers });
 export const feedbackOutcomes = new Counter({
   name: 'checkups_feedback_outcomes_total',
-  help: 'Request outcomes reported by Feedback/FeedbackBatch: applied, rejected (unknown upstream or peer) or dropped (over a bound).',
+  help: 'Request outcomes reported by Feedback/FeedbackBatch: applied, or rejected (unknown upstream or peer, bad port).',
   labelNames: ['result'],
   registers,
 });

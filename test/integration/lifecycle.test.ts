@@ -54,7 +54,8 @@ describe('lifecycle of checkups serve', () => {
   const lines: LogLine[] = [];
   let addresses: { grpc: string; http: string };
 
-  const waitLog = (pred: (l: LogLine) => boolean, what: string, from = 0) => waitFor(() => lines.slice(from).some(pred), what, 20_000);
+  // Bounds against a hang, not timing checks: a loaded 2-core machine takes long to start a child.
+  const waitLog = (pred: (l: LogLine) => boolean, what: string, from = 0) => waitFor(() => lines.slice(from).some(pred), what, 120_000);
   const get = (path: string) => fetch(`http://${addresses.http}${path}`);
 
   before(async () => {

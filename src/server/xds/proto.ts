@@ -11,8 +11,10 @@
  * the `resources` field entry that responses are later assembled from (wire.ts).
  */
 import * as protoLoader from '@grpc/proto-loader';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { packageRoot } from '../../util/package-root.ts';
 import type { DeltaDiscoveryRequest, DiscoveryRequest } from './envoy-types.ts';
 
 /** Options shared with test clients so both sides decode alike (Any unpacked to `@type` form). */
@@ -25,21 +27,11 @@ export const ENVOY_LOADER_OPTIONS: protoLoader.Options = {
   json: true,
 };
 
-/** Every file whose messages we send or receive, directly or inside an Any. */
-export const ENVOY_PROTO_FILES = [
-  'envoy/service/discovery/v3/ads.proto',
-  'envoy/service/listener/v3/lds.proto',
-  'envoy/service/route/v3/rds.proto',
-  'envoy/service/cluster/v3/cds.proto',
-  'envoy/service/endpoint/v3/eds.proto',
-  'envoy/config/listener/v3/listener.proto',
-  'envoy/config/route/v3/route.proto',
-  'envoy/config/cluster/v3/cluster.proto',
-  'envoy/config/endpoint/v3/endpoint.proto',
-  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
-  'envoy/extensions/filters/http/router/v3/router.proto',
-  'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
-];
+/**
+ * Every file whose messages we send or receive, directly or inside an Any. Kept in
+ * proto/envoy-files.json, which the reflection descriptors are also built from.
+ */
+export const ENVOY_PROTO_FILES: readonly string[] = JSON.parse(readFileSync(join(packageRoot(), 'proto', 'envoy-files.json'), 'utf8')) as string[];
 
 /** Include dirs of the proto trees inside the installed @grpc/grpc-js-xds. */
 export function envoyIncludeDirs(): string[] {
@@ -76,7 +68,7 @@ interface MethodCodec {
 
 export function envoyCodec(): EnvoyCodec {
   if (codec !== undefined) return codec;
-  const packageDefinition = protoLoader.loadSync(ENVOY_PROTO_FILES, { ...ENVOY_LOADER_OPTIONS, includeDirs: envoyIncludeDirs() });
+  const packageDefinition = protoLoader.loadSync([...ENVOY_PROTO_FILES], { ...ENVOY_LOADER_OPTIONS, includeDirs: envoyIncludeDirs() });
   const ads = packageDefinition['envoy.service.discovery.v3.AggregatedDiscoveryService'] as unknown as Record<'StreamAggregatedResources' | 'DeltaAggregatedResources', MethodCodec>;
   const sotw = ads.StreamAggregatedResources;
   const delta = ads.DeltaAggregatedResources;

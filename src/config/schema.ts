@@ -7,6 +7,8 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { BALANCE_MODES, MAX_WEIGHT, PROBE_TYPES } from '../core/model.ts';
 import type { RawCluster, RawServer, RawUpstream } from '../core/document.ts';
+import { bodyMatchProblem } from '../health/probes/body-match.ts';
+import { clip } from '../util/bounded-text.ts';
 import { MIN_TOKEN_LENGTH } from './security.ts';
 
 function integer(min: number, max: number) {
@@ -84,17 +86,13 @@ const httpOpts = z.strictObject({
   verify: boolean.optional(),
   body_match: z
     .string({ error: 'must be a regular expression' })
-    .refine(
-      (re) => {
-        try {
-          new RegExp(re);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { error: 'must be a valid regular expression' },
-    )
+    .max(4096, { error: 'must be at most 4096 characters' })
+    .check((ctx) => {
+      const problem = bodyMatchProblem(ctx.value);
+      if (problem !== undefined) {
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: `must be an RE2 regular expression (no backreferences or lookarounds): ${clip(problem, 120)}` });
+      }
+    })
     .optional(),
 });
 

@@ -150,7 +150,7 @@ describe('config defaults (checkups-semantics §2)', () => {
     assert.deepEqual(spec.redis, { password: 'pw', db: 3 });
     assert.deepEqual(spec.grpc, { service: 'checkups.v1.DiscoveryService' });
     assert.deepEqual(errorsOf({ upstreams: { a: { http_opts: { body_match: '(' }, redis_opts: { db: -1 }, cluster: [] } } }), [
-      'upstreams.a.http_opts.body_match: must be a valid regular expression',
+      'upstreams.a.http_opts.body_match: must be an RE2 regular expression (no backreferences or lookarounds): missing closing ): `(`',
       'upstreams.a.redis_opts.db: must be an integer 0..65535',
     ]);
   });

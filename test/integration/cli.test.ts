@@ -17,7 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { startCheckups, type Checkups } from '../../src/main.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHILD_TIMEOUT_MS = 20_000;
+const CHILD_TIMEOUT_MS = 60_000;
 
 const CONFIG = `
 upstreams:
@@ -87,7 +87,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('checkups CLI', { concurrency: 4, timeout: 60_000 }, () => {
+describe('checkups CLI', { concurrency: 4, timeout: 240_000 }, () => {
   const on = (...args: string[]): string[] => [...args, '--server', open.grpcAddress];
 
   it('--help lists the commands', async () => {

@@ -31,7 +31,7 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-const ROUTES = 'GET / (status page), /status, /api/status, /events, /metrics, /healthz, /readyz';
+const ROUTES = 'GET /status, / (the status page), /api/status, /events, /metrics, /healthz, /readyz';
 
 function asset(res: ServerResponse, contentType: string, body: string): void {
   res.writeHead(200, { 'content-type': `${contentType}; charset=utf-8`, 'cache-control': 'no-cache', 'content-security-policy': STATUS_PAGE_CSP, 'x-content-type-options': 'nosniff' }).end(body);

@@ -17,6 +17,7 @@ import type { CheckupsConfig } from './core/model.ts';
 import { UpstreamRegistry } from './core/registry.ts';
 import type { ChangeStore } from './core/store/change-store.ts';
 import { FileChangeStore } from './core/store/file-change-store.ts';
+import { RedisChangeStore } from './core/store/redis-store.ts';
 import { UpstreamWritePath } from './core/write-path.ts';
 import { HealthChecker } from './health/health-checker.ts';
 import { LocalPassivePublisher } from './health/passive-publisher.ts';
@@ -41,6 +42,10 @@ export interface ServeOptions {
   readonly httpListen?: string;
   /** Where admin changes are kept; default DEFAULT_DATA_DIR. */
   readonly dataDir?: string;
+  /** Cluster mode: redis://HOST:PORT/DB holds admin changes instead of the data dir (docs/cluster.md). */
+  readonly store?: string;
+  /** Cluster name within the store (default `default`). */
+  readonly cluster?: string;
   readonly adminToken?: string;
   /** Serve the admin API without a token on a non-loopback address anyway. */
   readonly allowInsecureAdmin?: boolean;
@@ -88,6 +93,12 @@ function isLoopback(host: string): boolean {
  * Loads the config file's upstreams with the store's changes on top, and starts following the
  * store. Returns how many upstreams the admin API wrote or deleted in earlier runs.
  */
+/** Why this instance is not in step with the store (for /readyz), or null. */
+export function unsyncedText(store: ChangeStore): string | null {
+  const sync = store.syncState();
+  return sync.synced ? null : `unsynced since ${new Date(sync.since).toISOString()}: ${store.location}: ${sync.reason}`;
+}
+
 async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store: ChangeStore, log: Logger): Promise<number> {
   const snapshot = await writes.open(config.upstreams);
   for (const w of snapshot.warnings) log.warn({ module: 'store' }, w);
@@ -116,9 +127,18 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   }
   const tls = opts.tls ?? (settings.tlsCert !== undefined && settings.tlsKey !== undefined ? { certFile: settings.tlsCert, keyFile: settings.tlsKey, ...(settings.tlsClientCa !== undefined ? { clientCaFile: settings.tlsClientCa } : {}) } : undefined);
 
-  const registry = new UpstreamRegistry(config.global, { initialRevision: Math.floor(clock.wallNow()) * 1000 });
+  const storeUrl = opts.store ?? settings.store;
+  const cluster = opts.cluster ?? settings.cluster;
+  if (cluster !== undefined && storeUrl === undefined) throw new CheckupsError('INVALID_CONFIG', '--cluster (server.cluster) needs --store redis://HOST:PORT/DB (server.store)');
+  // A single instance starts versions at its start time (in microseconds), so they keep growing
+  // across restarts; in a cluster every version comes from the shared change stream.
+  const registry = new UpstreamRegistry(config.global, { initialRevision: storeUrl === undefined ? Math.floor(clock.wallNow()) * 1000 : 0 });
   const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
-  const store: ChangeStore = new FileChangeStore(dataDir);
+  const storeLog = log.child({ module: 'store' });
+  const store: ChangeStore =
+    storeUrl === undefined
+      ? new FileChangeStore(dataDir)
+      : new RedisChangeStore({ url: storeUrl, ...(cluster !== undefined ? { cluster } : {}), configFile, warn: (m) => storeLog.warn(m) });
   const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
   const restoredUpstreams = await restore(config, writes, store, log);
 
@@ -131,7 +151,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   let http: RunningHttpServer | undefined;
   try {
     grpc = await startGrpcServer(
-      { registry, engine, checker, clock, startedAt, writes, auth, xdsLogger: log.child({ module: 'xds' }) },
+      { registry, engine, checker, clock, startedAt, writes, store, auth, xdsLogger: log.child({ module: 'xds' }) },
       { listen: grpcListen, ...(tls !== undefined ? { tls } : {}), maxMessageBytes: opts.maxMessageBytes ?? settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
     );
     http = await startHttpServer(httpListen, () => ({
@@ -140,7 +160,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
       startedAt,
       checkupTimerOvertimeMs: registry.global.checkupTimerOvertimeMs,
       wallNow: clock.wallNow(),
-    }));
+    }), () => unsyncedText(store));
   } catch (err) {
     checker?.stop();
     passivePublisher.close();

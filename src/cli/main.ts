@@ -178,6 +178,8 @@ interface ServeFlags {
   grpcListen?: string;
   httpListen?: string;
   dataDir?: string;
+  store?: string;
+  cluster?: string;
   allowInsecureAdmin?: boolean;
   tlsCert?: string;
   tlsKey?: string;
@@ -199,6 +201,8 @@ async function serve(o: ServeFlags): Promise<void> {
     ...(o.grpcListen !== undefined ? { grpcListen: o.grpcListen } : {}),
     ...(o.httpListen !== undefined ? { httpListen: o.httpListen } : {}),
     ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+    ...(o.store !== undefined ? { store: o.store } : {}),
+    ...(o.cluster !== undefined ? { cluster: o.cluster } : {}),
     ...(o.allowInsecureAdmin === true ? { allowInsecureAdmin: true } : {}),
     ...(o.tlsCert !== undefined && o.tlsKey !== undefined
       ? { tls: { certFile: o.tlsCert, keyFile: o.tlsKey, ...(o.tlsClientCa !== undefined ? { clientCaFile: o.tlsClientCa } : {}) } }
@@ -274,6 +278,8 @@ function buildProgram(): Command {
     .option('--grpc-listen <host:port>', 'gRPC address (default: server.grpc_listen or 127.0.0.1:7600)')
     .option('--http-listen <host:port>', 'HTTP status address (default: server.http_listen or 127.0.0.1:7601)')
     .option('--data-dir <dir>', 'where admin changes are kept (default: server.data_dir or ./checkups-data)')
+    .option('--store <url>', 'cluster mode: keep admin changes in Redis, redis://HOST:PORT/DB, shared by every instance (default: server.store; docs/cluster.md)')
+    .option('--cluster <name>', 'cluster name, so several clusters can share one Redis (default: server.cluster or "default")')
     .option('--allow-insecure-admin', 'serve the admin API without a token beyond loopback anyway')
     .option('--tls-cert <file>', 'server certificate (PEM), with --tls-key')
     .option('--tls-key <file>', 'server private key (PEM)')

@@ -16,6 +16,8 @@ import { errorToWire } from '../../wire/errors.ts';
 import { clusterStatusesToWire } from '../../wire/upstream.ts';
 import { healthToWire } from '../../wire/status.ts';
 import type { WatchHub } from './watch.ts';
+import type { ChangeStore } from '../../core/store/change-store.ts';
+import type { StoreStatus } from '../../generated/checkups/v1/StoreStatus.ts';
 
 export interface DiscoveryDeps {
   readonly registry: UpstreamRegistry;
@@ -26,6 +28,8 @@ export interface DiscoveryDeps {
   readonly startedAt: number;
   /** xDS node status (CSDS-like), when the xDS server runs. */
   readonly xdsNodes?: () => NodeStatus[];
+  /** The store of admin changes, for its sync state. */
+  readonly store?: Pick<ChangeStore, 'kind' | 'location' | 'syncState'>;
 }
 
 /** Wraps a synchronous unary handler: thrown errors become gRPC statuses. */
@@ -47,6 +51,11 @@ export function countedHere(engine: SelectionEngine, skey: string): (id: PeerId)
 function requireSkey(skey: string): string {
   if (skey === '') throw new CheckupsError('INVALID_ARGUMENT', 'skey: is required');
   return skey;
+}
+
+function storeStatusToWire(store: Pick<ChangeStore, 'kind' | 'location' | 'syncState'>): StoreStatus {
+  const sync = store.syncState();
+  return { kind: store.kind, location: store.location, synced: sync.synced, unsyncedSinceMs: sync.synced ? 0 : Math.round(sync.since), reason: sync.synced ? '' : sync.reason };
 }
 
 export function statusResponse(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusResponse {
@@ -71,6 +80,7 @@ export function statusResponse(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusRes
     startTimeMs: Math.round(deps.startedAt),
     confHash: confHash === null ? '' : String(confHash),
     revision: registry.currentRevision,
+    ...(deps.store !== undefined ? { store: storeStatusToWire(deps.store) } : {}),
     xdsNodes: (deps.xdsNodes?.() ?? []).map((n) => ({
       nodeId: n.nodeId,
       userAgent: n.userAgent,

@@ -1,5 +1,7 @@
 /**
- * The HTTP admin endpoint: `GET /status` (lua-resty-checkups get_status JSON) and `GET /healthz`.
+ * The HTTP admin endpoint: `GET /status` (lua-resty-checkups get_status JSON), `GET /healthz`
+ * (the process answers) and `GET /readyz` (200 while in step with the store of admin changes,
+ * 503 "unsynced since T: why" while not: the instance serves its last view then).
  * Read-only; changes go through the gRPC AdminService.
  */
 import { createServer, type Server } from 'node:http';
@@ -11,7 +13,10 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(listen: { host: string; port: number }, status: () => LuaStatusInput): Promise<RunningHttpServer> {
+/** Readiness: `null` when ready, else why not (one line). */
+export type ReadinessProbe = () => string | null;
+
+export async function startHttpServer(listen: { host: string; port: number }, status: () => LuaStatusInput, notReady: ReadinessProbe = () => null): Promise<RunningHttpServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -23,6 +28,9 @@ export async function startHttpServer(listen: { host: string; port: number }, st
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (path === '/readyz') {
+      const why = notReady();
+      res.writeHead(why === null ? 200 : 503, { 'content-type': 'text/plain' }).end(why === null ? 'ready\n' : `${why}\n`);
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /status\n');
     }

@@ -8,6 +8,10 @@
  * follow the file.
  */
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import { ClusterNode } from './cluster/cluster-node.ts';
+import { CLUSTER_NAME } from './cluster/health-keys.ts';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
@@ -17,6 +21,7 @@ import type { CheckupsConfig } from './core/model.ts';
 import { UpstreamRegistry } from './core/registry.ts';
 import type { ChangeStore } from './core/store/change-store.ts';
 import { FileChangeStore } from './core/store/file-change-store.ts';
+import { DEFAULT_CLUSTER_NAME } from './core/store/redis-keys.ts';
 import { RedisChangeStore } from './core/store/redis-store.ts';
 import { UpstreamWritePath } from './core/write-path.ts';
 import { HealthChecker } from './health/health-checker.ts';
@@ -42,25 +47,38 @@ export interface ServeOptions {
   readonly httpListen?: string;
   /** Where admin changes are kept; default DEFAULT_DATA_DIR. */
   readonly dataDir?: string;
-  /** Cluster mode: redis://HOST:PORT/DB holds admin changes instead of the data dir (docs/cluster.md). */
-  readonly store?: string;
-  /** Cluster name within the store (default `default`). */
-  readonly cluster?: string;
   readonly adminToken?: string;
   /** Serve the admin API without a token on a non-loopback address anyway. */
   readonly allowInsecureAdmin?: boolean;
   readonly tls?: TlsFiles;
   readonly maxMessageBytes?: number;
+  /**
+   * Cluster mode (docs/cluster.md): admin changes, probing and verdicts shared with the other
+   * instances through Redis instead of the data dir. Default: the config's server.store.
+   */
+  readonly cluster?: ClusterSettings;
   /** Turn active health checking off (tests of other parts). */
   readonly healthChecks?: boolean;
   readonly logger?: Logger;
   readonly clock?: Clock;
 }
 
+export interface ClusterSettings {
+  /** redis://[:password@]host:port[/db] */
+  readonly redisUrl: string;
+  /** Cluster name: several clusters may share one Redis. */
+  readonly name: string;
+  /** This instance's id among the members (default: host name and pid). */
+  readonly instanceId?: string;
+  /** Lease and membership lifetime (default: the probe interval). */
+  readonly leaseTtlMs?: number;
+}
+
 export interface Checkups {
   readonly registry: UpstreamRegistry;
   readonly engine: SelectionEngine;
   readonly checker: HealthChecker | undefined;
+  readonly cluster: ClusterNode | undefined;
   readonly grpc: RunningGrpcServer;
   readonly http: RunningHttpServer;
   readonly grpcAddress: string;
@@ -108,6 +126,27 @@ async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store:
   return admin;
 }
 
+/** A Redis URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, (_m, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`);
+}
+
+function clusterNode(settings: ClusterSettings, registry: UpstreamRegistry, clock: Clock, log: Logger): ClusterNode {
+  if (!/^rediss?:\/\//.test(settings.redisUrl)) throw new CheckupsError('INVALID_CONFIG', `store: ${JSON.stringify(redactUrl(settings.redisUrl))} is not a redis:// URL`);
+  if (!CLUSTER_NAME.test(settings.name)) throw new CheckupsError('INVALID_CONFIG', `cluster: ${JSON.stringify(settings.name.slice(0, 80))}: use letters, digits, _ . - (1..64)`);
+  const redis = new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  redis.on('error', () => undefined); // reported by the failing calls
+  return new ClusterNode({
+    redis,
+    prefix: `checkups:{${settings.name}}:`,
+    instanceId: settings.instanceId ?? `${hostname()}-${process.pid}`,
+    registry,
+    clock,
+    logger: log,
+    leaseTtlMs: settings.leaseTtlMs ?? registry.global.checkupTimerIntervalMs,
+  });
+}
+
 export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> {
   const log = opts.logger ?? pino({ level: 'info' });
   const clock = opts.clock ?? systemClock;
@@ -127,25 +166,41 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   }
   const tls = opts.tls ?? (settings.tlsCert !== undefined && settings.tlsKey !== undefined ? { certFile: settings.tlsCert, keyFile: settings.tlsKey, ...(settings.tlsClientCa !== undefined ? { clientCaFile: settings.tlsClientCa } : {}) } : undefined);
 
-  const storeUrl = opts.store ?? settings.store;
-  const cluster = opts.cluster ?? settings.cluster;
-  if (cluster !== undefined && storeUrl === undefined) throw new CheckupsError('INVALID_CONFIG', '--cluster (server.cluster) needs --store redis://HOST:PORT/DB (server.store)');
+  // Cluster mode from the flags (opts.cluster) or from the config's server.store / server.cluster.
+  const clusterSettings: ClusterSettings | undefined = opts.cluster ?? (settings.store !== undefined ? { redisUrl: settings.store, name: settings.cluster ?? DEFAULT_CLUSTER_NAME } : undefined);
+  if (clusterSettings === undefined && settings.cluster !== undefined) throw new CheckupsError('INVALID_CONFIG', 'server.cluster needs server.store (redis://HOST:PORT/DB)');
   // A single instance starts versions at its start time (in microseconds), so they keep growing
-  // across restarts; in a cluster every version comes from the shared change stream.
-  const registry = new UpstreamRegistry(config.global, { initialRevision: storeUrl === undefined ? Math.floor(clock.wallNow()) * 1000 : 0 });
+  // across restarts; in a cluster every version comes from the shared revision counter.
+  const registry = new UpstreamRegistry(config.global, { initialRevision: clusterSettings !== undefined ? 0 : Math.floor(clock.wallNow()) * 1000 });
   const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
   const storeLog = log.child({ module: 'store' });
   const store: ChangeStore =
-    storeUrl === undefined
+    clusterSettings === undefined
       ? new FileChangeStore(dataDir)
-      : new RedisChangeStore({ url: storeUrl, ...(cluster !== undefined ? { cluster } : {}), configFile, warn: (m) => storeLog.warn(m) });
+      : new RedisChangeStore({ url: clusterSettings.redisUrl, cluster: clusterSettings.name, configFile, warn: (m) => storeLog.warn(m) });
   const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
   const restoredUpstreams = await restore(config, writes, store, log);
 
+  const cluster = clusterSettings === undefined ? undefined : clusterNode(clusterSettings, registry, clock, log);
   const passivePublisher = new LocalPassivePublisher(registry, clock);
-  const engine = new SelectionEngine(registry, clock, { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) });
-  const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log });
+  const engine = new SelectionEngine(
+    registry,
+    clock,
+    cluster === undefined
+      ? { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) }
+      : { countLocally: false, onOutcome: (skey, host, port, failed) => failed && cluster.passiveFailure(skey, host, port) },
+  );
+  const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log, ...(cluster !== undefined ? { ownership: cluster } : {}) });
+  if (checker !== undefined) cluster?.attach(checker);
   checker?.start();
+  try {
+    await cluster?.start();
+  } catch (err) {
+    checker?.stop();
+    await cluster?.stop();
+    await writes.close();
+    throw new CheckupsError('STORE_UNAVAILABLE', `cluster ${clusterSettings!.name} on ${redactUrl(clusterSettings!.redisUrl)}: ${(err as Error).message}`);
+  }
   const startedAt = clock.wallNow();
   let grpc: RunningGrpcServer | undefined;
   let http: RunningHttpServer | undefined;
@@ -164,6 +219,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   } catch (err) {
     checker?.stop();
     passivePublisher.close();
+    await cluster?.stop();
     await grpc?.close(0);
     await writes.close();
     throw err;
@@ -177,6 +233,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     registry,
     engine,
     checker,
+    cluster,
     grpc: runningGrpc,
     http: runningHttp,
     grpcAddress,
@@ -186,6 +243,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     stop: async (graceMs = 5000) => {
       checker?.stop();
       passivePublisher.close();
+      await cluster?.stop();
       await runningGrpc.close(graceMs);
       await runningHttp.close();
       await writes.close();

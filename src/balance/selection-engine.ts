@@ -61,6 +61,11 @@ export interface EngineOptions {
   readonly onOutcome?: (skey: string, host: string, port: number, failed: boolean) => void;
   /** Called when this engine's own accounting excludes a peer: the server publishes it. */
   readonly onPassiveVerdict?: (skey: string, id: PeerId, verdict: PassiveVerdict) => void;
+  /**
+   * False: outcomes are not counted here, only published verdicts exclude (a cluster instance:
+   * the fleet-wide window in Redis counts, so every instance excludes the same peers).
+   */
+  readonly countLocally?: boolean;
 }
 
 export class SelectionEngine {
@@ -155,6 +160,7 @@ export class SelectionEngine {
 
   /** Counts one outcome; announces an exclusion it causes. */
   private account(skey: string, maxEjectionPercent: number, state: UpstreamState, server: ServerSpec, failed: boolean, now: number): void {
+    if (this.opts.countLocally === false) return;
     if (!state.passive.record(server, failed, now, state.balancer.peers, maxEjectionPercent) || this.opts.onPassiveVerdict === undefined) return;
     const id = peerId(server.host, server.port);
     const rec = state.passive.get(id)!;

@@ -178,17 +178,19 @@ interface ServeFlags {
   grpcListen?: string;
   httpListen?: string;
   dataDir?: string;
-  store?: string;
-  cluster?: string;
   allowInsecureAdmin?: boolean;
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
   maxMessageBytes?: number;
+  store?: string;
+  cluster?: string;
+  instanceId?: string;
   logLevel: string;
 }
 
 async function serve(o: ServeFlags): Promise<void> {
+  if ((o.cluster !== undefined || o.instanceId !== undefined) && o.store === undefined) throw new CliError('--cluster and --instance-id need --store redis://...', 2);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together', 2);
   if (o.tlsClientCa !== undefined && o.tlsCert === undefined) throw new CliError('--tls-client-ca needs --tls-cert and --tls-key', 2);
   // Loaded here so that client commands do not pay for the server's modules.
@@ -201,13 +203,12 @@ async function serve(o: ServeFlags): Promise<void> {
     ...(o.grpcListen !== undefined ? { grpcListen: o.grpcListen } : {}),
     ...(o.httpListen !== undefined ? { httpListen: o.httpListen } : {}),
     ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
-    ...(o.store !== undefined ? { store: o.store } : {}),
-    ...(o.cluster !== undefined ? { cluster: o.cluster } : {}),
     ...(o.allowInsecureAdmin === true ? { allowInsecureAdmin: true } : {}),
     ...(o.tlsCert !== undefined && o.tlsKey !== undefined
       ? { tls: { certFile: o.tlsCert, keyFile: o.tlsKey, ...(o.tlsClientCa !== undefined ? { clientCaFile: o.tlsClientCa } : {}) } }
       : {}),
     ...(o.maxMessageBytes !== undefined ? { maxMessageBytes: o.maxMessageBytes } : {}),
+    ...(o.store !== undefined ? { cluster: { redisUrl: o.store, name: o.cluster ?? 'default', ...(o.instanceId !== undefined ? { instanceId: o.instanceId } : {}) } } : {}),
     logger: log,
   });
   let stopping = false;
@@ -278,13 +279,14 @@ function buildProgram(): Command {
     .option('--grpc-listen <host:port>', 'gRPC address (default: server.grpc_listen or 127.0.0.1:7600)')
     .option('--http-listen <host:port>', 'HTTP status address (default: server.http_listen or 127.0.0.1:7601)')
     .option('--data-dir <dir>', 'where admin changes are kept (default: server.data_dir or ./checkups-data)')
-    .option('--store <url>', 'cluster mode: keep admin changes in Redis, redis://HOST:PORT/DB, shared by every instance (default: server.store; docs/cluster.md)')
-    .option('--cluster <name>', 'cluster name, so several clusters can share one Redis (default: server.cluster or "default")')
     .option('--allow-insecure-admin', 'serve the admin API without a token beyond loopback anyway')
     .option('--tls-cert <file>', 'server certificate (PEM), with --tls-key')
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mTLS)')
     .option('--max-message-bytes <n>', 'largest request accepted', intArg(1024, 2 ** 31 - 1))
+    .option('--store <redis://host:port/db>', 'cluster mode: keep admin changes in this Redis and share probing and verdicts with the other instances (default: server.store; docs/cluster.md)')
+    .option('--cluster <name>', 'cluster name, so several clusters can share one Redis (default: server.cluster or "default")')
+    .option('--instance-id <id>', "this instance's id in the cluster (default: host name and pid)")
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .addHelpText('after', '\nThe admin token comes from CHECKUPS_ADMIN_TOKEN or server.admin_token. SIGTERM/SIGINT drain and exit 0.')
     .action((o: ServeFlags) => serve(o));

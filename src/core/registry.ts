@@ -173,14 +173,20 @@ export class UpstreamRegistry {
    * Publishes (or with `undefined`, lifts) a peer's passive exclusion. Bumps the version (and
    * emits) when the exclusion appears, ends or gets a new end; a new count alone does not.
    */
-  setPassive(skey: string, id: PeerId, verdict: PassiveVerdict | undefined): boolean {
+  setPassive(skey: string, id: PeerId, verdict: PassiveVerdict | undefined, version?: number): boolean {
     const entry = this.entries.get(skey);
-    if (entry === undefined || !this.hasPeer(entry.spec, id)) return false;
+    if (entry === undefined || !this.hasPeer(entry.spec, id)) {
+      if (version !== undefined) this.advanceTo(version);
+      return false;
+    }
     const before = entry.passiveVerdicts.get(id);
     if (verdict === undefined) entry.passiveVerdicts.delete(id);
     else entry.passiveVerdicts.set(id, verdict);
-    if (before?.untilWall === verdict?.untilWall) return false;
-    entry.version = ++this.revision;
+    if (before?.untilWall === verdict?.untilWall) {
+      if (version !== undefined) this.advanceTo(version);
+      return false;
+    }
+    entry.version = this.stamp(version);
     this.emit({ skey, version: entry.version, cause: 'passive', peer: id });
     return true;
   }

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
 import { loadConfigFile } from './config/load.ts';
+import { serverSecurity, type TlsFiles } from './config/security.ts';
 import { upstreamCodec } from './config/codec.ts';
 import type { CheckupsConfig } from './core/model.ts';
 import { UpstreamRegistry } from './core/registry.ts';
@@ -28,7 +29,7 @@ import { HealthChecker } from './health/health-checker.ts';
 import { LocalPassivePublisher } from './health/passive-publisher.ts';
 import { runProbe } from './health/probes/index.ts';
 import { AdminAuth } from './server/grpc/auth.ts';
-import { startGrpcServer, type RunningGrpcServer, type TlsFiles } from './server/grpc/server.ts';
+import { startGrpcServer, type RunningGrpcServer } from './server/grpc/server.ts';
 import { startHttpServer, type RunningHttpServer } from './server/http/admin-http.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { CheckupsError } from './util/errors.ts';
@@ -156,15 +157,21 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const grpcListen = opts.grpcListen ?? settings.grpcListen ?? DEFAULT_GRPC_LISTEN;
   const httpListen = parseListen(opts.httpListen ?? settings.httpListen ?? DEFAULT_HTTP_LISTEN, 'http listen address');
   const grpcHost = parseListen(grpcListen, 'grpc listen address').host;
-  const token = opts.adminToken ?? process.env['CHECKUPS_ADMIN_TOKEN'] ?? settings.adminToken;
-  const auth = new AdminAuth(token);
+  // One rule set for the merged settings: flags over environment over file.
+  const security = serverSecurity({
+    adminToken: opts.adminToken ?? process.env['CHECKUPS_ADMIN_TOKEN'] ?? settings.adminToken,
+    tlsCert: opts.tls?.certFile ?? settings.tlsCert,
+    tlsKey: opts.tls?.keyFile ?? settings.tlsKey,
+    tlsClientCa: opts.tls?.clientCaFile ?? settings.tlsClientCa,
+  });
+  const auth = new AdminAuth(security.adminToken);
   if (!auth.required && !isLoopback(grpcHost) && !(opts.allowInsecureAdmin ?? settings.allowInsecureAdmin ?? false)) {
     throw new CheckupsError(
       'INVALID_CONFIG',
       `refusing to serve the admin API on ${grpcListen} without a token: set CHECKUPS_ADMIN_TOKEN (or server.admin_token), listen on loopback, or pass --allow-insecure-admin`,
     );
   }
-  const tls = opts.tls ?? (settings.tlsCert !== undefined && settings.tlsKey !== undefined ? { certFile: settings.tlsCert, keyFile: settings.tlsKey, ...(settings.tlsClientCa !== undefined ? { clientCaFile: settings.tlsClientCa } : {}) } : undefined);
+  const tls = security.tls;
 
   // Cluster mode from the flags (opts.cluster) or from the config's server.store / server.cluster.
   const clusterSettings: ClusterSettings | undefined = opts.cluster ?? (settings.store !== undefined ? { redisUrl: settings.store, name: settings.cluster ?? DEFAULT_CLUSTER_NAME } : undefined);

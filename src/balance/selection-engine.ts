@@ -17,6 +17,7 @@ import { hashKeyFor, type RequestAttributes } from './request-key.ts';
 import { runTries, type AttemptInfo } from './try-driver.ts';
 import { toPeer, type SelectedPeer } from './peer.ts';
 import { UpstreamBalancer, type ClusterBalancer, type UpstreamView } from './upstream-balancer.ts';
+import { clip } from '../util/bounded-text.ts';
 
 export type { SelectedPeer };
 
@@ -141,7 +142,7 @@ export class SelectionEngine {
     let found: { c: ClusterBalancer; i: number } | undefined;
     // The original uses the last match in cluster order.
     for (const c of state.balancer.clusters) c.ids.forEach((cid, i) => cid === id && (found = { c, i }));
-    if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
+    if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${clip(id)} in upstream ${clip(skey)}`);
     this.account(skey, view.spec.maxEjectionPercent, state, found.c.spec.servers[found.i]!, failed, now);
     this.opts.onOutcome?.(skey, host, port, failed);
   }
@@ -182,7 +183,7 @@ export class SelectionEngine {
     const view = this.source.upstream(skey);
     if (view === undefined) {
       this.states.delete(skey);
-      throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
+      throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(skey)}`);
     }
     let state = this.states.get(skey);
     if (state === undefined) {

@@ -6,6 +6,7 @@
  */
 import { peerId } from '../core/model.ts';
 import type { UpstreamDocument } from '../core/store/change-store.ts';
+import { clip } from '../util/bounded-text.ts';
 import { CheckupsError } from '../util/errors.ts';
 import type { RawCluster, RawServer, RawUpstream } from '../core/document.ts';
 import { msToSeconds } from './units.ts';
@@ -31,7 +32,7 @@ export interface ServerChanges {
 }
 
 function existing(skey: string, doc: UpstreamDocument | undefined): EditableUpstream {
-  if (doc === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
+  if (doc === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(skey)}`);
   // A private copy with the cluster map as an own, plain object (documents come from serialize.ts).
   return structuredClone(doc) as EditableUpstream;
 }
@@ -53,7 +54,7 @@ function editServer(skey: string, doc: UpstreamDocument | undefined, host: strin
       return edit(s);
     });
   }
-  if (!found) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
+  if (!found) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${clip(id)} in upstream ${clip(skey)}`);
   return out;
 }
 
@@ -88,7 +89,7 @@ export const removeServer = (skey: string, host: string, port: number, clusterKe
   let removed = 0;
   for (const key of keys) {
     const c = ownCluster(out, key);
-    if (c === undefined) throw new CheckupsError('UNKNOWN_CLUSTER', `unknown cluster ${key} in upstream ${skey}`);
+    if (c === undefined) throw new CheckupsError('UNKNOWN_CLUSTER', `unknown cluster ${clip(key)} in upstream ${clip(skey)}`);
     const before = c.servers ?? [];
     const after = before.filter((s) => peerId(s.host, s.port) !== id);
     if (after.length === before.length) continue;
@@ -101,7 +102,7 @@ export const removeServer = (skey: string, host: string, port: number, clusterKe
     c.servers = after;
     removed++;
   }
-  if (removed === 0) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
+  if (removed === 0) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${clip(id)} in upstream ${clip(skey)}`);
   return out;
 };
 

@@ -61,8 +61,15 @@ export interface HttpOptions {
   readonly bodyMatch?: string;
 }
 
+/**
+ * A secret is given in one of three ways: its value in the config (`password`), the name of an
+ * environment variable, or a file; the probe resolves it when it runs. Only the value is a
+ * secret: variable names and paths are shown like any other option.
+ */
 export interface RedisOptions {
   readonly password?: string;
+  readonly passwordEnv?: string;
+  readonly passwordFile?: string;
   readonly db?: number;
 }
 
@@ -75,6 +82,9 @@ export interface MysqlOptions {
   readonly name?: string;
   readonly user?: string;
   readonly pass?: string;
+  /** Alternatives to `pass` (see RedisOptions). */
+  readonly passEnv?: string;
+  readonly passFile?: string;
   readonly charset?: string;
 }
 

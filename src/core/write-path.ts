@@ -17,7 +17,7 @@
 import type { UpstreamSpec } from './model.ts';
 import type { UpstreamRegistry } from './registry.ts';
 import type { ChangeOrigin, ChangeStore, FeedChange, StoreSnapshot, UpstreamChange, UpstreamDocument } from './store/change-store.ts';
-import { CheckupsError } from '../util/errors.ts';
+import { CheckupsError, invalidConfig } from '../util/errors.ts';
 
 export type CodecResult = { readonly ok: true; readonly value: UpstreamSpec } | { readonly ok: false; readonly errors: readonly string[] };
 
@@ -52,8 +52,7 @@ interface Waiter {
 
 /** Formats validation errors the one way every write reports them. */
 export function invalidDocument(errors: readonly string[]): CheckupsError {
-  const n = errors.length;
-  return new CheckupsError('INVALID_CONFIG', `${n} error${n === 1 ? '' : 's'}, nothing changed:\n  ${errors.join('\n  ')}`, errors);
+  return invalidConfig(errors);
 }
 
 export class UpstreamWritePath {

@@ -3,6 +3,8 @@
  * The wire layer (src/wire/errors.ts) maps codes to gRPC statuses and back in one table, and
  * carries the code itself in a trailer, so the SDK tells them apart without reading messages.
  */
+import { errorSummary } from './bounded-text.ts';
+
 export type CheckupsErrorCode =
   /** No upstream by that name. */
   | 'UNKNOWN_SKEY'
@@ -52,6 +54,5 @@ export class CheckupsError extends Error {
 
 /** The message of INVALID_CONFIG for a list of problems. */
 export function invalidConfig(errors: readonly string[], what = 'nothing changed'): CheckupsError {
-  const n = errors.length;
-  return new CheckupsError('INVALID_CONFIG', `${n} error${n === 1 ? '' : 's'}, ${what}:\n  ${errors.join('\n  ')}`, errors);
+  return new CheckupsError('INVALID_CONFIG', errorSummary(errors, what), errors);
 }

@@ -14,6 +14,8 @@ import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { UpstreamWritePath } from '../../core/write-path.ts';
 import type { AdminServiceHandlers } from '../../generated/checkups/v1/AdminService.ts';
 import type { Clock } from '../../util/clock.ts';
+import { keepStoredSecrets, redactUpstream } from '../../config/redact.ts';
+import { clip } from '../../util/bounded-text.ts';
 import { CheckupsError } from '../../util/errors.ts';
 import { errorToWire } from '../../wire/errors.ts';
 import { jsonToStruct, structToJson, valueToJson } from '../../wire/struct.ts';
@@ -30,7 +32,7 @@ export interface AdminDeps {
 }
 
 function notFound(skey: string): CheckupsError {
-  return new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
+  return new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(skey)}`);
 }
 
 function checkSkey(skey: string): void {
@@ -77,7 +79,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
   return {
     UpdateUpstream: write((req) => {
       checkSkey(req.skey);
-      if (req.body === 'upstream') return writes.put(req.skey, structToJson(req.upstream), ['upstream']);
+      if (req.body === 'upstream') return writes.edit(req.skey, keepStoredSecrets(req.skey, structToJson(req.upstream), ['upstream']), ['upstream']);
       if (req.body === 'cluster') return writes.edit(req.skey, replaceClusters(valueToJson(req.cluster)));
       throw new CheckupsError('INVALID_ARGUMENT', 'upstream or cluster: one of them is required');
     }),
@@ -91,7 +93,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       checkSkey(req.skey);
       const doc = writes.document(req.skey);
       if (doc === undefined) throw notFound(req.skey);
-      return { upstream: jsonToStruct(doc.upstream), version: doc.version };
+      return { upstream: jsonToStruct(redactUpstream(doc.upstream, 'mark')), version: doc.version };
     }),
 
     ListUpstreams: read(() => ({

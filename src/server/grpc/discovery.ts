@@ -18,6 +18,7 @@ import { healthToWire } from '../../wire/status.ts';
 import type { WatchHub } from './watch.ts';
 import type { ChangeStore } from '../../core/store/change-store.ts';
 import type { StoreStatus } from '../../generated/checkups/v1/StoreStatus.ts';
+import { clip } from '../../util/bounded-text.ts';
 
 export interface DiscoveryDeps {
   readonly registry: UpstreamRegistry;
@@ -137,7 +138,7 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
     GetStatus: unary(() => statusResponse(deps)),
     GetUpsTimeout: unary((req) => {
       const t = engine.getUpsTimeout(requireSkey(req.skey));
-      if (t === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${req.skey}`);
+      if (t === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(req.skey)}`);
       return t;
     }),
   };

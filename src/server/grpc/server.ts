@@ -6,20 +6,15 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { readFileSync } from 'node:fs';
+import type { TlsFiles } from '../../config/security.ts';
 import { registerXds, XDS_SERVICES, type XdsServer } from '../xds/index.ts';
 import type { XdsLogger } from '../xds/status.ts';
 import { adminHandlers, type AdminDeps } from './admin.ts';
 import { discoveryHandlers, type DiscoveryDeps } from './discovery.ts';
 import { packageDefinition } from '../../wire/proto.ts';
 import { addReflection, REFLECTION_SERVICES } from './reflection.ts';
+import { guardService } from './unparseable.ts';
 import { WatchHub, type WatchEncoder } from './watch.ts';
-
-export interface TlsFiles {
-  readonly certFile: string;
-  readonly keyFile: string;
-  /** CA bundle for client certificates: when set, clients must present one (mTLS). */
-  readonly clientCaFile?: string;
-}
 
 export interface GrpcServerOptions {
   /** host:port; port 0 picks a free one. */
@@ -64,10 +59,12 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
   const watch = new WatchHub(deps.registry, watchMethod.responseSerialize as WatchEncoder, deps.clock, opts.watchCoalesceMs ?? 20);
   const xds = registerXds(server, { registry: deps.registry, clock: deps.clock, ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}) });
   server.addService(
-    { ...discovery, Watch: { ...watchMethod, responseSerialize: (b: Buffer) => b } },
-    discoveryHandlers({ ...deps, watch, xdsNodes: () => xds.nodeStatus() }) as unknown as grpc.UntypedServiceImplementation,
+    ...guardService(
+      { ...discovery, Watch: { ...watchMethod, responseSerialize: (b: Buffer) => b } },
+      discoveryHandlers({ ...deps, watch, xdsNodes: () => xds.nodeStatus() }) as unknown as grpc.UntypedServiceImplementation,
+    ),
   );
-  server.addService(defs['checkups.v1.AdminService'] as grpc.ServiceDefinition, adminHandlers(deps) as unknown as grpc.UntypedServiceImplementation);
+  server.addService(...guardService(defs['checkups.v1.AdminService'] as grpc.ServiceDefinition, adminHandlers(deps) as unknown as grpc.UntypedServiceImplementation));
 
   const health = new HealthImplementation({ '': 'NOT_SERVING', 'checkups.v1.DiscoveryService': 'NOT_SERVING', 'checkups.v1.AdminService': 'NOT_SERVING' });
   health.addToServer(server);

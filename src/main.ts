@@ -31,9 +31,18 @@ import { runProbe } from './health/probes/index.ts';
 import { AdminAuth } from './server/grpc/auth.ts';
 import { startGrpcServer, type RunningGrpcServer } from './server/grpc/server.ts';
 import { startHttpServer, type RunningHttpServer } from './server/http/admin-http.ts';
+import { serveEventStream } from './server/http/events-sse.ts';
+import { recordActiveTransition, recordPassiveTransition, recordRefusal } from './server/audit.ts';
+import { Readiness } from './server/readiness.ts';
+import { timedChangeStore } from './server/timed-change-store.ts';
+import { ConfigReloader, shadowedUpstreams, type ReloadResult } from './server/reload.ts';
+import { fillStateMetrics, statusView, type StatusSources } from './server/status-view.ts';
+import { DEFAULT_EVENT_BUFFER, EventLog } from './observability/events.ts';
+import { buildInfo, onScrape, scrapeMetrics, streamsOpen } from './observability/metrics.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { CheckupsError } from './util/errors.ts';
 import { packageRoot } from './util/package-root.ts';
+import { checkupsVersion } from './util/version.ts';
 
 export const DEFAULT_GRPC_LISTEN = '127.0.0.1:7600';
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:7601';
@@ -76,7 +85,17 @@ export interface ClusterSettings {
 }
 
 export interface Checkups {
+  readonly version: string;
   readonly registry: UpstreamRegistry;
+  /** The event and audit trail (also on WatchEvents, /events and in the log). */
+  readonly events: EventLog;
+  /** Readiness checks of /readyz; add one with `readiness.register(name, check)`. */
+  readonly readiness: Readiness;
+  /**
+   * Reloads the config file (what SIGHUP does): validates all of it first; an invalid file
+   * changes nothing. Applies the difference at once and logs it per upstream.
+   */
+  reload(): ReloadResult;
   readonly engine: SelectionEngine;
   readonly checker: HealthChecker | undefined;
   readonly cluster: ClusterNode | undefined;
@@ -173,6 +192,16 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   }
   const tls = security.tls;
 
+  const version = checkupsVersion();
+  buildInfo.set({ version, node_version: process.version }, 1);
+  const events = new EventLog({ capacity: settings.eventBuffer ?? DEFAULT_EVENT_BUFFER, logger: log, wallNow: () => clock.wallNow() });
+  auth.onRefused = (refusal) => recordRefusal(events, refusal);
+  const readiness = new Readiness();
+  let storeOpen = false;
+  // The config file is loaded by the time anything can ask (startCheckups threw otherwise).
+  readiness.register('config', () => null);
+  readiness.register('store', () => (storeOpen ? unsyncedText(store) : 'the store is not open'));
+
   // Cluster mode from the flags (opts.cluster) or from the config's server.store / server.cluster.
   const clusterSettings: ClusterSettings | undefined = opts.cluster ?? (settings.store !== undefined ? { redisUrl: settings.store, name: settings.cluster ?? DEFAULT_CLUSTER_NAME } : undefined);
   if (clusterSettings === undefined && settings.cluster !== undefined) throw new CheckupsError('INVALID_CONFIG', 'server.cluster needs server.store (redis://HOST:PORT/DB)');
@@ -181,12 +210,18 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const registry = new UpstreamRegistry(config.global, { initialRevision: clusterSettings !== undefined ? 0 : Math.floor(clock.wallNow()) * 1000 });
   const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
   const storeLog = log.child({ module: 'store' });
-  const store: ChangeStore =
+  const store: ChangeStore = timedChangeStore(
     clusterSettings === undefined
       ? new FileChangeStore(dataDir)
-      : new RedisChangeStore({ url: clusterSettings.redisUrl, cluster: clusterSettings.name, configFile, warn: (m) => storeLog.warn(m) });
+      : new RedisChangeStore({ url: clusterSettings.redisUrl, cluster: clusterSettings.name, configFile, warn: (m) => storeLog.warn(m) }),
+    clock,
+  );
   const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
   const restoredUpstreams = await restore(config, writes, store, log);
+  storeOpen = true;
+  // Upstreams the admin API wrote or deleted shadow the file (docs/durability.md).
+  const adminWritten = (skey: string) => writes.origin(skey) === 'admin';
+  for (const s of shadowedUpstreams(config, adminWritten)) log.warn({ module: 'config', skey: s.skey }, s.message);
 
   const cluster = clusterSettings === undefined ? undefined : clusterNode(clusterSettings, registry, clock, log);
   const passivePublisher = new LocalPassivePublisher(registry, clock);
@@ -197,47 +232,81 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
       ? { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) }
       : { countLocally: false, onOutcome: (skey, host, port, failed) => failed && cluster.passiveFailure(skey, host, port) },
   );
-  const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log, ...(cluster !== undefined ? { ownership: cluster } : {}) });
+  // Passive exclusions as published (what every reader sees): one event when set, one when lifted.
+  const stopPassiveEvents = registry.subscribe((change) => {
+    if (change.cause === 'passive' && change.peer !== undefined) recordPassiveTransition(events, registry, change.skey, change.peer);
+  });
+  const checker =
+    opts.healthChecks === false
+      ? undefined
+      : new HealthChecker(registry, { clock, probe: runProbe, logger: log, onTransition: (t) => recordActiveTransition(events, t), ...(cluster !== undefined ? { ownership: cluster } : {}) });
   if (checker !== undefined) cluster?.attach(checker);
   checker?.start();
   try {
     await cluster?.start();
   } catch (err) {
     checker?.stop();
+    stopPassiveEvents();
     await cluster?.stop();
     await writes.close();
     throw new CheckupsError('STORE_UNAVAILABLE', `cluster ${clusterSettings!.name} on ${redactUrl(clusterSettings!.redisUrl)}: ${(err as Error).message}`);
   }
   const startedAt = clock.wallNow();
+  const sources: StatusSources = {
+    registry,
+    checker: () => checker?.status(),
+    version,
+    startedAt,
+    wallNow: () => clock.wallNow(),
+    lastEventSeq: () => events.lastSeq,
+  };
   let grpc: RunningGrpcServer | undefined;
   let http: RunningHttpServer | undefined;
   try {
     grpc = await startGrpcServer(
-      { registry, engine, checker, clock, startedAt, writes, store, auth, xdsLogger: log.child({ module: 'xds' }) },
+      { registry, engine, checker, clock, startedAt, writes, store, auth, events, version, xdsLogger: log.child({ module: 'xds' }) },
       { listen: grpcListen, ...(tls !== undefined ? { tls } : {}), maxMessageBytes: opts.maxMessageBytes ?? settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
     );
-    http = await startHttpServer(httpListen, () => ({
-      registry,
-      checker: checker?.status(),
-      startedAt,
-      checkupTimerOvertimeMs: registry.global.checkupTimerOvertimeMs,
-      wallNow: clock.wallNow(),
-    }), () => unsyncedText(store));
+    http = await startHttpServer(httpListen, {
+      luaStatus: () => ({
+        registry,
+        checker: checker?.status(),
+        startedAt,
+        checkupTimerOvertimeMs: registry.global.checkupTimerOvertimeMs,
+        wallNow: clock.wallNow(),
+      }),
+      statusView: () => statusView(sources),
+      metrics: scrapeMetrics,
+      readiness: () => readiness.report(),
+      events: (req, res, query) => serveEventStream(events, clock, req, res, query),
+    });
   } catch (err) {
     checker?.stop();
     passivePublisher.close();
+    stopPassiveEvents();
     await cluster?.stop();
     await grpc?.close(0);
     await writes.close();
     throw err;
   }
+  const runningGrpc = grpc;
+  const perPeer = settings.metricsPerPeer ?? true;
+  const stopScrape = onScrape(() => {
+    fillStateMetrics(sources, perPeer);
+    streamsOpen.set({ kind: 'watch' }, runningGrpc.watch.stats().streams);
+    streamsOpen.set({ kind: 'xds' }, runningGrpc.xds.stats().streams);
+  });
   const grpcAddress = `${grpcHost.includes(':') ? `[${grpcHost}]` : grpcHost}:${grpc.port}`;
   const httpAddress = `${httpListen.host}:${http.port}`;
-  log.info({ module: 'main', config: configFile, grpc: grpcAddress, http: httpAddress, upstreams: registry.skeys().length, auth: auth.required, tls: tls !== undefined }, 'checkups serving');
-  const runningGrpc = grpc;
+  log.info({ module: 'main', version, config: configFile, grpc: grpcAddress, http: httpAddress, upstreams: registry.skeys().length, auth: auth.required, tls: tls !== undefined }, `checkups ${version} serving`);
   const runningHttp = http;
+  const reloader = new ConfigReloader({ configFile, registry, adminWritten, log, events }, config);
   return {
+    version,
     registry,
+    events,
+    readiness,
+    reload: () => reloader.reload(),
     engine,
     checker,
     cluster,
@@ -248,8 +317,11 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     dataDir,
     restoredUpstreams,
     stop: async (graceMs = 5000) => {
+      stopScrape();
+      stopPassiveEvents();
       checker?.stop();
       passivePublisher.close();
+      events.close();
       await cluster?.stop();
       await runningGrpc.close(graceMs);
       await runningHttp.close();

@@ -26,6 +26,8 @@ import type { SelectPeerRequest } from '../generated/checkups/v1/SelectPeerReque
 import type { SelectedPeer__Output } from '../generated/checkups/v1/SelectedPeer.ts';
 import type { UpdatePeerRequest } from '../generated/checkups/v1/UpdatePeerRequest.ts';
 import type { UpdateUpstreamRequest } from '../generated/checkups/v1/UpdateUpstreamRequest.ts';
+import type { WatchEventsRequest } from '../generated/checkups/v1/WatchEventsRequest.ts';
+import type { WatchEventsResponse__Output } from '../generated/checkups/v1/WatchEventsResponse.ts';
 import { checkupsProto } from '../wire/proto.ts';
 import { jsonToStruct, jsonToValue } from '../wire/struct.ts';
 
@@ -193,6 +195,22 @@ export class CheckupsClient {
 
   async setPeerUp(skey: string, host: string, port: number): Promise<number> {
     return (await this.call<SetPeerUpResponse__Output>(true, (md, o, cb) => this.admin.SetPeerUp({ skey, host, port }, md, o, cb))).version;
+  }
+
+  /**
+   * Reads the event trail (WatchEvents), calling `onMessage` per message; resolves when the
+   * server ends the stream. Without `follow` the deadline applies; with it, none.
+   */
+  watchEvents(req: WatchEventsRequest, onMessage: (res: WatchEventsResponse__Output) => void): Promise<void> {
+    const metadata = new grpc.Metadata();
+    if (this.opts.token !== undefined && this.opts.token !== '') metadata.set('authorization', `Bearer ${this.opts.token}`);
+    const options: grpc.CallOptions = req.follow === true ? {} : { deadline: new Date(Date.now() + this.opts.timeoutMs) };
+    return new Promise<void>((resolve, reject) => {
+      const call = this.admin.WatchEvents(req, metadata, options);
+      call.on('data', onMessage);
+      call.on('error', (err: grpc.ServiceError) => reject(describeCallError(err, this.opts.server, this.opts.timeoutMs, this.tls)));
+      call.on('end', () => resolve());
+    });
   }
 }
 

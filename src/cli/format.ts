@@ -6,6 +6,7 @@
 import { stringify as toYaml } from 'yaml';
 import { peerId } from '../core/model.ts';
 import type { CheckerStatus__Output } from '../generated/checkups/v1/CheckerStatus.ts';
+import type { Event__Output } from '../generated/checkups/v1/Event.ts';
 import type { ClusterStatus__Output } from '../generated/checkups/v1/ClusterStatus.ts';
 import type { GetServersResponse__Output } from '../generated/checkups/v1/GetServersResponse.ts';
 import type { GetStatusResponse__Output } from '../generated/checkups/v1/GetStatusResponse.ts';
@@ -145,4 +146,22 @@ export function listJson(res: ListUpstreamsResponse__Output): Json {
 
 export function selectedJson(p: SelectedPeer__Output): Json {
   return { ...p };
+}
+
+/** An event in the same JSON form as `GET /events` sends it. */
+export function eventJson(e: Event__Output): { [key: string]: Json } {
+  return {
+    seq: e.seq,
+    at: e.timeMs,
+    kind: e.kind,
+    message: e.message,
+    ...(e.skey !== '' ? { skey: e.skey } : {}),
+    ...(e.peer !== '' ? { peer: e.peer } : {}),
+    details: structToJson(e.details),
+  };
+}
+
+/** `2026-01-02T03:04:05.678Z health  api 10.0.0.1:80: ok -> err (connection refused)` */
+export function formatEvent(e: Event__Output): string {
+  return `${new Date(e.timeMs).toISOString()} ${e.kind.padEnd(6)} ${e.message}`;
 }

@@ -55,7 +55,7 @@ function version(): string {
 }
 
 /** Declares a client command with the connection options every one of them takes. */
-function clientCommand(parent: Command, nameAndArgs: string, description: string, run: (client: CheckupsClient, args: string[], opts: ClientFlags & Record<string, unknown>) => Promise<Output>): Command {
+function clientCommand(parent: Command, nameAndArgs: string, description: string, run: (client: CheckupsClient, args: string[], opts: ClientFlags & Record<string, unknown>) => Promise<Output | undefined>): Command {
   return parent
     .command(nameAndArgs)
     .description(description)
@@ -73,7 +73,8 @@ function clientCommand(parent: Command, nameAndArgs: string, description: string
       const client = new CheckupsClient({ server: opts.server, token: opts.token, tls: opts.tls, ca: opts.ca, cert: opts.cert, key: opts.key, timeoutMs: opts.timeout });
       try {
         const out = await run(client, self.processedArgs as string[], opts);
-        process.stdout.write(`${opts.json === true ? fmt.json(out.json) : out.human}\n`);
+        // undefined: the command printed as it went (streams).
+        if (out !== undefined) process.stdout.write(`${opts.json === true ? fmt.json(out.json) : out.human}\n`);
       } finally {
         client.close();
       }
@@ -136,6 +137,26 @@ function addClientCommands(program: Command): void {
     const res = await c.getServers(skey!);
     return { human: fmt.formatServers(skey!, res), json: fmt.serversJson(skey!, res) };
   });
+
+  clientCommand(program, 'version', "this CLI's version and the server's (GetStatus)", async (c) => {
+    const client = version();
+    const server = (await c.getStatus()).serverVersion;
+    return { human: `client ${client}\nserver ${server === '' ? 'unknown (older than 0.1)' : server}`, json: { client, server } };
+  });
+
+  clientCommand(program, 'events', 'the event and audit trail: health transitions, admin changes, refused calls, reloads (WatchEvents)', async (c, _args, o) => {
+    const follow = o['follow'] === true;
+    const kinds = (o['kind'] as string[] | undefined) ?? [];
+    await c.watchEvents({ follow, last: o['last'] as number, kinds }, (res) => {
+      if (res.missed > 0) process.stderr.write(`(missed ${res.missed} events: this reader fell behind the server's event buffer)\n`);
+      for (const e of res.events) process.stdout.write(`${o.json === true ? JSON.stringify(fmt.eventJson(e)) : fmt.formatEvent(e)}\n`);
+    });
+    return undefined;
+  })
+    .option('-f, --follow', 'keep printing new events as they happen')
+    .option('--last <n>', 'how many of the newest held events to print first', intArg(0, 1_000_000), 20)
+    .option('--kind <kind>', 'only this kind: health, admin, auth, config (repeat the option)', collect)
+    .addHelpText('after', '\n--json prints one JSON object per line (NDJSON).');
 
   const peer = program.command('peer').description('change one server of an upstream (ngx_dynamic_upstream add/remove/update/down/up)');
   clientCommand(peer, 'add <skey> <host:port>', 'add a server to a cluster (AddPeer)', async (c, [skey, addr], o) => {
@@ -232,6 +253,10 @@ async function serve(o: ServeFlags): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP reloads the config file (validated first; an invalid file changes nothing).
+  process.on('SIGHUP', () => {
+    if (!stopping) checkups.reload();
+  });
 }
 
 /** `checkups import lua|nginx FILE [-o OUT]`: the converters live in src/import/; this prints and writes. */
@@ -288,7 +313,7 @@ function buildProgram(): Command {
     .option('--cluster <name>', 'cluster name, so several clusters can share one Redis (default: server.cluster or "default")')
     .option('--instance-id <id>', "this instance's id in the cluster (default: host name and pid)")
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
-    .addHelpText('after', '\nThe admin token comes from CHECKUPS_ADMIN_TOKEN or server.admin_token. SIGTERM/SIGINT drain and exit 0.')
+    .addHelpText('after', '\nThe admin token comes from CHECKUPS_ADMIN_TOKEN or server.admin_token. SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config file.')
     .action((o: ServeFlags) => serve(o));
   addImportCommands(program);
   addClientCommands(program);

@@ -172,6 +172,8 @@ export const settingsSchema = z.strictObject({
   tls_key: z.string({ error: 'must be a file path' }).optional(),
   tls_client_ca: z.string({ error: 'must be a file path' }).optional(),
   max_message_bytes: integer(1024, 64 * 1024 * 1024).optional(),
+  metrics_per_peer: boolean.optional(),
+  event_buffer: integer(100, 1_000_000).optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -208,6 +208,8 @@ export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
       tlsKey: srv.tls_key,
       tlsClientCa: srv.tls_client_ca,
       maxMessageBytes: srv.max_message_bytes,
+      metricsPerPeer: srv.metrics_per_peer,
+      eventBuffer: srv.event_buffer,
     }).filter(([, v]) => v !== undefined),
   );
   return { ok: true, value: { global: buildGlobal(res.data.global), server, upstreams } };

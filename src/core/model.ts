@@ -144,6 +144,10 @@ export interface ServerSettings {
   readonly tlsKey?: string;
   readonly tlsClientCa?: string;
   readonly maxMessageBytes?: number;
+  /** Export `checkups_peer_up` per peer (default true; off for very large fleets). */
+  readonly metricsPerPeer?: boolean;
+  /** Events the in-memory event ring keeps (default 10000). */
+  readonly eventBuffer?: number;
 }
 
 export interface CheckupsConfig {
@@ -192,6 +196,8 @@ export interface ProbeRecord {
   readonly at: number;
   readonly status: 'ok' | 'unstable' | 'err';
   readonly msg: string | null;
+  /** How long the probe took, ms (when the prober measured it). */
+  readonly latencyMs?: number;
 }
 
 /** `host:port`, the identity of a peer within one upstream (IPv6 hosts are bracketed). */

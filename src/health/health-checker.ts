@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { HeartbeatStatus, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
 import { distinctPeers, peerId } from '../core/model.ts';
 import type { RegistryChange, UpstreamRegistry } from '../core/registry.ts';
+import { probeDuration, probesTotal } from '../observability/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import type { ProbeContext, ProbeTarget } from './probes/types.ts';
 import { ProbeScheduler, type SchedulerStats, type WatchdogReport } from './scheduler.ts';
@@ -42,6 +43,21 @@ export interface HealthCheckerOptions {
   readonly jitter?: number;
   readonly logger?: Pick<Logger, 'info' | 'warn'>;
   readonly ownership?: ProbeOwnership;
+  /** Called on every status change a probe result causes, the first verdict after start included. */
+  readonly onTransition?: (transition: HealthTransition) => void;
+}
+
+/** A peer's heartbeat status changed. */
+export interface HealthTransition {
+  readonly skey: string;
+  readonly peer: PeerId;
+  /** `unchecked` for the first verdict. */
+  readonly from: HeartbeatStatus;
+  readonly to: HeartbeatStatus;
+  /** The record after the change: message (the reason), fail_num, last results, extras. */
+  readonly health: PeerHealth;
+  /** Probe type (typ) of the upstream. */
+  readonly typ: string;
 }
 
 export interface HealthCheckerStatus {
@@ -246,11 +262,17 @@ export class HealthChecker {
     if (this.opts.ownership !== undefined && !this.opts.ownership.owns(t.skey, t.id)) return;
     const spec = entry.spec;
     let result: ProbeResult;
+    const started = this.opts.clock.now();
     try {
       result = await this.opts.probe(t, spec, { signal, timeoutMs: spec.timeoutMs });
     } catch (err) {
       result = { status: 'err', msg: signal.aborted ? 'timeout' : err instanceof Error ? err.message : String(err) };
     }
+    const latencyMs = this.opts.clock.now() - started;
+    result = { ...result, latencyMs };
+    const labels = { typ: spec.typ, result: signal.aborted ? 'timeout' : result.status };
+    probesTotal.inc(labels);
+    probeDuration.observe(labels, latencyMs / 1000);
     // The target may have been removed (or its upstream replaced) while the probe ran.
     const p = this.upstreams.get(t.skey);
     if (p === undefined || !this.scheduler.has(targetKey(t.skey, t.id)) || this.registry.upstream(t.skey)?.spec !== spec) return;
@@ -293,8 +315,8 @@ export class HealthChecker {
     const status: HeartbeatStatus = effectiveStatus(st.health.status, id === p.order[0], p.agg, spec.protected);
     const before = this.registry.upstream(skey)?.health(id)?.status;
     const health: PeerHealth = { ...st.health, status };
-    if (this.registry.setHealth(skey, id, health, version) && before !== undefined) {
-      this.opts.logger?.info({ module: 'health/checker', skey, peer: id, from: before, to: status, reason: health.msg }, 'peer status changed');
+    if (this.registry.setHealth(skey, id, health, version)) {
+      this.opts.onTransition?.({ skey, peer: id, from: before ?? 'unchecked', to: status, health, typ: spec.typ });
     }
   }
 

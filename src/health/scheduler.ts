@@ -23,6 +23,7 @@
  */
 import type { Clock, Timer } from '../util/clock.ts';
 import { MinHeap, type HeapEntry } from '../util/heap.ts';
+import { schedulerLateness } from '../observability/metrics.ts';
 
 export interface SchedulerOptions<T> {
   readonly clock: Clock;
@@ -225,7 +226,9 @@ export class ProbeScheduler<T> {
     this.running++;
     this.started++;
     this.lastStartAt = now;
-    this.lateness[this.latenessCount++ % LATENESS_WINDOW] = Math.max(0, now - plannedAt);
+    const late = Math.max(0, now - plannedAt);
+    this.lateness[this.latenessCount++ % LATENESS_WINDOW] = late;
+    schedulerLateness.observe(late / 1000);
     const timeout = this.opts.timeout(slot.target);
     const ctl = new AbortController();
     let abandon: Timer | undefined;

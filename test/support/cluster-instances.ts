@@ -65,6 +65,8 @@ export async function startInstance(opts: { id: string; config: string; dataDir:
 /** TCP listeners that accept and close; each connection is one probe, timestamped. */
 export class CountingBackends {
   readonly ports: number[] = [];
+  /** Ports closed by closePort(): nothing is counted there any more. */
+  readonly closed = new Set<number>();
   /** port -> connection times (performance.now()). */
   readonly hits = new Map<number, number[]>();
   private readonly servers: Server[] = [];
@@ -95,6 +97,7 @@ export class CountingBackends {
   /** Stops accepting on one port (connections are refused from now on). */
   async closePort(port: number): Promise<void> {
     const i = this.ports.indexOf(port);
+    this.closed.add(port);
     await new Promise((r) => this.servers[i]!.close(r));
   }
 

@@ -13,6 +13,10 @@ import { addServer, removeServer, replaceClusters, setServerDown, updateServer }
 import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { UpstreamWritePath } from '../../core/write-path.ts';
 import type { AdminServiceHandlers } from '../../generated/checkups/v1/AdminService.ts';
+import { diffUpstream } from '../../core/diff.ts';
+import type { Event } from '../../generated/checkups/v1/Event.ts';
+import { parseEventKinds, type Actor, type CheckupsEvent, type EventKind, type EventLog } from '../../observability/events.ts';
+import { streamsOpen } from '../../observability/metrics.ts';
 import type { Clock } from '../../util/clock.ts';
 import { keepStoredSecrets, redactUpstream } from '../../config/redact.ts';
 import { clip } from '../../util/bounded-text.ts';
@@ -21,6 +25,7 @@ import { errorToWire } from '../../wire/errors.ts';
 import { jsonToStruct, structToJson, valueToJson } from '../../wire/struct.ts';
 import { clusterStatusesToWire } from '../../wire/upstream.ts';
 import type { AdminAuth } from './auth.ts';
+import { recordAdminChange } from '../audit.ts';
 import { countedHere } from './discovery.ts';
 
 export interface AdminDeps {
@@ -29,6 +34,23 @@ export interface AdminDeps {
   readonly writes: UpstreamWritePath;
   readonly auth: AdminAuth;
   readonly clock: Clock;
+  /** The event trail: admin changes are recorded here, WatchEvents reads it. */
+  readonly events: EventLog;
+}
+
+/** Longest WatchEvents message, in events (the backlog is sent in chunks of this size). */
+const EVENTS_PER_MESSAGE = 256;
+
+function eventMessage(e: CheckupsEvent): Event {
+  return {
+    seq: e.seq,
+    timeMs: Math.round(e.at),
+    kind: e.kind,
+    message: e.message,
+    skey: e.skey ?? '',
+    peer: e.peer ?? '',
+    details: jsonToStruct(e.details as Record<string, unknown>),
+  };
 }
 
 function notFound(skey: string): CheckupsError {
@@ -47,18 +69,36 @@ function checkHostPort(host: string, port: number): void {
 export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
   const { registry, writes, auth } = deps;
 
-  /** Authenticated write handler; the write path serializes and answers with the new version. */
-  function write<Req>(fn: (req: Req) => Promise<number>): grpc.handleUnaryCall<Req, { version: number }> {
+  let queue: Promise<unknown> = Promise.resolve();
+  /** Runs this server's writes one at a time, so each one's before/after diff is its own. */
+  function serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Authenticated write handler; the write path validates, stores and answers with the new
+   * version. Each write is recorded in the event trail with what changed, the new version and
+   * who made it.
+   */
+  function write<Req extends { skey: string }>(fn: (req: Req) => Promise<number>): grpc.handleUnaryCall<Req, { version: number }> {
     return (call, callback) => {
-      let pending: Promise<number>;
+      let actor: Actor;
       try {
-        auth.check(call.metadata);
-        pending = fn(call.request);
+        actor = auth.check(call);
       } catch (err) {
         callback(errorToWire(err));
         return;
       }
-      pending.then(
+      const skey = call.request.skey;
+      serialized(async () => {
+        const before = registry.upstream(skey)?.spec;
+        const version = await fn(call.request);
+        const method = call.getPath().split('/').pop() ?? call.getPath();
+        recordAdminChange(deps.events, { method, skey, version, diff: diffUpstream(before, registry.upstream(skey)?.spec), actor });
+        return version;
+      }).then(
         (version) => callback(null, { version }),
         (err: unknown) => callback(errorToWire(err)),
       );
@@ -68,7 +108,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
   function read<Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       try {
-        auth.check(call.metadata);
+        auth.check(call);
         callback(null, fn(call.request));
       } catch (err) {
         callback(errorToWire(err));
@@ -158,5 +198,47 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       checkHostPort(req.host, req.port);
       return writes.edit(req.skey, setServerDown(req.skey, req.host, req.port, false));
     }),
+
+    WatchEvents: (call) => {
+      const events = deps.events;
+      let kinds: Set<EventKind> | undefined;
+      try {
+        auth.check(call);
+        try {
+          kinds = parseEventKinds(call.request.kinds);
+        } catch (err) {
+          throw new CheckupsError('INVALID_ARGUMENT', (err as Error).message);
+        }
+      } catch (err) {
+        call.emit('error', errorToWire(err));
+        return;
+      }
+      const { follow, afterSeq, last } = call.request;
+      const backlog = afterSeq > 0 ? events.since(afterSeq, Infinity, kinds) : events.since(0, last, kinds);
+      let missed = afterSeq > 0 && afterSeq + 1 < events.firstSeq ? events.firstSeq - afterSeq - 1 : 0;
+      for (let i = 0; i < backlog.length; i += EVENTS_PER_MESSAGE) {
+        call.write({ events: backlog.slice(i, i + EVENTS_PER_MESSAGE).map(eventMessage), missed });
+        missed = 0;
+      }
+      if (!follow) {
+        call.end();
+        return;
+      }
+      const follower = events.follow({
+        afterSeq: backlog.at(-1)?.seq ?? Math.max(afterSeq, events.lastSeq),
+        ...(kinds !== undefined ? { kinds } : {}),
+        write: (e, skipped) => call.write({ events: [eventMessage(e)], missed: skipped }),
+      });
+      streamsOpen.inc({ kind: 'events' });
+      call.on('drain', () => follower.resume());
+      const done = () => {
+        if (follower.closed) return;
+        follower.close();
+        streamsOpen.dec({ kind: 'events' });
+      };
+      call.on('cancelled', done);
+      call.on('close', done);
+      call.on('error', done);
+    },
   };
 }

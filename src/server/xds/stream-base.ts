@@ -8,6 +8,7 @@
  * the newest state (intermediate versions are skipped, never reordered).
  */
 import * as grpc from '@grpc/grpc-js';
+import { streamMessages } from '../../observability/metrics.ts';
 import { isUnparseable, unparseableError, type Unparseable } from '../grpc/unparseable.ts';
 import { clip, MAX_DETAILS_CHARS } from '../../util/bounded-text.ts';
 import type { XdsResourceCache } from './cache.ts';
@@ -146,6 +147,7 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     state.lastNonce = nonce;
     state.lastVersion = version;
     this.ctx.counters.responses++;
+    streamMessages.inc({ kind: 'xds' });
     this.ctx.status.recordSent(this.nodeId, state.typeUrl, version);
     if (!this.call.write(out)) this.blocked = true;
   }

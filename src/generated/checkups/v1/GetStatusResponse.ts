@@ -35,6 +35,10 @@ export interface GetStatusResponse {
    */
   'xdsNodes'?: (_checkups_v1_XdsNodeStatus)[];
   /**
+   * The server's checkups version.
+   */
+  'serverVersion'?: (string);
+  /**
    * Where admin changes are kept, and whether this instance is in step with it.
    */
   'store'?: (_checkups_v1_StoreStatus | null);
@@ -68,6 +72,10 @@ export interface GetStatusResponse__Output {
    * xDS clients, per node id (like CSDS).
    */
   'xdsNodes': (_checkups_v1_XdsNodeStatus__Output)[];
+  /**
+   * The server's checkups version.
+   */
+  'serverVersion': (string);
   /**
    * Where admin changes are kept, and whether this instance is in step with it.
    */

@@ -68,7 +68,7 @@ describe('cluster mode: three instances on one Redis', { timeout: 240_000 }, () 
   let dir: string;
   let redis: RedisProcess;
   let configFile: string;
-  let instances: Instance[] = [];
+  const instances: Instance[] = [];
   const cluster = `t${process.pid}`;
 
   before(async () => {
@@ -76,7 +76,8 @@ describe('cluster mode: three instances on one Redis', { timeout: 240_000 }, () 
     configFile = join(dir, 'checkups.yaml');
     writeFileSync(configFile, CONFIG);
     redis = await startRedis(join(dir, 'redis'), { persistent: true });
-    instances = await Promise.all([0, 1, 2].map(() => startInstance(configFile, redis.url, cluster)));
+    // Pushed as they come up, so `after` stops every one that started even if another failed.
+    await Promise.all([0, 1, 2].map(async () => instances.push(await startInstance(configFile, redis.url, cluster))));
   });
 
   after(async () => {

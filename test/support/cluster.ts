@@ -86,6 +86,9 @@ export interface Instance {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** The log line of a server that is up (`checkups <version> serving`). */
+const SERVING = /^checkups (?:\S+ )?serving$/;
+
 /** `checkups serve --store URL --cluster NAME` in a child process, on free loopback ports. */
 export async function startInstance(configFile: string, store: string, cluster: string, extra: readonly string[] = []): Promise<Instance> {
   const child = spawn(
@@ -119,8 +122,8 @@ export async function startInstance(configFile: string, store: string, cluster: 
     });
   };
   const exited = once(child, 'exit');
-  await Promise.race([logged(/^checkups serving$/, 60_000), exited.then(([code]) => Promise.reject(new Error(`checkups serve exited (${String(code)}) before serving:\n${logs.map((l) => l.msg).join('\n')}`)))]);
-  const serving = logs.find((l) => l.msg === 'checkups serving')!;
+  await Promise.race([logged(SERVING, 60_000), exited.then(([code]) => Promise.reject(new Error(`checkups serve exited (${String(code)}) before serving:\n${logs.map((l) => l.msg).join('\n')}`)))]);
+  const serving = logs.find((l) => SERVING.test(l.msg))!;
   return {
     child,
     grpc: serving['grpc'] as string,

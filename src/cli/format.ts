@@ -48,7 +48,7 @@ function peerRows(clusters: readonly ClusterStatus__Output[]): string[][] {
         c.key,
         s === null ? '?' : peerId(s.host, s.port),
         String(s?.weight ?? ''),
-        shortStatus(h?.status ?? 'HEALTH_STATUS_UNSPECIFIED'),
+        statusWords(h),
         String(h?.failNum ?? 0),
         `${shortStatus(p.passiveStatus)} ${p.passiveFailedCount}`,
         s?.down === true ? 'down' : '-',
@@ -57,6 +57,18 @@ function peerRows(clusters: readonly ClusterStatus__Output[]): string[][] {
     }
   }
   return rows;
+}
+
+/** `unstable (protected, probe err)`, `err (damped until 12:00:05, probe ok)`: never a bare healthy word for a failing peer. */
+function statusWords(h: ClusterStatus__Output['peers'][number]['health']): string {
+  const status = shortStatus(h?.status ?? 'HEALTH_STATUS_UNSPECIFIED');
+  if (h === null) return status;
+  const notes: string[] = [];
+  if (h.protected) notes.push('protected');
+  if (Number(h.dampedUntilMs) > 0) notes.push(`damped until ${new Date(Number(h.dampedUntilMs)).toLocaleTimeString('en-GB')}`);
+  const probe = shortStatus(h.probeStatus);
+  if (probe !== 'unspecified' && probe !== status) notes.push(`probe ${probe}`);
+  return notes.length === 0 ? status : `${status} (${notes.join(', ')})`;
 }
 
 function ago(ms: number, now: number): string {

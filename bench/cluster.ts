@@ -104,7 +104,7 @@ async function startInstance(id: string, config: string, dir: string, redisUrl: 
       try {
         const l = JSON.parse(text) as Record<string, unknown>;
         logs.push(l);
-        if (l['msg'] === 'checkups serving') {
+        if (/^checkups .*serving$/.test(String(l['msg']))) {
           grpcAddress = l['grpc'] as string;
           resolve();
         }

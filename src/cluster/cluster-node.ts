@@ -53,6 +53,20 @@ export interface ClusterNodeOptions {
   readonly shardCount?: number;
   /** What other instances and operators see about this one (addresses). */
   readonly info?: Readonly<Record<string, unknown>>;
+  /**
+   * False: the store's change-stream reader hands verdict entries in (applyVerdictEntry), so
+   * admin and verdict entries are applied by ONE reader in stream order. True (default): this
+   * node reads the stream itself and applies only verdict entries (no other reader of it).
+   */
+  readonly followStream?: boolean;
+}
+
+/** A `verdict` entry of the change stream as the store's reader parsed its head. */
+export interface VerdictStreamEntry {
+  readonly rev: number;
+  readonly skey: string;
+  /** Every field of the entry. */
+  readonly fields: ReadonlyMap<string, string>;
 }
 
 export interface ClusterNodeStatus {
@@ -90,7 +104,9 @@ export class ClusterNode implements ProbeOwnership {
   private lastRevision = 0;
   private readonly stats = { verdictsPublished: 0, verdictsRefused: 0, entriesApplied: 0, badEntries: 0 };
   private readonly allowedCache = new WeakMap<UpstreamSpec, number>();
-  private readonly waiters: Array<{ rev: number; resolve: () => void }> = [];
+  /** Entries handed in before start(): applied after the baseline, those newer than it. */
+  private readonly early: VerdictStreamEntry[] = [];
+  private started = false;
 
   constructor(private readonly opts: ClusterNodeOptions) {
     this.keys = clusterHealthKeys(opts.prefix);
@@ -116,18 +132,26 @@ export class ClusterNode implements ProbeOwnership {
     // instance's versions, so cluster versions are above those of an earlier single run.
     await r.set(this.keys.revision, String(Math.floor(this.opts.clock.wallNow()) * 1000), 'NX');
     await this.loadBaseline();
-    void this.follow();
+    this.started = true;
+    if (this.opts.followStream ?? true) void this.follow();
+    for (const e of this.early.splice(0)) this.applyVerdictEntry(e);
     await this.tick();
+  }
+
+  /** Applies a verdict entry delivered by the store's stream reader, in stream order. */
+  applyVerdictEntry(e: VerdictStreamEntry): void {
+    if (!this.started) {
+      this.early.push(e);
+      return;
+    }
+    if (e.rev <= this.lastRevision) return; // already in the baseline
+    this.lastRevision = e.rev;
+    this.stats.entriesApplied++;
+    this.applyFields(e.rev, e.skey, e.fields);
   }
 
   status(): ClusterNodeStatus {
     return { instanceId: this.opts.instanceId, members: [...this.members], shardsHeld: this.held.size, shardCount: this.shardCount, ...this.stats, lastRevision: this.lastRevision };
-  }
-
-  /** Resolves once this instance has applied the stream up to `revision`. */
-  caughtUp(revision: number): Promise<void> {
-    if (this.lastRevision >= revision) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ rev: revision, resolve }));
   }
 
   owns(skey: string, id: PeerId): boolean {
@@ -327,7 +351,7 @@ export class ClusterNode implements ProbeOwnership {
     this.opts.registry.advanceTo(revision);
   }
 
-  /** Follows the change stream from the baseline on (until 10a's store feed delivers verdict entries). */
+  /** Follows the change stream from the baseline on (followStream: no other reader applies it). */
   private async follow(): Promise<void> {
     while (!this.stopped) {
       try {
@@ -358,9 +382,6 @@ export class ClusterNode implements ProbeOwnership {
     const n = Number(id.split('-')[0]);
     if (Number.isSafeInteger(n) && n > this.lastRevision) this.lastRevision = n;
     this.stats.entriesApplied++;
-    for (let i = this.waiters.length - 1; i >= 0; i--) {
-      if (this.waiters[i]!.rev <= this.lastRevision) this.waiters.splice(i, 1)[0]!.resolve();
-    }
   }
 
   /** Applies one verdict entry at `version`. */

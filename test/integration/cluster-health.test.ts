@@ -67,7 +67,7 @@ function view(st: GetStatusResponse__Output): string {
   );
 }
 
-describe('cluster mode: membership, probe ownership, fencing, shared verdicts', { timeout: 400_000 }, () => {
+describe('cluster mode: membership, probe ownership, fencing, shared verdicts', { timeout: 900_000 }, () => {
   let dir: string;
   let redis: TestRedis;
   let backends: CountingBackends;

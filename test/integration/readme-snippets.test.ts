@@ -70,10 +70,11 @@ function fillFreshCopy(copy: string): void {
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
 }
 
-/** pino JSON lines of a process's output; other lines are ignored. */
+/** pino JSON lines of a process's output (complete lines only); other lines are ignored. */
 function logMessages(output: string): Array<{ level: number; msg: string }> {
   return output
     .split('\n')
+    .slice(0, -1)
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as { level: number; msg: string });
 }
@@ -95,6 +96,8 @@ describe('README and docs/ snippets, pasted in order on a fresh copy with the de
     await net.waitForListener(DEMO_HTTP.host, DEMO_HTTP.port, bg, START_TIMEOUT_MS).catch((err: Error) => {
       throw new Error(`npm start ${args.join(' ')}: ${err.message}\n${bg.output()}`);
     });
+    // The demo names its data dir right after it starts serving.
+    await bg.waitForOutput((out) => logMessages(out).some((l) => l.msg.startsWith('data dir ')));
     return bg;
   }
 

@@ -58,7 +58,7 @@ export async function startInstance(opts: { id: string; config: string; dataDir:
     });
   };
   // Generous: a cold start transpiles every module (tsx), slow on a loaded 2-core machine.
-  const serving = await logged((l) => l['msg'] === 'checkups serving', 120_000);
+  const serving = await logged((l) => /^checkups .*serving$/.test(String(l['msg'])), 300_000);
   return { id: opts.id, child, grpc: serving['grpc'] as string, http: serving['http'] as string, logs, logged, kill: (s) => void child.kill(s), exited };
 }
 

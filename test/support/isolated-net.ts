@@ -22,6 +22,8 @@ export interface Background {
   output(): string;
   /** Resolves when the process has ended. */
   readonly exited: Promise<void>;
+  /** Resolves once the output so far satisfies `done` (checked on every chunk); rejects when the process ends first. */
+  waitForOutput(done: (output: string) => boolean): Promise<void>;
 }
 
 const STOP_GRACE_MS = 10_000;
@@ -73,7 +75,21 @@ export class IsolatedNet {
     let output = '';
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    const bg: Background = { child, output: () => output, exited: once(child, 'close').then(() => undefined) };
+    const exited = once(child, 'close').then(() => undefined);
+    const waitForOutput = (done: (output: string) => boolean) =>
+      new Promise<void>((resolve, reject) => {
+        if (done(output)) return resolve();
+        const check = () => {
+          if (!done(output)) return;
+          child.stdout!.off('data', check);
+          child.stderr!.off('data', check);
+          resolve();
+        };
+        child.stdout!.on('data', check);
+        child.stderr!.on('data', check);
+        void exited.then(() => (done(output) ? resolve() : reject(new Error(`exited before the expected output:\n${output}`))));
+      });
+    const bg: Background = { child, output: () => output, exited, waitForOutput };
     this.background.add(bg);
     void bg.exited.then(() => this.background.delete(bg));
     return bg;

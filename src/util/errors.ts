@@ -28,6 +28,8 @@ export type CheckupsErrorCode =
   | 'TIMEOUT'
   /** Stored data does not read back. */
   | 'DATA_CORRUPT'
+  /** The SDK holds no snapshot yet (await client.ready()). */
+  | 'NOT_SYNCED'
   /** The client was closed. */
   | 'CLOSED'
   /** Anything else the server or client did not expect. */

@@ -28,6 +28,7 @@ const STATUS_OF: Record<CheckupsErrorCode, grpc.status> = {
   SERVER_UNAVAILABLE: grpc.status.UNAVAILABLE,
   TIMEOUT: grpc.status.DEADLINE_EXCEEDED,
   DATA_CORRUPT: grpc.status.INTERNAL,
+  NOT_SYNCED: grpc.status.FAILED_PRECONDITION,
   CLOSED: grpc.status.CANCELLED,
   INTERNAL: grpc.status.INTERNAL,
 };

@@ -5,7 +5,8 @@
  * short words (`ok`, `err`, `unstable`, `unchecked`). Times are epoch milliseconds (`*_ms`).
  * Decoders from checkups.v1 messages live here, so a field is named once.
  */
-import type { ClusterKey, HeartbeatStatus, PassiveVerdict, PeerHealth, ServerSpec } from '../core/model.ts';
+import type { SelectedPeer } from '../balance/peer.ts';
+import type { HeartbeatStatus, PassiveVerdict, PeerHealth, ServerSpec } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
 import { msToSeconds } from '../config/units.ts';
 import type { ClusterStatus__Output } from '../generated/checkups/v1/ClusterStatus.ts';
@@ -95,15 +96,6 @@ export interface UpstreamSummaryReport {
   servers: number;
 }
 
-/** The peer a pick chose. */
-export interface SelectedPeerReport {
-  host: string;
-  port: number;
-  cluster: ClusterKey;
-  weight: number;
-  status: HeartbeatStatus;
-}
-
 export function serverReport(s: ServerSpec): ServerReport {
   return { host: s.host, port: s.port, weight: s.weight, max_fails: s.maxFails, fail_timeout: msToSeconds(s.failTimeoutMs), down: s.down };
 }
@@ -176,7 +168,7 @@ export function summaryReport(u: UpstreamSummary__Output): UpstreamSummaryReport
   return { skey: u.skey, version: u.version, typ: u.typ, mode: u.mode, clusters: u.clusters, servers: u.servers };
 }
 
-export function selectedReport(p: SelectedPeer__Output): SelectedPeerReport {
+export function selectedReport(p: SelectedPeer__Output): SelectedPeer {
   return { host: p.host, port: p.port, cluster: clusterKeyOf(p.cluster), weight: p.weight, status: healthFromWire(p.status) };
 }
 

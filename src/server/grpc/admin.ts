@@ -9,10 +9,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { SelectionEngine } from '../../balance/selection-engine.ts';
-import type { RawCluster, RawServer, RawUpstream } from '../../core/document.ts';
 import { upstreamToRaw } from '../../config/serialize.ts';
 import { parseUpstream } from '../../config/validate.ts';
-import { peerId } from '../../core/model.ts';
 import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { UpstreamStore } from '../../core/store/types.ts';
 import type { AdminServiceHandlers } from '../../generated/checkups/v1/AdminService.ts';
@@ -22,7 +20,9 @@ import { errorToWire } from '../../wire/errors.ts';
 import { CheckupsError, invalidConfig } from '../../util/errors.ts';
 import { clusterStatusesToWire } from '../../wire/upstream.ts';
 import { countedHere } from './discovery.ts';
-import { jsonToStruct, structToJson, valueToJson } from '../../wire/struct.ts';
+import { jsonToStruct } from '../../wire/struct.ts';
+import { addPeerFromWire, removePeerFromWire, updatePeerFromWire, updateUpstreamFromWire } from '../../wire/admin.ts';
+import { applyPeerEdit, type StoredUpstream } from '../../config/edit.ts';
 
 export interface AdminDeps {
   readonly registry: UpstreamRegistry;
@@ -32,19 +32,12 @@ export interface AdminDeps {
   readonly clock: Clock;
 }
 
-type ClusterMap = Record<string, RawCluster>;
-
 function notFound(skey: string): CheckupsError {
   return new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
 }
 
 function checkSkey(skey: string): void {
   if (skey === '') throw new CheckupsError('INVALID_ARGUMENT', 'skey: is required');
-}
-
-function checkHostPort(host: string, port: number): void {
-  if (host === '') throw new CheckupsError('INVALID_ARGUMENT', 'host: is required');
-  if (port < 1 || port > 65535) throw new CheckupsError('INVALID_ARGUMENT', 'port: must be an integer 1..65535');
 }
 
 export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
@@ -93,38 +86,21 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
     return { version: registry.put(parsed.value) };
   }
 
-  function stored(skey: string): RawUpstream & { cluster: ClusterMap } {
+  function stored(skey: string): StoredUpstream {
     checkSkey(skey);
     const entry = registry.upstream(skey);
     if (entry === undefined) throw notFound(skey);
-    return upstreamToRaw(entry.spec) as RawUpstream & { cluster: ClusterMap };
-  }
-
-  /** Applies `edit` to every listing of host:port; NOT_FOUND when none. */
-  function editServer(doc: { cluster: ClusterMap }, skey: string, host: string, port: number, edit: (s: RawServer) => RawServer): void {
-    checkHostPort(host, port);
-    const id = peerId(host, port);
-    let found = false;
-    for (const c of Object.values(doc.cluster)) {
-      c.servers = (c.servers ?? []).map((s) => {
-        if (peerId(s.host, s.port) !== id) return s;
-        found = true;
-        return edit(s);
-      });
-    }
-    if (!found) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
+    return upstreamToRaw(entry.spec) as StoredUpstream;
   }
 
   return {
     UpdateUpstream: write(async (req) => {
       checkSkey(req.skey);
-      if (req.body === 'upstream') return commit(req.skey, structToJson(req.upstream), ['upstream']);
-      if (req.body === 'cluster') {
-        const existing = registry.upstream(req.skey);
-        const base = existing === undefined ? {} : upstreamToRaw(existing.spec);
-        return commit(req.skey, { ...base, cluster: valueToJson(req.cluster) }, []);
-      }
-      throw new CheckupsError('INVALID_ARGUMENT', 'upstream or cluster: one of them is required');
+      const body = updateUpstreamFromWire(req);
+      if ('upstream' in body) return commit(req.skey, body.upstream, ['upstream']);
+      const existing = registry.upstream(req.skey);
+      const base = existing === undefined ? {} : upstreamToRaw(existing.spec);
+      return commit(req.skey, { ...base, cluster: body.cluster }, []);
     }),
 
     DeleteUpstream: write(async (req) => {
@@ -161,74 +137,10 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       return { version: entry.version, clusters: clusterStatusesToWire(entry, countedHere(deps.engine, req.skey)) };
     }),
 
-    AddPeer: write(async (req) => {
-      const doc = stored(req.skey);
-      const s = req.server;
-      if (s === null) throw new CheckupsError('INVALID_ARGUMENT', 'server: is required');
-      checkHostPort(s.host, s.port);
-      const key = req.cluster === '' ? '1' : req.cluster;
-      const cluster = (doc.cluster[key] ??= { servers: [] });
-      const servers = (cluster.servers ??= []);
-      servers.push({
-        host: s.host,
-        port: s.port,
-        weight: s.weight === 0 ? 1 : s.weight,
-        max_fails: s.maxFails,
-        ...(s.failTimeoutMs !== 0 ? { fail_timeout: s.failTimeoutMs / 1000 } : {}),
-        ...(s.down ? { down: true } : {}),
-      });
-      return commit(req.skey, doc, []);
-    }),
-
-    RemovePeer: write(async (req) => {
-      const doc = stored(req.skey);
-      checkHostPort(req.host, req.port);
-      const id = peerId(req.host, req.port);
-      const keys = req.cluster === '' ? Object.keys(doc.cluster) : [req.cluster];
-      let removed = 0;
-      for (const key of keys) {
-        const c = doc.cluster[key];
-        if (c === undefined) throw new CheckupsError('UNKNOWN_CLUSTER', `unknown cluster ${key} in upstream ${req.skey}`);
-        const before = c.servers ?? [];
-        const after = before.filter((s) => peerId(s.host, s.port) !== id);
-        if (after.length === before.length) continue;
-        if (after.length === 0) {
-          throw new CheckupsError(
-            'FAILED_PRECONDITION',
-            `${id} is the last server of cluster ${key} in upstream ${req.skey}: replace the cluster map with UpdateUpstream, or delete the upstream`,
-          );
-        }
-        c.servers = after;
-        removed++;
-      }
-      if (removed === 0) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${req.skey}`);
-      return commit(req.skey, doc, []);
-    }),
-
-    UpdatePeer: write(async (req) => {
-      const doc = stored(req.skey);
-      if (req._weight === undefined && req._maxFails === undefined && req._failTimeoutMs === undefined) {
-        throw new CheckupsError('INVALID_ARGUMENT', 'weight, max_fails or fail_timeout_ms: set at least one');
-      }
-      editServer(doc, req.skey, req.host, req.port, (s) => ({
-        ...s,
-        ...(req._weight !== undefined ? { weight: req.weight ?? 0 } : {}),
-        ...(req._maxFails !== undefined ? { max_fails: req.maxFails ?? 0 } : {}),
-        ...(req._failTimeoutMs !== undefined ? { fail_timeout: (req.failTimeoutMs ?? 0) / 1000 } : {}),
-      }));
-      return commit(req.skey, doc, []);
-    }),
-
-    SetPeerDown: write(async (req) => {
-      const doc = stored(req.skey);
-      editServer(doc, req.skey, req.host, req.port, (s) => ({ ...s, down: true }));
-      return commit(req.skey, doc, []);
-    }),
-
-    SetPeerUp: write(async (req) => {
-      const doc = stored(req.skey);
-      editServer(doc, req.skey, req.host, req.port, ({ down: _down, ...s }) => s);
-      return commit(req.skey, doc, []);
-    }),
+    AddPeer: write(async (req) => commit(req.skey, applyPeerEdit(req.skey, stored(req.skey), addPeerFromWire(req)), [])),
+    RemovePeer: write(async (req) => commit(req.skey, applyPeerEdit(req.skey, stored(req.skey), removePeerFromWire(req)), [])),
+    UpdatePeer: write(async (req) => commit(req.skey, applyPeerEdit(req.skey, stored(req.skey), updatePeerFromWire(req)), [])),
+    SetPeerDown: write(async (req) => commit(req.skey, applyPeerEdit(req.skey, stored(req.skey), { op: 'down', host: req.host, port: req.port }), [])),
+    SetPeerUp: write(async (req) => commit(req.skey, applyPeerEdit(req.skey, stored(req.skey), { op: 'up', host: req.host, port: req.port }), [])),
   };
 }

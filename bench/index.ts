@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   probe: () => import('./probe.ts'),
   sdk: () => import('./sdk.ts'),
   fanout: () => import('./fanout.ts'),
+  cluster: () => import('./cluster.ts'),
 };
 
 const names = process.argv.slice(2);

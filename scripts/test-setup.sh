@@ -19,9 +19,9 @@ set -euo pipefail
 PACKAGES=(
   openssl            # test/integration/grpc-tls: certificates made per test run
   python3-grpcio     # test/integration/xds-c-core: gRPC C-core as a second xDS client
-  python3-protobuf   # strict descriptor pool for the xDS resources (Python protobuf)
+  python3-protobuf   # strict descriptor pools: xDS resources, and test/integration/reflection-strict
   chromium           # browser tests (playwright-core drives /usr/bin/chromium)
-  prometheus         # a real Prometheus scraping us, and `promtool check metrics`
+  prometheus         # test/integration/prometheus: a real Prometheus scraping us, and `promtool check metrics`
   redis-server       # 127.0.0.1:6379 and the private redis-servers some tests start
   mariadb-server     # 127.0.0.1:3306 (mysql probes)
   nginx-light        # test/integration/import: a real nginx is the oracle of `checkups import nginx`

@@ -8,24 +8,39 @@
  * follow the file.
  */
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import { ClusterNode } from './cluster/cluster-node.ts';
+import { CLUSTER_NAME } from './cluster/health-keys.ts';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
 import { loadConfigFile } from './config/load.ts';
-import { parseUpstream } from './config/validate.ts';
+import { serverSecurity, type TlsFiles } from './config/security.ts';
+import { upstreamCodec } from './config/codec.ts';
 import type { CheckupsConfig } from './core/model.ts';
 import { UpstreamRegistry } from './core/registry.ts';
-import { FileStore } from './core/store/file-store.ts';
-import type { UpstreamStore } from './core/store/types.ts';
+import type { ChangeStore } from './core/store/change-store.ts';
+import { FileChangeStore } from './core/store/file-change-store.ts';
+import { UpstreamWritePath } from './core/write-path.ts';
 import { HealthChecker } from './health/health-checker.ts';
 import { LocalPassivePublisher } from './health/passive-publisher.ts';
 import { runProbe } from './health/probes/index.ts';
 import { AdminAuth } from './server/grpc/auth.ts';
-import { startGrpcServer, type RunningGrpcServer, type TlsFiles } from './server/grpc/server.ts';
+import { startGrpcServer, type RunningGrpcServer } from './server/grpc/server.ts';
 import { startHttpServer, type RunningHttpServer } from './server/http/admin-http.ts';
+import { serveEventStream } from './server/http/events-sse.ts';
+import { recordActiveTransition, recordPassiveTransition, recordRefusal } from './server/audit.ts';
+import { Readiness } from './server/readiness.ts';
+import { timedChangeStore } from './server/timed-change-store.ts';
+import { ConfigReloader, shadowedUpstreams, type ReloadResult } from './server/reload.ts';
+import { fillStateMetrics, statusView, type StatusSources } from './server/status-view.ts';
+import { DEFAULT_EVENT_BUFFER, EventLog } from './observability/events.ts';
+import { buildInfo, onScrape, scrapeMetrics, streamsOpen } from './observability/metrics.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { CheckupsError } from './util/errors.ts';
 import { packageRoot } from './util/package-root.ts';
+import { checkupsVersion } from './util/version.ts';
 
 export const DEFAULT_GRPC_LISTEN = '127.0.0.1:7600';
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:7601';
@@ -45,16 +60,40 @@ export interface ServeOptions {
   readonly allowInsecureAdmin?: boolean;
   readonly tls?: TlsFiles;
   readonly maxMessageBytes?: number;
+  /** Cluster mode (docs/cluster.md): share probing and verdicts with other instances through Redis. */
+  readonly cluster?: ClusterSettings;
   /** Turn active health checking off (tests of other parts). */
   readonly healthChecks?: boolean;
   readonly logger?: Logger;
   readonly clock?: Clock;
 }
 
+export interface ClusterSettings {
+  /** redis://[:password@]host:port[/db] */
+  readonly redisUrl: string;
+  /** Cluster name: several clusters may share one Redis. */
+  readonly name: string;
+  /** This instance's id among the members (default: host name and pid). */
+  readonly instanceId?: string;
+  /** Lease and membership lifetime (default: the probe interval). */
+  readonly leaseTtlMs?: number;
+}
+
 export interface Checkups {
+  readonly version: string;
   readonly registry: UpstreamRegistry;
+  /** The event and audit trail (also on WatchEvents, /events and in the log). */
+  readonly events: EventLog;
+  /** Readiness checks of /readyz; add one with `readiness.register(name, check)`. */
+  readonly readiness: Readiness;
+  /**
+   * Reloads the config file (what SIGHUP does): validates all of it first; an invalid file
+   * changes nothing. Applies the difference at once and logs it per upstream.
+   */
+  reload(): ReloadResult;
   readonly engine: SelectionEngine;
   readonly checker: HealthChecker | undefined;
+  readonly cluster: ClusterNode | undefined;
   readonly grpc: RunningGrpcServer;
   readonly http: RunningHttpServer;
   readonly grpcAddress: string;
@@ -83,24 +122,38 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-async function restore(registry: UpstreamRegistry, store: UpstreamStore, dataDir: string, log: Logger): Promise<number> {
-  const recovered = await store.open();
-  const problems: string[] = [];
-  for (const [skey, doc] of recovered.upstreams) {
-    if (doc === null) {
-      registry.delete(skey);
-      continue;
-    }
-    const parsed = parseUpstream(skey, doc, ['upstream']);
-    if (parsed.ok) registry.put(parsed.value);
-    else problems.push(...parsed.errors.map((e) => `${skey}: ${e}`));
-  }
-  if (problems.length > 0) {
-    throw new CheckupsError('DATA_CORRUPT', `stored admin changes no longer validate; nothing was started:\n  ${problems.join('\n  ')}`);
-  }
-  for (const w of recovered.warnings) log.warn({ module: 'store' }, w);
-  log.info({ module: 'main', dataDir, restored: recovered.upstreams.size, lastSeq: recovered.lastSeq }, 'restored admin changes from the data dir');
-  return recovered.upstreams.size;
+/**
+ * Loads the config file's upstreams with the store's changes on top, and starts following the
+ * store. Returns how many upstreams the admin API wrote or deleted in earlier runs.
+ */
+async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store: ChangeStore, log: Logger): Promise<number> {
+  const snapshot = await writes.open(config.upstreams);
+  for (const w of snapshot.warnings) log.warn({ module: 'store' }, w);
+  let admin = 0;
+  for (const stored of snapshot.upstreams.values()) if (stored.origin === 'admin') admin++;
+  log.info({ module: 'main', store: store.location, restored: admin, revision: snapshot.revision }, `restored admin changes from the ${store.kind === 'file' ? 'data dir' : 'cluster store'}`);
+  return admin;
+}
+
+/** A Redis URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, (_m, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`);
+}
+
+function clusterNode(settings: ClusterSettings, registry: UpstreamRegistry, clock: Clock, log: Logger): ClusterNode {
+  if (!/^rediss?:\/\//.test(settings.redisUrl)) throw new CheckupsError('INVALID_CONFIG', `store: ${JSON.stringify(redactUrl(settings.redisUrl))} is not a redis:// URL`);
+  if (!CLUSTER_NAME.test(settings.name)) throw new CheckupsError('INVALID_CONFIG', `cluster: ${JSON.stringify(settings.name.slice(0, 80))}: use letters, digits, _ . - (1..64)`);
+  const redis = new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  redis.on('error', () => undefined); // reported by the failing calls
+  return new ClusterNode({
+    redis,
+    prefix: `checkups:{${settings.name}}:`,
+    instanceId: settings.instanceId ?? `${hostname()}-${process.pid}`,
+    registry,
+    clock,
+    logger: log,
+    leaseTtlMs: settings.leaseTtlMs ?? registry.global.checkupTimerIntervalMs,
+  });
 }
 
 export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> {
@@ -112,57 +165,130 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const grpcListen = opts.grpcListen ?? settings.grpcListen ?? DEFAULT_GRPC_LISTEN;
   const httpListen = parseListen(opts.httpListen ?? settings.httpListen ?? DEFAULT_HTTP_LISTEN, 'http listen address');
   const grpcHost = parseListen(grpcListen, 'grpc listen address').host;
-  const token = opts.adminToken ?? process.env['CHECKUPS_ADMIN_TOKEN'] ?? settings.adminToken;
-  const auth = new AdminAuth(token);
+  // One rule set for the merged settings: flags over environment over file.
+  const security = serverSecurity({
+    adminToken: opts.adminToken ?? process.env['CHECKUPS_ADMIN_TOKEN'] ?? settings.adminToken,
+    tlsCert: opts.tls?.certFile ?? settings.tlsCert,
+    tlsKey: opts.tls?.keyFile ?? settings.tlsKey,
+    tlsClientCa: opts.tls?.clientCaFile ?? settings.tlsClientCa,
+  });
+  const auth = new AdminAuth(security.adminToken);
   if (!auth.required && !isLoopback(grpcHost) && !(opts.allowInsecureAdmin ?? settings.allowInsecureAdmin ?? false)) {
     throw new CheckupsError(
       'INVALID_CONFIG',
       `refusing to serve the admin API on ${grpcListen} without a token: set CHECKUPS_ADMIN_TOKEN (or server.admin_token), listen on loopback, or pass --allow-insecure-admin`,
     );
   }
-  const tls = opts.tls ?? (settings.tlsCert !== undefined && settings.tlsKey !== undefined ? { certFile: settings.tlsCert, keyFile: settings.tlsKey, ...(settings.tlsClientCa !== undefined ? { clientCaFile: settings.tlsClientCa } : {}) } : undefined);
+  const tls = security.tls;
 
-  const registry = new UpstreamRegistry(config.global, { initialRevision: Math.floor(clock.wallNow()) * 1000 });
-  for (const spec of config.upstreams.values()) registry.put(spec);
+  const version = checkupsVersion();
+  buildInfo.set({ version, node_version: process.version }, 1);
+  const events = new EventLog({ capacity: settings.eventBuffer ?? DEFAULT_EVENT_BUFFER, logger: log, wallNow: () => clock.wallNow() });
+  auth.onRefused = (refusal) => recordRefusal(events, refusal);
+  const readiness = new Readiness();
+  let storeOpen = false;
+  // The config file is loaded by the time anything can ask (startCheckups threw otherwise).
+  readiness.register('config', () => null);
+  readiness.register('store', () => (storeOpen ? null : 'the store is not open'));
+
+  // In a cluster, versions come from the shared revision counter (far above these).
+  const registry = new UpstreamRegistry(config.global, { initialRevision: opts.cluster !== undefined ? 0 : Math.floor(clock.wallNow()) * 1000 });
   const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
-  const store = new FileStore(dataDir);
-  const restoredUpstreams = await restore(registry, store, dataDir, log);
+  const store: ChangeStore = timedChangeStore(new FileChangeStore(dataDir), clock);
+  const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
+  const restoredUpstreams = await restore(config, writes, store, log);
+  storeOpen = true;
+  // Upstreams the admin API wrote or deleted shadow the file (docs/durability.md).
+  const adminWritten = (skey: string) => writes.origin(skey) === 'admin';
+  for (const s of shadowedUpstreams(config, adminWritten)) log.warn({ module: 'config', skey: s.skey }, s.message);
 
+  const cluster = opts.cluster === undefined ? undefined : clusterNode(opts.cluster, registry, clock, log);
   const passivePublisher = new LocalPassivePublisher(registry, clock);
-  const engine = new SelectionEngine(registry, clock, { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) });
-  const checker = opts.healthChecks === false ? undefined : new HealthChecker(registry, { clock, probe: runProbe, logger: log });
+  const engine = new SelectionEngine(
+    registry,
+    clock,
+    cluster === undefined
+      ? { onPassiveVerdict: (skey, id, verdict) => passivePublisher.publish(skey, id, verdict) }
+      : { countLocally: false, onOutcome: (skey, host, port, failed) => failed && cluster.passiveFailure(skey, host, port) },
+  );
+  // Passive exclusions as published (what every reader sees): one event when set, one when lifted.
+  const stopPassiveEvents = registry.subscribe((change) => {
+    if (change.cause === 'passive' && change.peer !== undefined) recordPassiveTransition(events, registry, change.skey, change.peer);
+  });
+  const checker =
+    opts.healthChecks === false
+      ? undefined
+      : new HealthChecker(registry, { clock, probe: runProbe, logger: log, onTransition: (t) => recordActiveTransition(events, t), ...(cluster !== undefined ? { ownership: cluster } : {}) });
+  if (checker !== undefined) cluster?.attach(checker);
   checker?.start();
+  try {
+    await cluster?.start();
+  } catch (err) {
+    checker?.stop();
+    stopPassiveEvents();
+    await cluster?.stop();
+    await writes.close();
+    throw new CheckupsError('STORE_UNAVAILABLE', `cluster ${opts.cluster!.name} on ${redactUrl(opts.cluster!.redisUrl)}: ${(err as Error).message}`);
+  }
   const startedAt = clock.wallNow();
+  const sources: StatusSources = {
+    registry,
+    checker: () => checker?.status(),
+    version,
+    startedAt,
+    wallNow: () => clock.wallNow(),
+    lastEventSeq: () => events.lastSeq,
+  };
   let grpc: RunningGrpcServer | undefined;
   let http: RunningHttpServer | undefined;
   try {
     grpc = await startGrpcServer(
-      { registry, engine, checker, clock, startedAt, store, auth, xdsLogger: log.child({ module: 'xds' }) },
+      { registry, engine, checker, clock, startedAt, writes, auth, events, version, xdsLogger: log.child({ module: 'xds' }) },
       { listen: grpcListen, ...(tls !== undefined ? { tls } : {}), maxMessageBytes: opts.maxMessageBytes ?? settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
     );
-    http = await startHttpServer(httpListen, () => ({
-      registry,
-      checker: checker?.status(),
-      startedAt,
-      checkupTimerOvertimeMs: registry.global.checkupTimerOvertimeMs,
-      wallNow: clock.wallNow(),
-    }));
+    http = await startHttpServer(httpListen, {
+      luaStatus: () => ({
+        registry,
+        checker: checker?.status(),
+        startedAt,
+        checkupTimerOvertimeMs: registry.global.checkupTimerOvertimeMs,
+        wallNow: clock.wallNow(),
+      }),
+      statusView: () => statusView(sources),
+      metrics: scrapeMetrics,
+      readiness: () => readiness.report(),
+      events: (req, res, query) => serveEventStream(events, clock, req, res, query),
+    });
   } catch (err) {
     checker?.stop();
     passivePublisher.close();
+    stopPassiveEvents();
+    await cluster?.stop();
     await grpc?.close(0);
-    await store.close();
+    await writes.close();
     throw err;
   }
+  const runningGrpc = grpc;
+  const perPeer = settings.metricsPerPeer ?? true;
+  const stopScrape = onScrape(() => {
+    fillStateMetrics(sources, perPeer);
+    streamsOpen.set({ kind: 'watch' }, runningGrpc.watch.stats().streams);
+    streamsOpen.set({ kind: 'xds' }, runningGrpc.xds.stats().streams);
+  });
   const grpcAddress = `${grpcHost.includes(':') ? `[${grpcHost}]` : grpcHost}:${grpc.port}`;
   const httpAddress = `${httpListen.host}:${http.port}`;
-  log.info({ module: 'main', config: configFile, grpc: grpcAddress, http: httpAddress, upstreams: registry.skeys().length, auth: auth.required, tls: tls !== undefined }, 'checkups serving');
-  const runningGrpc = grpc;
+  log.info({ module: 'main', version, config: configFile, grpc: grpcAddress, http: httpAddress, upstreams: registry.skeys().length, auth: auth.required, tls: tls !== undefined }, `checkups ${version} serving`);
   const runningHttp = http;
+  const reloader = new ConfigReloader({ configFile, registry, adminWritten, log, events }, config);
   return {
+    version,
     registry,
+    events,
+    readiness,
+    reload: () => reloader.reload(),
     engine,
     checker,
+    cluster,
     grpc: runningGrpc,
     http: runningHttp,
     grpcAddress,
@@ -170,11 +296,15 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     dataDir,
     restoredUpstreams,
     stop: async (graceMs = 5000) => {
+      stopScrape();
+      stopPassiveEvents();
       checker?.stop();
       passivePublisher.close();
+      events.close();
+      await cluster?.stop();
       await runningGrpc.close(graceMs);
       await runningHttp.close();
-      await store.close();
+      await writes.close();
     },
   };
 }

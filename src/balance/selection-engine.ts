@@ -17,6 +17,7 @@ import { hashKeyFor, type RequestAttributes } from './request-key.ts';
 import { runTries, type AttemptInfo } from './try-driver.ts';
 import { toPeer, type SelectedPeer } from './peer.ts';
 import { UpstreamBalancer, type ClusterBalancer, type UpstreamView } from './upstream-balancer.ts';
+import { clip } from '../util/bounded-text.ts';
 
 export type { SelectedPeer };
 
@@ -61,6 +62,11 @@ export interface EngineOptions {
   readonly onOutcome?: (skey: string, host: string, port: number, failed: boolean) => void;
   /** Called when this engine's own accounting excludes a peer: the server publishes it. */
   readonly onPassiveVerdict?: (skey: string, id: PeerId, verdict: PassiveVerdict) => void;
+  /**
+   * False: outcomes are not counted here, only published verdicts exclude (a cluster instance:
+   * the fleet-wide window in Redis counts, so every instance excludes the same peers).
+   */
+  readonly countLocally?: boolean;
 }
 
 export class SelectionEngine {
@@ -136,7 +142,7 @@ export class SelectionEngine {
     let found: { c: ClusterBalancer; i: number } | undefined;
     // The original uses the last match in cluster order.
     for (const c of state.balancer.clusters) c.ids.forEach((cid, i) => cid === id && (found = { c, i }));
-    if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${id} in upstream ${skey}`);
+    if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${clip(id)} in upstream ${clip(skey)}`);
     this.account(skey, view.spec.maxEjectionPercent, state, found.c.spec.servers[found.i]!, failed, now);
     this.opts.onOutcome?.(skey, host, port, failed);
   }
@@ -155,6 +161,7 @@ export class SelectionEngine {
 
   /** Counts one outcome; announces an exclusion it causes. */
   private account(skey: string, maxEjectionPercent: number, state: UpstreamState, server: ServerSpec, failed: boolean, now: number): void {
+    if (this.opts.countLocally === false) return;
     if (!state.passive.record(server, failed, now, state.balancer.peers, maxEjectionPercent) || this.opts.onPassiveVerdict === undefined) return;
     const id = peerId(server.host, server.port);
     const rec = state.passive.get(id)!;
@@ -176,7 +183,7 @@ export class SelectionEngine {
     const view = this.source.upstream(skey);
     if (view === undefined) {
       this.states.delete(skey);
-      throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
+      throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(skey)}`);
     }
     let state = this.states.get(skey);
     if (state === undefined) {

@@ -1,14 +1,13 @@
 /**
- * `--dry-run`: what a write would store, computed the way the server computes it (the same
- * document edit, the same validator, the same normalisation) from the document it holds now.
- * Nothing is sent but reads.
+ * `--dry-run`: what a write would store, computed the way the server's write path computes it
+ * (the same document edit from config/edit.ts, the same codec: validation and normalisation) from
+ * the document it holds now. Nothing is sent but reads.
  */
 import type { AdminClient } from '../client/admin.ts';
-import { applyPeerEdit, type PeerEdit, type StoredUpstream } from '../config/edit.ts';
-import { upstreamToRaw } from '../config/serialize.ts';
-import { parseUpstream } from '../config/validate.ts';
+import { upstreamCodec } from '../config/codec.ts';
+import type { StoredUpstream } from '../core/document.ts';
+import type { DocumentEdit } from '../core/write-path.ts';
 import { CheckupsError } from '../util/errors.ts';
-import type { UpstreamWrite } from '../wire/admin.ts';
 import { CliError } from './client.ts';
 import { EXIT } from './exit-codes.ts';
 
@@ -23,12 +22,12 @@ export interface Plan {
 
 /** Validates a document as the server would; invalid input is exit 2 with every problem. */
 export function normalized(skey: string, doc: unknown, source: string): StoredUpstream {
-  const parsed = parseUpstream(skey, doc);
+  const parsed = upstreamCodec.parse(skey, doc, [], 'write');
   if (!parsed.ok) {
     const n = parsed.errors.length;
     throw new CliError(`${source}: ${n} error${n === 1 ? '' : 's'}, nothing sent:\n  ${parsed.errors.join('\n  ')}`, EXIT.usage);
   }
-  return upstreamToRaw(parsed.value) as StoredUpstream;
+  return upstreamCodec.toDocument(parsed.value) as StoredUpstream;
 }
 
 async function current(admin: AdminClient, skey: string): Promise<{ version: number; upstream: StoredUpstream } | null> {
@@ -40,18 +39,13 @@ async function current(admin: AdminClient, skey: string): Promise<{ version: num
   }
 }
 
-export async function planUpdate(admin: AdminClient, skey: string, body: UpstreamWrite, source: string): Promise<Plan> {
+/** The stored document after `edit` (an update, or a peer operation of config/edit.ts). */
+export async function planEdit(admin: AdminClient, skey: string, edit: DocumentEdit, source: string): Promise<Plan> {
   const now = await current(admin, skey);
-  const doc = 'upstream' in body ? body.upstream : { ...(now?.upstream ?? {}), cluster: body.cluster };
-  return { skey, version: now?.version ?? null, before: now?.upstream ?? null, after: normalized(skey, doc, source) };
+  return { skey, version: now?.version ?? null, before: now?.upstream ?? null, after: normalized(skey, edit(now?.upstream), source) };
 }
 
 export async function planDelete(admin: AdminClient, skey: string): Promise<Plan> {
   const now = await admin.get(skey);
   return { skey, version: now.version, before: now.upstream, after: null };
-}
-
-export async function planPeerEdit(admin: AdminClient, skey: string, edit: PeerEdit): Promise<Plan> {
-  const now = await admin.get(skey);
-  return { skey, version: now.version, before: now.upstream, after: normalized(skey, applyPeerEdit(skey, now.upstream, edit), `peer ${edit.op}`) };
 }

@@ -34,6 +34,9 @@ const BY_CODE: Record<CheckupsErrorCode, number> = {
   TIMEOUT: EXIT.unreachable,
   DATA_CORRUPT: EXIT.failed,
   NOT_SYNCED: EXIT.unreachable,
+  // The server answered: it cannot take the write now (retry later), or others kept changing the upstream (retry).
+  STORE_UNAVAILABLE: EXIT.failed,
+  WRITE_CONFLICT: EXIT.failed,
   CLOSED: EXIT.failed,
   INTERNAL: EXIT.failed,
 };
@@ -45,7 +48,8 @@ export function exitCodeOf(code: CheckupsErrorCode): number {
 export const EXIT_CODES_HELP = `
 Exit codes:
   0  done (also a --dry-run)
-  1  the server said no for another reason (no usable peer, last server of a cluster, internal)
+  1  the server said no for another reason (no usable peer, last server of a cluster, store
+     unavailable or a write conflict: retry, internal)
   2  bad usage or invalid input: nothing was sent or changed
   3  not found: no such upstream, peer or cluster
   4  refused: admin token missing or wrong

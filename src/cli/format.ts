@@ -7,7 +7,7 @@ import { stringify as toYaml } from 'yaml';
 import type { SelectedPeer } from '../balance/peer.ts';
 import type { ServersReport, UpstreamDocument } from '../client/admin.ts';
 import { peerId } from '../core/model.ts';
-import type { CheckerReport, ClusterReport, StatusReport, UpstreamSummaryReport } from '../wire/report.ts';
+import type { CheckerReport, ClusterReport, EventReport, StatusReport, UpstreamSummaryReport } from '../wire/report.ts';
 
 /** Rows of cells -> lines with every column but the last padded to its widest cell. */
 export function table(rows: readonly (readonly string[])[], indent = ''): string {
@@ -100,4 +100,10 @@ export function formatDiff(skey: string, version: number | null, before: unknown
   return createTwoFilesPatch(label, after === null ? `${skey} (deleted)` : `${skey} (after)`, a, b, undefined, undefined, { context: 3 })
     .replace(/^=+\n/m, '')
     .trimEnd();
+}
+
+/** An event in the same JSON form as `GET /events` sends it. */
+/** `2026-01-02T03:04:05.678Z health  api 10.0.0.1:80: ok -> err (connection refused)` */
+export function formatEvent(e: EventReport): string {
+  return `${new Date(e.at).toISOString()} ${e.kind.padEnd(6)} ${e.message}`;
 }

@@ -11,10 +11,11 @@ import type { Json } from '../wire/struct.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { packageRoot } from '../util/package-root.ts';
 import type { AdminClient, WriteResult } from '../client/admin.ts';
-import type { PeerEdit } from '../config/edit.ts';
+import { addServer, removeServer, replaceClusters, setServerDown, updateServer } from '../config/edit.ts';
+import type { DocumentEdit } from '../core/write-path.ts';
 import { msToSeconds } from '../config/units.ts';
 import { CliError, connect, DEFAULT_SERVER, DEFAULT_TIMEOUT_MS, describeError, parseHostPort, readUpstreamFile } from './client.ts';
-import { normalized, planDelete, planPeerEdit, planUpdate, type Plan } from './dry-run.ts';
+import { normalized, planDelete, planEdit, type Plan } from './dry-run.ts';
 import { EXIT, EXIT_CODES_HELP, exitCodeOf } from './exit-codes.ts';
 import * as fmt from './format.ts';
 
@@ -58,7 +59,7 @@ function version(): string {
 }
 
 /** Declares a client command with the connection options every one of them takes. */
-function clientCommand(parent: Command, nameAndArgs: string, description: string, run: (admin: AdminClient, args: string[], opts: ClientFlags & Record<string, unknown>) => Promise<Output>): Command {
+function clientCommand(parent: Command, nameAndArgs: string, description: string, run: (admin: AdminClient, args: string[], opts: ClientFlags & Record<string, unknown>) => Promise<Output | undefined>): Command {
   return parent
     .command(nameAndArgs)
     .description(description)
@@ -77,7 +78,8 @@ function clientCommand(parent: Command, nameAndArgs: string, description: string
       const admin = connect(flags);
       try {
         const out = await run(admin, self.processedArgs as string[], opts);
-        process.stdout.write(`${opts.json === true ? fmt.json(out.json) : out.human}\n`);
+        // undefined: the command printed as it went (streams).
+        if (out !== undefined) process.stdout.write(`${opts.json === true ? fmt.json(out.json) : out.human}\n`);
       } catch (err) {
         throw err instanceof CheckupsError ? describeError(err, flags) : err;
       } finally {
@@ -132,7 +134,7 @@ function addClientCommands(program: Command): void {
     const source = file === '-' ? 'stdin' : file;
     // A whole upstream is checked here first: an invalid file sends nothing.
     if ('upstream' in body) normalized(skey!, body.upstream, source);
-    return write(o, 'updated ', () => planUpdate(c, skey!, body, source), () => c.update(skey!, body));
+    return write(o, 'updated ', () => planEdit(c, skey!, 'upstream' in body ? () => body.upstream : replaceClusters(body.cluster), source), () => c.update(skey!, body));
   })
     .requiredOption('-f, --file <file>', 'the upstream document (with cluster:), or only a cluster list/map to keep the stored options; - reads stdin')
     .option(...DRY_RUN);
@@ -156,9 +158,29 @@ function addClientCommands(program: Command): void {
     return { human: fmt.formatServers(res), json: res as unknown as Json };
   });
 
+  clientCommand(program, 'version', "this CLI's version and the server's (GetStatus)", async (c) => {
+    const client = version();
+    const server = (await c.status()).server_version;
+    return { human: `client ${client}\nserver ${server === '' ? 'unknown (older than 0.1)' : server}`, json: { client, server } };
+  });
+
+  clientCommand(program, 'events', 'the event and audit trail: health transitions, admin changes, refused calls, reloads (WatchEvents)', async (c, _args, o) => {
+    const follow = o['follow'] === true;
+    const kinds = (o['kind'] as string[] | undefined) ?? [];
+    await c.events({ follow, last: o['last'] as number, kinds }, (events, missed) => {
+      if (missed > 0) process.stderr.write(`(missed ${missed} events: this reader fell behind the server's event buffer)\n`);
+      for (const e of events) process.stdout.write(`${o.json === true ? JSON.stringify(e) : fmt.formatEvent(e)}\n`);
+    });
+    return undefined;
+  })
+    .option('-f, --follow', 'keep printing new events as they happen')
+    .option('--last <n>', 'how many of the newest held events to print first', intArg(0, 1_000_000), 20)
+    .option('--kind <kind>', 'only this kind: health, admin, auth, config (repeat the option)', collect)
+    .addHelpText('after', '\n--json prints one JSON object per line (NDJSON).');
+
   const peer = program.command('peer').description('change one server of an upstream (ngx_dynamic_upstream add/remove/update/down/up)');
-  const peerEdit = (c: AdminClient, skey: string, o: Record<string, unknown>, edit: PeerEdit, apply: () => Promise<WriteResult>): Promise<Output> =>
-    write(o, '', () => planPeerEdit(c, skey, edit), apply);
+  const peerEdit = (c: AdminClient, skey: string, o: Record<string, unknown>, edit: DocumentEdit, apply: () => Promise<WriteResult>): Promise<Output> =>
+    write(o, '', () => planEdit(c, skey, edit, 'peer change'), apply);
   const cluster = (o: Record<string, unknown>): string | undefined => o['cluster'] as string | undefined;
 
   clientCommand(peer, 'add <skey> <host:port>', 'add a server to a cluster (AddPeer)', async (c, [skey, addr], o) => {
@@ -172,7 +194,8 @@ function addClientCommands(program: Command): void {
       ...(failTimeoutMs !== undefined ? { fail_timeout: msToSeconds(failTimeoutMs) } : {}),
       ...(o['down'] === true ? { down: true } : {}),
     };
-    return peerEdit(c, skey!, o, { op: 'add', cluster: cluster(o), server }, () => c.peers.add(skey!, server, { cluster: cluster(o) ?? '1' }));
+    const added = { host: server.host, port: server.port, weight: weight ?? 0, maxFails: maxFails ?? 0, failTimeoutMs: failTimeoutMs ?? 0, down: o['down'] === true };
+    return peerEdit(c, skey!, o, addServer(skey!, cluster(o) ?? '', added), () => c.peers.add(skey!, server, { cluster: cluster(o) ?? '1' }));
   })
     .option('--cluster <key>', 'level ("1", "2", ...) or cluster name; created if new', '1')
     .option('--weight <n>', 'weight (default 1)', intArg(1, MAX_WEIGHT))
@@ -182,7 +205,7 @@ function addClientCommands(program: Command): void {
     .option(...DRY_RUN);
   clientCommand(peer, 'remove <skey> <host:port>', 'remove a server from one cluster, or from all (RemovePeer)', async (c, [skey, addr], o) => {
     const at = parseHostPort(addr!);
-    return peerEdit(c, skey!, o, { op: 'remove', ...at, cluster: cluster(o) }, () => c.peers.remove(skey!, at, { ...(cluster(o) !== undefined ? { cluster: cluster(o)! } : {}) }));
+    return peerEdit(c, skey!, o, removeServer(skey!, at.host, at.port, cluster(o) ?? ''), () => c.peers.remove(skey!, at, { ...(cluster(o) !== undefined ? { cluster: cluster(o)! } : {}) }));
   })
     .option('--cluster <key>', 'only from this cluster (default: every cluster listing it)')
     .option(...DRY_RUN);
@@ -197,7 +220,8 @@ function addClientCommands(program: Command): void {
       ...(maxFails !== undefined ? { max_fails: maxFails } : {}),
       ...(failTimeoutMs !== undefined ? { fail_timeout: msToSeconds(failTimeoutMs) } : {}),
     };
-    return peerEdit(c, skey!, o, { op: 'update', ...at, ...change }, () => c.peers.update(skey!, at, change));
+    const changes = { ...(weight !== undefined ? { weight } : {}), ...(maxFails !== undefined ? { maxFails } : {}), ...(failTimeoutMs !== undefined ? { failTimeoutMs } : {}) };
+    return peerEdit(c, skey!, o, updateServer(skey!, at.host, at.port, changes), () => c.peers.update(skey!, at, change));
   })
     .option('--weight <n>', 'new weight', intArg(1, MAX_WEIGHT))
     .option('--max-fails <n>', 'new max_fails (0 = off)', intArg(0, 1_000_000))
@@ -205,11 +229,11 @@ function addClientCommands(program: Command): void {
     .option(...DRY_RUN);
   clientCommand(peer, 'down <skey> <host:port>', 'take a server out of rotation everywhere it is listed (SetPeerDown)', async (c, [skey, addr], o) => {
     const at = parseHostPort(addr!);
-    return peerEdit(c, skey!, o, { op: 'down', ...at }, () => c.peers.down(skey!, at));
+    return peerEdit(c, skey!, o, setServerDown(skey!, at.host, at.port, true), () => c.peers.down(skey!, at));
   }).option(...DRY_RUN);
   clientCommand(peer, 'up <skey> <host:port>', 'put a server back into rotation (SetPeerUp)', async (c, [skey, addr], o) => {
     const at = parseHostPort(addr!);
-    return peerEdit(c, skey!, o, { op: 'up', ...at }, () => c.peers.up(skey!, at));
+    return peerEdit(c, skey!, o, setServerDown(skey!, at.host, at.port, false), () => c.peers.up(skey!, at));
   }).option(...DRY_RUN);
 }
 
@@ -223,10 +247,14 @@ interface ServeFlags {
   tlsKey?: string;
   tlsClientCa?: string;
   maxMessageBytes?: number;
+  store?: string;
+  cluster?: string;
+  instanceId?: string;
   logLevel: string;
 }
 
 async function serve(o: ServeFlags): Promise<void> {
+  if ((o.cluster !== undefined || o.instanceId !== undefined) && o.store === undefined) throw new CliError('--cluster and --instance-id need --store redis://...', 2);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together', 2);
   if (o.tlsClientCa !== undefined && o.tlsCert === undefined) throw new CliError('--tls-client-ca needs --tls-cert and --tls-key', 2);
   // Loaded here so that client commands do not pay for the server's modules.
@@ -244,6 +272,7 @@ async function serve(o: ServeFlags): Promise<void> {
       ? { tls: { certFile: o.tlsCert, keyFile: o.tlsKey, ...(o.tlsClientCa !== undefined ? { clientCaFile: o.tlsClientCa } : {}) } }
       : {}),
     ...(o.maxMessageBytes !== undefined ? { maxMessageBytes: o.maxMessageBytes } : {}),
+    ...(o.store !== undefined ? { cluster: { redisUrl: o.store, name: o.cluster ?? 'default', ...(o.instanceId !== undefined ? { instanceId: o.instanceId } : {}) } } : {}),
     logger: log,
   });
   let stopping = false;
@@ -267,6 +296,10 @@ async function serve(o: ServeFlags): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP reloads the config file (validated first; an invalid file changes nothing).
+  process.on('SIGHUP', () => {
+    if (!stopping) checkups.reload();
+  });
 }
 
 /** `checkups import lua|nginx FILE [-o OUT]`: the converters live in src/import/; this prints and writes. */
@@ -320,8 +353,11 @@ function buildProgram(): Command {
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mTLS)')
     .option('--max-message-bytes <n>', 'largest request accepted', intArg(1024, 2 ** 31 - 1))
+    .option('--store <redis://host:port/db>', 'cluster mode: share probing and verdicts with other instances through this Redis')
+    .option('--cluster <name>', 'cluster name, so several clusters can share one Redis (default: default)')
+    .option('--instance-id <id>', "this instance's id in the cluster (default: host name and pid)")
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
-    .addHelpText('after', '\nThe admin token comes from CHECKUPS_ADMIN_TOKEN or server.admin_token. SIGTERM/SIGINT drain and exit 0.')
+    .addHelpText('after', '\nThe admin token comes from CHECKUPS_ADMIN_TOKEN or server.admin_token. SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config file.')
     .action((o: ServeFlags) => serve(o));
   addImportCommands(program);
   addClientCommands(program);

@@ -8,8 +8,7 @@
  *   const { version } = await admin.peers.down('api', { host: '10.0.0.1', port: 80 });
  */
 import type { SelectedPeer, SelectOptions } from '../balance/selection-engine.ts';
-import type { PeerEdit } from '../config/edit.ts';
-import type { RawServer, RawUpstream } from '../core/document.ts';
+import type { RawServer, RawUpstream, StoredUpstream } from '../core/document.ts';
 import type { AddPeerResponse__Output } from '../generated/checkups/v1/AddPeerResponse.ts';
 import type { DeleteUpstreamResponse__Output } from '../generated/checkups/v1/DeleteUpstreamResponse.ts';
 import type { GetServersResponse__Output } from '../generated/checkups/v1/GetServersResponse.ts';
@@ -22,12 +21,23 @@ import type { SetPeerDownResponse__Output } from '../generated/checkups/v1/SetPe
 import type { SetPeerUpResponse__Output } from '../generated/checkups/v1/SetPeerUpResponse.ts';
 import type { UpdatePeerResponse__Output } from '../generated/checkups/v1/UpdatePeerResponse.ts';
 import type { UpdateUpstreamResponse__Output } from '../generated/checkups/v1/UpdateUpstreamResponse.ts';
+import type { WatchEventsResponse__Output } from '../generated/checkups/v1/WatchEventsResponse.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { CheckupsError } from '../util/errors.ts';
-import { addPeerToWire, removePeerToWire, storedUpstreamFromWire, updatePeerToWire, updateUpstreamToWire, type UpstreamWrite } from '../wire/admin.ts';
-import { clustersReport, selectedReport, statusReport, summaryReport, type ClusterReport, type StatusReport, type UpstreamSummaryReport } from '../wire/report.ts';
-import type { StoredUpstream } from '../config/edit.ts';
+import { addPeerToWire, storedUpstreamFromWire, updatePeerToWire, updateUpstreamToWire, type ServerChange, type UpstreamWrite } from '../wire/admin.ts';
+import { clustersReport, eventReport, type EventReport, selectedReport, statusReport, summaryReport, type ClusterReport, type StatusReport, type UpstreamSummaryReport } from '../wire/report.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
+
+export interface EventsOptions {
+  /** Keep reading new events as they happen. */
+  readonly follow?: boolean;
+  /** How many of the newest held events come first (default 20). */
+  readonly last?: number;
+  /** Only these kinds (health, admin, auth, config); default all. */
+  readonly kinds?: readonly string[];
+  /** Ends a followed stream. */
+  readonly signal?: AbortSignal;
+}
 
 export interface AdminClientOptions extends ConnectionOptions {
   readonly clock?: Clock;
@@ -61,18 +71,19 @@ export interface ServersReport {
 export class AdminClient {
   private readonly connection: Connection;
   private readonly owned: boolean;
+  private readonly rpcTimeoutMs: number;
 
   /** Peer operations (ngx_dynamic_upstream add / remove / update / down / up). */
   readonly peers = {
     /** Adds a server to `cluster` (level "1" when unset); a new level or named cluster is created. */
     add: (skey: string, server: RawServer, opts: { cluster?: string | number } = {}): Promise<WriteResult> =>
-      this.write(skey, (c, md, o, cb) => c.AddPeer(addPeerToWire(skey, { op: 'add', cluster: opts.cluster === undefined ? undefined : String(opts.cluster), server }), md, o, cb)),
+      this.write(skey, (c, md, o, cb) => c.AddPeer(addPeerToWire(skey, opts.cluster === undefined ? '' : String(opts.cluster), server), md, o, cb)),
     /** Removes a server from one cluster, or from every cluster listing it. */
     remove: (skey: string, peer: PeerAddress, opts: { cluster?: string | number } = {}): Promise<WriteResult> =>
-      this.write(skey, (c, md, o, cb) => c.RemovePeer(removePeerToWire(skey, { op: 'remove', ...peer, cluster: opts.cluster === undefined ? undefined : String(opts.cluster) }), md, o, cb)),
+      this.write(skey, (c, md, o, cb) => c.RemovePeer({ skey, host: peer.host, port: peer.port, cluster: opts.cluster === undefined ? '' : String(opts.cluster) }, md, o, cb)),
     /** Changes weight, max_fails or fail_timeout (seconds) everywhere the server is listed. */
-    update: (skey: string, peer: PeerAddress, change: Pick<RawServer, 'weight' | 'max_fails' | 'fail_timeout'>): Promise<WriteResult> =>
-      this.write(skey, (c, md, o, cb) => c.UpdatePeer(updatePeerToWire(skey, { op: 'update', ...peer, ...change }), md, o, cb)),
+    update: (skey: string, peer: PeerAddress, change: ServerChange): Promise<WriteResult> =>
+      this.write(skey, (c, md, o, cb) => c.UpdatePeer(updatePeerToWire(skey, peer.host, peer.port, change), md, o, cb)),
     /** Takes a server out of rotation everywhere it is listed. */
     down: (skey: string, peer: PeerAddress): Promise<WriteResult> =>
       this.write(skey, (c, md, o, cb) => c.SetPeerDown({ skey, host: peer.host, port: peer.port }, md, o, cb)),
@@ -86,9 +97,11 @@ export class AdminClient {
     if (opts instanceof Connection) {
       this.connection = opts;
       this.owned = false;
+      this.rpcTimeoutMs = opts.rpcTimeoutMs;
     } else {
       this.connection = new Connection(opts, opts.clock ?? systemClock);
       this.owned = true;
+      this.rpcTimeoutMs = this.connection.rpcTimeoutMs;
     }
   }
 
@@ -103,7 +116,7 @@ export class AdminClient {
 
   async get(skey: string): Promise<UpstreamDocument> {
     const res = await this.connection.adminCall<GetUpstreamResponse__Output>((c, md, o, cb) => c.GetUpstream({ skey }, md, o, cb));
-    return { skey, version: res.version, upstream: storedUpstreamFromWire(res.upstream) };
+    return { skey, version: res.version, upstream: storedUpstreamFromWire(res) };
   }
 
   async list(): Promise<UpstreamSummaryReport[]> {
@@ -120,6 +133,21 @@ export class AdminClient {
   /** GetStatus: every upstream with peer health and passive state, the checker, xDS nodes. */
   async status(): Promise<StatusReport> {
     return statusReport(await this.connection.discoveryCall<GetStatusResponse__Output>((c, md, o, cb) => c.GetStatus({}, md, o, cb)));
+  }
+
+  /**
+   * The event and audit trail (WatchEvents): `onEvents` per batch, with how many events this
+   * reader missed because it fell behind the server's bounded buffer. Without `follow` it ends
+   * after the held events (within the RPC deadline); with it, when `signal` fires.
+   */
+  events(opts: EventsOptions, onEvents: (events: EventReport[], missed: number) => void): Promise<void> {
+    const follow = opts.follow === true;
+    return this.connection.adminStream<WatchEventsResponse__Output>(
+      (c, md, o) => c.WatchEvents({ follow, last: opts.last ?? 20, kinds: [...(opts.kinds ?? [])] }, md, o),
+      (res) => onEvents(res.events.map(eventReport), res.missed),
+      follow ? undefined : this.rpcTimeoutMs,
+      opts.signal,
+    );
   }
 
   /** A pick made by the server (SelectPeer; counts as a success there). */
@@ -156,4 +184,4 @@ export class AdminClient {
   }
 }
 
-export type { PeerEdit, RawServer, RawUpstream, UpstreamWrite };
+export type { RawServer, RawUpstream, ServerChange, UpstreamWrite };

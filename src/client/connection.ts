@@ -54,6 +54,11 @@ export class Connection {
     });
   }
 
+  /** Deadline of each unary call. */
+  get rpcTimeoutMs(): number {
+    return this.opts.rpcTimeoutMs ?? 2000;
+  }
+
   get current(): Endpoint {
     return this.endpoints[this.index]!;
   }
@@ -77,6 +82,32 @@ export class Connection {
     return this.call((e) => e.admin, true, invoke);
   }
 
+  /**
+   * An AdminService server stream: `onMessage` per message, resolves when the server ends it.
+   * `deadlineMs` bounds the whole stream (none: until the server ends it or `signal` fires).
+   */
+  adminStream<M>(open: (client: AdminServiceClient, metadata: grpc.Metadata, options: grpc.CallOptions) => grpc.ClientReadableStream<M>, onMessage: (m: M) => void, deadlineMs?: number, signal?: AbortSignal): Promise<void> {
+    if (this.closed) return Promise.reject(new CheckupsError('CLOSED', 'the client is closed'));
+    const endpoint = this.current;
+    const options: grpc.CallOptions = deadlineMs === undefined ? {} : { deadline: new Date(this.clock.wallNow() + deadlineMs) };
+    return new Promise<void>((resolve, reject) => {
+      const call = open(endpoint.admin, this.adminMetadata(), options);
+      const onAbort = () => call.cancel();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      call.on('data', onMessage);
+      call.on('error', (err: grpc.ServiceError) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (signal?.aborted === true && err.code === grpc.status.CANCELLED) return resolve();
+        const connected = endpoint.admin.getChannel().getConnectivityState(false) === grpc.connectivityState.READY;
+        reject(errorFromWire(err, endpoint.address, connected));
+      });
+      call.on('end', () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
   close(): void {
     this.closed = true;
     for (const e of this.endpoints) {
@@ -85,14 +116,19 @@ export class Connection {
     }
   }
 
+  private adminMetadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    if (this.opts.token !== undefined && this.opts.token !== '') metadata.set('authorization', `Bearer ${this.opts.token}`);
+    return metadata;
+  }
+
   private call<C extends grpc.Client, R>(pick: (e: Endpoint) => C, admin: boolean, invoke: Invoke<C, R>): Promise<R> {
     if (this.closed) return Promise.reject(new CheckupsError('CLOSED', 'the client is closed'));
     const endpoint = this.current;
     const client = pick(endpoint);
-    const metadata = new grpc.Metadata();
-    if (admin && this.opts.token !== undefined && this.opts.token !== '') metadata.set('authorization', `Bearer ${this.opts.token}`);
+    const metadata = admin ? this.adminMetadata() : new grpc.Metadata();
     // gRPC deadlines are wall-clock dates.
-    const deadline = new Date(this.clock.wallNow() + (this.opts.rpcTimeoutMs ?? 2000));
+    const deadline = new Date(this.clock.wallNow() + this.rpcTimeoutMs);
     return new Promise<R>((resolve, reject) => {
       invoke(client, metadata, { deadline }, (err, res) => {
         if (err === null && res !== undefined) return resolve(res);

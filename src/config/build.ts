@@ -71,9 +71,16 @@ export function buildUpstream(skey: string, raw: RawUpstream): UpstreamSpec {
       ...(raw.name !== undefined ? { name: raw.name } : {}),
       ...(raw.user !== undefined ? { user: raw.user } : {}),
       ...(raw.pass !== undefined ? { pass: raw.pass } : {}),
+      ...(raw.pass_env !== undefined ? { passEnv: raw.pass_env } : {}),
+      ...(raw.pass_file !== undefined ? { passFile: raw.pass_file } : {}),
       ...(raw.charset !== undefined ? { charset: raw.charset } : {}),
     },
-    redis: { ...raw.redis_opts },
+    redis: {
+      ...(raw.redis_opts?.password !== undefined ? { password: raw.redis_opts.password } : {}),
+      ...(raw.redis_opts?.password_env !== undefined ? { passwordEnv: raw.redis_opts.password_env } : {}),
+      ...(raw.redis_opts?.password_file !== undefined ? { passwordFile: raw.redis_opts.password_file } : {}),
+      ...(raw.redis_opts?.db !== undefined ? { db: raw.redis_opts.db } : {}),
+    },
     grpc: { ...raw.grpc_opts },
     clusters: buildClusters(raw.cluster),
   };

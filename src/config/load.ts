@@ -1,12 +1,24 @@
 /**
  * Reads `checkups.yaml` (or `.json`) from disk. A file that does not parse, or does not
- * validate, loads nothing: the error lists every problem with its path.
+ * validate, loads nothing: the error lists the problems with their paths (at most
+ * MAX_LISTED_ERRORS, then how many more).
  */
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import type { CheckupsConfig } from '../core/model.ts';
+import { errorSummary } from '../util/bounded-text.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { parseConfig } from './validate.ts';
+
+/** Aliases one document may expand; more is the "billion laughs" attack, not a config. */
+export const MAX_YAML_ALIASES = 100;
+
+function yamlErrors(doc: Document, source: string): string[] {
+  return doc.errors.map((e) => {
+    const at = e.linePos?.[0];
+    return `${source}${at ? `:${at.line}:${at.col}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
+  });
+}
 
 /** Parses YAML or JSON text; syntax errors come back as `file:line:col: message` lines. */
 export function parseConfigText(text: string, source: string): CheckupsConfig {
@@ -17,18 +29,19 @@ export function parseConfigText(text: string, source: string): CheckupsConfig {
     } catch (err) {
       throw invalid(source, [`${source}: ${(err as Error).message}`]);
     }
+    // JSON.parse keeps the last of duplicate keys silently; YAML (a JSON superset) refuses them.
+    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+    if (doc.errors.length > 0) throw invalid(source, yamlErrors(doc, source));
   } else {
     const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-    if (doc.errors.length > 0) {
-      throw invalid(
-        source,
-        doc.errors.map((e) => {
-          const at = e.linePos?.[0];
-          return `${source}${at ? `:${at.line}:${at.col}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
-        }),
-      );
+    if (doc.errors.length > 0) throw invalid(source, yamlErrors(doc, source));
+    try {
+      data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    } catch (err) {
+      throw invalid(source, [
+        `${source}: ${(err as Error).message} (at most ${MAX_YAML_ALIASES} alias expansions); reduce the use of YAML aliases (*name) and anchors (&name)`,
+      ]);
     }
-    data = doc.toJS({ maxAliasCount: 100 });
   }
   const parsed = parseConfig(data ?? {});
   if (!parsed.ok) throw invalid(source, parsed.errors);
@@ -40,16 +53,13 @@ export function loadConfigFile(path: string): CheckupsConfig {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new CheckupsError('INVALID_CONFIG', `cannot read config ${path}: ${(err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const hint = code === 'EISDIR' ? ': it is a directory; give the path of the config file (e.g. checkups.yaml)' : `: ${(err as Error).message}`;
+    throw new CheckupsError('INVALID_CONFIG', `cannot read config ${path}${hint}`);
   }
   return parseConfigText(text, path);
 }
 
 function invalid(source: string, errors: string[]): CheckupsError {
-  const n = errors.length;
-  return new CheckupsError(
-    'INVALID_CONFIG',
-    `${source}: ${n} error${n === 1 ? '' : 's'}, nothing loaded:\n  ${errors.join('\n  ')}`,
-    errors,
-  );
+  return new CheckupsError('INVALID_CONFIG', `${source}: ${errorSummary(errors, 'nothing loaded')}`, errors);
 }

@@ -7,16 +7,33 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { BALANCE_MODES, MAX_WEIGHT, PROBE_TYPES } from '../core/model.ts';
 import type { RawCluster, RawServer, RawUpstream } from '../core/document.ts';
+import { MIN_TOKEN_LENGTH } from './security.ts';
 
 function integer(min: number, max: number) {
   const error = `must be an integer ${min}..${max}`;
   return z.int({ error }).min(min, { error }).max(max, { error });
 }
 
-function seconds(opts: { allowZero: boolean }) {
-  const error = opts.allowZero ? 'must be a number of seconds >= 0' : 'must be a number of seconds > 0';
-  const n = z.number({ error }).max(86_400 * 365, { error: 'must be at most one year' });
-  return opts.allowZero ? n.min(0, { error }) : n.positive({ error });
+/** Node runs a timer longer than 2^31-1 ms at once (TimeoutOverflowWarning): no duration may exceed it. */
+export const MAX_DURATION_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+/** Shortest duration: anything shorter rounds to 0 ms, which no restart would accept. */
+export const MIN_DURATION_SECONDS = 0.001;
+/** Shortest probe interval: shorter ones turn one target into a busy loop. */
+export const MIN_INTERVAL_SECONDS = 0.1;
+
+const tooLong = { error: `must be at most ${MAX_DURATION_SECONDS} (about 24.8 days, the longest timer)` };
+
+/**
+ * A duration in seconds, kept as whole milliseconds: at least 1 ms (intervals: 100 ms), so what
+ * is accepted never rounds to 0 and loads again after a restart. `allowZero`: 0 means "off".
+ */
+function seconds(opts: { allowZero?: boolean; interval?: boolean } = {}) {
+  const min = opts.interval === true ? MIN_INTERVAL_SECONDS : MIN_DURATION_SECONDS;
+  const minText = `must be at least ${min} (${min * 1000} ms)${opts.allowZero === true ? ', or 0' : ''}`;
+  return z
+    .number({ error: 'must be a number of seconds' })
+    .refine((n) => Number.isFinite(n) && ((opts.allowZero === true && n === 0) || n >= min), { error: minText })
+    .refine((n) => n <= MAX_DURATION_SECONDS, tooLong);
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
@@ -25,6 +42,9 @@ const host = z
   .string({ error: 'must be a host name or IP address' })
   .refine((h) => isIP(h) !== 0 || HOSTNAME.test(h), { error: 'must be a host name or IP address' });
 
+/** Upstream names (skeys). */
+export const SKEY_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+
 const boolean = z.boolean({ error: 'must be true or false' });
 
 export const serverSchema = z.strictObject({
@@ -32,7 +52,7 @@ export const serverSchema = z.strictObject({
   port: integer(1, 65535),
   weight: integer(1, MAX_WEIGHT).optional(),
   max_fails: integer(0, 1_000_000).optional(),
-  fail_timeout: seconds({ allowZero: false }).optional(),
+  fail_timeout: seconds().optional(),
   down: boolean.optional(),
 });
 
@@ -78,8 +98,14 @@ const httpOpts = z.strictObject({
     .optional(),
 });
 
+/** An environment variable name (pass_env, password_env). */
+const envName = z.string({ error: 'must be an environment variable name' }).regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: 'must be an environment variable name' });
+const filePath = z.string({ error: 'must be a file path' }).min(1, { error: 'must be a file path' }).max(4096, { error: 'must be a file path' });
+
 const redisOpts = z.strictObject({
   password: z.string({ error: 'must be a string' }).optional(),
+  password_env: envName.optional(),
+  password_file: filePath.optional(),
   db: integer(0, 65_535).optional(),
 });
 
@@ -95,13 +121,13 @@ const clusters = z.union([z.array(clusterSchema), z.record(z.string(), clusterSc
 export const upstreamSchema = z.strictObject({
   enable: boolean.optional(),
   typ: z.enum(PROBE_TYPES, { error: `must be one of ${PROBE_TYPES.join(', ')}` }).optional(),
-  timeout: seconds({ allowZero: false }).optional(),
-  read_timeout: seconds({ allowZero: false }).optional(),
-  send_timeout: seconds({ allowZero: false }).optional(),
+  timeout: seconds().optional(),
+  read_timeout: seconds().optional(),
+  send_timeout: seconds().optional(),
   http_opts: httpOpts.optional(),
   sensibility: integer(1, 1000).optional(),
   rise: integer(1, 1000).optional(),
-  unhealthy_interval: seconds({ allowZero: false }).optional(),
+  unhealthy_interval: seconds({ interval: true }).optional(),
   redis_opts: redisOpts.optional(),
   grpc_opts: grpcOpts.optional(),
   protected: boolean.optional(),
@@ -112,39 +138,47 @@ export const upstreamSchema = z.strictObject({
   name: z.string({ error: 'must be a string' }).optional(),
   user: z.string({ error: 'must be a string' }).optional(),
   pass: z.string({ error: 'must be a string' }).optional(),
+  pass_env: envName.optional(),
+  pass_file: filePath.optional(),
   charset: z.string({ error: 'must be a string' }).optional(),
   cluster: clusters,
 });
 
 export const globalSchema = z.strictObject({
-  checkup_timer_interval: seconds({ allowZero: false }).optional(),
-  checkup_timer_overtime: seconds({ allowZero: false }).optional(),
+  checkup_timer_interval: seconds({ interval: true }).optional(),
+  checkup_timer_overtime: seconds().optional(),
   default_heartbeat_enable: boolean.optional(),
   checkup_shd_sync_enable: boolean.optional(),
-  shd_config_timer_interval: seconds({ allowZero: false }).optional(),
+  shd_config_timer_interval: seconds({ interval: true }).optional(),
   ups_status_sync_enable: boolean.optional(),
-  ups_status_timer_interval: seconds({ allowZero: false }).optional(),
+  ups_status_timer_interval: seconds({ interval: true }).optional(),
   conf_hash: z.union([z.string(), z.number(), z.null()], { error: 'must be a string or number' }).optional(),
 });
+
+const token = z.string({ error: 'must be a string' }).min(MIN_TOKEN_LENGTH, { error: `must be at least ${MIN_TOKEN_LENGTH} characters` });
 
 /** Process settings (`checkups serve`); command-line flags override them. */
 export const settingsSchema = z.strictObject({
   grpc_listen: z.string({ error: 'must be host:port' }).optional(),
   http_listen: z.string({ error: 'must be host:port' }).optional(),
   data_dir: z.string({ error: 'must be a directory path' }).optional(),
-  admin_token: z.string({ error: 'must be a string' }).min(16, { error: 'must be at least 16 characters' }).optional(),
+  admin_token: token.optional(),
+  read_token: token.optional(),
+  feedback_token: token.optional(),
   allow_insecure_admin: boolean.optional(),
   tls_cert: z.string({ error: 'must be a file path' }).optional(),
   tls_key: z.string({ error: 'must be a file path' }).optional(),
   tls_client_ca: z.string({ error: 'must be a file path' }).optional(),
   max_message_bytes: integer(1024, 64 * 1024 * 1024).optional(),
+  metrics_per_peer: boolean.optional(),
+  event_buffer: integer(100, 1_000_000).optional(),
 });
 
 export const configSchema = z.strictObject({
   global: globalSchema.optional(),
   server: settingsSchema.optional(),
   upstreams: z.record(
-    z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, { error: 'upstream names (skeys) use letters, digits, _ . - (1..128)' }),
+    z.string().regex(SKEY_PATTERN, { error: 'upstream names (skeys) use letters, digits, _ . - (1..128)' }),
     upstreamSchema,
     { error: 'must be a map of skey -> upstream' },
   ),

@@ -29,13 +29,17 @@ function clusterToRaw(c: ClusterSpec): RawCluster {
 
 /** The cluster map: levels under their numbers, named clusters under their names. */
 export function clustersToRaw(clusters: readonly ClusterSpec[]): Record<string, RawCluster> {
-  const out: Record<string, RawCluster> = {};
+  // Keyed by user-chosen names: no prototype, so a cluster named `constructor` is just a name.
+  const out = Object.create(null) as Record<string, RawCluster>;
   for (const c of clusters) out[String(c.key)] = clusterToRaw(c);
   return out;
 }
 
 export function upstreamToRaw(spec: UpstreamSpec): RawUpstream {
-  const { http, mysql, redis, grpc } = spec;
+  const { http, mysql, grpc } = spec;
+  const { passwordEnv, passwordFile, ...redisRest } = spec.redis;
+  const redis = { ...redisRest, ...(passwordEnv !== undefined ? { password_env: passwordEnv } : {}), ...(passwordFile !== undefined ? { password_file: passwordFile } : {}) };
+  const { passEnv, passFile, ...mysqlRest } = mysql;
   const { bodyMatch, ...httpRest } = http;
   const httpOpts = { ...httpRest, ...(bodyMatch !== undefined ? { body_match: bodyMatch } : {}) };
   return {
@@ -55,7 +59,9 @@ export function upstreamToRaw(spec: UpstreamSpec): RawUpstream {
     mode: spec.mode,
     ...(spec.try !== undefined ? { try: spec.try } : {}),
     try_timeout: msToSeconds(spec.tryTimeoutMs),
-    ...mysql,
+    ...mysqlRest,
+    ...(passEnv !== undefined ? { pass_env: passEnv } : {}),
+    ...(passFile !== undefined ? { pass_file: passFile } : {}),
     cluster: clustersToRaw(spec.clusters),
   };
 }

@@ -13,10 +13,11 @@ import type {
   UpstreamSpec,
 } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
+import { clip } from '../util/bounded-text.ts';
 import { DEFAULTS } from './defaults.ts';
 import { buildUpstream, LEVEL_KEY } from './build.ts';
 import { secondsToMs } from './units.ts';
-import { configSchema, upstreamSchema, type RawGlobal } from './schema.ts';
+import { configSchema, SKEY_PATTERN, upstreamSchema, type RawGlobal } from './schema.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
@@ -39,7 +40,42 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  return `${typeof value} ${String(value)}`;
+  return `${typeof value} ${clip(String(value), 40)}`;
+}
+
+/**
+ * Names that cannot be keys of a plain object: a `__proto__` key would replace the object's
+ * prototype instead of adding an entry. Refused wherever it appears, before anything else reads
+ * the input (zod would silently drop it). `constructor`, `toString` and the like are ordinary names.
+ */
+const RESERVED_KEYS = new Set(['__proto__']);
+
+function checkReservedKeys(input: unknown, path: readonly PathItem[], errors: string[], depth = 0): void {
+  if (typeof input !== 'object' || input === null || depth > 64) return;
+  if (Array.isArray(input)) {
+    input.forEach((v, i) => checkReservedKeys(v, [...path, i], errors, depth + 1));
+    return;
+  }
+  for (const key of Object.keys(input)) {
+    if (RESERVED_KEYS.has(key)) errors.push(`${formatPath([...path, key])}: ${JSON.stringify(key)} is a reserved name; choose another`);
+    else checkReservedKeys((input as Record<string, unknown>)[key], [...path, key], errors, depth + 1);
+  }
+}
+
+/** Each secret is given at most one way (its value, an environment variable, or a file). */
+const SECRET_ALTERNATIVES: ReadonlyArray<{ readonly at: readonly string[]; readonly keys: readonly string[] }> = [
+  { at: [], keys: ['pass', 'pass_env', 'pass_file'] },
+  { at: ['redis_opts'], keys: ['password', 'password_env', 'password_file'] },
+];
+
+function checkSecretAlternatives(upstream: unknown, path: readonly PathItem[], errors: string[]): void {
+  for (const { at, keys } of SECRET_ALTERNATIVES) {
+    let node: unknown = upstream;
+    for (const k of at) node = isRecord(node) ? node[k] : undefined;
+    if (!isRecord(node)) continue;
+    const given = keys.filter((k) => node[k] !== undefined);
+    if (given.length > 1) errors.push(`${formatPath([...path, ...at, given[1]!])}: use only one of ${keys.join(', ')}`);
+  }
 }
 
 /** Flattens zod issues into `path: rule` lines, descending into the union branch that fits the input. */
@@ -144,11 +180,15 @@ function buildGlobal(raw: RawGlobal | undefined): GlobalSpec {
 /** Validates a whole config document (already parsed from YAML/JSON). */
 export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
   const errors: string[] = [];
+  checkReservedKeys(input, [], errors);
+  if (errors.length > 0) return { ok: false, errors };
   const res = configSchema.safeParse(input, { reportInput: true });
   if (!res.success) zodIssues(res.error.issues, [], errors);
   if (isRecord(input) && isRecord(input['upstreams'])) {
     for (const [skey, ups] of Object.entries(input['upstreams'])) {
-      if (isRecord(ups)) checkClusters(ups['cluster'], ['upstreams', skey, 'cluster'], { requireServers: false }, errors);
+      if (!isRecord(ups)) continue;
+      checkClusters(ups['cluster'], ['upstreams', skey, 'cluster'], { requireServers: false }, errors);
+      checkSecretAlternatives(ups, ['upstreams', skey], errors);
     }
   }
   if (!res.success || errors.length > 0) return { ok: false, errors };
@@ -166,6 +206,8 @@ export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
       tlsKey: srv.tls_key,
       tlsClientCa: srv.tls_client_ca,
       maxMessageBytes: srv.max_message_bytes,
+      metricsPerPeer: srv.metrics_per_peer,
+      eventBuffer: srv.event_buffer,
     }).filter(([, v]) => v !== undefined),
   );
   return { ok: true, value: { global: buildGlobal(res.data.global), server, upstreams } };
@@ -178,10 +220,17 @@ export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
  */
 export function parseUpstream(skey: string, input: unknown, path: readonly PathItem[] = [], opts: { requireServers?: boolean } = {}): Parsed<UpstreamSpec> {
   const errors: string[] = [];
-  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(skey)) errors.push('skey: upstream names (skeys) use letters, digits, _ . - (1..128)');
+  if (!SKEY_PATTERN.test(skey)) errors.push('skey: upstream names (skeys) use letters, digits, _ . - (1..128)');
+  else if (RESERVED_KEYS.has(skey)) errors.push(`skey: ${JSON.stringify(skey)} is a reserved name; choose another`);
+  const reserved: string[] = [];
+  checkReservedKeys(input, path, reserved);
+  if (reserved.length > 0) return { ok: false, errors: [...errors, ...reserved] };
   const res = upstreamSchema.safeParse(input, { reportInput: true });
   if (!res.success) zodIssues(res.error.issues, path, errors);
-  if (isRecord(input)) checkClusters(input['cluster'], [...path, 'cluster'], { requireServers: opts.requireServers ?? true }, errors);
+  if (isRecord(input)) {
+    checkClusters(input['cluster'], [...path, 'cluster'], { requireServers: opts.requireServers ?? true }, errors);
+    checkSecretAlternatives(input, path, errors);
+  }
   if (!res.success || errors.length > 0) return { ok: false, errors };
   return { ok: true, value: buildUpstream(skey, res.data) };
 }

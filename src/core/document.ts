@@ -6,6 +6,9 @@
  */
 import type { BalanceMode, ProbeType } from './model.ts';
 
+/** An upstream as stored and as GetUpstream returns it: clusters as a map ("1", "2", ... and names). */
+export type StoredUpstream = RawUpstream & { cluster: Record<string, RawCluster> };
+
 export interface RawServer {
   host: string;
   port: number;
@@ -44,7 +47,8 @@ export interface RawUpstream {
   sensibility?: number | undefined;
   rise?: number | undefined;
   unhealthy_interval?: number | undefined;
-  redis_opts?: { password?: string | undefined; db?: number | undefined } | undefined;
+  /** A secret is given at most one way: its value, an environment variable, or a file. */
+  redis_opts?: { password?: string | undefined; password_env?: string | undefined; password_file?: string | undefined; db?: number | undefined } | undefined;
   grpc_opts?: { service?: string | undefined } | undefined;
   protected?: boolean | undefined;
   /** Share (percent) of the upstream's peers passive health may exclude at once. */
@@ -55,6 +59,8 @@ export interface RawUpstream {
   name?: string | undefined;
   user?: string | undefined;
   pass?: string | undefined;
+  pass_env?: string | undefined;
+  pass_file?: string | undefined;
   charset?: string | undefined;
   /** A list (level 1 first) or a map of levels ("1", "2", ...) and named clusters. */
   cluster: RawCluster[] | Record<string, RawCluster>;

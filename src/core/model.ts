@@ -61,8 +61,15 @@ export interface HttpOptions {
   readonly bodyMatch?: string;
 }
 
+/**
+ * A secret is given in one of three ways: its value in the config (`password`), the name of an
+ * environment variable, or a file; the probe resolves it when it runs. Only the value is a
+ * secret: variable names and paths are shown like any other option.
+ */
 export interface RedisOptions {
   readonly password?: string;
+  readonly passwordEnv?: string;
+  readonly passwordFile?: string;
   readonly db?: number;
 }
 
@@ -75,6 +82,9 @@ export interface MysqlOptions {
   readonly name?: string;
   readonly user?: string;
   readonly pass?: string;
+  /** Alternatives to `pass` (see RedisOptions). */
+  readonly passEnv?: string;
+  readonly passFile?: string;
   readonly charset?: string;
 }
 
@@ -130,6 +140,10 @@ export interface ServerSettings {
   readonly tlsKey?: string;
   readonly tlsClientCa?: string;
   readonly maxMessageBytes?: number;
+  /** Export `checkups_peer_up` per peer (default true; off for very large fleets). */
+  readonly metricsPerPeer?: boolean;
+  /** Events the in-memory event ring keeps (default 10000). */
+  readonly eventBuffer?: number;
 }
 
 export interface CheckupsConfig {
@@ -178,6 +192,8 @@ export interface ProbeRecord {
   readonly at: number;
   readonly status: 'ok' | 'unstable' | 'err';
   readonly msg: string | null;
+  /** How long the probe took, ms (when the prober measured it). */
+  readonly latencyMs?: number;
 }
 
 /** `host:port`, the identity of a peer within one upstream (IPv6 hosts are bracketed). */

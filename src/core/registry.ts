@@ -8,6 +8,11 @@
  * with the next revision. A version therefore increases on every change of that upstream and
  * orders changes across upstreams too.
  *
+ * In a cluster (docs/cluster.md) the revision comes from the shared change stream instead: each
+ * write takes the `version` of the stream entry that carries it (put/delete/setHealth with a
+ * `version`), and `advanceTo` follows entries that change nothing here. Entries are applied in
+ * stream order, so versions still only go forward, and every instance hands out the same ones.
+ *
  * State across updates (checkups-semantics.md §4.6): a put keeps the health record of every
  * peer (host:port) that stays in the upstream, in whatever level; records of removed peers are
  * dropped (the original keeps them forever; see docs/compat.md).
@@ -89,9 +94,27 @@ export class UpstreamRegistry {
     return [...this.entries.keys()];
   }
 
-  /** Creates or replaces an upstream (already validated). Returns its new version. */
-  put(spec: UpstreamSpec): number {
-    const version = ++this.revision;
+  /**
+   * Moves the revision forward to an externally assigned one (a change-stream entry that left
+   * the registry as it was). Never moves it back.
+   */
+  advanceTo(revision: number): void {
+    if (revision > this.revision) this.revision = revision;
+  }
+
+  /** The next version: the registry's own (`external` undefined) or one from the shared log. */
+  private stamp(external: number | undefined): number {
+    if (external === undefined) return ++this.revision;
+    this.advanceTo(external);
+    return external;
+  }
+
+  /**
+   * Creates or replaces an upstream (already validated). Returns its new version: `version`
+   * when given (a change-stream revision), else the next revision.
+   */
+  put(spec: UpstreamSpec, version?: number): number {
+    version = this.stamp(version);
     const heartbeat = heartbeatEnabled(spec, this.globalSpec);
     const existing = this.entries.get(spec.skey);
     if (existing === undefined) {
@@ -109,24 +132,34 @@ export class UpstreamRegistry {
     return version;
   }
 
-  /** Removes an upstream. Returns false when it did not exist. */
-  delete(skey: string): boolean {
-    if (!this.entries.delete(skey)) return false;
-    this.emit({ skey, version: ++this.revision, cause: 'deleted' });
+  /** Removes an upstream (at `version` when given). Returns false when it did not exist. */
+  delete(skey: string, version?: number): boolean {
+    if (!this.entries.delete(skey)) {
+      if (version !== undefined) this.advanceTo(version);
+      return false;
+    }
+    this.emit({ skey, version: this.stamp(version), cause: 'deleted' });
     return true;
   }
 
   /**
-   * Records a peer's heartbeat health. Bumps the version (and emits) only when the status
-   * changed; counters and messages are updated in place without a new version.
+   * Records a peer's heartbeat health. Bumps the version (to `version` when given, a
+   * change-stream revision) and emits only when the status changed; counters and messages are
+   * updated in place without a new version.
    */
-  setHealth(skey: string, id: PeerId, health: PeerHealth): boolean {
+  setHealth(skey: string, id: PeerId, health: PeerHealth, version?: number): boolean {
     const entry = this.entries.get(skey);
-    if (entry === undefined || !this.hasPeer(entry.spec, id)) return false;
+    if (entry === undefined || !this.hasPeer(entry.spec, id)) {
+      if (version !== undefined) this.advanceTo(version);
+      return false;
+    }
     const before = entry.peers.get(id);
     entry.peers.set(id, health);
-    if (before?.status === health.status) return false;
-    entry.version = ++this.revision;
+    if (before?.status === health.status) {
+      if (version !== undefined) this.advanceTo(version);
+      return false;
+    }
+    entry.version = this.stamp(version);
     this.emit({ skey, version: entry.version, cause: 'health', peer: id });
     return true;
   }
@@ -135,14 +168,20 @@ export class UpstreamRegistry {
    * Publishes (or with `undefined`, lifts) a peer's passive exclusion. Bumps the version (and
    * emits) when the exclusion appears, ends or gets a new end; a new count alone does not.
    */
-  setPassive(skey: string, id: PeerId, verdict: PassiveVerdict | undefined): boolean {
+  setPassive(skey: string, id: PeerId, verdict: PassiveVerdict | undefined, version?: number): boolean {
     const entry = this.entries.get(skey);
-    if (entry === undefined || !this.hasPeer(entry.spec, id)) return false;
+    if (entry === undefined || !this.hasPeer(entry.spec, id)) {
+      if (version !== undefined) this.advanceTo(version);
+      return false;
+    }
     const before = entry.passiveVerdicts.get(id);
     if (verdict === undefined) entry.passiveVerdicts.delete(id);
     else entry.passiveVerdicts.set(id, verdict);
-    if (before?.untilWall === verdict?.untilWall) return false;
-    entry.version = ++this.revision;
+    if (before?.untilWall === verdict?.untilWall) {
+      if (version !== undefined) this.advanceTo(version);
+      return false;
+    }
+    entry.version = this.stamp(version);
     this.emit({ skey, version: entry.version, cause: 'passive', peer: id });
     return true;
   }

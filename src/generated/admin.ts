@@ -10,6 +10,7 @@ import type { ClusterStatus as _checkups_v1_ClusterStatus, ClusterStatus__Output
 import type { DeleteUpstreamRequest as _checkups_v1_DeleteUpstreamRequest, DeleteUpstreamRequest__Output as _checkups_v1_DeleteUpstreamRequest__Output } from './checkups/v1/DeleteUpstreamRequest.ts';
 import type { DeleteUpstreamResponse as _checkups_v1_DeleteUpstreamResponse, DeleteUpstreamResponse__Output as _checkups_v1_DeleteUpstreamResponse__Output } from './checkups/v1/DeleteUpstreamResponse.ts';
 import type { DiscoveryServiceClient as _checkups_v1_DiscoveryServiceClient, DiscoveryServiceDefinition as _checkups_v1_DiscoveryServiceDefinition } from './checkups/v1/DiscoveryService.ts';
+import type { Event as _checkups_v1_Event, Event__Output as _checkups_v1_Event__Output } from './checkups/v1/Event.ts';
 import type { FeedbackBatchRequest as _checkups_v1_FeedbackBatchRequest, FeedbackBatchRequest__Output as _checkups_v1_FeedbackBatchRequest__Output } from './checkups/v1/FeedbackBatchRequest.ts';
 import type { FeedbackBatchResponse as _checkups_v1_FeedbackBatchResponse, FeedbackBatchResponse__Output as _checkups_v1_FeedbackBatchResponse__Output } from './checkups/v1/FeedbackBatchResponse.ts';
 import type { FeedbackRequest as _checkups_v1_FeedbackRequest, FeedbackRequest__Output as _checkups_v1_FeedbackRequest__Output } from './checkups/v1/FeedbackRequest.ts';
@@ -45,6 +46,8 @@ import type { UpdateUpstreamResponse as _checkups_v1_UpdateUpstreamResponse, Upd
 import type { UpstreamSnapshot as _checkups_v1_UpstreamSnapshot, UpstreamSnapshot__Output as _checkups_v1_UpstreamSnapshot__Output } from './checkups/v1/UpstreamSnapshot.ts';
 import type { UpstreamStatus as _checkups_v1_UpstreamStatus, UpstreamStatus__Output as _checkups_v1_UpstreamStatus__Output } from './checkups/v1/UpstreamStatus.ts';
 import type { UpstreamSummary as _checkups_v1_UpstreamSummary, UpstreamSummary__Output as _checkups_v1_UpstreamSummary__Output } from './checkups/v1/UpstreamSummary.ts';
+import type { WatchEventsRequest as _checkups_v1_WatchEventsRequest, WatchEventsRequest__Output as _checkups_v1_WatchEventsRequest__Output } from './checkups/v1/WatchEventsRequest.ts';
+import type { WatchEventsResponse as _checkups_v1_WatchEventsResponse, WatchEventsResponse__Output as _checkups_v1_WatchEventsResponse__Output } from './checkups/v1/WatchEventsResponse.ts';
 import type { WatchRequest as _checkups_v1_WatchRequest, WatchRequest__Output as _checkups_v1_WatchRequest__Output } from './checkups/v1/WatchRequest.ts';
 import type { WatchResponse as _checkups_v1_WatchResponse, WatchResponse__Output as _checkups_v1_WatchResponse__Output } from './checkups/v1/WatchResponse.ts';
 import type { XdsNodeStatus as _checkups_v1_XdsNodeStatus, XdsNodeStatus__Output as _checkups_v1_XdsNodeStatus__Output } from './checkups/v1/XdsNodeStatus.ts';
@@ -79,6 +82,7 @@ export interface ProtoGrpcType {
        * membership and health, pick a peer per request, report outcomes.
        */
       DiscoveryService: SubtypeConstructor<typeof grpc.Client, _checkups_v1_DiscoveryServiceClient> & { service: _checkups_v1_DiscoveryServiceDefinition }
+      Event: MessageTypeDefinition<_checkups_v1_Event, _checkups_v1_Event__Output>
       FeedbackBatchRequest: MessageTypeDefinition<_checkups_v1_FeedbackBatchRequest, _checkups_v1_FeedbackBatchRequest__Output>
       FeedbackBatchResponse: MessageTypeDefinition<_checkups_v1_FeedbackBatchResponse, _checkups_v1_FeedbackBatchResponse__Output>
       FeedbackRequest: MessageTypeDefinition<_checkups_v1_FeedbackRequest, _checkups_v1_FeedbackRequest__Output>
@@ -116,6 +120,8 @@ export interface ProtoGrpcType {
       UpstreamSnapshot: MessageTypeDefinition<_checkups_v1_UpstreamSnapshot, _checkups_v1_UpstreamSnapshot__Output>
       UpstreamStatus: MessageTypeDefinition<_checkups_v1_UpstreamStatus, _checkups_v1_UpstreamStatus__Output>
       UpstreamSummary: MessageTypeDefinition<_checkups_v1_UpstreamSummary, _checkups_v1_UpstreamSummary__Output>
+      WatchEventsRequest: MessageTypeDefinition<_checkups_v1_WatchEventsRequest, _checkups_v1_WatchEventsRequest__Output>
+      WatchEventsResponse: MessageTypeDefinition<_checkups_v1_WatchEventsResponse, _checkups_v1_WatchEventsResponse__Output>
       WatchRequest: MessageTypeDefinition<_checkups_v1_WatchRequest, _checkups_v1_WatchRequest__Output>
       WatchResponse: MessageTypeDefinition<_checkups_v1_WatchResponse, _checkups_v1_WatchResponse__Output>
       XdsNodeStatus: MessageTypeDefinition<_checkups_v1_XdsNodeStatus, _checkups_v1_XdsNodeStatus__Output>

@@ -11,12 +11,27 @@ import type { Logger } from 'pino';
 import type { HeartbeatStatus, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
 import { distinctPeers, peerId } from '../core/model.ts';
 import type { RegistryChange, UpstreamRegistry } from '../core/registry.ts';
+import { probeDuration, probesTotal } from '../observability/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import type { ProbeContext, ProbeTarget } from './probes/types.ts';
 import { ProbeScheduler, type SchedulerStats, type WatchdogReport } from './scheduler.ts';
 import { applyResult, effectiveStatus, type Aggregate, type PeerProbeState, type ProbeResult } from './state-machine.ts';
 
 export type ProbeRunner = (target: ProbeTarget, spec: UpstreamSpec, ctx: ProbeContext) => Promise<ProbeResult>;
+
+/**
+ * Cluster mode (docs/cluster.md): which targets this instance probes, and where its results go.
+ * Without it every target is probed here and results go straight into the registry.
+ */
+export interface ProbeOwnership {
+  /** True while this instance owns the target (holds its shard's lease). */
+  owns(skey: string, id: PeerId): boolean;
+  /**
+   * A probe changed an owned peer's status or raw result: publish it. Nothing is applied here;
+   * the verdict comes back to every instance, this one included, through applyVerdict().
+   */
+  publish(skey: string, id: PeerId, state: PeerProbeState): void;
+}
 
 export interface HealthCheckerOptions {
   readonly clock: Clock;
@@ -27,6 +42,22 @@ export interface HealthCheckerOptions {
   /** Per-interval jitter as a fraction of the interval (default 0.02). */
   readonly jitter?: number;
   readonly logger?: Pick<Logger, 'info' | 'warn'>;
+  readonly ownership?: ProbeOwnership;
+  /** Called on every status change a probe result causes, the first verdict after start included. */
+  readonly onTransition?: (transition: HealthTransition) => void;
+}
+
+/** A peer's heartbeat status changed. */
+export interface HealthTransition {
+  readonly skey: string;
+  readonly peer: PeerId;
+  /** `unchecked` for the first verdict. */
+  readonly from: HeartbeatStatus;
+  readonly to: HeartbeatStatus;
+  /** The record after the change: message (the reason), fail_num, last results, extras. */
+  readonly health: PeerHealth;
+  /** Probe type (typ) of the upstream. */
+  readonly typ: string;
 }
 
 export interface HealthCheckerStatus {
@@ -45,7 +76,10 @@ interface Target extends ProbeTarget {
 /** Probe state of one upstream: per-peer states plus the counts the aggregation rules read. */
 interface UpstreamProbes {
   order: PeerId[];
+  /** Applied state of every peer (in a cluster: the last published verdicts). */
   readonly peers: Map<PeerId, PeerProbeState>;
+  /** Cluster mode: this instance's latest state of the peers it owns (ahead of `peers`). */
+  readonly own: Map<PeerId, PeerProbeState>;
   okRaw: number;
   errRaw: number;
   agg: Aggregate;
@@ -59,6 +93,8 @@ export class HealthChecker {
   private unsubscribe: (() => void) | undefined;
   private lastCheckAt: number | null = null;
   private lastWatchdog: WatchdogReport | null = null;
+  /** Set while reassign() runs: first-probe bound of targets gained. */
+  private firstWithinMs: number | undefined;
 
   constructor(
     private readonly registry: UpstreamRegistry,
@@ -99,6 +135,64 @@ export class HealthChecker {
     return { lastCheckAt: this.lastCheckAt, alive: !(scheduler.watchdog?.stuck ?? false) && !idle, scheduler };
   }
 
+  /**
+   * Cluster mode: ownership changed; start probing targets gained, stop those lost. Targets
+   * taken over from another instance get their first probe within `firstWithinMs` (not a whole
+   * interval), so a dead owner's targets are probed again soon.
+   */
+  reassign(firstWithinMs?: number): void {
+    this.firstWithinMs = firstWithinMs;
+    try {
+      for (const skey of this.registry.skeys()) this.sync(skey);
+    } finally {
+      this.firstWithinMs = undefined;
+    }
+  }
+
+  /**
+   * Cluster mode: applies a published verdict (from any owner, this one included) at `version`,
+   * the revision of the change-stream entry that carried it.
+   */
+  applyVerdict(skey: string, id: PeerId, state: PeerProbeState, version: number): void {
+    const p = this.upstreams.get(skey);
+    if (p === undefined || !p.order.includes(id)) {
+      this.registry.advanceTo(version);
+      return;
+    }
+    const prev = p.peers.get(id);
+    if (prev !== undefined) this.count(p, prev.lastRaw, -1);
+    this.count(p, state.lastRaw, 1);
+    p.peers.set(id, state);
+    const agg = this.aggregate(p);
+    if (agg.anyOk !== p.agg.anyOk || agg.allErr !== p.agg.allErr) {
+      p.agg = agg;
+      for (const other of p.order) this.publish(skey, p, other, version);
+    } else {
+      this.publish(skey, p, id, version);
+    }
+    this.registry.advanceTo(version);
+  }
+
+  /** Cluster mode: owned peers whose probed status or raw result differs from the applied one. */
+  *unpublished(): Iterable<{ skey: string; id: PeerId; state: PeerProbeState }> {
+    for (const [skey, p] of this.upstreams) {
+      for (const [id, state] of p.own) {
+        const applied = p.peers.get(id);
+        if (applied === undefined || applied.health.status !== state.health.status || applied.lastRaw !== state.lastRaw) yield { skey, id, state };
+      }
+    }
+  }
+
+  /** Applied state of one peer (the last published verdict in a cluster). */
+  probeState(skey: string, id: PeerId): PeerProbeState | undefined {
+    return this.upstreams.get(skey)?.peers.get(id);
+  }
+
+  /** Targets this instance probes now. */
+  get targets(): number {
+    return this.scheduler.stats().targets;
+  }
+
   /** For benchmarks: forget lateness samples collected so far. */
   resetLateness(): void {
     this.scheduler.resetLateness();
@@ -121,18 +215,32 @@ export class HealthChecker {
         const st = probes.peers.get(id);
         if (st !== undefined) this.count(probes, st.lastRaw, -1);
         probes.peers.delete(id);
+        probes.own.delete(id);
       }
     }
     if (wanted.length === 0) {
       this.upstreams.delete(skey);
       return;
     }
-    const p = probes ?? { order: [], peers: new Map(), okRaw: 0, errRaw: 0, agg: { anyOk: false, allErr: false } };
+    const p = probes ?? { order: [], peers: new Map(), own: new Map(), okRaw: 0, errRaw: 0, agg: { anyOk: false, allErr: false } };
     this.upstreams.set(skey, p);
     p.order = [...keep];
+    const ownership = this.opts.ownership;
     for (const s of wanted) {
       const id = peerId(s.host, s.port);
-      this.scheduler.add(targetKey(skey, id), { skey, id, host: s.host, port: s.port });
+      const key = targetKey(skey, id);
+      if (ownership === undefined || ownership.owns(skey, id)) {
+        this.scheduler.add(key, { skey, id, host: s.host, port: s.port }, this.firstWithinMs);
+      } else if (this.scheduler.has(key)) {
+        // Lost to another instance: it continues from what was published.
+        this.scheduler.remove(key);
+        p.own.delete(id);
+      }
+    }
+    // In a cluster, statuses come back through applyVerdict; nothing to republish here.
+    if (ownership !== undefined) {
+      p.agg = this.aggregate(p);
+      return;
     }
     // Order or membership changed: the first peer and the counts may differ now.
     p.agg = this.aggregate(p);
@@ -150,13 +258,21 @@ export class HealthChecker {
   private async check(t: Target, signal: AbortSignal): Promise<void> {
     const entry = this.registry.upstream(t.skey);
     if (entry === undefined || !entry.heartbeat) return;
+    // A lease that ran out (a stalled renewal) stops probing at once, before reassign() runs.
+    if (this.opts.ownership !== undefined && !this.opts.ownership.owns(t.skey, t.id)) return;
     const spec = entry.spec;
     let result: ProbeResult;
+    const started = this.opts.clock.now();
     try {
       result = await this.opts.probe(t, spec, { signal, timeoutMs: spec.timeoutMs });
     } catch (err) {
       result = { status: 'err', msg: signal.aborted ? 'timeout' : err instanceof Error ? err.message : String(err) };
     }
+    const latencyMs = this.opts.clock.now() - started;
+    result = { ...result, latencyMs };
+    const labels = { typ: spec.typ, result: signal.aborted ? 'timeout' : result.status };
+    probesTotal.inc(labels);
+    probeDuration.observe(labels, latencyMs / 1000);
     // The target may have been removed (or its upstream replaced) while the probe ran.
     const p = this.upstreams.get(t.skey);
     if (p === undefined || !this.scheduler.has(targetKey(t.skey, t.id)) || this.registry.upstream(t.skey)?.spec !== spec) return;
@@ -165,6 +281,17 @@ export class HealthChecker {
 
   private record(t: Target, p: UpstreamProbes, spec: UpstreamSpec, result: ProbeResult): void {
     const wallNow = this.opts.clock.wallNow();
+    const ownership = this.opts.ownership;
+    if (ownership !== undefined) {
+      if (!ownership.owns(t.skey, t.id)) return;
+      // A new owner starts from the last published verdict, never from "healthy".
+      const next = applyResult(p.own.get(t.id) ?? p.peers.get(t.id), result, spec, wallNow);
+      p.own.set(t.id, next);
+      this.lastCheckAt = wallNow;
+      const published = p.peers.get(t.id);
+      if (published === undefined || published.health.status !== next.health.status || published.lastRaw !== next.lastRaw) ownership.publish(t.skey, t.id, next);
+      return;
+    }
     const prev = p.peers.get(t.id);
     const next = applyResult(prev, result, spec, wallNow);
     if (prev !== undefined) this.count(p, prev.lastRaw, -1);
@@ -180,7 +307,7 @@ export class HealthChecker {
     }
   }
 
-  private publish(skey: string, p: UpstreamProbes, id: PeerId): void {
+  private publish(skey: string, p: UpstreamProbes, id: PeerId, version?: number): void {
     const st = p.peers.get(id);
     if (st === undefined) return;
     const spec = this.registry.upstream(skey)?.spec;
@@ -188,8 +315,8 @@ export class HealthChecker {
     const status: HeartbeatStatus = effectiveStatus(st.health.status, id === p.order[0], p.agg, spec.protected);
     const before = this.registry.upstream(skey)?.health(id)?.status;
     const health: PeerHealth = { ...st.health, status };
-    if (this.registry.setHealth(skey, id, health) && before !== undefined) {
-      this.opts.logger?.info({ module: 'health/checker', skey, peer: id, from: before, to: status, reason: health.msg }, 'peer status changed');
+    if (this.registry.setHealth(skey, id, health, version)) {
+      this.opts.onTransition?.({ skey, peer: id, from: before ?? 'unchecked', to: status, health, typ: spec.typ });
     }
   }
 

@@ -23,6 +23,7 @@
  */
 import type { Clock, Timer } from '../util/clock.ts';
 import { MinHeap, type HeapEntry } from '../util/heap.ts';
+import { schedulerLateness } from '../observability/metrics.ts';
 
 export interface SchedulerOptions<T> {
   readonly clock: Clock;
@@ -130,15 +131,18 @@ export class ProbeScheduler<T> {
     return this.slots.has(key);
   }
 
-  /** Starts probing `key` (first start at a random phase within one interval), or replaces its target. */
-  add(key: string, target: T): void {
+  /**
+   * Starts probing `key` (first start at a random phase within one interval, or within
+   * `firstWithinMs` when given), or replaces its target.
+   */
+  add(key: string, target: T, firstWithinMs?: number): void {
     const existing = this.slots.get(key);
     if (existing !== undefined) {
       existing.target = target;
       return;
     }
     const now = this.opts.clock.now();
-    const slot: Slot<T> = { key, target, base: now + this.opts.random() * this.opts.interval(target), gen: 0, run: 0, running: false, removed: false };
+    const slot: Slot<T> = { key, target, base: now + this.opts.random() * Math.min(firstWithinMs ?? Infinity, this.opts.interval(target)), gen: 0, run: 0, running: false, removed: false };
     this.slots.set(key, slot);
     // The first start is at a random phase already: no extra jitter.
     this.heap.push({ at: slot.base, seq: this.seq++, slot, gen: slot.gen });
@@ -222,7 +226,9 @@ export class ProbeScheduler<T> {
     this.running++;
     this.started++;
     this.lastStartAt = now;
-    this.lateness[this.latenessCount++ % LATENESS_WINDOW] = Math.max(0, now - plannedAt);
+    const late = Math.max(0, now - plannedAt);
+    this.lateness[this.latenessCount++ % LATENESS_WINDOW] = late;
+    schedulerLateness.observe(late / 1000);
     const timeout = this.opts.timeout(slot.target);
     const ctl = new AbortController();
     let abandon: Timer | undefined;

@@ -26,6 +26,8 @@ export interface ProbeResult {
   readonly msg: string | null;
   /** Probe-specific fields for status output (redis_version, replication, ...). */
   readonly extras?: Readonly<Record<string, unknown>>;
+  /** How long the probe took, ms (set by the health checker). */
+  readonly latencyMs?: number;
 }
 
 /** update_peer_status (§4.3). `wallNow` stamps status changes; `okStreak` counts oks so far, this one included. */
@@ -46,7 +48,7 @@ export function updatePeerStatus(old: PeerHealth | undefined, result: ProbeResul
     }
   }
   const extras = result.extras ?? prev.extras;
-  const recent = [...(prev.recent ?? []), { at: wallNow, status: result.status, msg: result.msg }].slice(-RECENT_RESULTS);
+  const recent = [...(prev.recent ?? []), { at: wallNow, status: result.status, msg: result.msg, ...(result.latencyMs !== undefined ? { latencyMs: result.latencyMs } : {}) }].slice(-RECENT_RESULTS);
   return { status, failNum, lastModified, msg: result.msg, ...(extras !== undefined ? { extras } : {}), recent };
 }
 

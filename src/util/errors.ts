@@ -3,6 +3,8 @@
  * The wire layer (src/wire/errors.ts) maps codes to gRPC statuses and back in one table, and
  * carries the code itself in a trailer, so the SDK tells them apart without reading messages.
  */
+import { errorSummary } from './bounded-text.ts';
+
 export type CheckupsErrorCode =
   /** No upstream by that name. */
   | 'UNKNOWN_SKEY'
@@ -30,6 +32,10 @@ export type CheckupsErrorCode =
   | 'DATA_CORRUPT'
   /** The SDK holds no snapshot yet (await client.ready()). */
   | 'NOT_SYNCED'
+  /** The store cannot take writes now (Redis unreachable, lost its data, ...): nothing was changed, retry later. */
+  | 'STORE_UNAVAILABLE'
+  /** Other instances kept changing the upstream while this write was being made: nothing was changed, retry. */
+  | 'WRITE_CONFLICT'
   /** The client was closed. */
   | 'CLOSED'
   /** Anything else the server or client did not expect. */
@@ -50,6 +56,5 @@ export class CheckupsError extends Error {
 
 /** The message of INVALID_CONFIG for a list of problems. */
 export function invalidConfig(errors: readonly string[], what = 'nothing changed'): CheckupsError {
-  const n = errors.length;
-  return new CheckupsError('INVALID_CONFIG', `${n} error${n === 1 ? '' : 's'}, ${what}:\n  ${errors.join('\n  ')}`, errors);
+  return new CheckupsError('INVALID_CONFIG', errorSummary(errors, what), errors);
 }

@@ -7,6 +7,7 @@
  * transport (or a proxy) and are classified by status code and channel state.
  */
 import * as grpc from '@grpc/grpc-js';
+import { boundedList, clip, MAX_DETAILS_CHARS } from '../util/bounded-text.ts';
 import { CheckupsError, type CheckupsErrorCode } from '../util/errors.ts';
 
 export const ERROR_CODE_KEY = 'checkups-error-code';
@@ -29,6 +30,8 @@ const STATUS_OF: Record<CheckupsErrorCode, grpc.status> = {
   TIMEOUT: grpc.status.DEADLINE_EXCEEDED,
   DATA_CORRUPT: grpc.status.INTERNAL,
   NOT_SYNCED: grpc.status.FAILED_PRECONDITION,
+  STORE_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  WRITE_CONFLICT: grpc.status.ABORTED,
   CLOSED: grpc.status.CANCELLED,
   INTERNAL: grpc.status.INTERNAL,
 };
@@ -40,8 +43,11 @@ export function errorToWire(err: unknown): grpc.ServiceError {
   const e = err instanceof CheckupsError ? err : new CheckupsError('INTERNAL', `internal error: ${err instanceof Error ? err.message : String(err)}`);
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_CODE_KEY, e.code);
-  if (e.details.length > 0) metadata.set(ERROR_DETAILS_KEY, Buffer.from(JSON.stringify(e.details.slice(0, MAX_DETAILS)), 'utf8'));
-  return Object.assign(new Error(e.message), { code: STATUS_OF[e.code], details: e.message, metadata });
+  // Trailers over ~64 KB are never delivered (the call hangs): both the message and the
+  // problem list are bounded, however much of the request they echo.
+  if (e.details.length > 0) metadata.set(ERROR_DETAILS_KEY, Buffer.from(JSON.stringify(boundedList(e.details, MAX_DETAILS)), 'utf8'));
+  const details = clip(e.message, MAX_DETAILS_CHARS);
+  return Object.assign(new Error(details), { code: STATUS_OF[e.code], details, metadata });
 }
 
 /** Codes for statuses that carry no trailer: the transport's own, or a proxy's. */

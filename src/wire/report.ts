@@ -10,6 +10,7 @@ import type { HeartbeatStatus, PassiveVerdict, PeerHealth, ServerSpec } from '..
 import { peerId } from '../core/model.ts';
 import { msToSeconds } from '../config/units.ts';
 import type { ClusterStatus__Output } from '../generated/checkups/v1/ClusterStatus.ts';
+import type { Event__Output } from '../generated/checkups/v1/Event.ts';
 import type { GetStatusResponse__Output } from '../generated/checkups/v1/GetStatusResponse.ts';
 import type { SelectedPeer__Output } from '../generated/checkups/v1/SelectedPeer.ts';
 import type { UpstreamSummary__Output } from '../generated/checkups/v1/UpstreamSummary.ts';
@@ -76,8 +77,23 @@ export interface XdsNodeReport {
   types: { type_url: string; sent_version: string; acked_version: string; nacked: boolean; last_nack: string }[];
 }
 
+/** One entry of the event and audit trail, as `GET /events` sends it too. */
+export interface EventReport {
+  seq: number;
+  /** Epoch ms. */
+  at: number;
+  /** health, admin, auth, config. */
+  kind: string;
+  message: string;
+  skey?: string;
+  peer?: string;
+  details: { [key: string]: Json };
+}
+
 /** GetStatus in the vocabulary. */
 export interface StatusReport {
+  /** The server's version (empty from servers older than 0.1). */
+  server_version: string;
   upstreams: UpstreamReport[];
   checker: CheckerReport | null;
   start_time_ms: number;
@@ -139,6 +155,7 @@ export function clustersReport(clusters: readonly ClusterStatus__Output[]): Clus
 export function statusReport(res: GetStatusResponse__Output): StatusReport {
   const c = res.checker;
   return {
+    server_version: res.serverVersion,
     upstreams: res.upstreams.map((u) => ({ skey: u.skey, version: u.version, heartbeat: u.heartbeat, clusters: clustersReport(u.clusters) })),
     checker:
       c === null
@@ -161,6 +178,18 @@ export function statusReport(res: GetStatusResponse__Output): StatusReport {
       streams: n.streams,
       types: n.types.map((t) => ({ type_url: t.typeUrl, sent_version: t.sentVersion, acked_version: t.ackedVersion, nacked: t.nacked, last_nack: t.lastNack })),
     })),
+  };
+}
+
+export function eventReport(e: Event__Output): EventReport {
+  return {
+    seq: e.seq,
+    at: e.timeMs,
+    kind: e.kind,
+    message: e.message,
+    ...(e.skey !== '' ? { skey: e.skey } : {}),
+    ...(e.peer !== '' ? { peer: e.peer } : {}),
+    details: structToJson(e.details),
   };
 }
 

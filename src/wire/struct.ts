@@ -34,7 +34,12 @@ function listToJson(l: ListValue__Output | null | undefined): Json[] {
 
 export function structToJson(s: Struct__Output | null | undefined): { [key: string]: Json } {
   const out: { [key: string]: Json } = {};
-  for (const [k, v] of Object.entries(s?.fields ?? {})) out[k] = valueToJson(v);
+  for (const [k, v] of Object.entries(s?.fields ?? {})) {
+    // A field named __proto__ stays data (an own property the validator then refuses), instead
+    // of becoming the object's prototype.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: valueToJson(v), enumerable: true, writable: true, configurable: true });
+    else out[k] = valueToJson(v);
+  }
   return out;
 }
 

@@ -18,6 +18,7 @@ import type { Struct } from '../generated/google/protobuf/Struct.ts';
 import type { UpstreamSnapshot, UpstreamSnapshot__Output } from '../generated/checkups/v1/UpstreamSnapshot.ts';
 import { healthFromWire, healthToWire, passiveFromWire, passiveToWire } from './status.ts';
 import { jsonToStruct, structToJson, type Json } from './struct.ts';
+import { redactUpstream } from '../config/redact.ts';
 
 /** What the server knows of one upstream (the registry's UpstreamEntry is one). */
 export interface UpstreamState {
@@ -75,7 +76,8 @@ export function passiveToWireFields(v: PassiveVerdict | undefined, countedNow = 
 
 /** The upstream's options document without `cluster` (the clusters travel as typed messages). */
 export function optionsToWire(spec: UpstreamSpec): Struct {
-  const { cluster: _cluster, ...options } = upstreamToRaw(spec);
+  // Watch and GetStatus need no admin right: secrets are left out, not even marked as set.
+  const { cluster: _cluster, ...options } = redactUpstream(upstreamToRaw(spec), 'omit');
   return jsonToStruct(options);
 }
 

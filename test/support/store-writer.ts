@@ -8,6 +8,7 @@
 import { pathToFileURL } from 'node:url';
 import type { RawUpstream } from '../../src/core/document.ts';
 import { FileStore } from '../../src/core/store/file-store.ts';
+import type { UpstreamDocument } from '../../src/core/store/change-store.ts';
 import type { StoreOp } from '../../src/core/store/types.ts';
 
 const SKEYS = 50;
@@ -25,8 +26,8 @@ export function opForSeq(seq: number): StoreOp {
 }
 
 /** The state after applying seqs 1..lastSeq, in first-touch order. */
-export function expectedState(lastSeq: number): Map<string, RawUpstream | null> {
-  const state = new Map<string, RawUpstream | null>();
+export function expectedState(lastSeq: number): Map<string, UpstreamDocument | null> {
+  const state = new Map<string, UpstreamDocument | null>();
   for (let seq = 1; seq <= lastSeq; seq++) {
     const op = opForSeq(seq);
     state.set(op.skey, op.op === 'put' ? op.upstream : null);

@@ -226,7 +226,7 @@ describe('bad input: every error at once, with its path, nothing loaded', () => 
       },
     });
     assert.deepEqual(errors, [
-      'global.checkup_timer_interval: must be a number of seconds > 0',
+      'global.checkup_timer_interval: must be at least 0.1 (100 ms)',
       'global.bogus: unknown field',
       'upstreams.api.typ: must be one of general, http, redis, mysql, grpc (got the string "htp")',
       'upstreams.api.mode: must be one of wrr, hash, url_hash, ip_hash, header_hash (got the string "rr")',

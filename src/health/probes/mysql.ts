@@ -8,12 +8,14 @@
  */
 import type { Socket } from 'node:net';
 import { createConnection } from 'mysql2';
+import { resolveSecret } from './secret.ts';
 import { errorText, OK, TIMEOUT } from './tcp.ts';
 import type { Probe } from './types.ts';
 
 export const mysqlProbe: Probe = async (target, spec, ctx) => {
   if (ctx.signal.aborted) return TIMEOUT;
-  const { name, user, pass, charset } = spec.mysql;
+  const { name, user, charset } = spec.mysql;
+  const pass = resolveSecret('mysql pass', { value: spec.mysql.pass, env: spec.mysql.passEnv, file: spec.mysql.passFile });
   const conn = createConnection({
     host: target.host,
     port: target.port,

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import type { ProbeResult } from '../state-machine.ts';
 import { errorText, TIMEOUT } from './tcp.ts';
+import { resolveSecret } from './secret.ts';
 import type { Probe } from './types.ts';
 
 const REPLICATION_KEYS = ['role', 'master_host', 'master_port', 'master_link_status', 'master_link_down_since_seconds', 'master_last_io_seconds_ago'];
@@ -54,7 +55,8 @@ export const redisProbe: Probe = async (target, spec, ctx) => {
   const onAbort = () => void shut(client);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
-    return await check(client, spec.redis.password, spec.redis.db, ctx.signal);
+    const password = resolveSecret('redis password', { value: spec.redis.password, env: spec.redis.passwordEnv, file: spec.redis.passwordFile });
+    return await check(client, password, spec.redis.db, ctx.signal);
   } catch (err) {
     const text = ctx.signal.aborted ? 'timeout' : errorText(cause ?? err);
     return { status: 'err', msg: text === 'Command timed out' ? 'timeout' : text, extras: { replication: null } };

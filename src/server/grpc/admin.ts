@@ -2,66 +2,104 @@
  * checkups.v1.AdminService: update_upstream / delete_upstream / get_upstream of
  * lua-resty-checkups plus ngx_dynamic_upstream's peer operations.
  *
- * Every write: authenticate, then (one write at a time) build the new upstream document,
- * validate all of it (errors with field paths, nothing applied), append it to the durable store
- * (on disk before we answer), and only then put it in the registry. Peer operations are edits
- * of the stored document, so they are durable and validated the same way.
+ * This layer only translates: it authenticates, checks the request's shape, and calls the core
+ * write path (core/write-path.ts), which validates, stores (durably, with the version check of
+ * a shared store) and applies. Peer operations are edits of the stored document
+ * (config/edit.ts), so they are validated and stored the same way.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { SelectionEngine } from '../../balance/selection-engine.ts';
-import { upstreamToRaw } from '../../config/serialize.ts';
-import { parseUpstream } from '../../config/validate.ts';
+import { addServer, removeServer, replaceClusters, setServerDown, updateServer } from '../../config/edit.ts';
 import type { UpstreamRegistry } from '../../core/registry.ts';
-import type { UpstreamStore } from '../../core/store/types.ts';
+import type { UpstreamWritePath } from '../../core/write-path.ts';
 import type { AdminServiceHandlers } from '../../generated/checkups/v1/AdminService.ts';
+import { diffUpstream } from '../../core/diff.ts';
+import type { Event } from '../../generated/checkups/v1/Event.ts';
+import { parseEventKinds, type Actor, type CheckupsEvent, type EventKind, type EventLog } from '../../observability/events.ts';
+import { streamsOpen } from '../../observability/metrics.ts';
 import type { Clock } from '../../util/clock.ts';
-import type { AdminAuth } from './auth.ts';
+import { keepStoredSecrets, redactUpstream } from '../../config/redact.ts';
+import { clip } from '../../util/bounded-text.ts';
+import { CheckupsError } from '../../util/errors.ts';
 import { errorToWire } from '../../wire/errors.ts';
-import { CheckupsError, invalidConfig } from '../../util/errors.ts';
+import { jsonToStruct, structToJson, valueToJson } from '../../wire/struct.ts';
 import { clusterStatusesToWire } from '../../wire/upstream.ts';
+import type { AdminAuth } from './auth.ts';
+import { recordAdminChange } from '../audit.ts';
 import { countedHere } from './discovery.ts';
-import { jsonToStruct } from '../../wire/struct.ts';
-import { addPeerFromWire, removePeerFromWire, updatePeerFromWire, updateUpstreamFromWire } from '../../wire/admin.ts';
-import { applyPeerEdit, type StoredUpstream } from '../../config/edit.ts';
 
 export interface AdminDeps {
   readonly registry: UpstreamRegistry;
   readonly engine: SelectionEngine;
-  readonly store: UpstreamStore | undefined;
+  readonly writes: UpstreamWritePath;
   readonly auth: AdminAuth;
   readonly clock: Clock;
+  /** The event trail: admin changes are recorded here, WatchEvents reads it. */
+  readonly events: EventLog;
+}
+
+/** Longest WatchEvents message, in events (the backlog is sent in chunks of this size). */
+const EVENTS_PER_MESSAGE = 256;
+
+function eventMessage(e: CheckupsEvent): Event {
+  return {
+    seq: e.seq,
+    timeMs: Math.round(e.at),
+    kind: e.kind,
+    message: e.message,
+    skey: e.skey ?? '',
+    peer: e.peer ?? '',
+    details: jsonToStruct(e.details as Record<string, unknown>),
+  };
 }
 
 function notFound(skey: string): CheckupsError {
-  return new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
+  return new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(skey)}`);
 }
 
 function checkSkey(skey: string): void {
   if (skey === '') throw new CheckupsError('INVALID_ARGUMENT', 'skey: is required');
 }
 
-export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
-  const { registry, store, auth } = deps;
-  let queue: Promise<unknown> = Promise.resolve();
+function checkHostPort(host: string, port: number): void {
+  if (host === '') throw new CheckupsError('INVALID_ARGUMENT', 'host: is required');
+  if (port < 1 || port > 65535) throw new CheckupsError('INVALID_ARGUMENT', 'port: must be an integer 1..65535');
+}
 
-  /** Runs writes one at a time, so each sees the state the previous one left. */
+export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
+  const { registry, writes, auth } = deps;
+
+  let queue: Promise<unknown> = Promise.resolve();
+  /** Runs this server's writes one at a time, so each one's before/after diff is its own. */
   function serialized<T>(fn: () => Promise<T>): Promise<T> {
     const run = queue.then(fn, fn);
     queue = run.catch(() => undefined);
     return run;
   }
 
-  /** Authenticated, serialized write handler. */
-  function write<Req, Res>(fn: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  /**
+   * Authenticated write handler; the write path validates, stores and answers with the new
+   * version. Each write is recorded in the event trail with what changed, the new version and
+   * who made it.
+   */
+  function write<Req extends { skey: string }>(fn: (req: Req) => Promise<number>): grpc.handleUnaryCall<Req, { version: number }> {
     return (call, callback) => {
+      let actor: Actor;
       try {
-        auth.check(call.metadata);
+        actor = auth.check(call);
       } catch (err) {
         callback(errorToWire(err));
         return;
       }
-      serialized(() => fn(call.request)).then(
-        (res) => callback(null, res),
+      const skey = call.request.skey;
+      serialized(async () => {
+        const before = registry.upstream(skey)?.spec;
+        const version = await fn(call.request);
+        const method = call.getPath().split('/').pop() ?? call.getPath();
+        recordAdminChange(deps.events, { method, skey, version, diff: diffUpstream(before, registry.upstream(skey)?.spec), actor });
+        return version;
+      }).then(
+        (version) => callback(null, { version }),
         (err: unknown) => callback(errorToWire(err)),
       );
     };
@@ -70,7 +108,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
   function read<Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       try {
-        auth.check(call.metadata);
+        auth.check(call);
         callback(null, fn(call.request));
       } catch (err) {
         callback(errorToWire(err));
@@ -78,42 +116,24 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
     };
   }
 
-  /** Validates `doc` as upstream `skey` and stores it durably, then applies it. */
-  async function commit(skey: string, doc: unknown, path: readonly string[]): Promise<{ version: number }> {
-    const parsed = parseUpstream(skey, doc, path);
-    if (!parsed.ok) throw invalidConfig(parsed.errors);
-    await store?.append({ op: 'put', skey, upstream: upstreamToRaw(parsed.value) });
-    return { version: registry.put(parsed.value) };
-  }
-
-  function stored(skey: string): StoredUpstream {
-    checkSkey(skey);
-    const entry = registry.upstream(skey);
-    if (entry === undefined) throw notFound(skey);
-    return upstreamToRaw(entry.spec) as StoredUpstream;
-  }
-
   return {
-    UpdateUpstream: write(async (req) => {
+    UpdateUpstream: write((req) => {
       checkSkey(req.skey);
-      const body = updateUpstreamFromWire(req);
-      if ('upstream' in body) return commit(req.skey, body.upstream, ['upstream']);
-      const existing = registry.upstream(req.skey);
-      const base = existing === undefined ? {} : upstreamToRaw(existing.spec);
-      return commit(req.skey, { ...base, cluster: body.cluster }, []);
+      if (req.body === 'upstream') return writes.edit(req.skey, keepStoredSecrets(req.skey, structToJson(req.upstream), ['upstream']), ['upstream']);
+      if (req.body === 'cluster') return writes.edit(req.skey, replaceClusters(valueToJson(req.cluster)));
+      throw new CheckupsError('INVALID_ARGUMENT', 'upstream or cluster: one of them is required');
     }),
 
-    DeleteUpstream: write(async (req) => {
+    DeleteUpstream: write((req) => {
       checkSkey(req.skey);
-      if (registry.upstream(req.skey) === undefined) throw notFound(req.skey);
-      await store?.append({ op: 'delete', skey: req.skey });
-      registry.delete(req.skey);
-      return { version: registry.currentRevision };
+      return writes.delete(req.skey);
     }),
 
     GetUpstream: read((req) => {
-      const doc = stored(req.skey);
-      return { upstream: jsonToStruct(doc), version: registry.upstream(req.skey)!.version };
+      checkSkey(req.skey);
+      const doc = writes.document(req.skey);
+      if (doc === undefined) throw notFound(req.skey);
+      return { upstream: jsonToStruct(redactUpstream(doc.upstream, 'mark')), version: doc.version };
     }),
 
     ListUpstreams: read(() => ({
@@ -137,10 +157,88 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       return { version: entry.version, clusters: clusterStatusesToWire(entry, countedHere(deps.engine, req.skey)) };
     }),
 
-    AddPeer: write(async (req) => commit(req.skey, applyPeerEdit(req.skey, stored(req.skey), addPeerFromWire(req)), [])),
-    RemovePeer: write(async (req) => commit(req.skey, applyPeerEdit(req.skey, stored(req.skey), removePeerFromWire(req)), [])),
-    UpdatePeer: write(async (req) => commit(req.skey, applyPeerEdit(req.skey, stored(req.skey), updatePeerFromWire(req)), [])),
-    SetPeerDown: write(async (req) => commit(req.skey, applyPeerEdit(req.skey, stored(req.skey), { op: 'down', host: req.host, port: req.port }), [])),
-    SetPeerUp: write(async (req) => commit(req.skey, applyPeerEdit(req.skey, stored(req.skey), { op: 'up', host: req.host, port: req.port }), [])),
+    AddPeer: write((req) => {
+      checkSkey(req.skey);
+      const s = req.server;
+      if (s === null) throw new CheckupsError('INVALID_ARGUMENT', 'server: is required');
+      checkHostPort(s.host, s.port);
+      return writes.edit(req.skey, addServer(req.skey, req.cluster, s));
+    }),
+
+    RemovePeer: write((req) => {
+      checkSkey(req.skey);
+      checkHostPort(req.host, req.port);
+      return writes.edit(req.skey, removeServer(req.skey, req.host, req.port, req.cluster));
+    }),
+
+    UpdatePeer: write((req) => {
+      checkSkey(req.skey);
+      if (req._weight === undefined && req._maxFails === undefined && req._failTimeoutMs === undefined) {
+        throw new CheckupsError('INVALID_ARGUMENT', 'weight, max_fails or fail_timeout_ms: set at least one');
+      }
+      checkHostPort(req.host, req.port);
+      return writes.edit(
+        req.skey,
+        updateServer(req.skey, req.host, req.port, {
+          ...(req._weight !== undefined ? { weight: req.weight ?? 0 } : {}),
+          ...(req._maxFails !== undefined ? { maxFails: req.maxFails ?? 0 } : {}),
+          ...(req._failTimeoutMs !== undefined ? { failTimeoutMs: req.failTimeoutMs ?? 0 } : {}),
+        }),
+      );
+    }),
+
+    SetPeerDown: write((req) => {
+      checkSkey(req.skey);
+      checkHostPort(req.host, req.port);
+      return writes.edit(req.skey, setServerDown(req.skey, req.host, req.port, true));
+    }),
+
+    SetPeerUp: write((req) => {
+      checkSkey(req.skey);
+      checkHostPort(req.host, req.port);
+      return writes.edit(req.skey, setServerDown(req.skey, req.host, req.port, false));
+    }),
+
+    WatchEvents: (call) => {
+      const events = deps.events;
+      let kinds: Set<EventKind> | undefined;
+      try {
+        auth.check(call);
+        try {
+          kinds = parseEventKinds(call.request.kinds);
+        } catch (err) {
+          throw new CheckupsError('INVALID_ARGUMENT', (err as Error).message);
+        }
+      } catch (err) {
+        call.emit('error', errorToWire(err));
+        return;
+      }
+      const { follow, afterSeq, last } = call.request;
+      const backlog = afterSeq > 0 ? events.since(afterSeq, Infinity, kinds) : events.since(0, last, kinds);
+      let missed = afterSeq > 0 && afterSeq + 1 < events.firstSeq ? events.firstSeq - afterSeq - 1 : 0;
+      for (let i = 0; i < backlog.length; i += EVENTS_PER_MESSAGE) {
+        call.write({ events: backlog.slice(i, i + EVENTS_PER_MESSAGE).map(eventMessage), missed });
+        missed = 0;
+      }
+      if (!follow) {
+        call.end();
+        return;
+      }
+      const follower = events.follow({
+        afterSeq: backlog.at(-1)?.seq ?? Math.max(afterSeq, events.lastSeq),
+        ...(kinds !== undefined ? { kinds } : {}),
+        write: (e, skipped) => call.write({ events: [eventMessage(e)], missed: skipped }),
+      });
+      streamsOpen.inc({ kind: 'events' });
+      call.on('drain', () => follower.resume());
+      const done = () => {
+        if (follower.closed) return;
+        follower.close();
+        streamsOpen.dec({ kind: 'events' });
+      };
+      call.on('cancelled', done);
+      call.on('close', done);
+      call.on('error', done);
+    },
   };
 }

@@ -10,12 +10,14 @@ import type { DiscoveryServiceHandlers } from '../../generated/checkups/v1/Disco
 import type { GetStatusResponse } from '../../generated/checkups/v1/GetStatusResponse.ts';
 import type { HealthChecker } from '../../health/health-checker.ts';
 import type { NodeStatus } from '../xds/status.ts';
+import { feedbackOutcomes } from '../../observability/metrics.ts';
 import type { Clock } from '../../util/clock.ts';
 import { CheckupsError } from '../../util/errors.ts';
 import { errorToWire } from '../../wire/errors.ts';
 import { clusterStatusesToWire } from '../../wire/upstream.ts';
 import { healthToWire } from '../../wire/status.ts';
 import type { WatchHub } from './watch.ts';
+import { clip } from '../../util/bounded-text.ts';
 
 export interface DiscoveryDeps {
   readonly registry: UpstreamRegistry;
@@ -24,6 +26,8 @@ export interface DiscoveryDeps {
   readonly checker: HealthChecker | undefined;
   readonly clock: Clock;
   readonly startedAt: number;
+  /** The server's checkups version (GetStatus.server_version). */
+  readonly version: string;
   /** xDS node status (CSDS-like), when the xDS server runs. */
   readonly xdsNodes?: () => NodeStatus[];
 }
@@ -71,6 +75,7 @@ export function statusResponse(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusRes
     startTimeMs: Math.round(deps.startedAt),
     confHash: confHash === null ? '' : String(confHash),
     revision: registry.currentRevision,
+    serverVersion: deps.version,
     xdsNodes: (deps.xdsNodes?.() ?? []).map((n) => ({
       nodeId: n.nodeId,
       userAgent: n.userAgent,
@@ -107,8 +112,14 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
       return { peer: { host: peer.host, port: peer.port, cluster: String(peer.cluster), weight: peer.weight, status: healthToWire(peer.status) } };
     }),
     Feedback: unary((req) => {
-      if (req.port < 1 || req.port > 65535) throw new CheckupsError('INVALID_ARGUMENT', 'port: must be an integer 1..65535');
-      engine.feedback(requireSkey(req.skey), req.host, req.port, req.failed);
+      try {
+        if (req.port < 1 || req.port > 65535) throw new CheckupsError('INVALID_ARGUMENT', 'port: must be an integer 1..65535');
+        engine.feedback(requireSkey(req.skey), req.host, req.port, req.failed);
+      } catch (err) {
+        feedbackOutcomes.inc({ result: 'rejected' });
+        throw err;
+      }
+      feedbackOutcomes.inc({ result: 'applied' });
       return {};
     }),
     FeedbackBatch: unary((req) => {
@@ -122,12 +133,14 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
           rejected.push(`${o.skey} ${o.host}:${o.port}: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
+      feedbackOutcomes.inc({ result: 'applied' }, applied);
+      feedbackOutcomes.inc({ result: 'rejected' }, rejected.length);
       return { applied, rejected };
     }),
     GetStatus: unary(() => statusResponse(deps)),
     GetUpsTimeout: unary((req) => {
       const t = engine.getUpsTimeout(requireSkey(req.skey));
-      if (t === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${req.skey}`);
+      if (t === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(req.skey)}`);
       return t;
     }),
   };

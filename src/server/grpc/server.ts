@@ -6,20 +6,16 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { readFileSync } from 'node:fs';
+import type { TlsFiles } from '../../config/security.ts';
 import { registerXds, XDS_SERVICES, type XdsServer } from '../xds/index.ts';
 import type { XdsLogger } from '../xds/status.ts';
 import { adminHandlers, type AdminDeps } from './admin.ts';
+import { instrumentUnary } from './instrument.ts';
 import { discoveryHandlers, type DiscoveryDeps } from './discovery.ts';
 import { packageDefinition } from '../../wire/proto.ts';
 import { addReflection, REFLECTION_SERVICES } from './reflection.ts';
+import { guardService } from './unparseable.ts';
 import { WatchHub, type WatchEncoder } from './watch.ts';
-
-export interface TlsFiles {
-  readonly certFile: string;
-  readonly keyFile: string;
-  /** CA bundle for client certificates: when set, clients must present one (mTLS). */
-  readonly clientCaFile?: string;
-}
 
 export interface GrpcServerOptions {
   /** host:port; port 0 picks a free one. */
@@ -63,11 +59,14 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
   // Watch writes pre-encoded bytes (encode once per upstream version, shared by every stream).
   const watch = new WatchHub(deps.registry, watchMethod.responseSerialize as WatchEncoder, deps.clock, opts.watchCoalesceMs ?? 20);
   const xds = registerXds(server, { registry: deps.registry, clock: deps.clock, ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}) });
-  server.addService(
+  // Unparseable requests are answered INVALID_ARGUMENT (guard), and counted like any call (instrument).
+  const [discoveryDef, discoveryImpl] = guardService(
     { ...discovery, Watch: { ...watchMethod, responseSerialize: (b: Buffer) => b } },
     discoveryHandlers({ ...deps, watch, xdsNodes: () => xds.nodeStatus() }) as unknown as grpc.UntypedServiceImplementation,
   );
-  server.addService(defs['checkups.v1.AdminService'] as grpc.ServiceDefinition, adminHandlers(deps) as unknown as grpc.UntypedServiceImplementation);
+  server.addService(discoveryDef, instrumentUnary('checkups.v1.DiscoveryService', discoveryDef, discoveryImpl, deps.clock));
+  const [adminDef, adminImpl] = guardService(defs['checkups.v1.AdminService'] as grpc.ServiceDefinition, adminHandlers(deps) as unknown as grpc.UntypedServiceImplementation);
+  server.addService(adminDef, instrumentUnary('checkups.v1.AdminService', adminDef, adminImpl, deps.clock));
 
   const health = new HealthImplementation({ '': 'NOT_SERVING', 'checkups.v1.DiscoveryService': 'NOT_SERVING', 'checkups.v1.AdminService': 'NOT_SERVING' });
   health.addToServer(server);

@@ -17,6 +17,7 @@ import type { RegistryChange, UpstreamRegistry } from '../../core/registry.ts';
 import type { WatchRequest__Output } from '../../generated/checkups/v1/WatchRequest.ts';
 import type { WatchResponse } from '../../generated/checkups/v1/WatchResponse.ts';
 import type { Clock, Timer } from '../../util/clock.ts';
+import { pushDuration, pushesTotal, streamMessages } from '../../observability/metrics.ts';
 import { snapshotToWire } from '../../wire/upstream.ts';
 
 /** Encodes a WatchResponse object (the proto-loader serializer of the Watch method). */
@@ -117,11 +118,14 @@ export class WatchHub {
       this.pendingFlush.add(sub);
     }
     if (this.pendingFlush.size > 0 && this.timer === undefined) {
+      const firstChangeAt = this.clock.now();
       this.timer = this.clock.setTimer(this.coalesceMs, () => {
         this.timer = undefined;
         const due = [...this.pendingFlush];
         this.pendingFlush.clear();
         for (const sub of due) if (!sub.blocked) this.flush(sub);
+        pushesTotal.inc({ kind: 'watch' });
+        pushDuration.observe({ kind: 'watch' }, (this.clock.now() - firstChangeAt) / 1000);
       });
     }
   }
@@ -147,6 +151,7 @@ export class WatchHub {
       const ok = sub.call.write(Buffer.concat([...parts.splice(0), trailer]));
       size = 0;
       this.messages++;
+      streamMessages.inc({ kind: 'watch' });
       if (!ok) sub.blocked = true;
     };
     for (const skey of [...sub.dirty]) {

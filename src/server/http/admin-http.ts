@@ -1,31 +1,82 @@
 /**
- * The HTTP admin endpoint: `GET /status` (lua-resty-checkups get_status JSON) and `GET /healthz`.
- * Read-only; changes go through the gRPC AdminService.
+ * The HTTP port (read-only; changes go through the gRPC AdminService):
+ *   GET /status       lua-resty-checkups get_status JSON
+ *   GET /api/status   every upstream and peer as the status page shows them (status-view.ts)
+ *   GET /events       server-sent events: health transitions, admin changes, refused calls
+ *   GET /metrics      Prometheus exposition (observability/metrics.ts)
+ *   GET /healthz      200 while the process answers (liveness)
+ *   GET /readyz       200 when every readiness check passes, else 503 naming the failing ones
+ * A scrape or a status read never blocks on anything but the event loop: each answer is built
+ * from in-memory state in one go.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ReadinessReport } from '../readiness.ts';
+import type { StatusView } from '../status-view.ts';
 import { luaStatus, type LuaStatusInput } from './lua-status.ts';
+
+export interface HttpSources {
+  luaStatus(): LuaStatusInput;
+  statusView(): StatusView;
+  metrics(): Promise<{ contentType: string; body: string }>;
+  readiness(): ReadinessReport;
+  /** Serves `/events` (server-sent events) on this request; absent: 404. */
+  events?(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void;
+}
 
 export interface RunningHttpServer {
   readonly port: number;
   close(): Promise<void>;
 }
 
-export async function startHttpServer(listen: { host: string; port: number }, status: () => LuaStatusInput): Promise<RunningHttpServer> {
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+const ROUTES = 'GET /status, /api/status, /events, /metrics, /healthz, /readyz';
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+}
+
+export async function startHttpServer(listen: { host: string; port: number }, sources: HttpSources): Promise<RunningHttpServer> {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://checkups');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;
     }
-    if (path === '/status') {
-      const body = JSON.stringify(luaStatus(status()));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-    } else if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /status\n');
+    switch (url.pathname) {
+      case '/status':
+        json(res, 200, luaStatus(sources.luaStatus()));
+        return;
+      case '/api/status':
+        json(res, 200, sources.statusView());
+        return;
+      case '/metrics': {
+        const { contentType, body } = await sources.metrics();
+        res.writeHead(200, { 'content-type': contentType }).end(body);
+        return;
+      }
+      case '/healthz':
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return;
+      case '/readyz': {
+        const report = sources.readiness();
+        const lines = [...report.checks].map(([name, problem]) => (problem === null ? `[+] ${name} ok` : `[-] ${name}: ${problem}`));
+        res.writeHead(report.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${lines.join('\n')}\n${report.ready ? 'ready' : 'not ready'}\n`);
+        return;
+      }
+      case '/events':
+        if (sources.events !== undefined) {
+          sources.events(req, res, url.searchParams);
+          return;
+        }
+        break;
     }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${ROUTES}\n`);
+  };
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(new Error(`cannot listen on ${listen.host}:${listen.port}: ${err.message}`)));

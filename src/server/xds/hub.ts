@@ -6,6 +6,7 @@
  * stream flushes once, with the newest state (so a burst of changes costs each stream one
  * response per type, and the resources inside were encoded once for all of them).
  */
+import { pushDuration, pushesTotal } from '../../observability/metrics.ts';
 import type { Clock, Timer } from '../../util/clock.ts';
 import type { ResourceChange, XdsResourceCache } from './cache.ts';
 import type { ResourceTypeUrl } from './type-urls.ts';
@@ -111,12 +112,15 @@ export class XdsHub {
       if (wild !== undefined) for (const s of wild) this.mark(s, c.typeUrl);
     }
     if (this.pending.size > 0 && this.timer === undefined) {
+      const firstChangeAt = this.clock.now();
       this.timer = this.clock.setTimer(this.coalesceMs, () => {
         this.timer = undefined;
         const due = [...this.pending];
         this.pending.clear();
         const shared: SharedResponses = { id: ++this.flushes, byKey: new Map() };
         for (const s of due) s.flush(shared);
+        pushesTotal.inc({ kind: 'xds' });
+        pushDuration.observe({ kind: 'xds' }, (this.clock.now() - firstChangeAt) / 1000);
       });
     }
   }

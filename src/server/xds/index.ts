@@ -13,6 +13,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { Clock } from '../../util/clock.ts';
+import { tolerantDeserializer } from '../grpc/unparseable.ts';
 import { XdsResourceCache } from './cache.ts';
 import { DeltaStream } from './delta.ts';
 import { DEFAULT_DNS_REFRESH_MS, systemResolveHost, type ResolveHost } from './dns.ts';
@@ -118,14 +119,14 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
       const ctx = open(call);
       if (ctx !== undefined) new SotwStream(call, ctx, typeUrl);
     };
-    server.register(path, handler, identity, (b: Buffer) => running!.codec.decodeSotwRequest(b), 'bidi');
+    server.register(path, handler, identity, tolerantDeserializer((b: Buffer) => running!.codec.decodeSotwRequest(b)), 'bidi');
   }
   for (const [path, typeUrl] of DELTA_METHODS) {
     const handler = (call: XdsCall<DeltaDiscoveryRequest>) => {
       const ctx = open(call);
       if (ctx !== undefined) new DeltaStream(call, ctx, typeUrl);
     };
-    server.register(path, handler, identity, (b: Buffer) => running!.codec.decodeDeltaRequest(b), 'bidi');
+    server.register(path, handler, identity, tolerantDeserializer((b: Buffer) => running!.codec.decodeDeltaRequest(b)), 'bidi');
   }
 
   return {

@@ -6,6 +6,7 @@
  * Nodes without streams are kept (the most recent MAX_IDLE_NODES of them) so a status page still
  * shows why a client that went away had rejected something.
  */
+import { xdsAcks, xdsNacks, xdsTypeLabel } from '../../observability/metrics.ts';
 import { shortName } from './type-urls.ts';
 
 /** The pino subset the xDS server logs through. */
@@ -78,6 +79,7 @@ export class XdsStatus {
     const t = this.type(nodeId, typeUrl);
     t.ackedVersion = version;
     t.nacked = false;
+    xdsAcks.inc({ type: xdsTypeLabel(typeUrl) });
   }
 
   recordNack(nodeId: string, typeUrl: string, version: string, code: number, message: string): void {
@@ -85,6 +87,7 @@ export class XdsStatus {
     t.lastNack = { version, message, code, at: this.wallNow() };
     t.nacked = true;
     this.nackCount++;
+    xdsNacks.inc({ type: xdsTypeLabel(typeUrl) });
     const detail = { nodeId, type: shortName(typeUrl), version, code, error: message };
     if (this.logger !== undefined) this.logger.warn(detail, 'xds: client rejected a response (NACK)');
     else process.emitWarning(`checkups xds NACK: ${JSON.stringify(detail)}`);

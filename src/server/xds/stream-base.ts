@@ -8,6 +8,9 @@
  * the newest state (intermediate versions are skipped, never reordered).
  */
 import * as grpc from '@grpc/grpc-js';
+import { streamMessages } from '../../observability/metrics.ts';
+import { isUnparseable, unparseableError, type Unparseable } from '../grpc/unparseable.ts';
+import { clip, MAX_DETAILS_CHARS } from '../../util/bounded-text.ts';
 import type { XdsResourceCache } from './cache.ts';
 import type { NodeInfo } from './envoy-types.ts';
 import type { HubStream, SharedResponses, XdsHub } from './hub.ts';
@@ -61,7 +64,7 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     private readonly fixedType: ResourceTypeUrl | null,
   ) {
     ctx.hub.add(this);
-    call.on('data', (req: Req) => this.onData(req));
+    call.on('data', (req: Req | Unparseable) => this.onData(req));
     call.on('drain', () => {
       this.blocked = false;
       for (const t of this.types.keys()) if (isServedType(t)) this.dirty.add(t);
@@ -144,6 +147,7 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     state.lastNonce = nonce;
     state.lastVersion = version;
     this.ctx.counters.responses++;
+    streamMessages.inc({ kind: 'xds' });
     this.ctx.status.recordSent(this.nodeId, state.typeUrl, version);
     if (!this.call.write(out)) this.blocked = true;
   }
@@ -158,9 +162,13 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     if (isServedType(state.typeUrl)) this.ctx.hub.setWildcard(this, state.typeUrl, on);
   }
 
-  private onData(req: Req): void {
+  private onData(req: Req | Unparseable): void {
     if (this.closed) return;
     this.ctx.counters.requests++;
+    if (isUnparseable(req)) {
+      const err = unparseableError(this.fixedType === null ? 'an xDS DiscoveryRequest' : `a DiscoveryRequest for ${this.fixedType}`, req);
+      return this.fail(err.code, err.details);
+    }
     const typeUrl = this.fixedType ?? req.type_url;
     if (typeUrl === '') return this.fail(grpc.status.INVALID_ARGUMENT, 'type_url is required on an aggregated (ADS) stream');
     if (this.fixedType !== null && req.type_url !== '' && req.type_url !== this.fixedType) {
@@ -181,8 +189,9 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     this.onRequest(req, state, isNew);
   }
 
-  private fail(code: grpc.status, details: string): void {
+  private fail(code: grpc.status, message: string): void {
     this.cleanup();
+    const details = clip(message, MAX_DETAILS_CHARS);
     this.call.emit('error', Object.assign(new Error(details), { code, details }));
   }
 

@@ -22,6 +22,8 @@ import type { UpdatePeerRequest as _checkups_v1_UpdatePeerRequest, UpdatePeerReq
 import type { UpdatePeerResponse as _checkups_v1_UpdatePeerResponse, UpdatePeerResponse__Output as _checkups_v1_UpdatePeerResponse__Output } from '../../checkups/v1/UpdatePeerResponse.ts';
 import type { UpdateUpstreamRequest as _checkups_v1_UpdateUpstreamRequest, UpdateUpstreamRequest__Output as _checkups_v1_UpdateUpstreamRequest__Output } from '../../checkups/v1/UpdateUpstreamRequest.ts';
 import type { UpdateUpstreamResponse as _checkups_v1_UpdateUpstreamResponse, UpdateUpstreamResponse__Output as _checkups_v1_UpdateUpstreamResponse__Output } from '../../checkups/v1/UpdateUpstreamResponse.ts';
+import type { WatchEventsRequest as _checkups_v1_WatchEventsRequest, WatchEventsRequest__Output as _checkups_v1_WatchEventsRequest__Output } from '../../checkups/v1/WatchEventsRequest.ts';
+import type { WatchEventsResponse as _checkups_v1_WatchEventsResponse, WatchEventsResponse__Output as _checkups_v1_WatchEventsResponse__Output } from '../../checkups/v1/WatchEventsResponse.ts';
 
 /**
  * AdminService changes upstreams at run time. Every call needs
@@ -188,6 +190,25 @@ export interface AdminServiceClient extends grpc.Client {
   updateUpstream(argument: _checkups_v1_UpdateUpstreamRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_checkups_v1_UpdateUpstreamResponse__Output>): grpc.ClientUnaryCall;
   updateUpstream(argument: _checkups_v1_UpdateUpstreamRequest, callback: grpc.requestCallback<_checkups_v1_UpdateUpstreamResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * WatchEvents reads the event and audit trail: health transitions (active,
+   * passive, admin), admin changes with who made them, refused calls, config
+   * reloads. First the events the server still holds (see WatchEventsRequest),
+   * then, with `follow`, new ones as they happen. A reader that falls behind
+   * the server's event ring skips ahead and is told how many it missed.
+   */
+  WatchEvents(argument: _checkups_v1_WatchEventsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_checkups_v1_WatchEventsResponse__Output>;
+  WatchEvents(argument: _checkups_v1_WatchEventsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_checkups_v1_WatchEventsResponse__Output>;
+  /**
+   * WatchEvents reads the event and audit trail: health transitions (active,
+   * passive, admin), admin changes with who made them, refused calls, config
+   * reloads. First the events the server still holds (see WatchEventsRequest),
+   * then, with `follow`, new ones as they happen. A reader that falls behind
+   * the server's event ring skips ahead and is told how many it missed.
+   */
+  watchEvents(argument: _checkups_v1_WatchEventsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_checkups_v1_WatchEventsResponse__Output>;
+  watchEvents(argument: _checkups_v1_WatchEventsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_checkups_v1_WatchEventsResponse__Output>;
+  
 }
 
 /**
@@ -251,6 +272,15 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
    */
   UpdateUpstream: grpc.handleUnaryCall<_checkups_v1_UpdateUpstreamRequest__Output, _checkups_v1_UpdateUpstreamResponse>;
   
+  /**
+   * WatchEvents reads the event and audit trail: health transitions (active,
+   * passive, admin), admin changes with who made them, refused calls, config
+   * reloads. First the events the server still holds (see WatchEventsRequest),
+   * then, with `follow`, new ones as they happen. A reader that falls behind
+   * the server's event ring skips ahead and is told how many it missed.
+   */
+  WatchEvents: grpc.handleServerStreamingCall<_checkups_v1_WatchEventsRequest__Output, _checkups_v1_WatchEventsResponse>;
+  
 }
 
 export interface AdminServiceDefinition extends grpc.ServiceDefinition {
@@ -264,4 +294,5 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   SetPeerUp: MethodDefinition<_checkups_v1_SetPeerUpRequest, _checkups_v1_SetPeerUpResponse, _checkups_v1_SetPeerUpRequest__Output, _checkups_v1_SetPeerUpResponse__Output>
   UpdatePeer: MethodDefinition<_checkups_v1_UpdatePeerRequest, _checkups_v1_UpdatePeerResponse, _checkups_v1_UpdatePeerRequest__Output, _checkups_v1_UpdatePeerResponse__Output>
   UpdateUpstream: MethodDefinition<_checkups_v1_UpdateUpstreamRequest, _checkups_v1_UpdateUpstreamResponse, _checkups_v1_UpdateUpstreamRequest__Output, _checkups_v1_UpdateUpstreamResponse__Output>
+  WatchEvents: MethodDefinition<_checkups_v1_WatchEventsRequest, _checkups_v1_WatchEventsResponse, _checkups_v1_WatchEventsRequest__Output, _checkups_v1_WatchEventsResponse__Output>
 }

@@ -33,6 +33,10 @@ export interface GetStatusResponse {
    * xDS clients, per node id (like CSDS).
    */
   'xdsNodes'?: (_checkups_v1_XdsNodeStatus)[];
+  /**
+   * The server's checkups version.
+   */
+  'serverVersion'?: (string);
 }
 
 /**
@@ -63,4 +67,8 @@ export interface GetStatusResponse__Output {
    * xDS clients, per node id (like CSDS).
    */
   'xdsNodes': (_checkups_v1_XdsNodeStatus__Output)[];
+  /**
+   * The server's checkups version.
+   */
+  'serverVersion': (string);
 }

@@ -1,0 +1,276 @@
+/**
+ * `npm run bench -- cluster`: three `checkups serve` instances on one Redis (each its own
+ * process, as operators run them) probing TCP targets on loopback, against one instance doing all
+ * the work, in the same run.
+ *
+ * Full: 30,000 targets (100 addresses 127.0.1.x x 300 ports, all listening, in two listener
+ * processes) at a 5 s interval. Short (CI=true or CHECKUPS_BENCH_SHORT=1): 3,000 targets at 2 s.
+ *
+ * Reports, against the targets of docs/cluster.md:
+ * - probes per target per interval across the fleet, counted at the backends (<= 1.05);
+ * - CPU of each of the three instances against the one instance alone (<= 0.4x each);
+ * - verdict-to-Watch latency on every instance, p50/p99 (p99 < 250 ms): a batch of targets stops
+ *   listening; for each instance and target, the time from the owner recording the err verdict
+ *   (the peer's last_modified) to a Watch client of that instance receiving it;
+ * - takeover after kill -9: the longest time from the kill to the next probe of a target the
+ *   killed instance owned (<= 2 intervals).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import { DEFAULT_SHARD_COUNT, ownerOf, shardOf, targetKeyOf } from '../src/cluster/shard-map.ts';
+import type { WatchResponse__Output } from '../src/generated/checkups/v1/WatchResponse.ts';
+import { checkupsProto } from '../src/wire/proto.ts';
+import { printTable, quantile, writeResult } from './harness.ts';
+
+const SHORT = process.env['CI'] === 'true' || process.env['CHECKUPS_BENCH_SHORT'] === '1';
+const ADDRESSES = SHORT ? 30 : 100;
+const PORTS = SHORT ? 100 : 300;
+const FIRST_PORT = 21_000;
+const INTERVAL_MS = SHORT ? 2000 : 5000;
+const MEASURE_INTERVALS = 3;
+const FLIPPED = SHORT ? 60 : 300;
+/** Listening sockets per listener process (the fd limit is 20,000 here). */
+const ADDRESSES_PER_LISTENER = 50;
+const TARGETS = ADDRESSES * PORTS;
+const IDS = ['A', 'B', 'C'];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A child answering one JSON line per command line. */
+class LineChild {
+  private readonly lines: Interface;
+  private readonly queue: string[] = [];
+  private waiter: ((l: string) => void) | undefined;
+  constructor(readonly child: ChildProcess) {
+    this.lines = createInterface({ input: child.stdout! });
+    this.lines.on('line', (l) => {
+      if (this.waiter !== undefined) {
+        const w = this.waiter;
+        this.waiter = undefined;
+        w(l);
+      } else this.queue.push(l);
+    });
+  }
+  next(): Promise<string> {
+    const l = this.queue.shift();
+    return l !== undefined ? Promise.resolve(l) : new Promise((r) => (this.waiter = r));
+  }
+  async ask<T>(cmd: string): Promise<T> {
+    this.child.stdin!.write(`${cmd}\n`);
+    return JSON.parse(await this.next()) as T;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  for await (const l of lines) if (/Ready to accept connections/.test(l)) break;
+  child.stdout!.resume();
+  return { url: `redis://127.0.0.1:${port}`, child };
+}
+
+interface Instance {
+  readonly id: string;
+  readonly child: ChildProcess;
+  readonly grpc: string;
+  readonly logs: Array<Record<string, unknown>>;
+}
+
+async function startInstance(id: string, config: string, dir: string, redisUrl: string, cluster: string): Promise<Instance> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', config, '--data-dir', join(dir, `data-${cluster}-${id}`), '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--store', redisUrl, '--cluster', cluster, '--instance-id', id],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CHECKUPS_ADMIN_TOKEN: '' } },
+  );
+  const logs: Array<Record<string, unknown>> = [];
+  let grpcAddress: string | undefined;
+  const serving = new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      try {
+        const l = JSON.parse(text) as Record<string, unknown>;
+        logs.push(l);
+        if (l['msg'] === 'checkups serving') {
+          grpcAddress = l['grpc'] as string;
+          resolve();
+        }
+      } catch {
+        // not a log line
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`instance ${id} exited (${code}) before serving`)));
+  });
+  await serving;
+  return { id, child, grpc: grpcAddress!, logs };
+}
+
+async function stopInstance(i: Instance, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (i.child.exitCode !== null || i.child.signalCode !== null) return;
+  const exited = once(i.child, 'exit');
+  i.child.kill(signal);
+  await exited;
+}
+
+/** CPU seconds (user + system) a process used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function until(cond: () => boolean, what: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function writeConfig(dir: string): string {
+  const lines = [`global: { checkup_timer_interval: ${INTERVAL_MS / 1000} }`, 'upstreams:'];
+  for (let a = 0; a < ADDRESSES; a++) {
+    lines.push(`  u${a}:`, '    timeout: 1', '    cluster:', '      - servers:');
+    for (let p = 0; p < PORTS; p++) lines.push(`          - { host: 127.0.1.${a + 1}, port: ${FIRST_PORT + p} }`);
+  }
+  const file = join(dir, 'checkups.yaml');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+async function countProbes(listeners: LineChild[], from: number, to: number): Promise<number> {
+  let n = 0;
+  for (const l of listeners) n += (await l.ask<{ count: number }>(`count ${from} ${to}`)).count;
+  return n;
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'checkups-bench-cluster-'));
+  const listeners: LineChild[] = [];
+  const instances: Instance[] = [];
+  let redis: { url: string; child: ChildProcess } | undefined;
+  try {
+    for (let a = 0; a < ADDRESSES; a += ADDRESSES_PER_LISTENER) {
+      const n = Math.min(ADDRESSES_PER_LISTENER, ADDRESSES - a);
+      const child = spawn(process.execPath, ['--import', 'tsx', 'bench/counting-listeners-child.ts', String(a + 1), String(n), String(FIRST_PORT), String(PORTS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const lc = new LineChild(child);
+      if ((await lc.next()) !== 'ready') throw new Error('listeners did not start');
+      listeners.push(lc);
+    }
+    redis = await startRedis();
+    const config = writeConfig(dir);
+    const windowMs = MEASURE_INTERVALS * INTERVAL_MS;
+
+    // 1. One instance doing all the work.
+    const solo = await startInstance('S', config, dir, redis.url, 'solo');
+    instances.push(solo);
+    await sleep(1.5 * INTERVAL_MS);
+    const soloCpu0 = cpuSeconds(solo.child.pid!);
+    const soloFrom = Date.now();
+    await sleep(windowMs);
+    const soloCpu = (cpuSeconds(solo.child.pid!) - soloCpu0) / ((Date.now() - soloFrom) / 1000);
+    const soloProbes = (await countProbes(listeners, soloFrom, Date.now())) / TARGETS / (windowMs / INTERVAL_MS);
+    await stopInstance(solo);
+
+    // 2. Three instances sharing the work.
+    const trio = await Promise.all(IDS.map((id) => startInstance(id, config, dir, redis!.url, 'trio')));
+    instances.push(...trio);
+    await until(() => trio.every((i) => i.logs.some((l) => l['msg'] === 'probe ownership changed' && l['members'] === 3)), 'three members everywhere', 60_000);
+    await sleep(1.5 * INTERVAL_MS);
+    const cpu0 = trio.map((i) => cpuSeconds(i.child.pid!));
+    const from = Date.now();
+    await sleep(windowMs);
+    const to = Date.now();
+    const cpu = trio.map((i, k) => (cpuSeconds(i.child.pid!) - cpu0[k]!) / ((to - from) / 1000));
+    const probesPerInterval = (await countProbes(listeners, from, to)) / TARGETS / ((to - from) / INTERVAL_MS);
+
+    // 3. Verdict-to-Watch latency on every instance.
+    const proto = checkupsProto();
+    const latencies = new Map<string, number[]>(IDS.map((id) => [id, []]));
+    const seen = new Map<string, Set<string>>(IDS.map((id) => [id, new Set()]));
+    const closed = new Set<string>();
+    const streams = trio.map((inst) => {
+      const client = new proto.DiscoveryService(inst.grpc, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 });
+      const stream = client.Watch({ skeys: [], knownVersions: {} });
+      let synced = false;
+      stream.on('data', (m: WatchResponse__Output) => {
+        const now = Date.now();
+        if (synced) {
+          for (const u of m.upstreams)
+            for (const c of u.clusters)
+              for (const p of c.peers) {
+                const key = `${p.server!.host}:${p.server!.port}`;
+                if (closed.has(key) && p.health?.status === 'HEALTH_STATUS_ERR' && !seen.get(inst.id)!.has(key)) {
+                  seen.get(inst.id)!.add(key);
+                  latencies.get(inst.id)!.push(now - Number(p.health.lastModifiedMs));
+                }
+              }
+        }
+        if (m.syncComplete) synced = true;
+      });
+      stream.on('error', () => undefined);
+      return { client, stream, synced: () => synced };
+    });
+    await until(() => streams.every((s) => s.synced()), 'Watch streams to sync', 60_000);
+    for (const key of await listeners[0]!.ask<string[]>(`close ${FLIPPED}`)) closed.add(key);
+    await until(() => IDS.every((id) => seen.get(id)!.size === closed.size), 'every instance to show every flipped target err', 4 * INTERVAL_MS).catch(() => undefined);
+    for (const s of streams) {
+      s.stream.cancel();
+      s.client.close();
+    }
+
+    // 4. Takeover after kill -9 of B.
+    const victim = trio[1]!;
+    const killedAt = Date.now();
+    await stopInstance(victim, 'SIGKILL');
+    await sleep(3 * INTERVAL_MS);
+    const first: Record<string, number> = {};
+    for (const l of listeners) Object.assign(first, await l.ask<Record<string, number>>(`first ${killedAt}`));
+    const owned = Object.keys(first).filter((key) => !closed.has(key) && ownerOf(shardOf(targetKeyOf(`u${Number(key.split('.')[3]!.split(':')[0]) - 1}`, key), DEFAULT_SHARD_COUNT), IDS) === victim.id);
+    const gaps = owned.map((key) => (first[key]! === 0 ? Infinity : first[key]! - killedAt)).sort((a, b) => a - b);
+    const takeoverMs = gaps.at(-1) ?? NaN;
+
+    const perInstance = IDS.map((id, k) => {
+      const l = latencies.get(id)!.sort((a, b) => a - b);
+      return { id, cpuCores: cpu[k]!, cpuRatio: cpu[k]! / soloCpu, flippedSeen: l.length, p50Ms: quantile(l, 0.5), p99Ms: quantile(l, 0.99) };
+    });
+    const ok = (b: boolean) => (b ? 'ok' : 'MISSED');
+    printTable(
+      `cluster: ${TARGETS.toLocaleString('en')} TCP targets at ${INTERVAL_MS / 1000} s, three instances on one Redis vs one instance alone${SHORT ? ' (short mode)' : ''}`,
+      [
+        { measure: 'probes per target per interval (3 instances)', value: probesPerInterval.toFixed(3), target: '<= 1.05', verdict: ok(probesPerInterval <= 1.05 && probesPerInterval > 0.9) },
+        { measure: 'probes per target per interval (1 instance)', value: soloProbes.toFixed(3), target: '~1', verdict: '' },
+        { measure: 'CPU cores, 1 instance alone', value: soloCpu.toFixed(3), target: '', verdict: '' },
+        ...perInstance.map((p) => ({ measure: `CPU instance ${p.id} / alone`, value: `${p.cpuCores.toFixed(3)} cores = ${p.cpuRatio.toFixed(2)}x`, target: '<= 0.4x', verdict: ok(p.cpuRatio <= 0.4) })),
+        ...perInstance.map((p) => ({ measure: `verdict-to-Watch on ${p.id} (${p.flippedSeen}/${closed.size} seen) p50 / p99 ms`, value: `${p.p50Ms.toFixed(0)} / ${p.p99Ms.toFixed(0)}`, target: 'p99 < 250', verdict: ok(p.flippedSeen === closed.size && p.p99Ms < 250) })),
+        { measure: `takeover after kill -9 (${owned.length} targets), ms`, value: `${takeoverMs.toFixed(0)} = ${(takeoverMs / INTERVAL_MS).toFixed(2)} intervals`, target: '<= 2 intervals', verdict: ok(takeoverMs <= 2 * INTERVAL_MS) },
+      ],
+    );
+    console.log(
+      `written: ${writeResult('cluster', { short: SHORT, targets: TARGETS, intervalMs: INTERVAL_MS, probesPerTargetPerInterval: probesPerInterval, soloProbesPerTargetPerInterval: soloProbes, soloCpuCores: soloCpu, instances: perInstance, flipped: closed.size, takeoverMs, takeoverIntervals: takeoverMs / INTERVAL_MS, victimTargets: owned.length })}`,
+    );
+  } finally {
+    for (const i of instances) await stopInstance(i, 'SIGKILL');
+    for (const l of listeners) {
+      l.child.kill('SIGTERM');
+      await once(l.child, 'exit');
+    }
+    if (redis !== undefined) {
+      redis.child.kill('SIGKILL');
+      await once(redis.child, 'exit');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

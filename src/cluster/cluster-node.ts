@@ -1,0 +1,409 @@
+/**
+ * One instance's part in a cluster (docs/cluster.md): membership, probe ownership, fenced
+ * verdicts, and the fleet-wide passive window.
+ *
+ * - Membership: every `leaseTtl / 3` the instance renews its entry (expiring after `leaseTtl`,
+ *   Redis time) and reads the live members.
+ * - Ownership: shards go to members by rendezvous hashing (shard-map.ts). The instance claims
+ *   or renews the leases of its shards in one script call; a new lease takes the next fencing
+ *   epoch. It probes a target only while it holds the target's shard lease, and lets go of
+ *   shards a newcomer should own. A dead instance's leases expire after `leaseTtl`; the others
+ *   see it gone from the members on their next renewal and claim its shards: probed again
+ *   within leaseTtl + leaseTtl / 3 + the first probe's delay (docs: within 2 intervals).
+ * - Verdicts: the health checker publishes each change of an owned peer's status or raw result
+ *   at once (coalesced per upstream into one stream entry). The script refuses a verdict whose
+ *   lease value ("<instance> <epoch>") is no longer current: an instance that was paused past its
+ *   lease cannot overwrite its successor. Every instance applies the entries in stream order
+ *   with the entry's revision as the version, the owner included.
+ * - Anti-entropy: now and then the owner compares what it probed with what was applied and
+ *   publishes again whatever differs, so a verdict lost to a Redis error repairs itself.
+ * - Passive: failures reported to any instance are counted in one window per peer in Redis; the
+ *   exclusion (within the ejection cap) and its end are stream entries like any other verdict.
+ */
+import type { Logger } from 'pino';
+import { Redis } from 'ioredis';
+import { maxPassiveEjections } from '../balance/ejection-cap.ts';
+import type { PassiveVerdict, PeerId, UpstreamSpec } from '../core/model.ts';
+import { distinctPeers, peerId } from '../core/model.ts';
+import type { UpstreamRegistry } from '../core/registry.ts';
+import type { HealthChecker, ProbeOwnership } from '../health/health-checker.ts';
+import type { PeerProbeState } from '../health/state-machine.ts';
+import type { Clock, Timer } from '../util/clock.ts';
+import { clusterHealthKeys, peerField, type ClusterHealthKeys } from './health-keys.ts';
+import { CLAIM, HEARTBEAT, LEAVE, PASSIVE_FAIL, PASSIVE_LIFT, PUBLISH_HEALTH, RELEASE } from './scripts.ts';
+import { DEFAULT_SHARD_COUNT, shardOf, shardsOf, targetKeyOf } from './shard-map.ts';
+import { healthVerdictJson, parseVerdictEntry } from './verdict-entry.ts';
+
+/** Entries kept in the change stream (XADD MAXLEN ~). */
+export const STREAM_MAXLEN = 10_000;
+/** Anti-entropy runs every this many renewals. */
+const ANTI_ENTROPY_EVERY = 12;
+
+export interface ClusterNodeOptions {
+  /** A connected-on-demand ioredis client for commands; the node makes its own for reading. */
+  readonly redis: Redis;
+  /** Key prefix of the cluster, `checkups:{NAME}:`. */
+  readonly prefix: string;
+  readonly instanceId: string;
+  readonly registry: UpstreamRegistry;
+  readonly clock: Clock;
+  readonly logger: Pick<Logger, 'info' | 'warn'>;
+  /** Lease and membership lifetime, ms. */
+  readonly leaseTtlMs: number;
+  readonly shardCount?: number;
+  /** What other instances and operators see about this one (addresses). */
+  readonly info?: Readonly<Record<string, unknown>>;
+}
+
+export interface ClusterNodeStatus {
+  readonly instanceId: string;
+  readonly members: readonly string[];
+  readonly shardsHeld: number;
+  readonly shardCount: number;
+  readonly verdictsPublished: number;
+  readonly verdictsRefused: number;
+  readonly entriesApplied: number;
+  readonly badEntries: number;
+  readonly lastRevision: number;
+}
+
+type Script = (...args: Array<string | number>) => Promise<unknown>;
+
+export class ClusterNode implements ProbeOwnership {
+  private readonly keys: ClusterHealthKeys;
+  private readonly shardCount: number;
+  private readonly reader: Redis;
+  private checker: HealthChecker | undefined;
+  private members: string[] = [];
+  /** shard -> lease value "<instance> <epoch>" while held. */
+  private held = new Map<number, string>();
+  /** Monotonic time until which the held leases are certainly ours (start of the last renewal + ttl). */
+  private heldUntil = 0;
+  private tickTimer: Timer | undefined;
+  private ticks = 0;
+  private stopped = false;
+  private readonly pendingHealth = new Map<string, Map<PeerId, PeerProbeState>>();
+  private healthFlush: Timer | undefined;
+  private readonly pendingFailures = new Map<string, { skey: string; peer: PeerId; n: number }>();
+  private failureFlush: Timer | undefined;
+  private readonly lifts = new Map<string, Timer>();
+  private lastRevision = 0;
+  private readonly stats = { verdictsPublished: 0, verdictsRefused: 0, entriesApplied: 0, badEntries: 0 };
+  private readonly allowedCache = new WeakMap<UpstreamSpec, number>();
+  private readonly waiters: Array<{ rev: number; resolve: () => void }> = [];
+
+  constructor(private readonly opts: ClusterNodeOptions) {
+    this.keys = clusterHealthKeys(opts.prefix);
+    this.shardCount = opts.shardCount ?? DEFAULT_SHARD_COUNT;
+    this.reader = opts.redis.duplicate();
+    for (const [name, lua] of Object.entries({ hbeat: HEARTBEAT, leave: LEAVE, claim: CLAIM, release: RELEASE, publishHealth: PUBLISH_HEALTH, passiveFail: PASSIVE_FAIL, passiveLift: PASSIVE_LIFT })) {
+      opts.redis.defineCommand(`checkups_${name}`, { lua });
+    }
+  }
+
+  /** Links the health checker whose targets this node decides and whose verdicts it applies. */
+  attach(checker: HealthChecker): void {
+    this.checker = checker;
+  }
+
+  /**
+   * Joins: reads the verdicts published so far (the new owner of a shard starts from them),
+   * starts following the change stream, renews membership and leases from now on.
+   */
+  async start(): Promise<void> {
+    const r = this.opts.redis;
+    // The revision counter starts near the epoch time in microseconds, like a single
+    // instance's versions, so cluster versions are above those of an earlier single run.
+    await r.set(this.keys.revision, String(Math.floor(this.opts.clock.wallNow()) * 1000), 'NX');
+    await this.loadBaseline();
+    void this.follow();
+    await this.tick();
+  }
+
+  status(): ClusterNodeStatus {
+    return { instanceId: this.opts.instanceId, members: [...this.members], shardsHeld: this.held.size, shardCount: this.shardCount, ...this.stats, lastRevision: this.lastRevision };
+  }
+
+  /** Resolves once this instance has applied the stream up to `revision`. */
+  caughtUp(revision: number): Promise<void> {
+    if (this.lastRevision >= revision) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ rev: revision, resolve }));
+  }
+
+  owns(skey: string, id: PeerId): boolean {
+    return this.held.has(shardOf(targetKeyOf(skey, id), this.shardCount)) && this.opts.clock.now() < this.heldUntil;
+  }
+
+  publish(skey: string, id: PeerId, state: PeerProbeState): void {
+    let m = this.pendingHealth.get(skey);
+    if (m === undefined) this.pendingHealth.set(skey, (m = new Map()));
+    m.set(id, state);
+    this.healthFlush ??= this.opts.clock.setTimer(0, () => {
+      this.healthFlush = undefined;
+      void this.flushHealth();
+    });
+  }
+
+  /** A failed request to a peer, reported to this instance (Feedback, FeedbackBatch). */
+  passiveFailure(skey: string, host: string, port: number): void {
+    const peer = peerId(host, port);
+    const k = peerField(skey, peer);
+    const cur = this.pendingFailures.get(k);
+    if (cur !== undefined) cur.n++;
+    else this.pendingFailures.set(k, { skey, peer, n: 1 });
+    this.failureFlush ??= this.opts.clock.setTimer(0, () => {
+      this.failureFlush = undefined;
+      void this.flushFailures();
+    });
+  }
+
+  /** Leaves the cluster: gives the leases back at once so others take over without waiting. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.tickTimer?.cancel();
+    this.healthFlush?.cancel();
+    this.failureFlush?.cancel();
+    for (const t of this.lifts.values()) t.cancel();
+    const r = this.opts.redis;
+    try {
+      if (this.held.size > 0) await this.script('release')(this.held.size, ...[...this.held.keys()].map((s) => this.leaseKey(s)), this.opts.instanceId);
+      await this.script('leave')(2, this.keys.members, this.instanceKey(), this.opts.instanceId);
+    } catch {
+      // Redis away: the leases expire by themselves.
+    }
+    this.held.clear();
+    this.reader.disconnect();
+    r.disconnect();
+  }
+
+  private script(name: string): Script {
+    const fn = (this.opts.redis as unknown as Record<string, Script>)[`checkups_${name}`]!;
+    return fn.bind(this.opts.redis);
+  }
+
+  private leaseKey(shard: number): string {
+    return `${this.keys.leasePrefix}${shard}`;
+  }
+
+  private instanceKey(): string {
+    return `${this.keys.instancePrefix}${this.opts.instanceId}`;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const startedAt = this.opts.clock.now();
+    const ttl = this.opts.leaseTtlMs;
+    try {
+      const members = (await this.script('hbeat')(2, this.keys.members, this.instanceKey(), this.opts.instanceId, ttl, JSON.stringify({ at: this.opts.clock.wallNow(), ...this.opts.info }))) as string[];
+      this.members = members;
+      const desired = [...shardsOf(this.opts.instanceId, members, this.shardCount)];
+      const epochs = (await this.script('claim')(1 + desired.length, this.keys.fence, ...desired.map((s) => this.leaseKey(s)), this.opts.instanceId, ttl)) as number[];
+      const next = new Map<number, string>();
+      desired.forEach((s, i) => {
+        const e = Number(epochs[i]);
+        if (e > 0) next.set(s, `${this.opts.instanceId} ${e}`);
+      });
+      const extra = [...this.held.keys()].filter((s) => !next.has(s));
+      if (extra.length > 0) await this.script('release')(extra.length, ...extra.map((s) => this.leaseKey(s)), this.opts.instanceId);
+      const changed = next.size !== this.held.size || [...next].some(([s, v]) => this.held.get(s) !== v);
+      this.held = next;
+      this.heldUntil = startedAt + ttl;
+      if (changed) {
+        this.opts.logger.info({ module: 'cluster', instance: this.opts.instanceId, members: members.length, shards: next.size }, 'probe ownership changed');
+        // After the first renewal, gained shards were someone else's: probe them soon.
+        this.checker?.reassign(this.ticks === 0 ? undefined : this.opts.registry.global.checkupTimerIntervalMs / 2);
+      }
+      if (++this.ticks % ANTI_ENTROPY_EVERY === 0) this.antiEntropy();
+    } catch (err) {
+      this.opts.logger.warn({ module: 'cluster', err: (err as Error).message }, 'renewing membership and leases failed; probing stops when the leases run out');
+      if (this.opts.clock.now() >= this.heldUntil && this.held.size > 0) {
+        this.held = new Map();
+        this.checker?.reassign();
+      }
+    }
+    if (!this.stopped) this.tickTimer = this.opts.clock.setTimer(Math.max(10, ttl / 3 - (this.opts.clock.now() - startedAt)), () => void this.tick());
+  }
+
+  /** Publishes again every owned peer whose probed state differs from the applied one. */
+  private antiEntropy(): void {
+    const checker = this.checker;
+    if (checker === undefined) return;
+    for (const { skey, id, state } of checker.unpublished()) this.publish(skey, id, state);
+  }
+
+  private async flushHealth(): Promise<void> {
+    const batches = [...this.pendingHealth];
+    this.pendingHealth.clear();
+    for (const [skey, peers] of batches) {
+      const keys = [this.keys.revision, this.keys.changes, this.keys.verdicts, this.keys.touched];
+      const args: Array<string | number> = [STREAM_MAXLEN, skey, Math.round(this.opts.clock.wallNow())];
+      for (const [id, state] of peers) {
+        const holder = this.held.get(shardOf(targetKeyOf(skey, id), this.shardCount));
+        // Not ours any more: still sent with the last lease value we know, so the script refuses
+        // it visibly (counted) rather than silently.
+        keys.push(this.leaseKey(shardOf(targetKeyOf(skey, id), this.shardCount)));
+        args.push(holder ?? `${this.opts.instanceId} 0`, id, healthVerdictJson(id, state));
+      }
+      try {
+        const [rev, refused] = (await this.script('publishHealth')(keys.length, ...keys, ...args)) as [string, number];
+        if (rev !== '0') this.stats.verdictsPublished += peers.size - Number(refused);
+        if (Number(refused) > 0) {
+          this.stats.verdictsRefused += Number(refused);
+          this.opts.logger.warn({ module: 'cluster', skey, refused: Number(refused) }, 'verdicts refused: the shard lease moved on (stale fencing epoch)');
+        }
+      } catch (err) {
+        // Anti-entropy publishes it again later.
+        this.opts.logger.warn({ module: 'cluster', skey, err: (err as Error).message }, 'publishing verdicts failed');
+      }
+    }
+  }
+
+  private allowedEjections(spec: UpstreamSpec): number {
+    let n = this.allowedCache.get(spec);
+    if (n === undefined) this.allowedCache.set(spec, (n = maxPassiveEjections(distinctPeers(spec).length, spec.maxEjectionPercent)));
+    return n;
+  }
+
+  private async flushFailures(): Promise<void> {
+    const batch = [...this.pendingFailures.values()];
+    this.pendingFailures.clear();
+    for (const { skey, peer, n } of batch) {
+      const spec = this.opts.registry.upstream(skey)?.spec;
+      const server = spec === undefined ? undefined : distinctPeers(spec).find((s) => peerId(s.host, s.port) === peer);
+      if (spec === undefined || server === undefined || server.maxFails === 0) continue;
+      try {
+        await this.script('passiveFail')(
+          6,
+          this.keys.passiveWindows,
+          this.keys.passive,
+          `${this.keys.ejectedPrefix}${skey}`,
+          this.keys.revision,
+          this.keys.changes,
+          this.keys.touched,
+          skey,
+          peer,
+          n,
+          server.maxFails,
+          server.failTimeoutMs,
+          this.allowedEjections(spec),
+          STREAM_MAXLEN,
+          Math.round(this.opts.clock.wallNow()),
+        );
+      } catch (err) {
+        this.opts.logger.warn({ module: 'cluster', skey, peer, err: (err as Error).message }, 'counting a passive failure in Redis failed');
+      }
+    }
+  }
+
+  /** Reads the published verdicts and exclusions (the state before the stream's next entry). */
+  private async loadBaseline(): Promise<void> {
+    const r = this.opts.redis;
+    const res = await r.multi().get(this.keys.revision).hgetall(this.keys.verdicts).hgetall(this.keys.touched).hgetall(this.keys.passive).exec();
+    if (res === null) throw new Error('reading the cluster verdicts was aborted');
+    const [rev, verdicts, touched, passive] = res.map(([err, v]) => {
+      if (err !== null) throw err;
+      return v;
+    }) as [string | null, Record<string, string>, Record<string, string>, Record<string, string>];
+    const revision = Number(rev ?? 0);
+    const bySkey = new Map<string, string[]>();
+    for (const [field, json] of Object.entries(verdicts)) {
+      const skey = field.slice(0, field.indexOf('\n'));
+      (bySkey.get(skey) ?? bySkey.set(skey, []).get(skey)!).push(json);
+    }
+    for (const [skey, list] of bySkey) {
+      const version = Math.max(Number(touched[skey] ?? 0), this.opts.registry.upstream(skey)?.version ?? 0);
+      this.applyFields(version, skey, new Map([['type', 'health'], ['peers', `[${list.join(',')}]`]]));
+    }
+    const passiveBySkey = new Map<string, string[]>();
+    for (const [field, json] of Object.entries(passive)) {
+      const skey = field.slice(0, field.indexOf('\n'));
+      (passiveBySkey.get(skey) ?? passiveBySkey.set(skey, []).get(skey)!).push(json);
+    }
+    for (const [skey, list] of passiveBySkey) {
+      const version = Math.max(Number(touched[skey] ?? 0), this.opts.registry.upstream(skey)?.version ?? 0);
+      this.applyFields(version, skey, new Map([['type', 'passive'], ['peers', `[${list.join(',')}]`]]));
+    }
+    this.lastRevision = revision;
+    this.opts.registry.advanceTo(revision);
+  }
+
+  /** Follows the change stream from the baseline on (until 10a's store feed delivers verdict entries). */
+  private async follow(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const res = (await this.reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', this.keys.changes, `${this.lastRevision}-0`)) as Array<[string, Array<[string, string[]]>]> | null;
+        if (res === null) continue;
+        for (const [, entries] of res) for (const [id, flat] of entries) this.applyStreamEntry(id, flat);
+      } catch (err) {
+        if (this.stopped) return;
+        this.opts.logger.warn({ module: 'cluster', err: (err as Error).message }, 'reading the change stream failed; retrying');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  private applyStreamEntry(id: string, flat: string[]): void {
+    const fields = new Map<string, string>();
+    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
+    const rev = Number(fields.get('rev'));
+    const skey = fields.get('skey') ?? '';
+    if (id !== `${fields.get('rev')}-0` || !Number.isSafeInteger(rev) || skey === '') {
+      this.stats.badEntries++;
+      this.opts.logger.warn({ module: 'cluster', stream: this.keys.changes, id }, 'change stream entry does not parse (rev/skey); skipped');
+    } else if (fields.get('kind') === 'verdict') {
+      this.applyFields(rev, skey, fields);
+    } else {
+      this.opts.registry.advanceTo(rev);
+    }
+    const n = Number(id.split('-')[0]);
+    if (Number.isSafeInteger(n) && n > this.lastRevision) this.lastRevision = n;
+    this.stats.entriesApplied++;
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i]!.rev <= this.lastRevision) this.waiters.splice(i, 1)[0]!.resolve();
+    }
+  }
+
+  /** Applies one verdict entry at `version`. */
+  private applyFields(version: number, skey: string, fields: ReadonlyMap<string, string>): void {
+    const parsed = parseVerdictEntry(fields);
+    if (!parsed.ok) {
+      this.stats.badEntries++;
+      this.opts.logger.warn({ module: 'cluster', stream: this.keys.changes, rev: version, skey, error: parsed.error }, 'verdict entry does not parse; skipped');
+      this.opts.registry.advanceTo(version);
+      return;
+    }
+    const e = parsed.entry;
+    if (e.type === 'health') {
+      for (const { peer, state } of e.peers) {
+        if (this.checker !== undefined) this.checker.applyVerdict(skey, peer, state, version);
+        else this.opts.registry.setHealth(skey, peer, state.health, version);
+      }
+      return;
+    }
+    for (const { peer, verdict } of e.peers) {
+      this.opts.registry.setPassive(skey, peer, verdict, version);
+      this.armLift(skey, peer, verdict);
+    }
+  }
+
+  /** Every instance tries to lift an exclusion when it ends; the script lets only the first publish. */
+  private armLift(skey: string, peer: PeerId, verdict: PassiveVerdict | undefined): void {
+    const k = peerField(skey, peer);
+    this.lifts.get(k)?.cancel();
+    this.lifts.delete(k);
+    if (verdict === undefined || this.stopped) return;
+    const delay = Math.max(0, verdict.untilWall - this.opts.clock.wallNow());
+    this.lifts.set(
+      k,
+      this.opts.clock.setTimer(delay, () => {
+        this.lifts.delete(k);
+        void this.script('passiveLift')(5, this.keys.passive, `${this.keys.ejectedPrefix}${skey}`, this.keys.revision, this.keys.changes, this.keys.touched, skey, peer, String(Math.round(verdict.untilWall)), STREAM_MAXLEN, Math.round(this.opts.clock.wallNow())).catch(
+          (err: Error) => {
+            this.opts.logger.warn({ module: 'cluster', skey, peer, err: err.message }, 'lifting a passive exclusion failed; trying again in 1 s');
+            if (!this.stopped) this.lifts.set(k, this.opts.clock.setTimer(1000, () => this.armLift(skey, peer, verdict)));
+          },
+        );
+      }),
+    );
+  }
+}

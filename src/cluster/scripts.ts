@@ -1,0 +1,167 @@
+/**
+ * The Lua scripts of membership, leases and verdicts. Each runs atomically in Redis; times come
+ * from Redis (`TIME`), so instances' clocks do not have to agree for expiry and windows.
+ *
+ * Every script that changes what clients see INCRs the revision and appends exactly one entry
+ * `<revision>-0` to the change stream (the revision rule of docs/cluster.md), and does nothing
+ * at all when it refuses.
+ */
+
+/** Shared helpers, prepended to the scripts that need them. */
+const LIB = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Revisions start near the epoch time in microseconds: exact in a double, but tostring()
+-- keeps only 14 digits, so they are formatted with %.0f.
+local function append_entry(revision_key, changes_key, maxlen, fields)
+  local rev = string.format('%.0f', redis.call('INCR', revision_key))
+  local args = {changes_key, 'MAXLEN', '~', maxlen, rev .. '-0', 'rev', rev}
+  for i = 1, #fields do args[#args + 1] = fields[i] end
+  redis.call('XADD', unpack(args))
+  return rev
+end
+`;
+
+/**
+ * Renews this instance's membership and returns the live members.
+ * KEYS: members, instance key. ARGV: id, ttl ms, info JSON.
+ */
+export const HEARTBEAT = `${LIB}
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+`;
+
+/** Leaves the cluster at once (clean shutdown). KEYS: members, instance key. ARGV: id. */
+export const LEAVE = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 1
+`;
+
+/**
+ * Takes or renews shard leases. A free lease is taken with the next fencing epoch; one this
+ * instance holds is renewed with its epoch; another's is left alone.
+ * KEYS: fence, lease keys... ARGV: id, ttl ms. Returns one epoch per lease key (0: not held).
+ */
+export const CLAIM = `
+local out = {}
+for i = 2, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if not v then
+    local e = redis.call('INCR', KEYS[1])
+    redis.call('SET', KEYS[i], ARGV[1] .. ' ' .. string.format('%.0f', e), 'PX', ARGV[2])
+    out[#out + 1] = e
+  else
+    local sp = string.find(v, ' ', 1, true)
+    if sp and string.sub(v, 1, sp - 1) == ARGV[1] then
+      redis.call('PEXPIRE', KEYS[i], ARGV[2])
+      out[#out + 1] = tonumber(string.sub(v, sp + 1))
+    else
+      out[#out + 1] = 0
+    end
+  end
+end
+return out
+`;
+
+/** Gives up leases this instance holds. KEYS: lease keys. ARGV: id. */
+export const RELEASE = `
+local n = 0
+for i = 1, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then
+    redis.call('DEL', KEYS[i])
+    n = n + 1
+  end
+end
+return n
+`;
+
+/**
+ * Publishes heartbeat verdicts of one upstream, fenced: each verdict names the lease of its
+ * shard as "<instance> <epoch>"; one whose lease is not held with exactly that value (expired,
+ * or taken by another instance since) is refused. The accepted ones are stored and go out as
+ * ONE stream entry.
+ * KEYS: revision, changes, verdicts, touched, then one lease key per verdict.
+ * ARGV: maxlen, skey, at, then per verdict: holder, peer, verdict JSON.
+ * Returns {revision or "0", refused count}.
+ */
+export const PUBLISH_HEALTH = `${LIB}
+local accepted = {}
+local refused = 0
+local n = (#ARGV - 3) / 3
+for i = 1, n do
+  local holder = ARGV[3 + 3 * i - 2]
+  if redis.call('GET', KEYS[4 + i]) == holder then
+    local peer = ARGV[3 + 3 * i - 1]
+    local v = ARGV[3 + 3 * i]
+    redis.call('HSET', KEYS[3], ARGV[2] .. '\\n' .. peer, v)
+    accepted[#accepted + 1] = v
+  else
+    refused = refused + 1
+  end
+end
+if #accepted == 0 then return {'0', refused} end
+local rev = append_entry(KEYS[1], KEYS[2], ARGV[1], {'kind', 'verdict', 'at', ARGV[3], 'skey', ARGV[2], 'type', 'health', 'peers', '[' .. table.concat(accepted, ',') .. ']'})
+redis.call('HSET', KEYS[4], ARGV[2], rev)
+return {rev, refused}
+`;
+
+/**
+ * Counts failures of one peer in the fleet-wide passive window and excludes the peer when
+ * they reach max_fails, within the ejection cap (the caller passes how many peers of the
+ * upstream may be out at once, computed by balance/ejection-cap.ts).
+ * KEYS: passive-windows, passive, ejected set of the upstream, revision, changes, touched.
+ * ARGV: skey, peer, failures, max_fails, fail_timeout ms, allowed, maxlen, at.
+ * Returns the entry's revision, or "0" when nothing was published.
+ */
+export const PASSIVE_FAIL = `${LIB}
+local field = ARGV[1] .. '\\n' .. ARGV[2]
+local now = now_ms()
+local ft = tonumber(ARGV[5])
+local count, start = 0, now
+local w = redis.call('HGET', KEYS[1], field)
+if w then
+  local sp = string.find(w, ' ', 1, true)
+  count = tonumber(string.sub(w, 1, sp - 1))
+  start = tonumber(string.sub(w, sp + 1))
+  if start + ft < now then count, start = 0, now end
+end
+count = count + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], field, count .. ' ' .. string.format('%.0f', start))
+if count < tonumber(ARGV[4]) then return '0' end
+local cur = redis.call('HGET', KEYS[2], field)
+if cur and cjson.decode(cur)['until'] > now then return '0' end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[6]) then return '0' end
+local untilMs = start + ft
+if untilMs <= now then return '0' end
+redis.call('ZADD', KEYS[3], untilMs, ARGV[2])
+local v = cjson.encode({peer = ARGV[2], ['until'] = untilMs, failed = count})
+redis.call('HSET', KEYS[2], field, v)
+local rev = append_entry(KEYS[4], KEYS[5], ARGV[7], {'kind', 'verdict', 'at', ARGV[8], 'skey', ARGV[1], 'type', 'passive', 'peers', '[' .. v .. ']'})
+redis.call('HSET', KEYS[6], ARGV[1], rev)
+return rev
+`;
+
+/**
+ * Lifts a passive exclusion that ended. Every instance may try; only the first, while the
+ * stored exclusion is still the one that ended, publishes.
+ * KEYS: passive, ejected set, revision, changes, touched. ARGV: skey, peer, until, maxlen, at.
+ */
+export const PASSIVE_LIFT = `${LIB}
+local field = ARGV[1] .. '\\n' .. ARGV[2]
+local cur = redis.call('HGET', KEYS[1], field)
+if not cur or string.format('%.0f', cjson.decode(cur)['until']) ~= ARGV[3] then return '0' end
+redis.call('HDEL', KEYS[1], field)
+redis.call('ZREM', KEYS[2], ARGV[2])
+local v = cjson.encode({peer = ARGV[2], ['until'] = 0, failed = 0})
+local rev = append_entry(KEYS[3], KEYS[4], ARGV[4], {'kind', 'verdict', 'at', ARGV[5], 'skey', ARGV[1], 'type', 'passive', 'peers', '[' .. v .. ']'})
+redis.call('HSET', KEYS[5], ARGV[1], rev)
+return rev
+`;

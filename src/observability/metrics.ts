@@ -1,0 +1,115 @@
+/**
+ * Every Prometheus metric checkups exports, defined in this one module (served at `/metrics` on
+ * the HTTP port; docs/operations.md lists them). To add one: define it below next to its
+ * neighbours with `registers: [metricsRegistry]`, import it where the event happens, and call
+ * `.inc()` / `.observe()` there. Nothing else to wire.
+ *
+ * Conventions (https://prometheus.io/docs/practices/naming/): `checkups_` prefix, base units
+ * (seconds, bytes), `_total` on counters, label values from closed sets (probe type, result,
+ * cause, gRPC method and code, xDS type) so series stay bounded. The one open-ended label,
+ * `upstream`, appears only on state gauges that the server fills at scrape time; per-peer
+ * series (`checkups_peer_up`) are switched off with `server.metrics_per_peer: false` for very
+ * large fleets.
+ *
+ * One registry per process (like prom-client's default, but our own so an application that
+ * embeds checkups keeps its registry apart). Gauges of live state are filled by scrape hooks
+ * that the running server registers (`onScrape`), so a scrape reads the state as it is.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry });
+// prom-client also exports three gauges named `*_total`, which the naming rules (and `promtool
+// check metrics`) reserve for counters; the same facts stay in nodejs_active_handles,
+// nodejs_active_requests and nodejs_active_resources (by type).
+for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) metricsRegistry.removeSingleMetric(name);
+
+const registers = [metricsRegistry];
+/** Latency buckets, seconds: 0.5 ms .. 10 s. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+// --- build -------------------------------------------------------------------------------
+
+export const buildInfo = new Gauge({ name: 'checkups_build_info', help: 'Always 1; labels carry the checkups and Node versions.', labelNames: ['version', 'node_version'], registers });
+
+// --- health checking ---------------------------------------------------------------------
+
+export const probesTotal = new Counter({ name: 'checkups_probes_total', help: 'Active health probes run, by probe type and result (ok, err, unstable, timeout).', labelNames: ['typ', 'result'], registers });
+export const probeDuration = new Histogram({ name: 'checkups_probe_duration_seconds', help: 'Active health probe latency, by probe type and result.', labelNames: ['typ', 'result'], buckets: LATENCY_BUCKETS, registers });
+export const schedulerLateness = new Histogram({
+  name: 'checkups_scheduler_lateness_seconds',
+  help: 'How late probes start against their planned time.',
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+  registers,
+});
+export const healthTransitions = new Counter({
+  name: 'checkups_health_transitions_total',
+  help: 'Peer status changes, by cause (active probes, passive request outcomes, admin up/down) and new status.',
+  labelNames: ['cause', 'to'],
+  registers,
+});
+export const peersByStatus = new Gauge({ name: 'checkups_peers', help: 'Peers per upstream by status (ok, unstable, err, unchecked, down by an operator, passive: excluded by max_fails).', labelNames: ['upstream', 'status'], registers });
+export const peerUp = new Gauge({ name: 'checkups_peer_up', help: 'Per peer: 1 when selectable by heartbeat and admin state, else 0 (off with server.metrics_per_peer: false).', labelNames: ['upstream', 'peer'], registers });
+export const probesInFlight = new Gauge({ name: 'checkups_probes_in_flight', help: 'Active health probes running now.', registers });
+export const probeTargets = new Gauge({ name: 'checkups_probe_targets', help: 'Distinct probe targets scheduled.', registers });
+
+// --- gRPC API ----------------------------------------------------------------------------
+
+export const grpcHandled = new Counter({ name: 'checkups_grpc_server_handled_total', help: 'Unary RPCs completed, by service, method and status code.', labelNames: ['grpc_service', 'grpc_method', 'grpc_code'], registers });
+export const grpcHandling = new Histogram({ name: 'checkups_grpc_server_handling_seconds', help: 'Unary RPC latency, by service and method.', labelNames: ['grpc_service', 'grpc_method'], buckets: LATENCY_BUCKETS, registers });
+export const feedbackOutcomes = new Counter({
+  name: 'checkups_feedback_outcomes_total',
+  help: 'Request outcomes reported by Feedback/FeedbackBatch: applied, rejected (unknown upstream or peer) or dropped (over a bound).',
+  labelNames: ['result'],
+  registers,
+});
+export const storeAppendDuration = new Histogram({ name: 'checkups_store_append_seconds', help: 'Durable store append latency (until the admin write is on disk).', buckets: LATENCY_BUCKETS, registers });
+
+// --- streams and pushes ------------------------------------------------------------------
+
+export const streamsOpen = new Gauge({ name: 'checkups_streams', help: 'Open streams, by kind (watch, xds, events).', labelNames: ['kind'], registers });
+export const pushesTotal = new Counter({ name: 'checkups_pushes_total', help: 'Change fan-outs (one per coalescing window with changes), by kind (watch, xds).', labelNames: ['kind'], registers });
+export const pushDuration = new Histogram({
+  name: 'checkups_push_duration_seconds',
+  help: 'From the first change of a coalescing window until every stream has been written, by kind (watch, xds).',
+  labelNames: ['kind'],
+  buckets: LATENCY_BUCKETS,
+  registers,
+});
+export const streamMessages = new Counter({ name: 'checkups_stream_messages_total', help: 'Messages written to streams, by kind (watch, xds).', labelNames: ['kind'], registers });
+export const xdsAcks = new Counter({ name: 'checkups_xds_acks_total', help: 'xDS ACKs received, by resource type.', labelNames: ['type'], registers });
+export const xdsNacks = new Counter({ name: 'checkups_xds_nacks_total', help: 'xDS NACKs received, by resource type.', labelNames: ['type'], registers });
+
+/** Short, bounded label for an xDS type URL ("cluster", ...; "other" for anything else). */
+export function xdsTypeLabel(typeUrl: string): string {
+  const m = /\.v3\.(Listener|RouteConfiguration|Cluster|ClusterLoadAssignment)$/.exec(typeUrl);
+  if (m === null) return 'other';
+  return { Listener: 'listener', RouteConfiguration: 'route', Cluster: 'cluster', ClusterLoadAssignment: 'endpoint' }[m[1] as 'Listener'];
+}
+
+// --- events, config ----------------------------------------------------------------------
+
+export const eventsTotal = new Counter({ name: 'checkups_events_total', help: 'Events recorded (health, admin, auth, config), by kind.', labelNames: ['kind'], registers });
+export const eventsDropped = new Counter({
+  name: 'checkups_events_dropped_total',
+  help: 'Events lost to a reader: overwritten in the ring before it was read, or not delivered to a follower that fell behind.',
+  labelNames: ['reason'],
+  registers,
+});
+export const configReloads = new Counter({ name: 'checkups_config_reloads_total', help: 'Config file reloads (SIGHUP), by result (applied, rejected).', labelNames: ['result'], registers });
+
+// --- scrape hooks --------------------------------------------------------------------------
+
+const scrapeHooks = new Set<() => void>();
+
+/** Registers `fill` to run before every scrape (to set gauges of live state); returns its removal. */
+export function onScrape(fill: () => void): () => void {
+  scrapeHooks.add(fill);
+  return () => scrapeHooks.delete(fill);
+}
+
+/** The exposition text (Prometheus 0.0.4 format) and its content type. */
+export async function scrapeMetrics(): Promise<{ contentType: string; body: string }> {
+  for (const fill of scrapeHooks) fill();
+  return { contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() };
+}

@@ -1,0 +1,105 @@
+/**
+ * Builds the events of the trail (observability/events.ts) from what happened, and counts the
+ * health transitions (checkups_health_transitions_total): one function per kind of fact, so
+ * the same fact reads the same in the log, the ring, SSE, WatchEvents and the CLI.
+ */
+import { peerId } from '../core/model.ts';
+import type { UpstreamRegistry } from '../core/registry.ts';
+import { describeDiff, diffDetails, type UpstreamDiff } from '../core/diff.ts';
+import type { HealthTransition } from '../health/health-checker.ts';
+import type { Actor, EventLog } from '../observability/events.ts';
+import { healthTransitions } from '../observability/metrics.ts';
+
+/** A probe result moved a peer's heartbeat status (the first verdict after start included). */
+export function recordActiveTransition(events: EventLog, t: HealthTransition): void {
+  healthTransitions.inc({ cause: 'active', to: t.to });
+  const last = t.health.recent?.at(-1);
+  events.record({
+    kind: 'health',
+    level: t.to === 'err' ? 'warn' : 'info',
+    skey: t.skey,
+    peer: t.peer,
+    message: `${t.skey} ${t.peer}: ${t.from} -> ${t.to}${t.health.msg !== null ? ` (${t.health.msg})` : ''}`,
+    details: {
+      cause: 'active',
+      from: t.from,
+      to: t.to,
+      reason: t.health.msg,
+      probe: {
+        typ: t.typ,
+        fail_num: t.health.failNum,
+        ...(last?.latencyMs !== undefined ? { latency_ms: last.latencyMs } : {}),
+        recent: (t.health.recent ?? []).map((r) => ({ at: r.at, status: r.status, msg: r.msg })),
+      },
+    },
+  });
+}
+
+/**
+ * A passive exclusion of `peer` was published (request outcomes: max_fails within
+ * fail_timeout) or lifted (its window ended), as the registry now says.
+ */
+export function recordPassiveTransition(events: EventLog, registry: UpstreamRegistry, skey: string, peer: string): void {
+  const entry = registry.upstream(skey);
+  if (entry === undefined) return;
+  const verdict = entry.passive(peer);
+  const server = entry.spec.clusters.flatMap((c) => c.servers).find((s) => peerId(s.host, s.port) === peer);
+  const to = verdict === undefined ? 'ok' : 'err';
+  healthTransitions.inc({ cause: 'passive', to });
+  const reason =
+    verdict === undefined
+      ? 'fail_timeout window ended'
+      : `${verdict.failedCount} failed requests within fail_timeout ${(server?.failTimeoutMs ?? 0) / 1000}s (max_fails ${server?.maxFails ?? '?'})`;
+  events.record({
+    kind: 'health',
+    level: verdict === undefined ? 'info' : 'warn',
+    skey,
+    peer,
+    message: `${skey} ${peer}: passive ${verdict === undefined ? 'err -> ok' : 'ok -> err'} (${reason})`,
+    details: {
+      cause: 'passive',
+      from: verdict === undefined ? 'err' : 'ok',
+      to,
+      reason,
+      passive: verdict === undefined ? {} : { failed_count: verdict.failedCount, until: verdict.untilWall, max_fails: server?.maxFails ?? null, fail_timeout_ms: server?.failTimeoutMs ?? null },
+    },
+  });
+}
+
+function actorDetails(actor: Actor): Record<string, string> {
+  return { name: actor.name, address: actor.address, ...(actor.certSubject !== undefined ? { cert_subject: actor.certSubject } : {}) };
+}
+
+function actorText(actor: Actor): string {
+  return `${actor.name}${actor.certSubject !== undefined ? ` (${actor.certSubject})` : ''} from ${actor.address}`;
+}
+
+/** An admin write changed an upstream; operator up/down also counts as a health transition. */
+export function recordAdminChange(events: EventLog, a: { method: string; skey: string; version: number; diff: UpstreamDiff; actor: Actor }): void {
+  events.record({
+    kind: 'admin',
+    skey: a.skey,
+    message: `${a.method} ${a.skey} by ${actorText(a.actor)}: ${describeDiff(a.diff)} (version ${a.version})`,
+    details: { method: a.method, version: a.version, change: diffDetails(a.diff), actor: actorDetails(a.actor) },
+  });
+  for (const [peer, down] of a.diff.downChanged) {
+    healthTransitions.inc({ cause: 'admin', to: down ? 'down' : 'up' });
+    events.record({
+      kind: 'health',
+      skey: a.skey,
+      peer,
+      message: `${a.skey} ${peer}: ${down ? 'taken down' : 'put back up'} by ${actorText(a.actor)}`,
+      details: { cause: 'admin', from: down ? 'up' : 'down', to: down ? 'down' : 'up', reason: `${a.method} by ${a.actor.name}`, actor: actorDetails(a.actor) },
+    });
+  }
+}
+
+/** A call was refused for lack of the right credential. */
+export function recordRefusal(events: EventLog, r: { method: string; actor: Actor; reason: string }): void {
+  events.record({
+    kind: 'auth',
+    level: 'warn',
+    message: `refused ${r.method} from ${actorText(r.actor)}: ${r.reason}`,
+    details: { method: r.method, reason: r.reason, actor: actorDetails(r.actor) },
+  });
+}

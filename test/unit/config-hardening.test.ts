@@ -1,0 +1,174 @@
+/**
+ * Config rules that keep hostile or careless input from doing damage: durations that round to
+ * nothing, reserved names, duplicate JSON keys, alias bombs, half-configured TLS, short tokens,
+ * secrets given in three ways, error lists that stay bounded.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadConfigFile, parseConfigText } from '../../src/config/load.ts';
+import { serverSecurity } from '../../src/config/security.ts';
+import { upstreamToRaw } from '../../src/config/serialize.ts';
+import { parseConfig, parseUpstream } from '../../src/config/validate.ts';
+import { resolveSecret } from '../../src/health/probes/secret.ts';
+import { CheckupsError } from '../../src/util/errors.ts';
+
+const servers = [{ host: '127.0.0.1', port: 8080 }];
+
+function errorsOf(doc: unknown): string[] {
+  const parsed = parseConfig(doc);
+  assert.equal(parsed.ok, false, 'expected the config to be rejected');
+  return parsed.ok ? [] : parsed.errors;
+}
+
+describe('durations and intervals are restartable', () => {
+  it('refuses a timeout that rounds to 0 ms (1e-9 s) instead of storing 0', () => {
+    const parsed = parseUpstream('api', { timeout: 1e-9, cluster: [{ servers }] });
+    assert.equal(parsed.ok, false);
+    assert.match(parsed.ok ? '' : parsed.errors.join('\n'), /^timeout: must be at least 0\.001 \(1 ms\)/m);
+  });
+
+  it('refuses probe intervals under 100 ms from a file', () => {
+    const errors = errorsOf({ global: { checkup_timer_interval: 0.0001 }, upstreams: { api: { unhealthy_interval: 0.05, cluster: [{ servers }] } } });
+    assert.ok(errors.some((e) => /^global\.checkup_timer_interval: must be at least 0\.1 \(100 ms\)/.test(e)), errors.join('\n'));
+    assert.ok(errors.some((e) => /^upstreams\.api\.unhealthy_interval: must be at least 0\.1/.test(e)), errors.join('\n'));
+  });
+
+  it('refuses durations beyond what a timer can hold (24.8 days), which Node fires at once', () => {
+    const errors = errorsOf({ global: { checkup_timer_interval: 86_400 * 30 }, upstreams: { api: { cluster: [{ servers }] } } });
+    assert.ok(errors.some((e) => /checkup_timer_interval: must be at most 2147483/.test(e)), errors.join('\n'));
+  });
+
+  it('try_timeout 0 stays "unlimited"; any other value is at least 1 ms', () => {
+    assert.equal(parseUpstream('a', { try_timeout: 0, cluster: [{ servers }] }).ok, true);
+    assert.equal(parseUpstream('a', { try_timeout: 0.0001, cluster: [{ servers }] }).ok, false);
+  });
+
+  it('every accepted duration serialises back to the same milliseconds', () => {
+    for (const timeout of [0.001, 0.0015, 0.1 + 0.2, 1 / 3, 2147483]) {
+      const first = parseUpstream('a', { timeout, cluster: [{ servers }] });
+      assert.ok(first.ok, String(timeout));
+      const again = parseUpstream('a', upstreamToRaw(first.value));
+      assert.ok(again.ok, `${timeout} does not re-validate`);
+      assert.equal(again.value.timeoutMs, first.value.timeoutMs);
+    }
+  });
+});
+
+describe('prototype pitfalls', () => {
+  it('constructor and toString are ordinary skeys and cluster names', () => {
+    const cfg = parseConfigText(
+      'upstreams:\n  constructor:\n    cluster:\n      toString: { servers: [{host: a, port: 1}] }\n  toString:\n    cluster:\n      constructor: { servers: [{host: b, port: 1}] }\n',
+      'c.yaml',
+    );
+    assert.deepEqual([...cfg.upstreams.keys()], ['constructor', 'toString']);
+    assert.deepEqual(cfg.upstreams.get('constructor')!.clusters.map((c) => c.key), ['toString']);
+    assert.deepEqual(cfg.upstreams.get('toString')!.clusters.map((c) => c.key), ['constructor']);
+  });
+
+  it('__proto__ as a skey or cluster name is refused with its path, from YAML and JSON', () => {
+    assert.throws(
+      () => parseConfigText('upstreams:\n  __proto__:\n    cluster: [{servers: [{host: a, port: 1}]}]\n', 'c.yaml'),
+      (err: CheckupsError) => /upstreams\.__proto__: "__proto__" is a reserved name/.test(err.message),
+    );
+    assert.throws(
+      () => parseConfigText('{"upstreams":{"api":{"cluster":{"__proto__":{"servers":[{"host":"a","port":1}]}}}}}', 'c.json'),
+      (err: CheckupsError) => /upstreams\.api\.cluster\.__proto__: "__proto__" is a reserved name/.test(err.message),
+    );
+    const parsed = parseUpstream('__proto__', { cluster: [{ servers }] });
+    assert.equal(parsed.ok, false);
+  });
+});
+
+describe('file syntax', () => {
+  it('JSON duplicate keys are refused like YAML ones, with the file', () => {
+    assert.throws(
+      () => parseConfigText('{"upstreams":{"a":{"cluster":[{"servers":[]}]},"a":{"cluster":[]}}}', 'dup.json'),
+      (err: CheckupsError) => /dup\.json:\d+:\d+: Map keys must be unique/.test(err.message),
+    );
+  });
+
+  it('an alias bomb names the file and the limit', () => {
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`);
+    assert.throws(
+      () => parseConfigText(lines.join('\n'), 'bomb.yaml'),
+      (err: CheckupsError) => err instanceof CheckupsError && /^bomb\.yaml: .*alias/is.test(err.message) && /reduce/.test(err.message),
+    );
+  });
+
+  it('a config that is a directory names the path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'checkups-cfg-'));
+    assert.throws(() => loadConfigFile(dir), (err: Error) => err.message.includes(dir) && /directory/.test(err.message));
+  });
+});
+
+describe('bounded error lists', () => {
+  it('10,000 bad ports list at most 20 errors and say how many more', () => {
+    const doc = { upstreams: { api: { cluster: [{ servers: Array.from({ length: 10_000 }, (_, i) => ({ host: 'a', port: 70_000 + i })) }] } } };
+    const file = join(mkdtempSync(join(tmpdir(), 'checkups-cfg-')), 'c.json');
+    writeFileSync(file, JSON.stringify(doc));
+    assert.throws(
+      () => loadConfigFile(file),
+      (err: CheckupsError) => {
+        assert.ok(err.message.length < 4096, `message is ${err.message.length} chars`);
+        assert.match(err.message, /and 9980 more/);
+        return true;
+      },
+    );
+  });
+
+  it('a 100,000-character value is clipped in the message', () => {
+    const errors = errorsOf({ upstreams: { api: { typ: 'x'.repeat(100_000), cluster: [{ servers }] } } });
+    assert.ok(errors.join('\n').length < 1000);
+  });
+});
+
+describe('TLS and tokens: one rule set', () => {
+  it('refuses half-configured TLS', () => {
+    assert.throws(() => serverSecurity({ tlsCert: 'c.pem', tlsClientCa: 'ca.pem' }), /tls_key: .*tls_cert and tls_key go together/);
+    assert.throws(() => serverSecurity({ tlsKey: 'k.pem' }), /tls_cert: .*tls_cert and tls_key go together/);
+    assert.throws(() => serverSecurity({ tlsClientCa: 'ca.pem' }), /tls_client_ca: needs tls_cert and tls_key/);
+    assert.deepEqual(serverSecurity({ tlsCert: 'c.pem', tlsKey: 'k.pem' }).tls, { certFile: 'c.pem', keyFile: 'k.pem' });
+  });
+
+  it('refuses short tokens wherever they come from', () => {
+    assert.throws(() => serverSecurity({ adminToken: 'x' }), /admin token: must be at least 16 characters/);
+    assert.throws(() => serverSecurity({ readToken: 'short' }), /read token: must be at least 16 characters/);
+    const errors = errorsOf({ server: { admin_token: 'x' }, upstreams: {} });
+    assert.ok(errors.some((e) => /server\.admin_token: must be at least 16 characters/.test(e)));
+  });
+});
+
+describe('secrets from the environment or a file', () => {
+  it('pass, pass_env and pass_file: exactly one', () => {
+    const parsed = parseUpstream('db', { typ: 'mysql', pass: 'a', pass_env: 'B', cluster: [{ servers }] });
+    assert.equal(parsed.ok, false);
+    assert.match(parsed.ok ? '' : parsed.errors.join('\n'), /pass_env: use only one of pass, pass_env, pass_file/);
+    const redis = parseUpstream('r', { typ: 'redis', redis_opts: { password: 'a', password_file: '/x' }, cluster: [{ servers }] });
+    assert.equal(redis.ok, false);
+  });
+
+  it('resolves from the environment or a file at probe time, and says which is missing without the value', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'checkups-secret-'));
+    writeFileSync(join(dir, 'pw'), 'from-file\n');
+    process.env['CHECKUPS_TEST_SECRET'] = 'from-env';
+    assert.equal(resolveSecret('mysql pass', { env: 'CHECKUPS_TEST_SECRET' }), 'from-env');
+    assert.equal(resolveSecret('mysql pass', { file: join(dir, 'pw') }), 'from-file');
+    assert.equal(resolveSecret('mysql pass', { value: 'v' }), 'v');
+    assert.equal(resolveSecret('mysql pass', {}), undefined);
+    assert.throws(() => resolveSecret('mysql pass', { env: 'CHECKUPS_TEST_UNSET_SECRET' }), /mysql pass: environment variable CHECKUPS_TEST_UNSET_SECRET is not set/);
+    assert.throws(() => resolveSecret('redis password', { file: join(dir, 'nope') }), /redis password: cannot read .*nope/);
+    delete process.env['CHECKUPS_TEST_SECRET'];
+  });
+
+  it('keeps the reference, never the value, in what is stored', () => {
+    const parsed = parseUpstream('db', { typ: 'mysql', pass_env: 'DB_PASS', redis_opts: { password_file: '/run/secrets/r' }, cluster: [{ servers }] });
+    assert.ok(parsed.ok);
+    const raw = upstreamToRaw(parsed.value);
+    assert.equal(raw.pass_env, 'DB_PASS');
+    assert.equal(raw.redis_opts?.password_file, '/run/secrets/r');
+  });
+});

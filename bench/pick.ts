@@ -50,7 +50,7 @@ export async function run(): Promise<void> {
     cases[`wrr ${n}`] = (k) => {
       for (let i = 0; i < k; i++) consume(wrr.pick(undefined));
     };
-    const exact = new SmoothWeightedRoundRobin(weights, { maxPeriod: 0 });
+    const exact = new SmoothWeightedRoundRobin(weights, { maxPeriod: 0, lazySteps: false });
     cases[`wrr exact-step ${n}`] = (k) => {
       for (let i = 0; i < k; i++) consume(exact.pick(undefined));
     };

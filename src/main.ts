@@ -277,7 +277,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   });
   const grpcAddress = `${grpcHost.includes(':') ? `[${grpcHost}]` : grpcHost}:${grpc.port}`;
   const httpAddress = `${httpListen.host}:${http.port}`;
-  log.info({ module: 'main', version, config: configFile, grpc: grpcAddress, http: httpAddress, upstreams: registry.skeys().length, auth: auth.required, tls: tls !== undefined }, `checkups ${version} serving`);
+  log.info({ module: 'main', version, config: configFile, grpc: grpcAddress, http: httpAddress, upstreams: registry.skeys().length, auth: auth.required, tls: tls !== undefined }, 'checkups serving');
   const runningHttp = http;
   const reloader = new ConfigReloader({ configFile, registry, adminWritten, log, events }, config);
   return {

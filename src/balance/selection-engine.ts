@@ -8,7 +8,7 @@
  * A pick falls through to the next cluster when no server of the current one is eligible.
  */
 import type { ClusterKey, PassiveVerdict, PeerId, ServerSpec } from '../core/model.ts';
-import { distinctPeers, peerId } from '../core/model.ts';
+import { peerId } from '../core/model.ts';
 import type { Clock } from '../util/clock.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { defaultClassifier, type Classifier } from './classify.ts';
@@ -139,11 +139,10 @@ export class SelectionEngine {
     const now = this.clock.now();
     const { view, state } = this.resolve(skey, now);
     const id = peerId(host, port);
-    let found: { c: ClusterBalancer; i: number } | undefined;
     // The original uses the last match in cluster order.
-    for (const c of state.balancer.clusters) c.ids.forEach((cid, i) => cid === id && (found = { c, i }));
+    const found = state.balancer.positions.get(id)?.at(-1);
     if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${clip(id)} in upstream ${clip(skey)}`);
-    this.account(skey, view.spec.maxEjectionPercent, state, found.c.spec.servers[found.i]!, failed, now);
+    this.account(skey, view.spec.maxEjectionPercent, state, state.balancer.clusters[found.cluster]!.spec.servers[found.index]!, failed, now);
     this.opts.onOutcome?.(skey, host, port, failed);
   }
 
@@ -169,13 +168,21 @@ export class SelectionEngine {
     this.opts.onPassiveVerdict(skey, id, { failedCount: rec.failedCount, untilWall });
   }
 
-  /** Takes over the exclusions the view publishes (once per view version). */
+  /**
+   * Takes over the exclusions the view publishes (once per view version): only the peers that
+   * changed since the version last adopted when the view can say which (the registry can), so a
+   * health flip at 10,000 servers does not re-read 10,000 verdicts.
+   */
   private adopt(view: UpstreamView, state: UpstreamState, now: number): void {
+    const since = state.adoptedVersion;
     state.adoptedVersion = view.version;
+    const ids = (since >= 0 ? view.peerChangesSince?.(since) : undefined) ?? state.balancer.peers;
     const wallNow = this.clock.wallNow();
-    for (const server of distinctPeers(view.spec)) {
-      const verdict = view.passive(peerId(server.host, server.port));
-      if (verdict !== undefined) state.passive.adopt(server, verdict, now, wallNow, state.balancer.peers, view.spec.maxEjectionPercent);
+    for (const id of ids) {
+      const verdict = view.passive(id);
+      const at = verdict === undefined ? undefined : state.balancer.positions.get(id)?.[0];
+      if (at === undefined) continue;
+      state.passive.adopt(state.balancer.clusters[at.cluster]!.spec.servers[at.index]!, verdict!, now, wallNow, state.balancer.peers, view.spec.maxEjectionPercent);
     }
   }
 

@@ -18,15 +18,51 @@
  * Anything that breaks the conditions (a penalty, another skip mask) rebuilds the exact
  * `current` vector for the position reached and goes back to stepping. Recording costs nothing
  * extra: it is the picks that had to be made anyway, plus 4 bytes per period entry.
+ *
+ * Churn. A health change (another mask) ends the replay, and re-recording a period takes about
+ * 2W steps: with O(n) steps, one flip per 1,000 picks at 10,000 servers made every pick O(n).
+ * So while no server is degraded, steps are O(k) instead (k = distinct weights, at most
+ * MAX_WEIGHT_CLASSES): every eligible server's current is kept lazily as
+ * `current = base + t * weight` (t = steps taken). Within one weight class that preserves order,
+ * so each class keeps its servers sorted (highest base first, earliest index on ties); a step
+ * compares the k class fronts, and the winner, lowered by W, goes back in its class - at the end
+ * in practice (O(1)), else by binary search and a shift. A mask change costs O(log n + class
+ * size) per server that changed (the mask says which, mask.ts). Recording for the replay starts
+ * once a mask has lasted n picks. Integers stay below 2^53 (the lazy form is rebased long
+ * before t * weight gets there), so every pick is bit-for-bit the O(n) step's.
  */
 import type { Picker, SkipMask } from './mask.ts';
 
 /** Periods longer than this are not cached and every pick stays O(n). */
 export const DEFAULT_MAX_PERIOD = 1 << 20;
 
+/** More distinct weights than this and steps stay O(n) (the class tops would cost as much). */
+export const MAX_WEIGHT_CLASSES = 64;
+
+/** Rebase the lazy form before `t * weight` could leave the exactly representable integers. */
+const REBASE_AT = 2 ** 50;
+
 export interface SmoothWrrOptions {
   /** Longest period (sum of eligible weights) to cache; 0 disables the O(1) replay. */
   readonly maxPeriod?: number;
+  /** Lazy O(k) steps while nothing is degraded (default true); false keeps every step the O(n) loop. */
+  readonly lazySteps?: boolean;
+}
+
+/**
+ * Per distinct weight, its eligible servers sorted best first (higher base, then earlier index),
+ * in a buffer of twice the class size: the front moves forward as winners leave it and the
+ * buffer is compacted when the end is reached (amortised O(1)).
+ */
+interface WeightClasses {
+  readonly weightOf: Float64Array;
+  readonly classOf: Int32Array;
+  readonly buf: Int32Array[];
+  readonly head: Int32Array;
+  readonly size: Int32Array;
+  /** 1 while server i is in its class's run (eligible under the mask last applied). */
+  readonly member: Uint8Array;
+  readonly maxWeight: number;
 }
 
 export class SmoothWeightedRoundRobin implements Picker {
@@ -40,6 +76,9 @@ export class SmoothWeightedRoundRobin implements Picker {
   // Replay: valid while picks come with `periodMask` (same object) and no penalty happens.
   private period: Int32Array | null = null;
   private periodMask: SkipMask | undefined;
+  private periodGen = 0;
+  /** The skip bits the period was recorded under (the mask itself may change in place). */
+  private periodSkip: Uint8Array | null = null;
   private periodTotal = 0;
   private base: Float64Array | null = null;
   /** Position in `period`, or -1 when `current` is authoritative. */
@@ -48,12 +87,25 @@ export class SmoothWeightedRoundRobin implements Picker {
   // Recording of O(n) picks made under unchanged conditions.
   private rec: Int32Array | null = null;
   private recMask: SkipMask | undefined;
+  private recGen = 0;
   private recStart: Float64Array | null = null;
   private recLen = 0;
   /** The mask whose period was found longer than maxPeriod: not recorded again (saves an O(n) sum per pick). */
   private refusedMask: SkipMask | undefined | null = null;
+  private refusedGen = 0;
 
   private readonly maxPeriod: number;
+
+  // Lazy steps: while `lazy`, eligible servers' current is lazyBase + t * weight.
+  private readonly classes: WeightClasses | null;
+  private lazy = false;
+  private lazyMask: SkipMask | undefined;
+  private lazyGen = 0;
+  private lazyBase: Float64Array | null = null;
+  private t = 0;
+  private lazyTotal = 0;
+  /** Picks since the mask last changed (recording starts after n of them). */
+  private sinceChange = 0;
 
   constructor(weights: readonly number[], opts: SmoothWrrOptions = {}) {
     this.maxPeriod = opts.maxPeriod ?? DEFAULT_MAX_PERIOD;
@@ -61,10 +113,11 @@ export class SmoothWeightedRoundRobin implements Picker {
     this.weight = Float64Array.from(weights);
     this.effective = Float64Array.from(weights);
     this.current = new Float64Array(this.n);
+    this.classes = opts.lazySteps === false || this.n < 2 ? null : weightClasses(this.weight);
   }
 
   /**
-   * `mask` must not change after it is first passed in: the replay is keyed on its identity.
+   * Derived state (replay, recording, class runs) is keyed on the mask's identity and generation.
    * The key is ignored (round robin).
    */
   pick(mask: SkipMask | undefined): number {
@@ -72,7 +125,7 @@ export class SmoothWeightedRoundRobin implements Picker {
     if (n === 1) return mask !== undefined && mask.skip[0] !== 0 ? -1 : 0;
     if (mask !== undefined && mask.count >= n) return -1;
     if (this.pos >= 0) {
-      if (mask === this.periodMask) {
+      if (mask === this.periodMask && gen(mask) === this.periodGen) {
         const period = this.period!;
         const i = period[this.pos]!;
         this.pos = this.pos + 1 === period.length ? 0 : this.pos + 1;
@@ -81,7 +134,8 @@ export class SmoothWeightedRoundRobin implements Picker {
       this.leaveReplay();
     }
     const clean = this.degraded === 0;
-    if (clean && (this.rec === null || this.recMask !== mask) && this.refusedMask !== mask) this.startRecording(mask);
+    if (clean && this.classes !== null) return this.lazyPick(mask);
+    if (clean && (this.rec === null || !same(mask, this.recMask, this.recGen)) && !same(mask, this.refusedMask, this.refusedGen)) this.startRecording(mask);
     const i = this.step(mask);
     if (clean && this.rec !== null) this.record(i);
     return i;
@@ -89,6 +143,7 @@ export class SmoothWeightedRoundRobin implements Picker {
 
   penalize(i: number): void {
     this.leaveReplay();
+    this.leaveLazy();
     this.rec = null;
     const e = this.effective[i]!;
     const halved = Math.ceil(e / 2);
@@ -125,6 +180,171 @@ export class SmoothWeightedRoundRobin implements Picker {
     return best;
   }
 
+  /** A clean pick by lazy step, recording for the replay once the mask has lasted n picks. */
+  private lazyPick(mask: SkipMask | undefined): number {
+    if (!this.lazy) this.enterLazy(mask);
+    else if (!same(mask, this.lazyMask, this.lazyGen)) this.retarget(mask);
+    if (this.rec !== null && !same(mask, this.recMask, this.recGen)) this.rec = null;
+    if (this.rec === null && this.sinceChange >= this.n && !same(mask, this.refusedMask, this.refusedGen)) {
+      this.syncCurrent();
+      this.startRecording(mask);
+    }
+    this.sinceChange++;
+    const i = this.lazyStep();
+    if (this.rec !== null) this.record(i);
+    return i;
+  }
+
+  /** `current` is authoritative here: take it as the lazy base at t = 0. */
+  private enterLazy(mask: SkipMask | undefined): void {
+    const cl = this.classes!;
+    this.lazyBase ??= new Float64Array(this.n);
+    this.lazyBase.set(this.current);
+    this.t = 0;
+    cl.size.fill(0);
+    cl.head.fill(0);
+    cl.member.fill(0);
+    this.lazyTotal = 0;
+    const skip = mask?.skip;
+    for (let i = 0; i < this.n; i++) if (skip === undefined || skip[i] === 0) this.join(i);
+    this.lazy = true;
+    this.lazyMask = mask;
+    this.lazyGen = gen(mask);
+    this.sinceChange = 0;
+  }
+
+  /**
+   * Another mask (or the same one changed): servers leaving keep their current frozen, servers
+   * joining resume from theirs. Heap membership is the old state, so only the indices the mask
+   * reports as changed are looked at (all of them when it cannot say).
+   */
+  private retarget(mask: SkipMask | undefined): void {
+    const changed = mask === undefined ? this.lazyMask?.changesSince(undefined, 0) : mask.changesSince(this.lazyMask, this.lazyGen);
+    if (changed !== undefined) for (const i of changed) this.rejoin(i, mask);
+    else for (let i = 0; i < this.n; i++) this.rejoin(i, mask);
+    this.lazyMask = mask;
+    this.lazyGen = gen(mask);
+    this.sinceChange = 0;
+  }
+
+  private rejoin(i: number, mask: SkipMask | undefined): void {
+    const skipped = this.classes!.member[i] === 0;
+    const skip = mask !== undefined && mask.skip[i] !== 0;
+    if (skipped === skip) return;
+    const base = this.lazyBase!;
+    if (skip) {
+      this.current[i] = base[i]! + this.t * this.weight[i]!;
+      this.leave(i);
+    } else {
+      base[i] = this.current[i]! - this.t * this.weight[i]!;
+      this.join(i);
+    }
+  }
+
+  /** The O(n) step's result, from the k class tops. */
+  private lazyStep(): number {
+    const cl = this.classes!;
+    const base = this.lazyBase!;
+    if ((this.t + 1) * cl.maxWeight > REBASE_AT) {
+      this.syncCurrent();
+      base.set(this.current);
+      this.t = 0;
+    }
+    const t = ++this.t;
+    const { buf, head, size, weightOf } = cl;
+    let best = -1;
+    let bestClass = -1;
+    let bestCurrent = -Infinity;
+    for (let k = 0; k < size.length; k++) {
+      if (size[k] === 0) continue;
+      const top = buf[k]![head[k]!]!;
+      const c = base[top]! + t * weightOf[k]!;
+      if (c > bestCurrent || (c === bestCurrent && top < best)) {
+        best = top;
+        bestClass = k;
+        bestCurrent = c;
+      }
+    }
+    if (best < 0) return -1;
+    // The winner leaves the front and, lowered by W, usually goes to the back: O(1).
+    head[bestClass]!++;
+    size[bestClass]!--;
+    base[best]! -= this.lazyTotal;
+    this.place(bestClass, best);
+    return best;
+  }
+
+  /** Writes the eligible servers' current from the lazy form (stays lazy). */
+  private syncCurrent(): void {
+    if (!this.lazy) return;
+    const base = this.lazyBase!;
+    const member = this.classes!.member;
+    // Class membership, not the mask: the mask may have changed in place since.
+    for (let i = 0; i < this.n; i++) if (member[i] !== 0) this.current[i] = base[i]! + this.t * this.weight[i]!;
+  }
+
+  private leaveLazy(): void {
+    this.syncCurrent();
+    this.lazy = false;
+  }
+
+  /** Order within a class: higher base first, then the earlier index. */
+  private before(a: number, b: number): boolean {
+    const base = this.lazyBase!;
+    return base[a]! > base[b]! || (base[a] === base[b] && a < b);
+  }
+
+  /** First position in class k's run whose server is not before `i`. */
+  private lowerBound(k: number, i: number): number {
+    const cl = this.classes!;
+    const run = cl.buf[k]!;
+    const h = cl.head[k]!;
+    let lo = 0;
+    let hi = cl.size[k]!;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.before(run[h + mid]!, i)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Inserts `i` into its class's sorted run (O(1) at the back, else a shift of the tail). */
+  private place(k: number, i: number): void {
+    const cl = this.classes!;
+    const run = cl.buf[k]!;
+    let h = cl.head[k]!;
+    const size = cl.size[k]!;
+    if (h + size === run.length) {
+      run.copyWithin(0, h, h + size);
+      cl.head[k] = h = 0;
+    }
+    const p = size === 0 || this.before(run[h + size - 1]!, i) ? size : this.lowerBound(k, i);
+    if (p < size) run.copyWithin(h + p + 1, h + p, h + size);
+    run[h + p] = i;
+    cl.size[k] = size + 1;
+  }
+
+  private join(i: number): void {
+    const cl = this.classes!;
+    cl.member[i] = 1;
+    this.lazyTotal += this.weight[i]!;
+    this.place(cl.classOf[i]!, i);
+  }
+
+  private leave(i: number): void {
+    const cl = this.classes!;
+    const k = cl.classOf[i]!;
+    const run = cl.buf[k]!;
+    const h = cl.head[k]!;
+    const size = cl.size[k]!;
+    const p = this.lowerBound(k, i);
+    run.copyWithin(h + p, h + p + 1, h + size);
+    cl.size[k] = size - 1;
+    cl.member[i] = 0;
+    this.lazyTotal -= this.weight[i]!;
+  }
+
   private eligibleTotal(mask: SkipMask | undefined): number {
     let total = 0;
     for (let i = 0; i < this.n; i++) if (mask === undefined || mask.skip[i] === 0) total += this.weight[i]!;
@@ -137,11 +357,13 @@ export class SmoothWeightedRoundRobin implements Picker {
       // Huge weights (up to 2^31-1 each): the period is never materialised; picks stay O(n) and exact.
       this.rec = null;
       this.refusedMask = mask;
+      this.refusedGen = gen(mask);
       return;
     }
     this.refusedMask = null;
     this.rec = new Int32Array(total);
     this.recMask = mask;
+    this.recGen = gen(mask);
     this.recStart = this.current.slice();
     this.recLen = 0;
   }
@@ -150,6 +372,7 @@ export class SmoothWeightedRoundRobin implements Picker {
     const rec = this.rec!;
     rec[this.recLen++] = i;
     if (this.recLen < rec.length) return;
+    this.syncCurrent();
     const start = this.recStart!;
     let back = true;
     for (let k = 0; k < this.n; k++) {
@@ -164,8 +387,12 @@ export class SmoothWeightedRoundRobin implements Picker {
       this.recLen = 0;
       return;
     }
+    // The replay takes over from here; `current` (synced above) is where it starts.
+    this.lazy = false;
     this.period = rec;
     this.periodMask = this.recMask;
+    this.periodGen = this.recGen;
+    this.periodSkip = this.recMask === undefined ? null : this.recMask.skip.slice();
     this.periodTotal = rec.length;
     this.base = start;
     this.pos = 0;
@@ -179,11 +406,47 @@ export class SmoothWeightedRoundRobin implements Picker {
     this.pos = -1;
     const { current, weight } = this;
     current.set(this.base!);
-    const skip = this.periodMask?.skip;
-    for (let i = 0; i < this.n; i++) if (skip === undefined || skip[i] === 0) current[i]! += pos * weight[i]!;
+    const skip = this.periodSkip;
+    for (let i = 0; i < this.n; i++) if (skip === null || skip[i] === 0) current[i]! += pos * weight[i]!;
     const period = this.period!;
     for (let k = 0; k < pos; k++) current[period[k]!]! -= this.periodTotal;
     this.period = null;
     this.base = null;
+    this.periodSkip = null;
   }
+}
+
+/** Groups servers by weight; null when there are more than MAX_WEIGHT_CLASSES distinct weights. */
+function weightClasses(weight: Float64Array): WeightClasses | null {
+  const index = new Map<number, number>();
+  const classOf = new Int32Array(weight.length);
+  const counts: number[] = [];
+  for (let i = 0; i < weight.length; i++) {
+    let k = index.get(weight[i]!);
+    if (k === undefined) {
+      if (index.size === MAX_WEIGHT_CLASSES) return null;
+      index.set(weight[i]!, (k = index.size));
+      counts.push(0);
+    }
+    classOf[i] = k;
+    counts[k]!++;
+  }
+  return {
+    weightOf: Float64Array.from(index.keys()),
+    classOf,
+    buf: counts.map((c) => new Int32Array(2 * c)),
+    head: new Int32Array(counts.length),
+    size: new Int32Array(counts.length),
+    member: new Uint8Array(weight.length),
+    maxWeight: Math.max(...index.keys()),
+  };
+}
+
+function gen(mask: SkipMask | undefined): number {
+  return mask === undefined ? 0 : mask.generation;
+}
+
+/** Whether `mask` is `ref` unchanged since generation `refGen`. */
+function same(mask: SkipMask | undefined, ref: SkipMask | undefined | null, refGen: number): boolean {
+  return mask === ref && gen(mask) === refGen;
 }

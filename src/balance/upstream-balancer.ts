@@ -6,7 +6,9 @@
  * when its heartbeat status is err (only while heartbeat is on for the upstream), or when it
  * is passively excluded. `unstable` and never-probed servers stay eligible. Masks are rebuilt
  * when the upstream's version or the passive epoch changes, or when a passive exclusion ends,
- * so a pick itself reads one byte per server at most.
+ * so a pick itself reads one byte per server at most. When the view can say which peers changed
+ * since the version last seen (the registry can), only their bits are recomputed: a health flip
+ * costs O(clusters listing the peer), plus one copy of the affected masks.
  */
 import type { ClusterSpec, PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
 import { distinctPeers, peerId } from '../core/model.ts';
@@ -25,13 +27,21 @@ export interface UpstreamView {
   health(id: PeerId): PeerHealth | undefined;
   /** A passive exclusion published by the server (or the cluster); the engine adopts it. */
   passive(id: PeerId): PassiveVerdict | undefined;
+  /** Peers whose health or published passive verdict changed after `version`, or undefined when unknown (re-read everything). */
+  peerChangesSince?(version: number): readonly PeerId[] | undefined;
+}
+
+/** Where a peer sits: cluster index and server index. */
+export interface PeerPosition {
+  readonly cluster: number;
+  readonly index: number;
 }
 
 export interface ClusterBalancer {
   readonly spec: ClusterSpec;
   readonly picker: Picker;
   readonly ids: readonly PeerId[];
-  /** Servers to skip now; undefined when none. Never mutated once published. */
+  /** Servers to skip now; undefined until one was skipped. Changed in place (see mask.ts). */
   mask: SkipMask | undefined;
 }
 
@@ -39,6 +49,8 @@ export class UpstreamBalancer {
   readonly clusters: readonly ClusterBalancer[];
   /** Distinct peers of the upstream, for the passive last-usable-server guard. */
   readonly peers: readonly PeerId[];
+  /** Every position of each peer, in cluster order then server order. */
+  readonly positions: ReadonlyMap<PeerId, readonly PeerPosition[]>;
   private seenVersion = -1;
   private seenEpoch = -1;
   /** Earliest end of a passive exclusion among masked servers. */
@@ -52,34 +64,49 @@ export class UpstreamBalancer {
       mask: undefined,
     }));
     this.peers = distinctPeers(spec).map((s) => peerId(s.host, s.port));
+    const positions = new Map<PeerId, PeerPosition[]>();
+    this.clusters.forEach((c, cluster) =>
+      c.ids.forEach((id, index) => {
+        let list = positions.get(id);
+        if (list === undefined) positions.set(id, (list = []));
+        list.push({ cluster, index });
+      }),
+    );
+    this.positions = positions;
   }
 
   /** Brings the skip masks up to date; cheap when nothing changed. */
   refresh(view: UpstreamView, passive: PassiveHealth, now: number): void {
     if (view.version === this.seenVersion && passive.epoch === this.seenEpoch && now < this.nextExpiry) return;
+    if (passive.epoch === this.seenEpoch && now < this.nextExpiry && this.seenVersion >= 0) {
+      const changed = view.peerChangesSince?.(this.seenVersion);
+      if (changed !== undefined) {
+        this.seenVersion = view.version;
+        this.apply(view, passive, now, changed);
+        return;
+      }
+    }
     this.seenVersion = view.version;
     this.seenEpoch = passive.epoch;
     this.nextExpiry = Infinity;
-    for (const c of this.clusters) {
-      let mask: SkipMask | undefined;
-      c.spec.servers.forEach((s, i) => {
-        const id = c.ids[i]!;
-        let skip = s.down || (view.heartbeat && view.health(id)?.status === 'err');
-        if (!skip && passive.isDown(id, s.failTimeoutMs, now)) {
-          skip = true;
-          this.nextExpiry = Math.min(this.nextExpiry, passive.downUntil(id, s.failTimeoutMs));
-        }
-        if (skip) (mask ??= new SkipMask(c.spec.servers.length)).set(i);
-      });
-      // Keep the old object when nothing changed: smooth WRR replays per mask identity.
-      if (!sameMask(c.mask, mask)) c.mask = mask;
+    for (const c of this.clusters) c.ids.forEach((id, i) => this.update(c, i, id, view, passive, now));
+  }
+
+  /** Recomputes the bits of `changed` peers only. */
+  private apply(view: UpstreamView, passive: PassiveHealth, now: number, changed: readonly PeerId[]): void {
+    for (const id of changed) {
+      for (const { cluster, index } of this.positions.get(id) ?? []) this.update(this.clusters[cluster]!, index, id, view, passive, now);
     }
   }
-}
 
-function sameMask(a: SkipMask | undefined, b: SkipMask | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.count !== b.count) return false;
-  for (let i = 0; i < a.skip.length; i++) if (a.skip[i] !== b.skip[i]) return false;
-  return true;
+  private update(c: ClusterBalancer, i: number, id: PeerId, view: UpstreamView, passive: PassiveHealth, now: number): void {
+    const s = c.spec.servers[i]!;
+    let skip = s.down || (view.heartbeat && view.health(id)?.status === 'err');
+    if (!skip && passive.isDown(id, s.failTimeoutMs, now)) {
+      skip = true;
+      this.nextExpiry = Math.min(this.nextExpiry, passive.downUntil(id, s.failTimeoutMs));
+    }
+    if (skip) (c.mask ??= new SkipMask(c.spec.servers.length)).set(i);
+    else c.mask?.clear(i);
+  }
 }

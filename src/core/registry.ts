@@ -16,6 +16,11 @@
  * State across updates (checkups-semantics.md §4.6): a put keeps the health record of every
  * peer (host:port) that stays in the upstream, in whatever level; records of removed peers are
  * dropped (the original keeps them forever; see docs/compat.md).
+ *
+ * Cost: a health or passive update is O(1) (membership by id, no scan of the upstream). Each
+ * entry keeps a short log of its recently changed peers so readers holding an older version (the
+ * balancer's skip masks, the engine adopting verdicts) apply just those instead of re-reading
+ * every peer.
  */
 import type { CheckupsConfig, GlobalSpec, PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from './model.ts';
 import { distinctPeers, heartbeatEnabled, peerId } from './model.ts';
@@ -33,25 +38,87 @@ export interface RegistryChange {
 
 export type ChangeListener = (change: RegistryChange) => void;
 
+/** Peer changes remembered per upstream for incremental readers (see peerChangesSince). */
+export const PEER_LOG_SIZE = 256;
+
 /** One upstream as the registry holds it; also the view the selection engine reads. */
 export class UpstreamEntry {
   /** @internal */ readonly peers = new Map<PeerId, PeerHealth>();
+  /** Distinct peer ids of `spec`: membership checks without scanning the clusters. */
+  private memberIds: ReadonlySet<PeerId>;
+  /** Ring of the last PEER_LOG_SIZE health/passive changes since the spec was set: version, peer. */
+  private readonly logVersions = new Float64Array(PEER_LOG_SIZE);
+  private readonly logPeers = new Array<PeerId>(PEER_LOG_SIZE);
+  private logCount = 0;
+  /** Version of the newest change overwritten in the ring (the log is complete after it). */
+  private droppedVersion = 0;
+  /** Version the spec was set at: the log never reaches back past it. */
+  private specVersion: number;
   /** @internal */ readonly passiveVerdicts = new Map<PeerId, PassiveVerdict>();
 
   constructor(
     public spec: UpstreamSpec,
     public version: number,
     public heartbeat: boolean,
-  ) {}
+  ) {
+    this.memberIds = idsOf(spec);
+    this.specVersion = version;
+  }
 
   health(id: PeerId): PeerHealth | undefined {
     return this.peers.get(id);
+  }
+
+  has(id: PeerId): boolean {
+    return this.memberIds.has(id);
   }
 
   /** The published passive exclusion of a peer, if any. */
   passive(id: PeerId): PassiveVerdict | undefined {
     return this.passiveVerdicts.get(id);
   }
+
+  /**
+   * Peers whose heartbeat status or passive verdict changed after `version` (oldest first,
+   * possibly repeated), or
+   * undefined when that is not known: the spec changed since, or the log no longer reaches back
+   * that far. Then the caller re-reads the whole upstream.
+   */
+  peerChangesSince(version: number): PeerId[] | undefined {
+    if (version < this.specVersion) return undefined;
+    const out: PeerId[] = [];
+    const oldest = Math.max(0, this.logCount - PEER_LOG_SIZE);
+    for (let k = this.logCount - 1; k >= oldest; k--) {
+      const slot = k % PEER_LOG_SIZE;
+      if (this.logVersions[slot]! <= version) return out.reverse();
+      out.push(this.logPeers[slot]!);
+    }
+    // Every logged change is newer: complete only if nothing newer was overwritten.
+    return this.droppedVersion <= version ? out.reverse() : undefined;
+  }
+
+  /** @internal */ setSpec(spec: UpstreamSpec, version: number, heartbeat: boolean): void {
+    this.spec = spec;
+    this.version = version;
+    this.heartbeat = heartbeat;
+    this.memberIds = idsOf(spec);
+    this.specVersion = version;
+    this.logCount = 0;
+    this.droppedVersion = 0;
+  }
+
+  /** @internal */ logPeerChange(id: PeerId, version: number): void {
+    const slot = this.logCount % PEER_LOG_SIZE;
+    if (this.logCount >= PEER_LOG_SIZE) this.droppedVersion = this.logVersions[slot]!;
+    this.logVersions[slot] = version;
+    this.logPeers[slot] = id;
+    this.logCount++;
+    this.version = version;
+  }
+}
+
+function idsOf(spec: UpstreamSpec): Set<PeerId> {
+  return new Set(distinctPeers(spec).map((s) => peerId(s.host, s.port)));
 }
 
 export class UpstreamRegistry {
@@ -122,12 +189,9 @@ export class UpstreamRegistry {
       this.emit({ skey: spec.skey, version, cause: 'created' });
       return version;
     }
-    const keep = new Set(distinctPeers(spec).map((s) => peerId(s.host, s.port)));
-    for (const id of existing.peers.keys()) if (!keep.has(id)) existing.peers.delete(id);
-    for (const id of existing.passiveVerdicts.keys()) if (!keep.has(id)) existing.passiveVerdicts.delete(id);
-    existing.spec = spec;
-    existing.version = version;
-    existing.heartbeat = heartbeat;
+    existing.setSpec(spec, version, heartbeat);
+    for (const id of existing.peers.keys()) if (!existing.has(id)) existing.peers.delete(id);
+    for (const id of existing.passiveVerdicts.keys()) if (!existing.has(id)) existing.passiveVerdicts.delete(id);
     this.emit({ skey: spec.skey, version, cause: 'updated' });
     return version;
   }
@@ -149,7 +213,7 @@ export class UpstreamRegistry {
    */
   setHealth(skey: string, id: PeerId, health: PeerHealth, version?: number): boolean {
     const entry = this.entries.get(skey);
-    if (entry === undefined || !this.hasPeer(entry.spec, id)) {
+    if (entry === undefined || !entry.has(id)) {
       if (version !== undefined) this.advanceTo(version);
       return false;
     }
@@ -159,7 +223,7 @@ export class UpstreamRegistry {
       if (version !== undefined) this.advanceTo(version);
       return false;
     }
-    entry.version = this.stamp(version);
+    entry.logPeerChange(id, this.stamp(version));
     this.emit({ skey, version: entry.version, cause: 'health', peer: id });
     return true;
   }
@@ -170,7 +234,7 @@ export class UpstreamRegistry {
    */
   setPassive(skey: string, id: PeerId, verdict: PassiveVerdict | undefined, version?: number): boolean {
     const entry = this.entries.get(skey);
-    if (entry === undefined || !this.hasPeer(entry.spec, id)) {
+    if (entry === undefined || !entry.has(id)) {
       if (version !== undefined) this.advanceTo(version);
       return false;
     }
@@ -181,7 +245,7 @@ export class UpstreamRegistry {
       if (version !== undefined) this.advanceTo(version);
       return false;
     }
-    entry.version = this.stamp(version);
+    entry.logPeerChange(id, this.stamp(version));
     this.emit({ skey, version: entry.version, cause: 'passive', peer: id });
     return true;
   }
@@ -190,10 +254,6 @@ export class UpstreamRegistry {
   subscribe(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  private hasPeer(spec: UpstreamSpec, id: PeerId): boolean {
-    return spec.clusters.some((c) => c.servers.some((s) => peerId(s.host, s.port) === id));
   }
 
   private emit(change: RegistryChange): void {

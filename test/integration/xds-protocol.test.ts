@@ -169,6 +169,7 @@ describe('xDS SotW ADS protocol (xds-notes §6)', () => {
   });
 
   it('11: CDS wildcard: [] first = all, [*, a] still all, [a] only a, [] again = nothing', async () => {
+    h.xds.cache().settle(); // earlier tests' changes are in the cache (rebuilds are otherwise coalesced)
     const s = open();
     s.send({ node: NODE, type_url: C, resource_names: [] });
     const r1 = await s.next();
@@ -228,6 +229,7 @@ describe('xDS SotW ADS protocol (xds-notes §6)', () => {
     // Wildcard stream, one coalesced batch deleting x and adding y.
     const w = open();
     h.registry.put(ups('x', 10_007));
+    h.xds.cache().settle(); // x exists before the stream subscribes (rebuilds are otherwise coalesced)
     w.send({ node: NODE, type_url: C, resource_names: [] });
     w.send(ack(await w.next(), []));
     w.send({ type_url: L, resource_names: [] });

@@ -26,7 +26,7 @@ const OPTIONS: ts.CompilerOptions = {
   allowImportingTsExtensions: true,
   noEmit: true,
   skipLibCheck: true,
-  paths: { '@checkups/client': [ENTRY] },
+  paths: { '@checkups/client': [ENTRY], 'checkups/client': [ENTRY] },
 };
 
 describe('docs/sdk.md', () => {

@@ -186,4 +186,64 @@ describe('smooth weighted round robin (checkups-semantics §5.2)', () => {
     const total = 3_200_000 + 1_600_000 + big;
     [3_200_000, 1_600_000, big].forEach((w, i) => assert.ok(Math.abs(counts[i]! - (100_000 * w) / total) <= 1, `server ${i}: ${counts[i]}`));
   });
+
+  it('under health churn (a fresh mask per flip, as the balancer publishes them) matches the reference (property)', () => {
+    const big = 2 ** 31 - 1;
+    const weightSets = fc.oneof(
+      fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 2, maxLength: 200 }),
+      fc.array(fc.oneof(fc.constant(1), fc.constant(big), fc.constant(3_200_000)), { minLength: 2, maxLength: 40 }),
+      // More distinct weights than MAX_WEIGHT_CLASSES: the O(n) step path.
+      fc.array(fc.integer({ min: 1, max: 1000 }), { minLength: 70, maxLength: 120 }),
+    );
+    const op = fc.oneof(
+      { arbitrary: fc.integer({ min: 1, max: 400 }).map((k): ['picks', number] => ['picks', k]), weight: 6 },
+      { arbitrary: fc.nat().map((i): ['flip', number] => ['flip', i]), weight: 4 },
+      { arbitrary: fc.integer({ min: 1, max: 40 }).map((k): ['burst', number] => ['burst', k]), weight: 1 },
+      { arbitrary: fc.constant<['fail', number]>(['fail', 0]), weight: 1 },
+    );
+    fc.assert(
+      fc.property(weightSets, fc.array(op, { maxLength: 60 }), (weights, ops) => {
+        const n = weights.length;
+        const wrr = new SmoothWeightedRoundRobin(weights);
+        const ref = new ReferenceWrr(weights);
+        let mask: SkipMask | undefined;
+        let last = -1;
+        for (const [kind, arg] of ops) {
+          if (kind === 'flip') {
+            // The balancer flips bits in place; a retry clones. Both, and a fresh mask now and then.
+            const how = arg % 3;
+            const next = how === 0 ? (mask ?? new SkipMask(n)) : how === 1 ? (mask?.clone() ?? new SkipMask(n)) : (() => {
+              const m = new SkipMask(n);
+              if (mask !== undefined) for (let j = 0; j < n; j++) if (mask.skip[j] !== 0) m.set(j);
+              return m;
+            })();
+            const i = Math.floor(arg / 3) % n;
+            if (next.skip[i] !== 0) next.clear(i);
+            else next.set(i);
+            mask = next;
+          } else if (kind === 'burst') {
+            // Many in-place flips between two picks: more than the mask's journal holds.
+            mask ??= new SkipMask(n);
+            for (let k = 0; k < arg; k++) {
+              const i = (k * 7 + arg) % n;
+              if (mask.skip[i] !== 0) mask.clear(i);
+              else mask.set(i);
+            }
+          } else if (kind === 'fail') {
+            if (last >= 0) {
+              wrr.penalize(last);
+              ref.penalize(last);
+            }
+          } else {
+            for (let k = 0; k < arg; k++) {
+              last = wrr.pick(mask);
+              const m = mask;
+              assert.equal(last, ref.pick((j) => m !== undefined && m.skip[j] !== 0));
+            }
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
 });

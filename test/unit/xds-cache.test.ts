@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UpstreamRegistry } from '../../src/core/registry.ts';
-import { XdsResourceCache, type ResourceChange } from '../../src/server/xds/cache.ts';
+import { DEFAULT_XDS_COALESCE_MS, XdsResourceCache, type ResourceChange } from '../../src/server/xds/cache.ts';
 import { envoyCodec } from '../../src/server/xds/proto.ts';
 import { CLUSTER, ENDPOINT, LISTENER, ROUTE } from '../../src/server/xds/type-urls.ts';
 import { flush } from '../support/async.ts';
@@ -15,7 +15,8 @@ import { GLOBAL, health, unpackAny } from '../support/xds-harness.ts';
 
 const REFRESH_MS = 30_000;
 
-function setup(dns: Record<string, string[] | Error> = {}) {
+/** `eager`: rebuild right after each change, to check what one rebuild produces (coalescing has its own tests). */
+function setup(dns: Record<string, string[] | Error> = {}, eager = true) {
   const clock = new FakeClock();
   const registry = new UpstreamRegistry(GLOBAL, { initialRevision: 1_000_000 });
   const lookups: string[] = [];
@@ -28,6 +29,7 @@ function setup(dns: Record<string, string[] | Error> = {}) {
   const cache = new XdsResourceCache(registry, envoyCodec(), { clock, resolveHost, dnsRefreshMs: REFRESH_MS });
   const changes: ResourceChange[][] = [];
   cache.subscribe((c) => changes.push([...c]));
+  if (eager) registry.subscribe(() => cache.settle());
   return { clock, registry, cache, changes, dns, lookups };
 }
 
@@ -105,23 +107,28 @@ describe('xDS resource cache', () => {
     assert.equal(cache.get(ENDPOINT, 'db'), undefined, 'no CLA before the first resolution');
     assert.ok(cache.get(CLUSTER, 'db') !== undefined);
     await flush();
+    cache.settle();
     assert.deepEqual(kinds(changes.at(-1)!), ['ClusterLoadAssignment:db']);
     const address = () => JSON.stringify(cache.get(ENDPOINT, 'db')!.any.toString('latin1').match(/10\.0\.0\.\d/g));
     assert.equal(address(), '["10.0.0.5"]');
     dns['db.test'] = ['10.0.0.6'];
     clock.advance(REFRESH_MS);
     await flush();
+    cache.settle();
     assert.equal(address(), '["10.0.0.6"]');
     dns['db.test'] = new Error('SERVFAIL');
     clock.advance(REFRESH_MS);
     await flush();
+    cache.settle();
     assert.equal(address(), '["10.0.0.6"]', 'last good addresses kept');
     assert.equal(lookups.length, 3);
     registry.delete('db');
     clock.advance(REFRESH_MS);
     await flush();
+    cache.settle();
     clock.advance(REFRESH_MS);
     await flush();
+    cache.settle();
     assert.equal(lookups.length, 3, 'names no longer used are not resolved again');
     cache.close();
   });
@@ -130,8 +137,52 @@ describe('xDS resource cache', () => {
     const { registry, cache } = setup({ 'gone.test': new Error('NXDOMAIN') });
     registry.put(upstream('x', [cluster(1, [server('gone.test:80')]), cluster(2, [server('10.0.0.9:80')])]));
     await flush();
+    cache.settle();
     const cla = unpackAny(cache.get(ENDPOINT, 'x')!.any).value.toString('latin1');
     assert.ok(cla.includes('10.0.0.9') && !cla.includes('level-1'));
+    cache.close();
+  });
+
+  it('a registry change only marks the upstream dirty; one flush per window rebuilds it once', () => {
+    const { registry, cache, changes, clock } = setup({}, false);
+    const servers = Array.from({ length: 2000 }, (_, i) => server(`10.1.${i >> 8}.${i & 255}:80`));
+    registry.put(upstream('big', [cluster(1, servers)]));
+    cache.settle();
+    const rebuilds = cache.rebuilds;
+    const encodes = cache.encodes;
+    const batches = changes.length;
+    // 500 verdicts in one window: nothing is rebuilt or encoded inside the registry's event.
+    for (let i = 0; i < 500; i++) registry.setHealth('big', `10.1.${i >> 8}.${i & 255}:80`, health('err'));
+    assert.equal(cache.rebuilds, rebuilds, 'no rebuild inside the change event');
+    assert.equal(cache.encodes, encodes);
+    assert.equal(cache.pendingRebuilds, 1);
+    clock.advance(DEFAULT_XDS_COALESCE_MS);
+    assert.equal(cache.rebuilds - rebuilds, 1, 'one rebuild for 500 changes');
+    assert.equal(cache.encodes - encodes, 1, 'one CLA encode');
+    assert.equal(changes.length, batches + 1);
+    assert.deepEqual(kinds(changes.at(-1)!), ['ClusterLoadAssignment:big']);
+    const cla = unpackAny(cache.get(ENDPOINT, 'big')!.any).value;
+    assert.ok(cla.length > 0);
+    // The next window starts fresh: a later change is rebuilt in its own flush.
+    registry.setHealth('big', '10.1.0.0:80', health('ok'));
+    clock.advance(DEFAULT_XDS_COALESCE_MS - 1);
+    assert.equal(cache.rebuilds - rebuilds, 1);
+    clock.advance(1);
+    assert.equal(cache.rebuilds - rebuilds, 2);
+    cache.close();
+  });
+
+  it('a spec change and health changes in one window rebuild the upstream once, all kinds', () => {
+    const { registry, cache, changes, clock } = setup({}, false);
+    registry.put(api());
+    cache.settle();
+    const rebuilds = cache.rebuilds;
+    registry.setHealth('api', '10.0.0.1:80', health('err'));
+    registry.put(api({ mode: 'hash' }));
+    registry.setHealth('api', '10.0.0.2:80', health('err'));
+    clock.advance(DEFAULT_XDS_COALESCE_MS);
+    assert.equal(cache.rebuilds - rebuilds, 1);
+    assert.deepEqual(kinds(changes.at(-1)!), ['Cluster:api', 'Cluster:api~dc1', 'ClusterLoadAssignment:api', 'ClusterLoadAssignment:api~dc1', 'RouteConfiguration:api', 'RouteConfiguration:api~dc1']);
     cache.close();
   });
 });

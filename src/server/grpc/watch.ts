@@ -4,8 +4,10 @@
  * - Encode once: an upstream's snapshot is serialised once per version, as a ready-made
  *   `WatchResponse.upstreams` entry; a response is the concatenation of such entries plus the
  *   few trailing fields (protobuf merges concatenated messages). 1,000 streams, one encode.
- * - Coalescing: a change marks the upstream dirty for each interested stream; a stream is
- *   flushed at most once per `coalesceMs` window, with the newest state of everything dirty.
+ * - Coalescing: a change only marks its upstream dirty (O(1) inside the registry's event); once
+ *   per `coalesceMs` window the dirty upstreams are handed to the streams watching them and
+ *   each stream is flushed once, with the newest state of everything dirty. Each upstream is
+ *   encoded at most once per window, however many changes and streams.
  * - Slow readers: while a stream's socket is full (write() returned false) nothing is queued
  *   for it but the dirty set (bounded by the number of upstreams); on 'drain' it gets the
  *   newest state. Versions only go forward; intermediate ones may be skipped.
@@ -48,7 +50,8 @@ export interface WatchHubStats {
 
 export class WatchHub {
   private readonly subscribers = new Set<Subscriber>();
-  private readonly pendingFlush = new Set<Subscriber>();
+  /** Upstreams changed since the last flush. */
+  private readonly changed = new Set<string>();
   /** skey -> [version, encoded upstreams entry]. */
   private readonly encoded = new Map<string, { version: number; bytes: Buffer }>();
   private timer: Timer | undefined;
@@ -83,7 +86,6 @@ export class WatchHub {
     this.subscribers.add(sub);
     const drop = () => {
       this.subscribers.delete(sub);
-      this.pendingFlush.delete(sub);
     };
     call.on('cancelled', drop);
     call.on('close', drop);
@@ -112,21 +114,30 @@ export class WatchHub {
 
   private onChange(change: RegistryChange): void {
     if (change.cause === 'deleted') this.encoded.delete(change.skey);
+    if (this.subscribers.size === 0) return;
+    this.changed.add(change.skey);
+    if (this.timer !== undefined) return;
+    const firstChangeAt = this.clock.now();
+    this.timer = this.clock.setTimer(this.coalesceMs, () => {
+      this.timer = undefined;
+      this.flushChanged();
+      pushesTotal.inc({ kind: 'watch' });
+      pushDuration.observe({ kind: 'watch' }, (this.clock.now() - firstChangeAt) / 1000);
+    });
+  }
+
+  private flushChanged(): void {
+    const changed = [...this.changed];
+    this.changed.clear();
     for (const sub of this.subscribers) {
-      if (!this.watches(sub, change.skey) || !sub.synced) continue;
-      sub.dirty.add(change.skey);
-      this.pendingFlush.add(sub);
-    }
-    if (this.pendingFlush.size > 0 && this.timer === undefined) {
-      const firstChangeAt = this.clock.now();
-      this.timer = this.clock.setTimer(this.coalesceMs, () => {
-        this.timer = undefined;
-        const due = [...this.pendingFlush];
-        this.pendingFlush.clear();
-        for (const sub of due) if (!sub.blocked) this.flush(sub);
-        pushesTotal.inc({ kind: 'watch' });
-        pushDuration.observe({ kind: 'watch' }, (this.clock.now() - firstChangeAt) / 1000);
-      });
+      if (!sub.synced) continue;
+      let any = false;
+      for (const skey of changed) {
+        if (!this.watches(sub, skey)) continue;
+        sub.dirty.add(skey);
+        any = true;
+      }
+      if (any && !sub.blocked) this.flush(sub);
     }
   }
 

@@ -1,5 +1,6 @@
 /**
  * The HTTP port (read-only; changes go through the gRPC AdminService):
+ *   GET /             the live status page (status-page.ts; /ui/app.js and /ui/app.css)
  *   GET /status       lua-resty-checkups get_status JSON
  *   GET /api/status   every upstream and peer as the status page shows them (status-view.ts)
  *   GET /events       server-sent events: health transitions, admin changes, refused calls
@@ -14,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import type { ReadinessReport } from '../readiness.ts';
 import type { StatusView } from '../status-view.ts';
 import { luaStatus, type LuaStatusInput } from './lua-status.ts';
+import { STATUS_PAGE_CSP, STATUS_PAGE_CSS, STATUS_PAGE_HTML, STATUS_PAGE_JS } from './status-page.ts';
 
 export interface HttpSources {
   luaStatus(): LuaStatusInput;
@@ -29,7 +31,11 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-const ROUTES = 'GET /status, /api/status, /events, /metrics, /healthz, /readyz';
+const ROUTES = 'GET / (status page), /status, /api/status, /events, /metrics, /healthz, /readyz';
+
+function asset(res: ServerResponse, contentType: string, body: string): void {
+  res.writeHead(200, { 'content-type': `${contentType}; charset=utf-8`, 'cache-control': 'no-cache', 'content-security-policy': STATUS_PAGE_CSP, 'x-content-type-options': 'nosniff' }).end(body);
+}
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
@@ -43,6 +49,16 @@ export async function startHttpServer(listen: { host: string; port: number }, so
       return;
     }
     switch (url.pathname) {
+      case '/':
+      case '/index.html':
+        asset(res, 'text/html', STATUS_PAGE_HTML);
+        return;
+      case '/ui/app.js':
+        asset(res, 'text/javascript', STATUS_PAGE_JS);
+        return;
+      case '/ui/app.css':
+        asset(res, 'text/css', STATUS_PAGE_CSS);
+        return;
       case '/status':
         json(res, 200, luaStatus(sources.luaStatus()));
         return;

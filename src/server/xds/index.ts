@@ -14,7 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { Clock } from '../../util/clock.ts';
 import { tolerantDeserializer } from '../grpc/unparseable.ts';
-import { XdsResourceCache } from './cache.ts';
+import { DEFAULT_XDS_COALESCE_MS, XdsResourceCache } from './cache.ts';
 import { DeltaStream } from './delta.ts';
 import { DEFAULT_DNS_REFRESH_MS, systemResolveHost, type ResolveHost } from './dns.ts';
 import type { DeltaDiscoveryRequest, DiscoveryRequest } from './envoy-types.ts';
@@ -60,7 +60,7 @@ export interface XdsServer {
   close(): void;
 }
 
-export const DEFAULT_XDS_COALESCE_MS = 10;
+export { DEFAULT_XDS_COALESCE_MS };
 
 const SOTW_METHODS: ReadonlyArray<[string, ResourceTypeUrl | null]> = [
   ['/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources', null],
@@ -94,6 +94,7 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
       clock: deps.clock,
       resolveHost: deps.resolveHost ?? systemResolveHost,
       dnsRefreshMs: deps.dnsRefreshMs ?? DEFAULT_DNS_REFRESH_MS,
+      coalesceMs: deps.coalesceMs ?? DEFAULT_XDS_COALESCE_MS,
       ...(deps.logger !== undefined ? { logger: deps.logger } : {}),
     });
     const hub = new XdsHub(cache, deps.clock, deps.coalesceMs ?? DEFAULT_XDS_COALESCE_MS);

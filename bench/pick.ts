@@ -4,6 +4,9 @@
  * All cases are measured side by side (interleaved rounds) so their ratios are comparable.
  * Targets (issue 2): chash pick cost grows at most 2x from 10 to 10,000 servers; WRR at 1,000
  * servers under 1 µs. The exact O(n) WRR step (replay disabled) is shown for comparison.
+ * Under churn (issue 15): the public selectPeer path with heartbeat health (1% of peers err),
+ * steady against one health flip per 1,000 picks, at 1,000 and 10,000 servers; target: churn
+ * costs at most 2x the steady pick at 10,000 servers.
  */
 import { ConsistentHashRing } from '../src/balance/chash.ts';
 import { hash53 } from '../src/balance/hash.ts';
@@ -11,6 +14,7 @@ import { SelectionEngine } from '../src/balance/selection-engine.ts';
 import { SmoothWeightedRoundRobin } from '../src/balance/smooth-wrr.ts';
 import { parseConfig } from '../src/config/validate.ts';
 import { UpstreamRegistry } from '../src/core/registry.ts';
+import { peerId, type HeartbeatStatus, type PeerHealth, type PeerId } from '../src/core/model.ts';
 import { systemClock } from '../src/util/clock.ts';
 import { consume, measureInterleaved, printTable, writeResult, type Measurement } from './harness.ts';
 
@@ -25,10 +29,27 @@ function servers(n: number): Array<{ host: string; port: number; weight: number 
 }
 
 function engineWith(list: ReturnType<typeof servers>, mode: string): SelectionEngine {
+  return heartbeatEngine(list, mode).engine;
+}
+
+const okHealth = (status: HeartbeatStatus): PeerHealth => ({ status, failNum: status === 'ok' ? 0 : 1, lastModified: 0, msg: status === 'ok' ? null : 'bench' });
+
+/**
+ * The public path as a server runs it: heartbeat on, every peer probed ok but 1% err (as the
+ * health checker records them), through the registry the checker writes to.
+ */
+function heartbeatEngine(list: ReturnType<typeof servers>, mode: string): { engine: SelectionEngine; registry: UpstreamRegistry; ids: PeerId[] } {
   const parsed = parseConfig({ upstreams: { bench: { mode, cluster: [{ servers: list }] } } });
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
-  return new SelectionEngine(UpstreamRegistry.fromConfig(parsed.value), systemClock);
+  const registry = UpstreamRegistry.fromConfig(parsed.value);
+  const ids = list.map((s) => peerId(s.host, s.port));
+  ids.forEach((id, i) => registry.setHealth('bench', id, okHealth(i % 100 === 50 ? 'err' : 'ok')));
+  return { engine: new SelectionEngine(registry, systemClock), registry, ids };
 }
+
+/** Flips one peer (err <-> ok, rotating over the upstream) every FLIP_EVERY picks. */
+const FLIP_EVERY = 1000;
+const CHURN_SIZES = [1000, 10_000];
 
 export async function run(): Promise<void> {
   let j = 0;
@@ -71,6 +92,27 @@ export async function run(): Promise<void> {
       for (let i = 0; i < k; i++) consume(eHash.selectPeer('bench', { hashKey: KEYS[j++ & KEY_MASK]! }).port);
     };
   }
+  for (const n of CHURN_SIZES) {
+    const list = servers(n);
+    const warm = 2 * list.reduce((a, s) => a + s.weight, 0) + 10_000;
+    const steady = heartbeatEngine(list, 'wrr');
+    for (let i = 0; i < warm; i++) consume(steady.engine.selectPeer('bench').port);
+    cases[`selectPeer heartbeat ${n}`] = (k) => {
+      for (let i = 0; i < k; i++) consume(steady.engine.selectPeer('bench').port);
+    };
+    const churn = heartbeatEngine(list, 'wrr');
+    let picks = 0;
+    let flips = 0;
+    cases[`selectPeer churn ${n}`] = (k) => {
+      for (let i = 0; i < k; i++) {
+        if (++picks % FLIP_EVERY === 0) {
+          const id = churn.ids[(flips++ * 7919) % n]!;
+          churn.registry.setHealth('bench', id, okHealth(churn.registry.upstream('bench')!.health(id)?.status === 'err' ? 'ok' : 'err'));
+        }
+        consume(churn.engine.selectPeer('bench').port);
+      }
+    };
+  }
   const m = measureInterleaved(cases);
   const ns = (name: string): number => m[name]!.nsPerOp;
   const rows = SIZES.map((n) => ({
@@ -86,6 +128,14 @@ export async function run(): Promise<void> {
     'ring build ms': ringInfo[n]!.buildMs,
   }));
   printTable('pick: nanoseconds per pick (median of 7 interleaved rounds) and picks per second', rows);
+  const churnRows = CHURN_SIZES.map((n) => ({
+    servers: n,
+    'selectPeer steady ns (heartbeat, 1% err)': ns(`selectPeer heartbeat ${n}`),
+    [`selectPeer churn ns (1 flip / ${FLIP_EVERY} picks)`]: ns(`selectPeer churn ${n}`),
+    'churn / steady': ns(`selectPeer churn ${n}`) / ns(`selectPeer heartbeat ${n}`),
+    target: '<= 2',
+  }));
+  printTable('pick under health churn: the public selectPeer path, heartbeat health, 1% of peers err', churnRows);
   console.log(`key hash alone (included in every chash pick): ${ns('key hash').toFixed(1)} ns`);
   const chashGrowth = ns('chash 10000') / ns('chash 10');
   const verdict = {
@@ -94,11 +144,14 @@ export async function run(): Promise<void> {
     wrrNsAt1000: ns('wrr 1000'),
     wrrAt1000Ok: ns('wrr 1000') < 1000,
     wrrExactStepNsAt1000: ns('wrr exact-step 1000'),
+    churnRatioAt10000: ns('selectPeer churn 10000') / ns('selectPeer heartbeat 10000'),
+    churnRatioOk: ns('selectPeer churn 10000') / ns('selectPeer heartbeat 10000') <= 2,
   };
   console.log(
     `chash cost 10 -> 10,000 servers: x${chashGrowth.toFixed(2)} (target <= 2: ${verdict.chashGrowthOk ? 'ok' : 'MISSED'}); ` +
       `wrr at 1,000 servers: ${ns('wrr 1000').toFixed(1)} ns (target < 1000 ns: ${verdict.wrrAt1000Ok ? 'ok' : 'MISSED'}; the exact O(n) step alone: ${ns('wrr exact-step 1000').toFixed(0)} ns)`,
   );
+  console.log(`selectPeer with one flip per ${FLIP_EVERY} picks at 10,000 servers: x${verdict.churnRatioAt10000.toFixed(2)} the steady cost (target <= 2: ${verdict.churnRatioOk ? 'ok' : 'MISSED'})`);
   const measurements: Record<string, Measurement> = m;
-  console.log(`written: ${writeResult('pick', { rows, measurements, ringInfo, verdict })}`);
+  console.log(`written: ${writeResult('pick', { rows, churnRows, measurements, ringInfo, verdict })}`);
 }

@@ -55,11 +55,12 @@ function terminalEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** What a fresh clone holds (tracked and new, unignored files), plus dist/ and node_modules. */
-function freshCopy(): string {
+/** Fills `copy` with what a fresh clone holds (tracked and new, unignored files), plus dist/ and node_modules. */
+function fillFreshCopy(copy: string): void {
   assert.ok(existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js')), 'dist/ is missing: npm ci builds it (prepare)');
-  const copy = mkdtempSync(join(tmpdir(), 'checkups-readme-'));
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
+    .split('\0')
+    .filter((f) => f !== '' && !/^(node_modules|dist)(\/|$)/.test(f)); // a symlinked node_modules is not ignored by `node_modules/`
   for (const file of files) {
     if (!existsSync(join(ROOT, file))) continue; // deleted in the work tree, not yet committed
     mkdirSync(dirname(join(copy, file)), { recursive: true });
@@ -67,7 +68,6 @@ function freshCopy(): string {
   }
   cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
-  return copy;
 }
 
 /** pino JSON lines of a process's output; other lines are ignored. */
@@ -99,7 +99,8 @@ describe('README and docs/ snippets, pasted in order on a fresh copy with the de
   }
 
   before(async () => {
-    copy = freshCopy();
+    copy = mkdtempSync(join(tmpdir(), 'checkups-readme-'));
+    fillFreshCopy(copy);
     net = await IsolatedNet.create();
     const redis = net.start('redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', copy], { cwd: copy, env });
     await net.waitForListener('127.0.0.1', 6379, redis, START_TIMEOUT_MS);

@@ -7,7 +7,7 @@ import { stringify as toYaml } from 'yaml';
 import type { SelectedPeer } from '../balance/peer.ts';
 import type { ServersReport, UpstreamDocument } from '../client/admin.ts';
 import { peerId } from '../core/model.ts';
-import type { CheckerReport, ClusterReport, EventReport, StatusReport, UpstreamSummaryReport } from '../wire/report.ts';
+import type { CheckerReport, ClusterReport, EventReport, PeerReport, StatusReport, UpstreamSummaryReport } from '../wire/report.ts';
 
 /** Rows of cells -> lines with every column but the last padded to its widest cell. */
 export function table(rows: readonly (readonly string[])[], indent = ''): string {
@@ -32,7 +32,7 @@ function peerRows(clusters: readonly ClusterReport[]): string[][] {
         c.key,
         peerId(p.host, p.port),
         String(p.weight),
-        p.status,
+        statusWords(p),
         String(p.fail_num),
         p.passive === undefined ? '-' : `${p.passive.status} ${p.passive.failed_count}`,
         p.down ? 'down' : '-',
@@ -41,6 +41,15 @@ function peerRows(clusters: readonly ClusterReport[]): string[][] {
     }
   }
   return rows;
+}
+
+/** `unstable (protected, probe err)`, `err (damped until 12:00:05, probe ok)`: never a bare healthy word for a failing peer. */
+function statusWords(p: PeerReport): string {
+  const notes: string[] = [];
+  if (p.protected === true) notes.push('protected');
+  if ((p.damped_until_ms ?? 0) > 0) notes.push(`damped until ${new Date(p.damped_until_ms!).toLocaleTimeString('en-GB')}`);
+  if (p.probe_status !== undefined && p.probe_status !== p.status) notes.push(`probe ${p.probe_status}`);
+  return notes.length === 0 ? p.status : `${p.status} (${notes.join(', ')})`;
 }
 
 function ago(ms: number, now: number): string {

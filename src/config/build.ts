@@ -64,6 +64,13 @@ export function buildUpstream(skey: string, raw: RawUpstream): UpstreamSpec {
     ...(raw.unhealthy_interval !== undefined ? { unhealthyIntervalMs: secondsToMs(raw.unhealthy_interval) } : {}),
     protected: raw.protected ?? d.protected,
     maxEjectionPercent: raw.max_ejection_percent ?? d.max_ejection_percent,
+    slowStartMs: secondsToMs(raw.slow_start ?? d.slow_start),
+    flapDamping: {
+      threshold: raw.flap_threshold ?? d.flap_threshold,
+      windowMs: secondsToMs(raw.flap_window ?? d.flap_window),
+      penaltyMs: secondsToMs(raw.flap_penalty ?? d.flap_penalty),
+      maxPenaltyMs: secondsToMs(Math.max(raw.flap_penalty_max ?? d.flap_penalty_max, raw.flap_penalty ?? d.flap_penalty)),
+    },
     mode: raw.mode ?? d.mode,
     ...(raw.try !== undefined ? { try: raw.try } : {}),
     tryTimeoutMs: secondsToMs(raw.try_timeout ?? d.try_timeout),

@@ -25,6 +25,14 @@ export const DEFAULTS = {
     max_ejection_percent: DEFAULT_MAX_EJECTION_PERCENT,
     mode: 'wrr',
     try_timeout: 0,
+    /** Seconds a peer that becomes usable takes to ramp to its full weight; 0 = off. */
+    slow_start: 0,
+    /** Status changes within flap_window that damp a peer; 0 = off. */
+    flap_threshold: 0,
+    flap_window: 60,
+    /** First hold of a damped peer; doubles on each further flap up to flap_penalty_max. */
+    flap_penalty: 30,
+    flap_penalty_max: 600,
   },
   server: {
     weight: 1,

@@ -7,6 +7,8 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { BALANCE_MODES, MAX_WEIGHT, PROBE_TYPES } from '../core/model.ts';
 import type { RawCluster, RawServer, RawUpstream } from '../core/document.ts';
+import { bodyMatchProblem } from '../health/probes/body-match.ts';
+import { clip } from '../util/bounded-text.ts';
 import { MIN_TOKEN_LENGTH } from './security.ts';
 
 function integer(min: number, max: number) {
@@ -84,17 +86,13 @@ const httpOpts = z.strictObject({
   verify: boolean.optional(),
   body_match: z
     .string({ error: 'must be a regular expression' })
-    .refine(
-      (re) => {
-        try {
-          new RegExp(re);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { error: 'must be a valid regular expression' },
-    )
+    .max(4096, { error: 'must be at most 4096 characters' })
+    .check((ctx) => {
+      const problem = bodyMatchProblem(ctx.value);
+      if (problem !== undefined) {
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: `must be an RE2 regular expression (no backreferences or lookarounds): ${clip(problem, 120)}` });
+      }
+    })
     .optional(),
 });
 
@@ -132,6 +130,11 @@ export const upstreamSchema = z.strictObject({
   grpc_opts: grpcOpts.optional(),
   protected: boolean.optional(),
   max_ejection_percent: integer(0, 100).optional(),
+  slow_start: seconds({ allowZero: true }).optional(),
+  flap_threshold: integer(0, 1000).optional(),
+  flap_window: seconds({ allowZero: false }).optional(),
+  flap_penalty: seconds({ allowZero: false }).optional(),
+  flap_penalty_max: seconds({ allowZero: false }).optional(),
   mode: z.enum(BALANCE_MODES, { error: `must be one of ${BALANCE_MODES.join(', ')}` }).optional(),
   try: integer(0, 10_000).optional(),
   try_timeout: seconds({ allowZero: true }).optional(),

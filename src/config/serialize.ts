@@ -56,6 +56,15 @@ export function upstreamToRaw(spec: UpstreamSpec): RawUpstream {
     ...(Object.keys(grpc).length > 0 ? { grpc_opts: { ...grpc } } : {}),
     protected: spec.protected,
     max_ejection_percent: spec.maxEjectionPercent,
+    ...(spec.slowStartMs > 0 ? { slow_start: msToSeconds(spec.slowStartMs) } : {}),
+    ...(spec.flapDamping.threshold > 0
+      ? {
+          flap_threshold: spec.flapDamping.threshold,
+          flap_window: msToSeconds(spec.flapDamping.windowMs),
+          flap_penalty: msToSeconds(spec.flapDamping.penaltyMs),
+          flap_penalty_max: msToSeconds(spec.flapDamping.maxPenaltyMs),
+        }
+      : {}),
     mode: spec.mode,
     ...(spec.try !== undefined ? { try: spec.try } : {}),
     try_timeout: msToSeconds(spec.tryTimeoutMs),

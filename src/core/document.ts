@@ -53,6 +53,14 @@ export interface RawUpstream {
   protected?: boolean | undefined;
   /** Share (percent) of the upstream's peers passive health may exclude at once. */
   max_ejection_percent?: number | undefined;
+  /** Seconds a peer that becomes usable ramps to its full weight (0 = off). */
+  slow_start?: number | undefined;
+  /** Flap damping: status changes within flap_window (seconds) that hold a peer err (0 = off). */
+  flap_threshold?: number | undefined;
+  flap_window?: number | undefined;
+  /** Seconds of the first hold; doubles per further flap up to flap_penalty_max. */
+  flap_penalty?: number | undefined;
+  flap_penalty_max?: number | undefined;
   mode?: BalanceMode | undefined;
   try?: number | undefined;
   try_timeout?: number | undefined;

@@ -107,6 +107,9 @@ export interface UpstreamSpec {
   readonly protected: boolean;
   /** Share of the upstream's peers passive health may exclude at once (balance/ejection-cap.ts). */
   readonly maxEjectionPercent: number;
+  /** A peer that becomes usable ramps from SLOW_START_MIN_FRACTION of its weight to all of it over this long; 0 = off. */
+  readonly slowStartMs: number;
+  readonly flapDamping: FlapDampingSpec;
   readonly mode: BalanceMode;
   /** Highest number of failed attempts per call; unset = number of servers tried. */
   readonly try?: number;
@@ -117,6 +120,19 @@ export interface UpstreamSpec {
   readonly grpc: GrpcOptions;
   /** Levels ascending, then named clusters in the order they were written. */
   readonly clusters: readonly ClusterSpec[];
+}
+
+/**
+ * Flap damping: a peer whose own status changes more than `threshold` times within `windowMs`
+ * is held err for a penalty that starts at `penaltyMs`, doubles on each further flap up to
+ * `maxPenaltyMs`, and halves for every quiet window (health/flap-damping.ts).
+ */
+export interface FlapDampingSpec {
+  /** 0 = off. */
+  readonly threshold: number;
+  readonly windowMs: number;
+  readonly penaltyMs: number;
+  readonly maxPenaltyMs: number;
 }
 
 export interface GlobalSpec {
@@ -173,6 +189,26 @@ export interface PeerHealth {
   readonly extras?: Readonly<Record<string, unknown>>;
   /** The last few probe results, oldest first. */
   readonly recent?: readonly ProbeRecord[];
+  /**
+   * The peer's own status from its probes, set when the upstream-wide rules (`protected`, "any ok
+   * makes unstable err") or flap damping override it: status surfaces show both.
+   */
+  readonly probeStatus?: HeartbeatStatus;
+  /** Set while `protected` keeps this failing peer selectable (`status` unstable, `probeStatus` err). */
+  readonly protection?: PeerProtection;
+  /** Flap damping: wall-clock ms until which the peer is held err (absent when not damped). */
+  readonly dampedUntil?: number;
+  /** Flap damping: the peer's own status changes counted in the current window. */
+  readonly flaps?: number;
+}
+
+/** The peer's own status from its probes, whatever protection or damping made of it. */
+export function probeStatusOf(h: PeerHealth): HeartbeatStatus {
+  return h.probeStatus ?? h.status;
+}
+
+export interface PeerProtection {
+  readonly reason: string;
 }
 
 /**

@@ -208,8 +208,8 @@ export class UpstreamRegistry {
 
   /**
    * Records a peer's heartbeat health. Bumps the version (to `version` when given, a
-   * change-stream revision) and emits only when the status changed; counters and messages are
-   * updated in place without a new version.
+   * change-stream revision) and emits only when the status, its protection or its damping hold
+   * changed; counters and messages are updated in place without a new version.
    */
   setHealth(skey: string, id: PeerId, health: PeerHealth, version?: number): boolean {
     const entry = this.entries.get(skey);
@@ -219,7 +219,8 @@ export class UpstreamRegistry {
     }
     const before = entry.peers.get(id);
     entry.peers.set(id, health);
-    if (before?.status === health.status) {
+    // Protection and damping are part of what a peer's status says (and of what clients show).
+    if (before?.status === health.status && before.protection?.reason === health.protection?.reason && before.dampedUntil === health.dampedUntil) {
       if (version !== undefined) this.advanceTo(version);
       return false;
     }

@@ -15,7 +15,8 @@ import { probeDuration, probesTotal } from '../observability/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import type { ProbeContext, ProbeTarget } from './probes/types.ts';
 import { ProbeScheduler, type SchedulerStats, type WatchdogReport } from './scheduler.ts';
-import { applyResult, effectiveStatus, type Aggregate, type PeerProbeState, type ProbeResult } from './state-machine.ts';
+import { dampedUntil, flapCount, isDampingOn, recordFlap, type FlapState } from './flap-damping.ts';
+import { applyResult, effectiveStatus, protectionOf, type Aggregate, type PeerProbeState, type ProbeResult } from './state-machine.ts';
 
 export type ProbeRunner = (target: ProbeTarget, spec: UpstreamSpec, ctx: ProbeContext) => Promise<ProbeResult>;
 
@@ -73,6 +74,11 @@ interface Target extends ProbeTarget {
   readonly id: PeerId;
 }
 
+interface PeerFlaps {
+  readonly lastOwn: HeartbeatStatus;
+  readonly state?: FlapState;
+}
+
 /** Probe state of one upstream: per-peer states plus the counts the aggregation rules read. */
 interface UpstreamProbes {
   order: PeerId[];
@@ -80,6 +86,8 @@ interface UpstreamProbes {
   readonly peers: Map<PeerId, PeerProbeState>;
   /** Cluster mode: this instance's latest state of the peers it owns (ahead of `peers`). */
   readonly own: Map<PeerId, PeerProbeState>;
+  /** Flap damping: each peer's last applied own status and its damping state (only when damping is on). */
+  readonly flaps: Map<PeerId, PeerFlaps>;
   okRaw: number;
   errRaw: number;
   agg: Aggregate;
@@ -216,13 +224,14 @@ export class HealthChecker {
         if (st !== undefined) this.count(probes, st.lastRaw, -1);
         probes.peers.delete(id);
         probes.own.delete(id);
+        probes.flaps.delete(id);
       }
     }
     if (wanted.length === 0) {
       this.upstreams.delete(skey);
       return;
     }
-    const p = probes ?? { order: [], peers: new Map(), own: new Map(), okRaw: 0, errRaw: 0, agg: { anyOk: false, allErr: false } };
+    const p = probes ?? { order: [], peers: new Map(), own: new Map(), flaps: new Map(), okRaw: 0, errRaw: 0, agg: { anyOk: false, allErr: false } };
     this.upstreams.set(skey, p);
     p.order = [...keep];
     const ownership = this.opts.ownership;
@@ -312,12 +321,42 @@ export class HealthChecker {
     if (st === undefined) return;
     const spec = this.registry.upstream(skey)?.spec;
     if (spec === undefined) return;
-    const status: HeartbeatStatus = effectiveStatus(st.health.status, id === p.order[0], p.agg, spec.protected);
+    const own = st.health.status;
+    let status: HeartbeatStatus = effectiveStatus(own, id === p.order[0], p.agg, spec.protected);
+    const now = this.opts.clock.now();
+    const flap = this.trackFlaps(p, id, own, spec, now);
+    const hold = dampedUntil(flap, now);
+    // A damped peer is held err, whatever its probes or `protected` say.
+    if (hold !== undefined) status = 'err';
+    const protection = hold === undefined ? protectionOf(own, status) : undefined;
     const before = this.registry.upstream(skey)?.health(id)?.status;
-    const health: PeerHealth = { ...st.health, status };
+    const health: PeerHealth = {
+      ...st.health,
+      status,
+      ...(own !== status ? { probeStatus: own } : {}),
+      ...(protection !== undefined ? { protection } : {}),
+      ...(hold !== undefined ? { dampedUntil: hold.untilWall } : {}),
+      ...(isDampingOn(spec.flapDamping) ? { flaps: flapCount(flap, now, spec.flapDamping) } : {}),
+    };
     if (this.registry.setHealth(skey, id, health, version)) {
       this.opts.onTransition?.({ skey, peer: id, from: before ?? 'unchecked', to: status, health, typ: spec.typ });
     }
+  }
+
+  /**
+   * Counts a change of the peer's own (applied) status as a flap. Done where statuses are
+   * applied, so every instance of a cluster damps the same verdict sequence the same way.
+   */
+  private trackFlaps(p: UpstreamProbes, id: PeerId, own: HeartbeatStatus, spec: UpstreamSpec, now: number): FlapState | undefined {
+    if (!isDampingOn(spec.flapDamping)) return undefined;
+    const prev = p.flaps.get(id);
+    if (prev === undefined || prev.lastOwn === own) {
+      if (prev === undefined) p.flaps.set(id, { lastOwn: own });
+      return prev?.state;
+    }
+    const state = recordFlap(prev.state, now, this.opts.clock.wallNow(), spec.flapDamping);
+    p.flaps.set(id, { lastOwn: own, state });
+    return state;
   }
 
   private aggregate(p: UpstreamProbes): Aggregate {

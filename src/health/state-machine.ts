@@ -13,7 +13,7 @@
  *   order counts as unstable (so it stays selectable); sensibility still applies to it.
  * After a full pass both readings give the same statuses (tested on the original's example).
  */
-import type { HeartbeatStatus, PeerHealth, ProbeRecord } from '../core/model.ts';
+import type { HeartbeatStatus, PeerHealth, PeerProtection, ProbeRecord } from '../core/model.ts';
 
 export type ProbeStatus = ProbeRecord['status'];
 
@@ -88,4 +88,14 @@ export function effectiveStatus(own: HeartbeatStatus, isFirst: boolean, agg: Agg
   if (own === 'unstable' && agg.anyOk) return 'err';
   if (own === 'err' && isFirst && isProtected && agg.allErr) return 'unstable';
   return own;
+}
+
+export const PROTECTED_REASON = 'every peer of the upstream fails its probes; protected keeps the first one selectable as a last resort';
+
+/**
+ * Honest protection: when the upstream rules lift a peer's own err to unstable (`protected`),
+ * say so, so status surfaces show the real probe result next to the selectable status.
+ */
+export function protectionOf(own: HeartbeatStatus, effective: HeartbeatStatus): PeerProtection | undefined {
+  return own === 'err' && effective === 'unstable' ? { reason: PROTECTED_REASON } : undefined;
 }

@@ -11,6 +11,13 @@ import type { Actor, EventLog } from '../observability/events.ts';
 import { healthTransitions } from '../observability/metrics.ts';
 
 /** A probe result moved a peer's heartbeat status (the first verdict after start included). */
+/** What protection or flap damping did to a transition, for the event's one-line message. */
+function transitionNote(h: HealthTransition['health']): string {
+  if (h.dampedUntil !== undefined) return `; damped: flapping (${h.flaps ?? 0} changes), held err until ${new Date(h.dampedUntil).toISOString()}`;
+  if (h.protection !== undefined) return `; protected (probe ${h.probeStatus ?? 'err'}): ${h.protection.reason}`;
+  return '';
+}
+
 export function recordActiveTransition(events: EventLog, t: HealthTransition): void {
   healthTransitions.inc({ cause: 'active', to: t.to });
   const last = t.health.recent?.at(-1);
@@ -19,12 +26,15 @@ export function recordActiveTransition(events: EventLog, t: HealthTransition): v
     level: t.to === 'err' ? 'warn' : 'info',
     skey: t.skey,
     peer: t.peer,
-    message: `${t.skey} ${t.peer}: ${t.from} -> ${t.to}${t.health.msg !== null ? ` (${t.health.msg})` : ''}`,
+    message: `${t.skey} ${t.peer}: ${t.from} -> ${t.to}${t.health.msg !== null ? ` (${t.health.msg})` : ''}${transitionNote(t.health)}`,
     details: {
       cause: 'active',
       from: t.from,
       to: t.to,
       reason: t.health.msg,
+      ...(t.health.probeStatus !== undefined ? { probe_status: t.health.probeStatus } : {}),
+      ...(t.health.protection !== undefined ? { protected: true, protected_reason: t.health.protection.reason } : {}),
+      ...(t.health.dampedUntil !== undefined ? { damped: true, damped_until_ms: t.health.dampedUntil, flaps: t.health.flaps ?? 0 } : {}),
       probe: {
         typ: t.typ,
         fail_num: t.health.failNum,

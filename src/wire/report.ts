@@ -17,7 +17,7 @@ import type { UpstreamSummary__Output } from '../generated/checkups/v1/UpstreamS
 import { clusterKeyOf } from '../config/build.ts';
 import { healthFromWire, passiveFromWire, type PassiveWord } from './status.ts';
 import { structToJson, type Json } from './struct.ts';
-import type { DecodedSnapshot } from './upstream.ts';
+import { healthFromWireMessage, type DecodedSnapshot } from './upstream.ts';
 
 /** A server as configured: the fields of a `servers:` entry, defaults filled in. */
 export interface ServerReport {
@@ -43,6 +43,26 @@ export interface PeerReport extends ServerReport {
   extras?: { [key: string]: Json };
   /** Passive (max_fails / fail_timeout) state; absent where the server did not send it. */
   passive?: { status: PassiveWord; failed_count: number; /** Epoch ms when an exclusion ends (0 when ok). */ until_ms: number };
+  /** The peer's own probe result, when `protected` or flap damping made `status` say otherwise. */
+  probe_status?: HeartbeatStatus;
+  /** `protected` keeps this failing peer selectable; why. */
+  protected?: true;
+  protected_reason?: string;
+  /** Flap damping: epoch ms until which the peer is held err. */
+  damped_until_ms?: number;
+  /** Flap damping: status changes in the current window. */
+  flaps?: number;
+}
+
+/** The fields protection and flap damping add to a peer (absent when they do not apply). */
+function healthNotes(h: PeerHealth | undefined): Pick<PeerReport, 'probe_status' | 'protected' | 'protected_reason' | 'damped_until_ms' | 'flaps'> {
+  if (h === undefined) return {};
+  return {
+    ...(h.probeStatus !== undefined ? { probe_status: h.probeStatus } : {}),
+    ...(h.protection !== undefined ? { protected: true as const, protected_reason: h.protection.reason } : {}),
+    ...(h.dampedUntil !== undefined ? { damped_until_ms: h.dampedUntil } : {}),
+    ...(h.flaps !== undefined ? { flaps: h.flaps } : {}),
+  };
 }
 
 export interface ClusterReport {
@@ -124,6 +144,7 @@ function peerReport(s: ServerSpec, h: PeerHealth | undefined, p: PassiveVerdict 
     msg: h?.msg ?? null,
     last_modified_ms: h?.lastModified ?? 0,
     ...(h?.extras !== undefined ? { extras: h.extras as { [key: string]: Json } } : {}),
+    ...healthNotes(h),
     passive: p === undefined ? { status: 'ok', failed_count: 0, until_ms: 0 } : { status: 'err', failed_count: p.failedCount, until_ms: p.untilWall },
   };
 }
@@ -146,6 +167,7 @@ export function clustersReport(clusters: readonly ClusterStatus__Output[]): Clus
         msg: h === null || h.msg === '' ? null : h.msg,
         last_modified_ms: h?.lastModifiedMs ?? 0,
         ...(h?.extras != null ? { extras: structToJson(h.extras) } : {}),
+        ...healthNotes(healthFromWireMessage(h)),
         passive: { status: passiveFromWire(p.passiveStatus), failed_count: p.passiveFailedCount, until_ms: p.passiveUntilMs },
       };
     }),

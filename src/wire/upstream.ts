@@ -10,7 +10,7 @@
 import { buildUpstream, clusterKeyOf } from '../config/build.ts';
 import { upstreamToRaw } from '../config/serialize.ts';
 import type { ClusterSpec, PassiveVerdict, PeerHealth, PeerId, ServerSpec, UpstreamSpec } from '../core/model.ts';
-import { peerId } from '../core/model.ts';
+import { peerId, probeStatusOf } from '../core/model.ts';
 import type { ClusterStatus } from '../generated/checkups/v1/ClusterStatus.ts';
 import type { PeerHealth as PeerHealthMessage, PeerHealth__Output } from '../generated/checkups/v1/PeerHealth.ts';
 import type { Server, Server__Output } from '../generated/checkups/v1/Server.ts';
@@ -45,25 +45,36 @@ export function effectiveHealth(u: UpstreamState, id: PeerId): PeerHealth | unde
 }
 
 export function healthToWireMessage(h: PeerHealth | undefined): PeerHealthMessage {
-  if (h === undefined) return { status: healthToWire('unchecked'), failNum: 0, msg: '', lastModifiedMs: 0 };
+  if (h === undefined) return { status: healthToWire('unchecked'), failNum: 0, msg: '', lastModifiedMs: 0, probeStatus: healthToWire('unchecked') };
   return {
     status: healthToWire(h.status),
     failNum: h.failNum,
     msg: h.msg ?? '',
     lastModifiedMs: Math.round(h.lastModified),
     ...(h.extras !== undefined ? { extras: jsonToStruct(h.extras) } : {}),
+    probeStatus: healthToWire(probeStatusOf(h)),
+    protected: h.protection !== undefined,
+    protectedReason: h.protection?.reason ?? '',
+    dampedUntilMs: h.dampedUntil ?? 0,
+    flaps: h.flaps ?? 0,
   };
 }
 
 /** undefined for a peer never probed (the engine treats it as unchecked). */
 export function healthFromWireMessage(h: PeerHealth__Output | null): PeerHealth | undefined {
   if (h === null || healthFromWire(h.status) === 'unchecked') return undefined;
+  const status = healthFromWire(h.status);
+  const probeStatus = healthFromWire(h.probeStatus);
   return {
-    status: healthFromWire(h.status),
+    status,
     failNum: h.failNum,
     lastModified: h.lastModifiedMs,
     msg: h.msg === '' ? null : h.msg,
     ...(h.extras !== null ? { extras: structToJson(h.extras) } : {}),
+    ...(probeStatus !== 'unchecked' && probeStatus !== status ? { probeStatus } : {}),
+    ...(h.protected ? { protection: { reason: h.protectedReason } } : {}),
+    ...(Number(h.dampedUntilMs) > 0 ? { dampedUntil: Number(h.dampedUntilMs) } : {}),
+    ...(h.flaps > 0 ? { flaps: h.flaps } : {}),
   };
 }
 

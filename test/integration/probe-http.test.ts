@@ -207,6 +207,24 @@ describe('http probe', () => {
     assert.deepEqual(await http(big.port, { query: GET, bodyMatch: 'MARKER' }), { status: 'err', msg: 'body does not match /MARKER/' });
   });
 
+  it('bodyMatch runs in linear time: ^(a+)+$ on 64 KiB of a\'s does not block the event loop', async () => {
+    const evil = await backend((_req, res) => res.end('a'.repeat(BODY_MATCH_LIMIT - 1) + 'b'));
+    backends.push(evil);
+    // The longest gap between timer ticks while the probe runs: a backtracking engine holds the
+    // loop for seconds here (2^n paths), RE2 semantics for one linear pass.
+    let worst = 0;
+    let last = performance.now();
+    const tick = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+    }, 5);
+    const res = await http(evil.port, { query: GET, bodyMatch: '^(a+)+$' }, 5000);
+    clearInterval(tick);
+    assert.deepEqual(res, { status: 'err', msg: 'body does not match /^(a+)+$/' });
+    assert.ok(worst < 1500, `event loop blocked for ${Math.round(worst)} ms`);
+  });
+
   it('checks the status before the body', async () => {
     assert.deepEqual(await http(bad502.port, { query: GET, statuses: STATUSES, bodyMatch: 'bad' }), { status: 'err', msg: 'bad status code' });
   });

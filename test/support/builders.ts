@@ -30,6 +30,8 @@ export function upstream(skey: string, clusters: ClusterSpec[], extra: Partial<U
     rise: 1,
     protected: true,
     maxEjectionPercent: DEFAULT_MAX_EJECTION_PERCENT,
+    slowStartMs: 0,
+    flapDamping: { threshold: 0, windowMs: 60_000, penaltyMs: 30_000, maxPenaltyMs: 600_000 },
     mode: 'wrr',
     tryTimeoutMs: 0,
     mysql: {},

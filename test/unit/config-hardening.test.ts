@@ -82,6 +82,17 @@ describe('prototype pitfalls', () => {
   });
 });
 
+describe('body_match: RE2 syntax, refused at load otherwise', () => {
+  it('refuses backreferences and lookarounds, which have no linear-time match, naming the field', () => {
+    for (const re of ['(a)\\1', '(?=a)b', '(?<!x)y']) {
+      const parsed = parseUpstream('h', { typ: 'http', http_opts: { body_match: re }, cluster: [{ servers }] });
+      assert.equal(parsed.ok, false, re);
+      assert.match(parsed.ok ? '' : parsed.errors.join('\n'), /^http_opts\.body_match: must be an RE2 regular expression/m);
+    }
+    assert.equal(parseUpstream('h', { typ: 'http', http_opts: { body_match: '^(a+)+$' }, cluster: [{ servers }] }).ok, true);
+  });
+});
+
 describe('file syntax', () => {
   it('JSON duplicate keys are refused like YAML ones, with the file', () => {
     assert.throws(

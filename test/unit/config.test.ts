@@ -47,6 +47,8 @@ describe('config defaults (checkups-semantics §2)', () => {
       rise: 1,
       protected: true,
       maxEjectionPercent: 50,
+      slowStartMs: 0,
+      flapDamping: { threshold: 0, windowMs: 60_000, penaltyMs: 30_000, maxPenaltyMs: 600_000 },
       mode: 'wrr',
       tryTimeoutMs: 0,
       mysql: {},
@@ -150,7 +152,7 @@ describe('config defaults (checkups-semantics §2)', () => {
     assert.deepEqual(spec.redis, { password: 'pw', db: 3 });
     assert.deepEqual(spec.grpc, { service: 'checkups.v1.DiscoveryService' });
     assert.deepEqual(errorsOf({ upstreams: { a: { http_opts: { body_match: '(' }, redis_opts: { db: -1 }, cluster: [] } } }), [
-      'upstreams.a.http_opts.body_match: must be a valid regular expression',
+      'upstreams.a.http_opts.body_match: must be an RE2 regular expression (no backreferences or lookarounds): missing closing ): `(`',
       'upstreams.a.redis_opts.db: must be an integer 0..65535',
     ]);
   });
@@ -341,6 +343,11 @@ describe('upstream updates (update_upstream)', () => {
           http_opts: { statuses: { '502': false }, https: true, body_match: 'ok' },
           rise: 3,
           unhealthy_interval: 1,
+          slow_start: 30,
+          flap_threshold: 4,
+          flap_window: 20,
+          flap_penalty: 5,
+          flap_penalty_max: 80,
           redis_opts: { db: 1 },
           grpc_opts: { service: 's' },
           cluster: { 1: { servers: [{ host: 'h', port: 1, weight: 3, max_fails: 2, fail_timeout: 1.5, down: true }] }, dc: { servers: [{ host: 'g', port: 2 }] } },

@@ -90,6 +90,28 @@ describe('HealthChecker', () => {
     }
   });
 
+  it('honest protection: the protected peer shows its real probe result and why it is kept', async () => {
+    const { clock, checker, p, registry } = setup([api]);
+    for (const id of ['a:1', 'b:1', 'c:1']) p.set(id, 'err', 'connection refused');
+    const changes: RegistryChange[] = [];
+    registry.subscribe((c) => changes.push(c));
+    checker.start();
+    await run(clock, 1000);
+    const a = registry.upstream('api')!.health('a:1')!;
+    assert.equal(a.status, 'unstable', 'still selectable (the original shape)');
+    assert.equal(a.probeStatus, 'err', 'its own probes fail');
+    assert.match(a.protection!.reason, /every peer of the upstream fails its probes; protected keeps the first one/);
+    assert.equal(a.msg, 'connection refused');
+    assert.equal(registry.upstream('api')!.health('b:1')!.protection, undefined);
+    assert.ok(changes.some((c) => c.peer === 'a:1'), 'announced to Watch/xDS');
+    p.set('c:1', 'ok');
+    await run(clock, 1000);
+    const after = registry.upstream('api')!.health('a:1')!;
+    assert.equal(after.status, 'err');
+    assert.equal(after.protection, undefined, 'no longer protected once a peer is ok');
+    assert.equal(after.probeStatus, undefined, 'own and shown status agree again');
+  });
+
   it('a redis-style unstable result stays unstable only while no peer is ok', async () => {
     const { clock, checker, p, status } = setup([upstream('r', [cluster(1, [server('m:1'), server('r:1')])])]);
     p.set('m:1', 'err');
@@ -179,3 +201,84 @@ describe('HealthChecker', () => {
     assert.equal(p.calls.length, n);
   });
 });
+
+describe('HealthChecker flap damping (fake clock)', () => {
+  // threshold 3 changes per 10 s window; holds of 4 s doubling to at most 16 s.
+  const rules = { threshold: 3, windowMs: 10_000, penaltyMs: 4_000, maxPenaltyMs: 16_000 };
+  const ups = upstream('api', [cluster(1, [server('a:1'), server('b:1')])], { flapDamping: rules });
+
+  it('a peer that alternates on every probe is held err, the hold doubles to the cap, then decays', async () => {
+    const { clock, checker, p, registry } = setup([ups]);
+    const changes: RegistryChange[] = [];
+    registry.subscribe((c) => changes.push(c));
+    const health = () => registry.upstream('api')!.health('a:1')!;
+    /** Wall-clock ms when a:1's latest result was recorded. */
+    const recordedAt = () => health().recent!.at(-1)!.at;
+    checker.start();
+    const rows: Array<{ probe: string; status: string; held: number | undefined; flaps: number | undefined }> = [];
+    // 12 probes alternating ok, err, ok, err, ... (b stays ok, so protection plays no part).
+    for (let i = 0; i < 12; i++) {
+      p.set('a:1', i % 2 === 0 ? 'ok' : 'err');
+      await run(clock, 1000);
+      const h = health();
+      rows.push({ probe: i % 2 === 0 ? 'ok' : 'err', status: h.status, held: h.dampedUntil === undefined ? undefined : h.dampedUntil - recordedAt(), flaps: h.flaps });
+    }
+    // Probes 0..3: ok, err (change 1), ok (2), err (3): not damped yet; probe 4 is the 4th change
+    // within 10 s (> threshold 3): held 4 s; every further flap re-holds with the doubled penalty.
+    assert.deepEqual(
+      rows.map((r) => r.status),
+      ['ok', 'err', 'ok', 'err', 'err', 'err', 'err', 'err', 'err', 'err', 'err', 'err'],
+      'held err from the 4th change on, whatever the probe says',
+    );
+    assert.deepEqual(
+      rows.map((r) => r.held),
+      [undefined, undefined, undefined, undefined, 4000, 8000, 16000, 16000, 16000, 16000, 16000, 16000],
+    );
+    assert.equal(rows[4]!.flaps, 4);
+    // While held, the real probe result is shown next to the held status.
+    const held = health();
+    assert.equal(held.status, 'err');
+    assert.equal(held.probeStatus, rows.at(-1)!.probe === 'ok' ? 'ok' : undefined);
+    assert.ok(changes.some((c) => c.peer === 'a:1' && c.cause === 'health'));
+
+    // It settles (ok from now on). Its first ok is one more change (the last probe was err), so
+    // the hold is renewed once more; it is then held until that hold ends, and ok at the next probe.
+    p.set('a:1', 'ok');
+    await run(clock, 1000);
+    assert.equal(health().dampedUntil! - recordedAt(), 16_000);
+    const heldUntil = health().dampedUntil!;
+    let releasedAt: number | undefined;
+    for (let i = 0; i < 30 && releasedAt === undefined; i++) {
+      await run(clock, 1000);
+      if (health().status === 'ok') releasedAt = recordedAt();
+      else assert.ok(recordedAt() < heldUntil, 'err only while the hold lasts');
+    }
+    assert.ok(releasedAt !== undefined && releasedAt >= heldUntil && releasedAt < heldUntil + 1000, 'released by the first probe after the hold');
+    assert.equal(health().dampedUntil, undefined);
+
+    // Decay: after two quiet windows (20 s) the penalty is back from 16 s to the base 4 s.
+    await run(clock, 20_000);
+    const again: Array<number | undefined> = [];
+    for (let i = 0; i < 6; i++) {
+      p.set('a:1', i % 2 === 0 ? 'err' : 'ok');
+      await run(clock, 1000);
+      const h = health();
+      again.push(h.dampedUntil === undefined ? undefined : h.dampedUntil - recordedAt());
+    }
+    assert.deepEqual(again.slice(0, 4), [undefined, undefined, undefined, 4000], 'damped again at the 4th change, with the decayed penalty');
+  });
+
+  it('is off by default: the same alternating peer just alternates', async () => {
+    const { clock, checker, p, registry } = setup([upstream('api', [cluster(1, [server('a:1'), server('b:1')])])]);
+    checker.start();
+    const seen: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      p.set('a:1', i % 2 === 0 ? 'ok' : 'err');
+      await run(clock, 1000);
+      seen.push(registry.upstream('api')!.health('a:1')!.status);
+    }
+    assert.deepEqual(seen, ['ok', 'err', 'ok', 'err', 'ok', 'err', 'ok', 'err']);
+    assert.equal(registry.upstream('api')!.health('a:1')!.flaps, undefined);
+  });
+});
+

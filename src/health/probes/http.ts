@@ -14,6 +14,7 @@ import { buildConnector, Client } from 'undici';
 import type { ProbeResult } from '../state-machine.ts';
 import { errorText, OK, tcpConnect, TIMEOUT } from './tcp.ts';
 import type { Probe } from './types.ts';
+import { compileBodyMatch } from './body-match.ts';
 
 /** The body is matched on this prefix only, so a huge response cannot cost more. */
 export const BODY_MATCH_LIMIT = 64 * 1024;
@@ -110,8 +111,7 @@ export const httpProbe: Probe = async (target, spec, ctx) => {
       return OK;
     }
     const text = await readPrefix(res.body, BODY_MATCH_LIMIT);
-    const re = new RegExp(opts.bodyMatch);
-    return re.test(text) ? OK : { status: 'err', msg: `body does not match /${opts.bodyMatch}/` };
+    return compileBodyMatch(opts.bodyMatch).test(text) ? OK : { status: 'err', msg: `body does not match /${opts.bodyMatch}/` };
   } catch (err) {
     return ctx.signal.aborted || isTimeout(err) ? TIMEOUT : ({ status: 'err', msg: errorText(err) } satisfies ProbeResult);
   } finally {

@@ -7,7 +7,7 @@
  * Each peer also carries `passive_status` ("ok" / "err") and, while excluded, `passive_until`.
  */
 import type { PeerId } from '../../core/model.ts';
-import { peerId } from '../../core/model.ts';
+import { peerId, probeStatusOf } from '../../core/model.ts';
 import type { UpstreamEntry, UpstreamRegistry } from '../../core/registry.ts';
 import type { HealthCheckerStatus } from '../../health/health-checker.ts';
 
@@ -33,6 +33,17 @@ function peerObject(skey: string, entry: UpstreamEntry, host: string, port: numb
       base['lastmodified'] = localTime(h.lastModified);
       base['msg'] = h.msg;
       for (const [k, v] of Object.entries(h.extras ?? {})) base[k] = v as Json;
+      // Not in the original: the status stays `unstable` for a protected peer (its shape), and these say why.
+      if (h.probeStatus !== undefined) base['probe_status'] = probeStatusOf(h);
+      if (h.protection !== undefined) {
+        base['protected'] = true;
+        base['protected_reason'] = h.protection.reason;
+      }
+      if (h.dampedUntil !== undefined) {
+        base['damped'] = true;
+        base['damped_until'] = localTime(h.dampedUntil);
+      }
+      if (h.flaps !== undefined) base['flaps'] = h.flaps;
     }
   }
   // Not in the original (its passive state was per worker and never shown): the published verdict.

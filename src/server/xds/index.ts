@@ -46,6 +46,10 @@ export interface XdsStats {
   readonly responses: number;
   readonly requests: number;
   readonly nacks: number;
+  /** Warnings not logged because a stream had used its budget (MAX_WARNINGS_PER_STREAM). */
+  readonly suppressedWarnings: number;
+  /** Requests for type URLs beyond a stream's MAX_TYPES_PER_STREAM, ignored. */
+  readonly ignoredTypes: number;
 }
 
 export interface XdsServer {
@@ -139,6 +143,8 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
       responses: counters.responses,
       requests: counters.requests,
       nacks: status.nacks,
+      suppressedWarnings: status.suppressedWarnings,
+      ignoredTypes: status.ignoredTypes,
     }),
     nodeStatus: () => status.nodes(),
     cache: () => start().ctx.cache,

@@ -26,13 +26,13 @@ export class SotwStream extends XdsStreamBase<DiscoveryRequest> {
     const answersLatest = req.response_nonce !== '' && state.lastNonce !== undefined;
     if (answersLatest) {
       if (req.error_detail !== null) {
-        this.ctx.status.recordNack(this.nodeId, state.typeUrl, state.lastVersion ?? req.version_info, req.error_detail.code, req.error_detail.message);
+        this.recordNack(state.typeUrl, state.lastVersion ?? req.version_info, req.error_detail.code, req.error_detail.message);
       } else {
         this.ctx.status.recordAck(this.nodeId, state.typeUrl, req.version_info);
       }
     } else if (req.error_detail !== null) {
       // A NACK of a response from an earlier stream (no nonce of ours): still worth recording.
-      this.ctx.status.recordNack(this.nodeId, state.typeUrl, req.version_info, req.error_detail.code, req.error_detail.message);
+      this.recordNack(state.typeUrl, req.version_info, req.error_detail.code, req.error_detail.message);
     }
     const wasWildcard = state.sub.wildcard;
     const { added, removed } = state.sub.applySotw(req.resource_names);

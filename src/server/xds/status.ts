@@ -7,6 +7,7 @@
  * shows why a client that went away had rejected something.
  */
 import { xdsAcks, xdsNacks, xdsTypeLabel } from '../../observability/metrics.ts';
+import { clip } from '../../util/bounded-text.ts';
 import { shortName } from './type-urls.ts';
 
 /** The pino subset the xDS server logs through. */
@@ -16,6 +17,16 @@ export interface XdsLogger {
 }
 
 export const MAX_IDLE_NODES = 1024;
+/** A client's NACK message as kept for status (GetStatus lists it per node and type). */
+export const MAX_NACK_MESSAGE_CHARS = 512;
+/** ... and as logged. */
+const MAX_LOGGED_NACK_CHARS = 2048;
+/** Type URLs one stream (and one node's status) may hold; requests for more are counted and ignored. */
+export const MAX_TYPES_PER_STREAM = 16;
+/** Warnings logged per stream; later ones are counted (xds stats `suppressedWarnings`). */
+export const MAX_WARNINGS_PER_STREAM = 10;
+/** Node ids and user agents are kept up to this length. */
+export const MAX_NODE_TEXT_CHARS = 256;
 
 export interface NackRecord {
   /** The version the client rejected (of the response whose nonce it answered). */
@@ -45,6 +56,8 @@ export interface NodeStatus {
 export class XdsStatus {
   private readonly byNode = new Map<string, NodeStatus>();
   private nackCount = 0;
+  private suppressed = 0;
+  private ignored = 0;
 
   constructor(
     private readonly wallNow: () => number,
@@ -55,10 +68,30 @@ export class XdsStatus {
     return this.nackCount;
   }
 
+  /** Warnings not logged because their stream had used its budget. */
+  get suppressedWarnings(): number {
+    return this.suppressed;
+  }
+
+  /** Requests for a type URL beyond MAX_TYPES_PER_STREAM, ignored. */
+  get ignoredTypes(): number {
+    return this.ignored;
+  }
+
+  typeIgnored(): void {
+    this.ignored++;
+  }
+
+  /** One warning a stream could not log; the first over budget says so once. */
+  warningSuppressed(nodeId: string, first: boolean): void {
+    this.suppressed++;
+    if (first) this.warn({ nodeId, limit: MAX_WARNINGS_PER_STREAM }, 'xds: this stream reached its warning limit; further NACKs are counted, not logged');
+  }
+
   streamOpened(nodeId: string, userAgent: string): void {
     const node = this.node(nodeId);
     node.streams++;
-    if (userAgent !== '') node.userAgent = userAgent;
+    if (userAgent !== '') node.userAgent = clip(userAgent, MAX_NODE_TEXT_CHARS);
   }
 
   streamClosed(nodeId: string): void {
@@ -82,15 +115,19 @@ export class XdsStatus {
     xdsAcks.inc({ type: xdsTypeLabel(typeUrl) });
   }
 
-  recordNack(nodeId: string, typeUrl: string, version: string, code: number, message: string): void {
+  /** Records a NACK; logs it when `log` (the stream's warning budget allows). Messages are clipped. */
+  recordNack(nodeId: string, typeUrl: string, version: string, code: number, message: string, log = true): void {
     const t = this.type(nodeId, typeUrl);
-    t.lastNack = { version, message, code, at: this.wallNow() };
+    t.lastNack = { version: clip(version, MAX_NODE_TEXT_CHARS), message: clip(message, MAX_NACK_MESSAGE_CHARS), code, at: this.wallNow() };
     t.nacked = true;
     this.nackCount++;
     xdsNacks.inc({ type: xdsTypeLabel(typeUrl) });
-    const detail = { nodeId, type: shortName(typeUrl), version, code, error: message };
-    if (this.logger !== undefined) this.logger.warn(detail, 'xds: client rejected a response (NACK)');
-    else process.emitWarning(`checkups xds NACK: ${JSON.stringify(detail)}`);
+    if (log) this.warn({ nodeId, type: shortName(clip(typeUrl, MAX_NODE_TEXT_CHARS)), version: clip(version, MAX_NODE_TEXT_CHARS), code, error: clip(message, MAX_LOGGED_NACK_CHARS) }, 'xds: client rejected a response (NACK)');
+  }
+
+  private warn(detail: object, msg: string): void {
+    if (this.logger !== undefined) this.logger.warn(detail, msg);
+    else process.emitWarning(`checkups ${msg}: ${JSON.stringify(detail)}`);
   }
 
   /** Every known node, connected ones first; a copy. */
@@ -114,7 +151,8 @@ export class XdsStatus {
     let t = node.types.get(typeUrl);
     if (t === undefined) {
       t = { typeUrl, sentVersion: undefined, ackedVersion: undefined, lastNack: undefined, nacked: false };
-      node.types.set(typeUrl, t);
+      // Several streams of one node id could spray different type URLs: the node keeps a few.
+      if (node.types.size < MAX_TYPES_PER_STREAM) node.types.set(typeUrl, t);
     }
     return t;
   }

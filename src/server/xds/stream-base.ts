@@ -14,7 +14,7 @@ import { clip, MAX_DETAILS_CHARS } from '../../util/bounded-text.ts';
 import type { XdsResourceCache } from './cache.ts';
 import type { NodeInfo } from './envoy-types.ts';
 import type { HubStream, SharedResponses, XdsHub } from './hub.ts';
-import type { XdsStatus } from './status.ts';
+import { MAX_NODE_TEXT_CHARS, MAX_TYPES_PER_STREAM, MAX_WARNINGS_PER_STREAM, type XdsStatus } from './status.ts';
 import { Subscription } from './subscription.ts';
 import { isServedType, PUSH_ORDER, REMOVAL_ORDER, type ResourceTypeUrl } from './type-urls.ts';
 
@@ -50,6 +50,7 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
   protected nodeId = '';
   protected readonly types = new Map<string, TypeState>();
   private identified = false;
+  private warningsLeft = MAX_WARNINGS_PER_STREAM;
   private nonceCounter = 0;
   private blocked = false;
   private closed = false;
@@ -177,16 +178,29 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     // The node comes on the first request only; later ones are attributed to it (§1.3).
     if (!this.identified) {
       this.identified = true;
-      this.nodeId = req.node?.id ?? '';
+      this.nodeId = clip(req.node?.id ?? '', MAX_NODE_TEXT_CHARS);
       this.ctx.status.streamOpened(this.nodeId, req.node?.user_agent_name ?? '');
     }
     let state = this.types.get(typeUrl);
     const isNew = state === undefined;
+    if (state === undefined && this.types.size >= MAX_TYPES_PER_STREAM) {
+      // Each type holds state; a client asking for ever new (unknown) types gets no more of it.
+      this.ctx.status.typeIgnored();
+      return;
+    }
     if (state === undefined) {
       state = { typeUrl, sub: new Subscription(typeUrl), sent: new Map(), lastNonce: undefined, lastVersion: undefined };
       this.types.set(typeUrl, state);
     }
     this.onRequest(req, state, isNew);
+  }
+
+  /** Records a client's NACK, logging it while this stream's warning budget lasts. */
+  protected recordNack(typeUrl: string, version: string, code: number, message: string): void {
+    const log = this.warningsLeft > 0;
+    if (log) this.warningsLeft--;
+    else this.ctx.status.warningSuppressed(this.nodeId, this.warningsLeft-- === 0);
+    this.ctx.status.recordNack(this.nodeId, typeUrl, version, code, message, log);
   }
 
   private fail(code: grpc.status, message: string): void {

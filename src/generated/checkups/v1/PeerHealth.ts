@@ -28,6 +28,29 @@ export interface PeerHealth {
    * Probe-specific facts (redis_version, replication, ...).
    */
   'extras'?: (_google_protobuf_Struct | null);
+  /**
+   * The peer's own status from its probes, before the upstream-wide rules.
+   * Differs from `status` while `protected` keeps a failing peer selectable
+   * (status UNSTABLE, probe_status ERR) and while the peer is damped.
+   */
+  'probeStatus'?: (_checkups_v1_HealthStatus);
+  /**
+   * True while `protected` keeps this failing peer in service.
+   */
+  'protected'?: (boolean);
+  /**
+   * Why the peer is protected (set with `protected`).
+   */
+  'protectedReason'?: (string);
+  /**
+   * Flap damping: epoch ms until which the peer is held ERR (0 = not damped).
+   */
+  'dampedUntilMs'?: (number | string | Long);
+  /**
+   * Flap damping: status changes counted in the current window (0 when
+   * damping is off).
+   */
+  'flaps'?: (number);
 }
 
 /**
@@ -54,4 +77,27 @@ export interface PeerHealth__Output {
    * Probe-specific facts (redis_version, replication, ...).
    */
   'extras': (_google_protobuf_Struct__Output | null);
+  /**
+   * The peer's own status from its probes, before the upstream-wide rules.
+   * Differs from `status` while `protected` keeps a failing peer selectable
+   * (status UNSTABLE, probe_status ERR) and while the peer is damped.
+   */
+  'probeStatus': (_checkups_v1_HealthStatus__Output);
+  /**
+   * True while `protected` keeps this failing peer in service.
+   */
+  'protected': (boolean);
+  /**
+   * Why the peer is protected (set with `protected`).
+   */
+  'protectedReason': (string);
+  /**
+   * Flap damping: epoch ms until which the peer is held ERR (0 = not damped).
+   */
+  'dampedUntilMs': (number);
+  /**
+   * Flap damping: status changes counted in the current window (0 when
+   * damping is off).
+   */
+  'flaps': (number);
 }

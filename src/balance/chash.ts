@@ -1,6 +1,6 @@
 /**
  * Weighted consistent-hash ring. Replaces lua-resty-checkups' ring, whose shares ignore weights
- * and are badly skewed (upstream issue #9, checkups-semantics.md §5.3; see docs/compat.md).
+ * and are badly skewed (upstream issue #9; see docs/compat.md).
  *
  * - Each server gets points in proportion to its weight: the lightest gets 2,048 (its share then
  *   deviates about 1/sqrt(2048) = 2.2% from its weight share), the others weight/min times

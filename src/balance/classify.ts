@@ -1,5 +1,5 @@
 /**
- * Whether a callback's result counts as success (checkups-semantics.md §5.4 `classify`).
+ * Whether a callback's result counts as success (docs/compat.md `classify`).
  * The original uses Lua truthiness; in TypeScript: `false`, `null` and `undefined` fail, a
  * thrown error fails, and for `typ: http` upstreams with `http_opts.statuses` an object with a
  * numeric `status` (or `statusCode`) fails when statuses[String(status)] is false. Everything

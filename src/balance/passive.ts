@@ -1,6 +1,6 @@
 /**
  * Passive health from request outcomes: lua-resty-checkups' max_fails / fail_timeout
- * (checkups-semantics.md §4.5), kept exactly, quirks included:
+ * (docs/compat.md), kept exactly, quirks included:
  *
  * - a record's window starts when it is created or reset (first outcome after expiry), and does
  *   not move on later failures: a server marked err is excluded until windowStart + fail_timeout;

@@ -1,5 +1,5 @@
 /**
- * The consistent-hash key of a request, by mode (checkups-semantics.md §5.3). For gRPC
+ * The consistent-hash key of a request, by mode (docs/compat.md). For gRPC
  * callers the request path, peer address and `x-hash-key` metadata stand in for nginx's
  * `$uri`, `$remote_addr` and `X-Hash-Key` header.
  */

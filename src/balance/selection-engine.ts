@@ -1,6 +1,6 @@
 /**
  * The in-process checkups API: `selectPeer`, `readyOk`, `feedback`, `getUpsTimeout`
- * (checkups-semantics.md §3, §5, §6). The server's RPCs and the client SDK both call this,
+ * (docs/compat.md). The server's RPCs and the client SDK both call this,
  * over whatever UpstreamSource they hold (the registry, or the SDK's snapshot cache).
  *
  * Cluster order: without `clusterKey`, levels ascending then named clusters as written; with it,

@@ -1,6 +1,5 @@
 /**
- * Smooth weighted round robin, exactly as lua-resty-checkups does it (checkups-semantics.md
- * §5.2), which is nginx's algorithm with a different failure penalty:
+ * Smooth weighted round robin, exactly as lua-resty-checkups does it (docs/compat.md), which is nginx's algorithm with a different failure penalty:
  *
  *   for each eligible server: current += effective; total += effective;
  *                             if effective < weight: effective += 1

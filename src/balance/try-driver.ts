@@ -1,5 +1,5 @@
 /**
- * The retry loop of ready_ok (checkups-semantics.md §5.4), kept exact:
+ * The retry loop of ready_ok (docs/compat.md), kept exact:
  *
  *   for each cluster: pick; call; classify; record the outcome (passive); on failure penalise
  *   the pick (smooth WRR halves the server's effective weight) and skip the server in this

@@ -2,7 +2,7 @@
  * Per-upstream balancing state: one picker per cluster (smooth WRR or the hash ring, by mode)
  * and, per cluster, the mask of servers a pick must skip right now.
  *
- * Eligibility (checkups-semantics.md §4): a server is skipped when an operator set it down,
+ * Eligibility (docs/compat.md): a server is skipped when an operator set it down,
  * when its heartbeat status is err (only while heartbeat is on for the upstream), or when it
  * is passively excluded. `unstable` and never-probed servers stay eligible. Masks are rebuilt
  * when the upstream's version or the passive epoch changes, or when a passive exclusion ends,

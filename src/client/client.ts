@@ -120,7 +120,7 @@ export class CheckupsClient {
   }
 
   /**
-   * ready_ok with local picks (checkups-semantics §5.4): tries peers until `attempt` succeeds,
+   * ready_ok with local picks (docs/compat.md): tries peers until `attempt` succeeds,
    * within `try` and `tryTimeoutMs`, falling through levels. Every outcome is reported to the server.
    */
   async readyOk<T>(skey: string, attempt: (peer: SelectedPeer, info: AttemptInfo) => Promise<T> | T, opts: ReadyOkOptions = {}): Promise<T> {

@@ -1,6 +1,6 @@
 /**
  * Every default in one place, in the config's own units (seconds), as lua-resty-checkups
- * has them (checkups-semantics.md §2). `mode` defaults to wrr, which the original names but
+ * has them (docs/compat.md). `mode` defaults to wrr, which the original names but
  * crashes on.
  */
 import { DEFAULT_MAX_EJECTION_PERCENT } from '../balance/ejection-cap.ts';

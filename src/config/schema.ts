@@ -1,7 +1,7 @@
 /**
  * The shape of `checkups.yaml` as people write it: lua-resty-checkups' option names and units
  * (seconds), checked field by field. Rules that span fields (duplicate servers, level keys,
- * non-empty updates) live in validate.ts. Semantics: checkups-semantics.md §2.
+ * non-empty updates) live in validate.ts. Semantics: docs/compat.md
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';

@@ -3,7 +3,7 @@
  * holds them, balancing and health read them, the servers encode them.
  *
  * Units: every duration is in milliseconds here (the YAML config keeps lua-resty-checkups'
- * seconds; `config/` converts). Semantics: ../../../shared/reference/checkups-semantics.md §2.
+ * seconds; `config/` converts). Semantics: docs/compat.md.
  */
 
 export const PROBE_TYPES = ['general', 'http', 'redis', 'mysql', 'grpc'] as const;

@@ -13,7 +13,7 @@
  * `version`), and `advanceTo` follows entries that change nothing here. Entries are applied in
  * stream order, so versions still only go forward, and every instance hands out the same ones.
  *
- * State across updates (checkups-semantics.md §4.6): a put keeps the health record of every
+ * State across updates (docs/compat.md): a put keeps the health record of every
  * peer (host:port) that stays in the upstream, in whatever level; records of removed peers are
  * dropped (the original keeps them forever; see docs/compat.md).
  *

@@ -1,7 +1,6 @@
 /**
  * ProbeScheduler: runs one check per target every interval, for tens of thousands of targets,
- * on one timer. Built against the failures of the OpenResty checkers (landscape §2,
- * style-anchors §6): timers re-arming themselves and dying silently, one hung server stalling
+ * on one timer. Built against the known failures of OpenResty checkers: timers re-arming themselves and dying silently, one hung server stalling
  * every later probe, cycles drifting by their own duration.
  *
  * - Per-target due times in a min-heap; one clock timer armed for the earliest. O(log n) a probe.

@@ -1,6 +1,6 @@
 /**
  * Heartbeat results -> recorded peer health, as lua-resty-checkups records them
- * (checkups-semantics.md §4.3, §4.4). Pure functions: the health checker feeds them results.
+ * (docs/compat.md). Pure functions: the health checker feeds them results.
  *
  * One peer (§4.3): ok resets fail_num and sets ok (after `rise` consecutive oks; 1 = at once, as
  * in the original); a non-ok result adds to fail_num and changes the status only once

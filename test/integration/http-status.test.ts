@@ -1,5 +1,5 @@
 /**
- * GET /status returns lua-resty-checkups' get_status JSON (checkups-semantics §9), keys
+ * GET /status returns lua-resty-checkups' get_status JSON (docs/compat.md), keys
  * included, with real probes of a live and a refused loopback server.
  */
 import assert from 'node:assert/strict';

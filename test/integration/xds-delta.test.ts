@@ -1,6 +1,6 @@
 /**
  * Delta xDS (DeltaAggregatedResources), the per-type SotW and delta services, and encode-once
- * fan-out, on raw grpc-js streams (xds-notes.md §1.8, §6 item 11 for delta, §6 item 26).
+ * fan-out, on raw grpc-js streams (docs/envoy.md).
  */
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';

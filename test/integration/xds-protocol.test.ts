@@ -1,5 +1,5 @@
 /**
- * The SotW ADS protocol on raw grpc-js streams, item by item from xds-notes.md §6 (1-16).
+ * The SotW ADS protocol on raw grpc-js streams, item by item from docs/envoy.md.
  * Every response is checked by the harness too: unique non-empty nonce, version set, every Any
  * of the response's type, no name twice.
  */
@@ -14,7 +14,7 @@ import { ack, health, NODE, nameOf, sotwStream, startXdsServer, xdsClient, type 
 const names = (r: SotwResponse) => r.resources.map(nameOf).sort();
 const ups = (skey: string, port: number, extra = {}) => upstream(skey, [cluster(1, [server(`127.0.0.1:${port}`)])], extra);
 
-describe('xDS SotW ADS protocol (xds-notes §6)', () => {
+describe('xDS SotW ADS protocol (docs/envoy.md)', () => {
   let h: XdsHarness;
   let client: grpc.Client;
   let port = 20_000;

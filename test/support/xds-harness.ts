@@ -136,7 +136,7 @@ export class RawStream<Res extends { nonce: string; type_url: string }> {
   }
 }
 
-/** Invariants of every SotW response (xds-notes §6 items 1, 15). */
+/** Invariants of every SotW response (docs/envoy.md). */
 function checkSotw(r: SotwResponse): void {
   assert.notEqual(r.version_info, '', 'version_info set');
   const names = new Set<string>();

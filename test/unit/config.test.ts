@@ -17,7 +17,7 @@ function errorsOf(doc: unknown): string[] {
 
 const minimal = { upstreams: { api: { cluster: [{ servers: [{ host: '127.0.0.1', port: 8080 }] }] } } };
 
-describe('config defaults (checkups-semantics §2)', () => {
+describe('config defaults (docs/compat.md)', () => {
   it('fills every global default', () => {
     const cfg = config(minimal);
     assert.deepEqual(cfg.global, {

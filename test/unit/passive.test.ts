@@ -5,7 +5,7 @@ import { PassiveHealth } from '../../src/balance/passive.ts';
 import { peerId } from '../../src/core/model.ts';
 import { server } from '../support/builders.ts';
 
-// checkups-semantics §4.5, pinned by max_fails.t and feedback.t of the original.
+// docs/compat.md, pinned by max_fails.t and feedback.t of the original.
 const A = server('10.0.0.1:80', { maxFails: 2, failTimeoutMs: 10_000 });
 const B = server('10.0.0.2:80', { maxFails: 2, failTimeoutMs: 10_000 });
 const C = server('10.0.0.3:80', { maxFails: 0 });

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { SkipMask } from '../../src/balance/mask.ts';
 import { SmoothWeightedRoundRobin } from '../../src/balance/smooth-wrr.ts';
 
-/** checkups-semantics §5.2 written as plainly as possible: the oracle for the optimised class. */
+/** lua-resty-checkups' smooth WRR step written as plainly as possible: the oracle for the optimised class. */
 class ReferenceWrr {
   servers: Array<{ weight: number; effective: number; current: number }>;
   constructor(weights: number[]) {
@@ -44,7 +44,7 @@ function maskOf(size: number, skipped: number[]): SkipMask {
   return m;
 }
 
-describe('smooth weighted round robin (checkups-semantics §5.2)', () => {
+describe('smooth weighted round robin (docs/compat.md)', () => {
   it('weights 1,4,3,6 give EBCEBEACEBECBEEBCEBEACEBECBE, and repeat', () => {
     assert.equal(sequence([1, 4, 3, 6], 28, 'ABCE'), 'EBCEBEACEBECBEEBCEBEACEBECBE');
     assert.equal(sequence([1, 4, 3, 6], 28 * 5, 'ABCE'), 'EBCEBEACEBECBEEBCEBEACEBECBE'.repeat(5));

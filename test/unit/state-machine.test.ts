@@ -7,7 +7,7 @@ const ok: ProbeResult = { status: 'ok', msg: null };
 const err: ProbeResult = { status: 'err', msg: 'connection refused' };
 const unstable: ProbeResult = { status: 'unstable', msg: 'master link status: down' };
 
-describe('update_peer_status (checkups-semantics §4.3)', () => {
+describe('update_peer_status (docs/compat.md)', () => {
   it('with sensibility 2 the first failure keeps ok with fail_num 1 (sensibility.t)', () => {
     let h = updatePeerStatus(undefined, err, 2, 100);
     assert.deepEqual({ ...h, recent: undefined }, { status: 'ok', failNum: 1, lastModified: 100, msg: 'connection refused', recent: undefined });

@@ -1,8 +1,7 @@
 /**
  * Property: whatever the upstream (gaps between levels, empty levels, named clusters, a server
  * in several levels, host names resolving onto literal addresses, weights up to 2^31-1, every
- * health and admin state), the ClusterLoadAssignment obeys every client rule of xds-notes.md
- * §3.4 — and grpc-js-xds 1.14.1's own EDS validation (its decoder, fed our encoded bytes)
+ * health and admin state), the ClusterLoadAssignment obeys every client rule of docs/envoy.md — and grpc-js-xds 1.14.1's own EDS validation (its decoder, fed our encoded bytes)
  * accepts it.
  */
 import fc from 'fast-check';

@@ -1,6 +1,6 @@
 /**
  * `grpc` probe: `grpc.health.v1.Health/Check` with `{service: grpc_opts.service ?? ""}`. Not in
- * the original (docs/compat.md adds it); it follows the shape of §4.2 of checkups-semantics.md:
+ * the original (docs/compat.md adds it); it follows the shape of the other probes:
  * one check within `timeout`. SERVING is ok; any other serving status or an RPC error is err.
  *
  * Each probe has its own channel (channel-local subchannel pool) and its own credentials object

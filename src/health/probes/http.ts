@@ -1,5 +1,5 @@
 /**
- * `http` probe (checkups-semantics.md §4.2, "http"). Without `http_opts.query` it is a TCP
+ * `http` probe (docs/compat.md). Without `http_opts.query` it is a TCP
  * connect. With a query, the raw HTTP/1 request is parsed and sent with undici over a client of
  * its own that is destroyed before the probe settles; the status code is classified by
  * `statuses` (only an explicit false fails), then the optional `bodyMatch` is checked.

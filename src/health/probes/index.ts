@@ -1,5 +1,5 @@
 /**
- * The probe registry: `typ` -> probe (checkups-semantics.md §4.2), and `runProbe`, the one
+ * The probe registry: `typ` -> probe (docs/compat.md), and `runProbe`, the one
  * entry point the scheduler calls. runProbe always resolves: a throw or rejection becomes err
  * with its message. Once `ctx.signal` fires, the probe gets ABORT_GRACE_MS to close its sockets
  * and report; after that runProbe resolves `timeout` without it, so a stuck library cannot hold

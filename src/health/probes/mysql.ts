@@ -1,5 +1,5 @@
 /**
- * `mysql` probe (checkups-semantics.md §4.2, "mysql"): log in with the upstream's name, user,
+ * `mysql` probe (docs/compat.md): log in with the upstream's name, user,
  * pass and charset, then `SELECT 1`. The original stops after the handshake; the query also
  * proves the server answers commands, at the cost of one round trip.
  *

@@ -1,5 +1,5 @@
 /**
- * `redis` probe (checkups-semantics.md §4.2, "redis"): connect (AUTH/SELECT when configured),
+ * `redis` probe (docs/compat.md): connect (AUTH/SELECT when configured),
  * PING, then INFO replication + INFO server. `redis_version` and the replication fields go
  * into the result's extras; a replica whose master link is down is `unstable`.
  *

@@ -1,6 +1,5 @@
 /**
- * `general` probe: a TCP connect to the target, closed at once (checkups-semantics.md §4.2,
- * "general"). Error texts follow the nginx cosocket wording the original records
+ * `general` probe: a TCP connect to the target, closed at once (docs/compat.md). Error texts follow the nginx cosocket wording the original records
  * ("connection refused", "timeout", ...), so status output reads the same.
  */
 import { connect } from 'node:net';

@@ -1,5 +1,5 @@
 /**
- * lua-resty-checkups' get_status() JSON (checkups-semantics.md §9), keys included, so dashboards
+ * lua-resty-checkups' get_status() JSON (docs/compat.md), keys included, so dashboards
  * and scripts written for the original keep working:
  *   "cls:<skey>": clusters with each cluster a list of peer objects (levels 1..n only -> list of
  *   lists; named clusters or gaps -> object keyed by cluster key), plus last_check_time,

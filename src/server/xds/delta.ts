@@ -1,6 +1,6 @@
 /**
  * Incremental (delta) streams: ADS `DeltaAggregatedResources` and the per-type
- * `Delta{Listeners,Routes,Clusters,Endpoints}` (xds-notes.md §1.8; what Envoy can use).
+ * `Delta{Listeners,Routes,Clusters,Endpoints}` (docs/envoy.md; what Envoy can use).
  *
  * - Every response carries only what changed, for any type, plus `removed_resources`.
  * - A subscribed name that does not exist is reported in `removed_resources` at once, and

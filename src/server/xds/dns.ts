@@ -1,6 +1,5 @@
 /**
- * Host names -> IP literals for ClusterLoadAssignments (gRPC NACKs host names, xds-notes.md
- * §3.4). The resolver is injected, so tests are deterministic; the default is the system's
+ * Host names -> IP literals for ClusterLoadAssignments (gRPC NACKs host names, docs/envoy.md). The resolver is injected, so tests are deterministic; the default is the system's
  * (node:dns lookup, what every other client on the host sees).
  *
  * - A name is resolved when first used; its CLA waits for that first answer (endpoint.ts).

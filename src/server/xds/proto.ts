@@ -1,6 +1,6 @@
 /**
  * The Envoy protos, loaded with proto-loader from the copy @grpc/grpc-js-xds ships under
- * `deps/` (xds-notes.md §3.7: data-plane-api f8b75d1 in 1.13-1.14) — never hand-copied.
+ * `deps/` (docs/envoy.md: data-plane-api f8b75d1 in 1.13-1.14) — never hand-copied.
  *
  * Loaded lazily, once per process, on the first xDS stream: parsing ~300 message types takes
  * about 0.6 s, which a server nobody asks for xDS should not pay at start.

@@ -1,6 +1,6 @@
 /**
  * State-of-the-world streams: ADS `StreamAggregatedResources` (what gRPC clients use) and the
- * per-type `Stream{Listeners,Routes,Clusters,Endpoints}`. Rules (xds-notes.md §1.4-1.6, §1.10):
+ * per-type `Stream{Listeners,Routes,Clusters,Endpoints}`. Rules (docs/envoy.md):
  *
  * - A request answering anything but the latest nonce of its type is stale: ignored entirely
  *   (its subscription too; the client repeats it with its next ACK, as go-control-plane relies on).

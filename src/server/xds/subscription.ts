@@ -1,6 +1,6 @@
 /**
  * One stream's subscription to one resource type: explicit names plus the wildcard, with the
- * legacy-wildcard rules of xds_protocol.rst (xds-notes.md §1.5; go-control-plane
+ * legacy-wildcard rules of xds_protocol.rst (docs/envoy.md; go-control-plane
  * `pkg/server/stream/v3/subscription.go`). Wildcard exists for Listener and Cluster only.
  *
  * SotW: `[]` as the very first request means wildcard; `[*, A]` wildcard + A; `[A]` only A;
@@ -74,7 +74,7 @@ export class Subscription {
         this.wildcard = true;
         continue;
       }
-      // Re-subscribing a name already held asks for it again (xds-notes §1.8), so it counts too.
+      // Re-subscribing a name already held asks for it again (docs/envoy.md), so it counts too.
       this.names.add(n);
       added.push(n);
     }

@@ -1,6 +1,6 @@
 /**
  * The xDS resource types checkups serves, their type URLs and the orders that matter
- * (xds-notes.md §1.2, §1.5, §1.7). A leaf module: everything else in server/xds imports it.
+ * (docs/envoy.md). A leaf module: everything else in server/xds imports it.
  */
 
 export const LISTENER = 'type.googleapis.com/envoy.config.listener.v3.Listener';

@@ -1,7 +1,7 @@
 /**
  * Cluster `K`: endpoints from ClusterLoadAssignment `K` over ADS; round robin for `wrr`, ring
  * hash for the hash modes (the route carries the hash policy). Both gRPC clients NACK any other
- * `lb_policy` (xds-notes.md §3.3).
+ * `lb_policy` (docs/envoy.md).
  *
  * Envoy-only settings that make Envoy fail over like gRPC (docs/envoy.md): panic threshold 0
  * (never spread onto unhealthy hosts) and locality-weighted balancing (server weights travel as

@@ -1,6 +1,6 @@
 /**
  * ClusterLoadAssignment `K`: checkups levels and servers as xDS priorities, localities and
- * endpoints, under the rules gRPC clients enforce (xds-notes.md §3.4, §5; docs/envoy.md):
+ * endpoints, under the rules gRPC clients enforce (docs/envoy.md):
  *
  * - Priorities are dense from 0: clusters in tree order, skipping any left without endpoints
  *   (a gap is a NACK). At most MAX_PRIORITY + 1 of them (Envoy's validation limit).

@@ -2,7 +2,7 @@
  * Listener `K`: an API listener (what gRPC clients resolve `xds:///K` to) whose
  * HttpConnectionManager takes RouteConfiguration `K` over ADS and ends in the router filter.
  * C-core NACKs an HCM without HTTP filters and both clients NACK a router that is not last
- * (xds-notes.md §3.4). Envoy ignores API listeners that arrive over LDS (it allows one, from
+ * (docs/envoy.md). Envoy ignores API listeners that arrive over LDS (it allows one, from
  * its bootstrap), so Envoy users point their own listener at RDS `K` (docs/envoy.md).
  */
 import type { Listener } from '../envoy-types.ts';

@@ -3,7 +3,7 @@
  * or whatever `grpc.default_authority` says) with one catch-all route to Cluster `K`.
  *
  * Hash modes carry a route hash policy; without one gRPC's ring hash picks at random per RPC
- * (xds-notes.md §3.5). Policies are tried in order; `terminal` stops at the first that yields a
+ * (docs/envoy.md). Policies are tried in order; `terminal` stops at the first that yields a
  * key, and a policy with no input is skipped by every client:
  * - `hash`, `header_hash`: the `x-hash-key` header (checkups' hash key, the original's
  *   X-Hash-Key), else the path (the original's request URI; Envoy and C-core see `:path`,

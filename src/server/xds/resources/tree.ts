@@ -26,7 +26,7 @@ export interface ServiceTree {
    * How many times this name was deleted before, in this process. A re-created Listener and
    * Cluster differ from their previous incarnation by it (listener.ts, cluster.ts): grpc-js-xds
    * <= 1.14.1 never recovers when a deleted Listener/Cluster comes back with an identical parsed
-   * value (xds-notes.md §3.6; fixed upstream by grpc-node PR #3074).
+   * value (docs/envoy.md; fixed upstream by grpc-node PR #3074).
    */
   readonly generation: number;
 }

@@ -11,7 +11,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { ClusterNode } from './cluster/cluster-node.ts';
-import { CLUSTER_NAME } from './cluster/health-keys.ts';
+import { CLUSTER_NAME, clusterKeys } from './core/store/redis-keys.ts';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
@@ -147,7 +147,7 @@ function clusterNode(settings: ClusterSettings, registry: UpstreamRegistry, cloc
   redis.on('error', () => undefined); // reported by the failing calls
   return new ClusterNode({
     redis,
-    prefix: `checkups:{${settings.name}}:`,
+    prefix: clusterKeys(settings.name).prefix,
     instanceId: settings.instanceId ?? `${hostname()}-${process.pid}`,
     registry,
     clock,

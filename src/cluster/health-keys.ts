@@ -1,11 +1,9 @@
 /**
  * Redis keys of membership, probe ownership and shared verdicts (docs/cluster.md, "Redis
- * layout"). They live under the cluster's prefix `checkups:{NAME}:`, so one hash tag holds every
+ * layout"). They live under the cluster's prefix (`clusterKeys(NAME).prefix` of
+ * core/store/redis-keys.ts, which also checks the name), so one hash tag holds every
  * key of a cluster and each script may touch any of them.
  */
-/** Cluster names (`--cluster`): what may appear inside the hash tag. */
-export const CLUSTER_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-
 export interface ClusterHealthKeys {
   /** String: the cluster-wide revision counter, INCRed by every entry (shared with admin writes). */
   readonly revision: string;

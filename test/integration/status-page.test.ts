@@ -152,7 +152,7 @@ describe('status page (real chromium)', () => {
       }
       // Three hours pass on the page: every due timer (age ticks, polls, flash removals) fires.
       await long.clock.fastForward('03:00:00');
-      await long.waitForFunction(() => [...document.querySelectorAll('td.age')].some((td) => / h$/.test(td.textContent ?? '')), undefined, { timeout: 10_000 });
+      await long.waitForFunction(() => Array.from(document.querySelectorAll('td.age')).some((td) => / h$/.test(td.textContent ?? '')), undefined, { timeout: 10_000 });
       // Still live: a new event shows at once, and a refetch renders every row again.
       server.events.record({ kind: 'config', message: 'after three hours', details: {} });
       await long.waitForFunction(() => document.querySelector('#events li')?.textContent?.includes('after three hours') === true, undefined, { timeout: 10_000 });

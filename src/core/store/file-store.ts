@@ -1,8 +1,9 @@
 /**
  * The data dir: an append-only, checksummed change log plus a periodic snapshot (format.ts).
  *
- * Guarantee: append() resolves only after its record is written and fdatasync'ed, so every
- * acknowledged change survives kill -9 and power loss. Appends that arrive while a sync is in
+ * Guarantee: append() resolves only after its record is written and fdatasync'ed, and the
+ * acknowledged checkpoint (checkpoint.ts) records its seq, so every acknowledged change survives
+ * kill -9 and power loss, and a log that later loses acknowledged records is noticed at start. Appends that arrive while a sync is in
  * flight are written together and covered by one sync (group commit): throughput scales with
  * concurrency instead of being capped at one change per disk flush.
  *
@@ -13,6 +14,8 @@
 import { mkdir, open, readFile, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RawUpstream } from '../document.ts';
+import { CheckupsError } from '../../util/errors.ts';
+import { CHECKPOINT_FILE, decodeCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { decodeSnapshot, encodeRecord, encodeSnapshot, LOG_FILE, replayLog, SNAPSHOT_FILE, type LogRecord } from './format.ts';
 import { acquireLock } from './lock.ts';
 import type { RecoveredState, StoreOp, UpstreamStore } from './types.ts';
@@ -72,12 +75,14 @@ async function writeSynced(file: string, data: string): Promise<void> {
 export class FileStore implements UpstreamStore {
   private readonly logFile: string;
   private readonly snapshotFile: string;
+  private readonly checkpointFile: string;
   private readonly compactEvery: number;
   private readonly wallNow: () => number;
   private phase: Phase = 'new';
   private opening: Promise<RecoveredState> | undefined;
   private closing: Promise<void> | undefined;
   private log: FileHandle | undefined;
+  private checkpoint: FileHandle | undefined;
   private releaseLock: (() => Promise<void>) | undefined;
   /** State as of the last synced record: what the next snapshot writes. */
   private upstreams = new Map<string, RawUpstream | null>();
@@ -97,6 +102,7 @@ export class FileStore implements UpstreamStore {
   ) {
     this.logFile = join(dir, LOG_FILE);
     this.snapshotFile = join(dir, SNAPSHOT_FILE);
+    this.checkpointFile = join(dir, CHECKPOINT_FILE);
     this.compactEvery = Math.max(1, opts.compactEvery ?? 1000);
     this.wallNow = opts.wallNow ?? Date.now;
   }
@@ -128,21 +134,48 @@ export class FileStore implements UpstreamStore {
       const snapshot = snapshotText === null ? null : decodeSnapshot(this.snapshotFile, snapshotText.toString('utf8'));
       const logData = await readIfExists(this.logFile);
       const state = replayLog(this.logFile, logData ?? Buffer.alloc(0), snapshot);
+      const checkpointData = await readIfExists(this.checkpointFile);
+      const acknowledged = checkpointData === null ? null : decodeCheckpoint(checkpointData);
+      if (checkpointData !== null && checkpointData.length > 0 && acknowledged === null) {
+        throw new CheckupsError(
+          'DATA_CORRUPT',
+          `data file ${this.checkpointFile} is damaged (no valid slot), so it cannot tell whether acknowledged changes are missing. ` +
+            `Nothing was loaded. If ${LOG_FILE} and ${SNAPSHOT_FILE} are known to be complete, remove ${this.checkpointFile} and start again.`,
+        );
+      }
+      // Checked before the torn tail is set aside: a torn record below the acknowledged seq is a loss, not a crash mid-write.
+      if (acknowledged !== null && acknowledged > state.lastSeq) throw this.lostAcknowledged(acknowledged, state.lastSeq, state.tornTail);
       if (state.tornTail !== null && logData !== null) warnings.push(await this.setAsideTornTail(logData, state.tornTail.offset));
       this.log = await open(this.logFile, 'a', FILE_MODE);
-      if (logData === null) await syncDir(this.dir);
+      // Not 'a': slots are written in place, and O_APPEND would ignore the position.
+      this.checkpoint = await open(this.checkpointFile, checkpointData === null ? 'w+' : 'r+', FILE_MODE);
+      if (acknowledged !== state.lastSeq) await writeCheckpoint(this.checkpoint, state.lastSeq);
+      if (logData === null || checkpointData === null) await syncDir(this.dir);
       this.upstreams = state.upstreams;
       this.durableSeq = this.issuedSeq = state.lastSeq;
       this.durableAt = state.lastAt;
       this.sinceSnapshot = state.recordsAfterSnapshot;
     } catch (err) {
       await this.log?.close();
-      this.log = undefined;
+      await this.checkpoint?.close();
+      this.log = this.checkpoint = undefined;
       await this.releaseLock();
       throw err;
     }
     this.phase = 'open';
     return { upstreams: new Map(this.upstreams), lastSeq: this.durableSeq, warnings };
+  }
+
+  private lostAcknowledged(acknowledged: number, lastSeq: number, torn: { readonly offset: number; readonly bytes: number } | null): CheckupsError {
+    const missing = acknowledged - lastSeq;
+    const tail = torn === null ? '' : `, followed by an incomplete record (${torn.bytes} bytes at byte ${torn.offset})`;
+    return new CheckupsError(
+      'DATA_CORRUPT',
+      `data dir ${this.dir}: ${missing} acknowledged change${missing === 1 ? ' is' : 's are'} missing. ${CHECKPOINT_FILE} says seq ${acknowledged} ` +
+        `was acknowledged, but ${SNAPSHOT_FILE} and ${LOG_FILE} end at seq ${lastSeq}${tail}: the log was cut short or replaced by an older copy. ` +
+        `Nothing was loaded. Restore ${this.logFile} (and ${SNAPSHOT_FILE}) from a backup; or, to start from what is left and lose ` +
+        `seq ${lastSeq + 1}..${acknowledged} for good, remove ${this.checkpointFile}.`,
+    );
   }
 
   /**
@@ -227,6 +260,7 @@ export class FileStore implements UpstreamStore {
     if (bytesWritten !== data.length) throw new Error(`short write to ${this.logFile} (${bytesWritten} of ${data.length} bytes)`);
     await log.datasync();
     this.syncs++;
+    await writeCheckpoint(this.checkpoint!, batch[batch.length - 1]!.record.seq);
     for (const { record } of batch) this.upstreams.set(record.skey, record.op === 'put' ? record.upstream : null);
     const last = batch[batch.length - 1]!.record;
     this.durableSeq = last.seq;
@@ -295,8 +329,9 @@ export class FileStore implements UpstreamStore {
     while (this.flushing !== undefined) await this.flushing;
     try {
       await this.log?.close();
+      await this.checkpoint?.close();
     } finally {
-      this.log = undefined;
+      this.log = this.checkpoint = undefined;
       this.phase = 'closed';
       await this.releaseLock?.();
     }

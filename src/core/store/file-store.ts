@@ -11,7 +11,7 @@
  * after a failed write or fsync the file's content is unknown (a retried fsync may "succeed"
  * without the data). Restarting recovers from what is on disk.
  */
-import { mkdir, open, readFile, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RawUpstream } from '../document.ts';
 import { CheckupsError } from '../../util/errors.ts';
@@ -47,6 +47,61 @@ async function readIfExists(file: string): Promise<Buffer | null> {
     return await readFile(file);
   } catch (err) {
     if (isMissing(err)) return null;
+    throw err;
+  }
+}
+
+const errnoOf = (err: unknown): string | undefined => {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : undefined;
+};
+
+/**
+ * A data dir the process cannot use (not a directory, not writable, disk full, a pseudo file
+ * system): the start stops with the path and what to do, instead of a bare errno or a hang.
+ */
+function unusableDataDir(dir: string, err: unknown): Error {
+  const code = errnoOf(err);
+  if (code === undefined) return err instanceof Error ? err : new Error(String(err));
+  const reason =
+    code === 'ENOSPC' ? 'the disk is full' :
+    code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'it is not writable by this process' :
+    code === 'ENOTDIR' || code === 'EEXIST' ? 'it, or a part of its path, is a file, not a directory' :
+    code === 'ENOENT' ? 'it cannot be created there (a pseudo file system such as /proc or /sys?)' :
+    'it cannot be read or written';
+  return new CheckupsError(
+    'STORE_UNAVAILABLE',
+    `data dir ${dir} cannot be used: ${reason} (${(err as Error).message}). ${code === 'ENOSPC' ? 'Free space on that disk, or point' : 'Point'} --data-dir (or server.data_dir) at a writable directory on a local disk.`,
+    [],
+    { cause: err },
+  );
+}
+
+/**
+ * Creates the data dir and its missing parents one level at a time; resolves with whether it
+ * created any. Not mkdir({recursive}): under /proc it keeps retrying ENOENT and never returns.
+ */
+async function makeDataDir(dir: string): Promise<boolean> {
+  const missing: string[] = [];
+  for (let at = dir; ; at = dirname(at)) {
+    try {
+      if (!(await stat(at)).isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, ${at}`), { code: 'ENOTDIR' });
+      break;
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT' || dirname(at) === at) throw err;
+      missing.push(at);
+    }
+  }
+  for (const at of missing.reverse()) await mkdir(at, { mode: DIR_MODE });
+  return missing.length > 0;
+}
+
+/** Runs a file operation; an error that names no file (a write's ENOSPC) gets `file` as its path. */
+async function onFile<T>(file: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).path === undefined) (err as NodeJS.ErrnoException).path = file;
     throw err;
   }
 }
@@ -124,9 +179,12 @@ export class FileStore implements UpstreamStore {
 
   private async recover(): Promise<RecoveredState> {
     const warnings: string[] = [];
-    const created = await mkdir(this.dir, { recursive: true, mode: DIR_MODE });
-    if (created !== undefined) await syncDir(dirname(this.dir));
-    this.releaseLock = await acquireLock(this.dir);
+    try {
+      if (await makeDataDir(this.dir)) await syncDir(dirname(this.dir));
+      this.releaseLock = await acquireLock(this.dir);
+    } catch (err) {
+      throw unusableDataDir(this.dir, err);
+    }
     try {
       // Leftovers of a compaction cut short by a crash; the renamed files are authoritative.
       for (const file of [`${this.snapshotFile}.tmp`, `${this.logFile}.tmp`]) await unlink(file).catch(() => undefined);
@@ -160,7 +218,7 @@ export class FileStore implements UpstreamStore {
       await this.checkpoint?.close();
       this.log = this.checkpoint = undefined;
       await this.releaseLock();
-      throw err;
+      throw unusableDataDir(this.dir, err);
     }
     this.phase = 'open';
     return { upstreams: new Map(this.upstreams), lastSeq: this.durableSeq, warnings };
@@ -254,13 +312,19 @@ export class FileStore implements UpstreamStore {
 
   private async commit(batch: readonly Pending[]): Promise<void> {
     const log = this.log!;
-    // One write(2) per batch: each record is inside a single write call, never split by us.
+    // One write(2) per batch: each record is inside a single write call unless the kernel cuts it short.
     const data = batch.length === 1 ? batch[0]!.line : Buffer.concat(batch.map((p) => p.line));
-    const { bytesWritten } = await log.write(data);
-    if (bytesWritten !== data.length) throw new Error(`short write to ${this.logFile} (${bytesWritten} of ${data.length} bytes)`);
-    await log.datasync();
+    await onFile(this.logFile, async () => {
+      // A short write (the disk filling up) is continued, so the real error (ENOSPC) surfaces.
+      for (let off = 0; off < data.length; ) {
+        const { bytesWritten } = await log.write(data, off);
+        if (bytesWritten <= 0) throw new Error(`short write to ${this.logFile} (${off} of ${data.length} bytes)`);
+        off += bytesWritten;
+      }
+      await log.datasync();
+    });
     this.syncs++;
-    await writeCheckpoint(this.checkpoint!, batch[batch.length - 1]!.record.seq);
+    await onFile(this.checkpointFile, () => writeCheckpoint(this.checkpoint!, batch[batch.length - 1]!.record.seq));
     for (const { record } of batch) this.upstreams.set(record.skey, record.op === 'put' ? record.upstream : null);
     const last = batch[batch.length - 1]!.record;
     this.durableSeq = last.seq;
@@ -277,11 +341,11 @@ export class FileStore implements UpstreamStore {
    */
   private async compact(): Promise<void> {
     const snapshotTemp = `${this.snapshotFile}.tmp`;
-    await writeSynced(snapshotTemp, encodeSnapshot({ upstreams: this.upstreams, lastSeq: this.durableSeq, lastAt: this.durableAt }));
+    await onFile(snapshotTemp, () => writeSynced(snapshotTemp, encodeSnapshot({ upstreams: this.upstreams, lastSeq: this.durableSeq, lastAt: this.durableAt })));
     await rename(snapshotTemp, this.snapshotFile);
     await syncDir(this.dir);
     const logTemp = `${this.logFile}.tmp`;
-    await writeSynced(logTemp, '');
+    await onFile(logTemp, () => writeSynced(logTemp, ''));
     // Opened before the rename: the handle follows the file to its new name.
     const fresh = await open(logTemp, 'a', FILE_MODE);
     try {
@@ -300,7 +364,7 @@ export class FileStore implements UpstreamStore {
   private fail(err: unknown, batch: readonly Pending[]): void {
     const cause = err instanceof Error ? err : new Error(String(err));
     this.failure = new Error(
-      `data dir ${this.dir}: writing the change log failed (${cause.message}); no further admin change is ` +
+      `data dir ${this.dir}: writing ${(cause as NodeJS.ErrnoException).path ?? this.logFile} failed (${cause.message}); no further admin change is ` +
         `accepted until checkups restarts and recovers from disk`,
       { cause },
     );

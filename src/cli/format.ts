@@ -92,7 +92,9 @@ export function formatSelected(p: SelectedPeer): string {
 }
 
 function yamlOf(doc: unknown): string {
-  return toYaml(doc, { lineWidth: 0 });
+  // One line per value: a probe query stays "GET ...\r\nHost: ...\r\n\r\n" as people write it,
+  // not folded at every \n (which also made --dry-run diffs show stray blank lines).
+  return toYaml(doc, { lineWidth: 0, doubleQuotedMinMultiLineLength: Number.POSITIVE_INFINITY });
 }
 
 /** The upstream document as YAML, ready to be edited and given back to `update -f`. */

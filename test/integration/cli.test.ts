@@ -126,7 +126,7 @@ describe('checkups CLI', { concurrency: 4, timeout: 240_000 }, () => {
   });
 
   it('update -f: the full form, then the cluster-only form keeps the options; get shows it', async () => {
-    const full = file('web-full.yaml', 'typ: http\nmode: hash\ntimeout: 3\ncluster:\n  - servers:\n      - { host: 127.0.0.1, port: 19001, weight: 2 }\n');
+    const full = file('web-full.yaml', 'typ: http\nmode: hash\ntimeout: 3\nhttp_opts: { query: "GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n" }\ncluster:\n  - servers:\n      - { host: 127.0.0.1, port: 19001, weight: 2 }\n');
     assert.match(ok(await cli(on('update', 'web', '-f', full))).stdout, /^updated web: version \d+$/m);
     const clusters = file('web-clusters.json', JSON.stringify({ 1: { servers: [{ host: '127.0.0.1', port: 19002 }] }, backup: { servers: [{ host: '::1', port: 19003 }] } }));
     assert.match(ok(await cli(on('update', 'web', '-f', clusters))).stdout, /^updated web: version \d+$/m);
@@ -141,6 +141,8 @@ describe('checkups CLI', { concurrency: 4, timeout: 240_000 }, () => {
     const yaml = ok(gotYaml).stdout;
     assert.match(yaml, /^# upstream web, version \d+$/m);
     assert.deepEqual(parseYaml(yaml), got.upstream);
+    // The probe query reads as it was written: one line, not folded at every \n escape.
+    assert.match(yaml, /^ {2}query: "GET \/ HTTP\/1\.1\\r\\nHost: x\\r\\n\\r\\n"$/m);
     assert.match(ok(list).stdout, /^web +\d+ +http +hash +1 +1$/m);
   });
 

@@ -382,4 +382,10 @@ function fail(err: unknown): void {
   }
 }
 
+// A reader that went away (`checkups status | head`) is not an error: stop quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 buildProgram().parseAsync(process.argv).catch(fail);

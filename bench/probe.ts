@@ -8,7 +8,12 @@
  * under 2% of the interval, CPU under one core.
  * Phase 2: the same targets at shorter intervals (2.5, 1.25, 0.625 s ...), i.e. the load of
  * 20k, 40k, 80k ... endpoints at 5 s, until lateness p99 exceeds 10% of the interval. Envoy's
- * single health-check thread is reported to saturate near 20,000 endpoints at 5 s (landscape §5).
+ * single health-check thread is reported to saturate near 20,000 endpoints at 5 s.
+ * Phase 3: hung targets. A growing share of the 10,000 targets (at 5 s, timeout 1 s) points at a
+ * port that drops SYNs, so each of their probes holds one of the CONCURRENCY in-flight slots for
+ * its whole timeout. Reports lateness per share and where the in-flight cap's cliff is: the
+ * first share whose lateness p99 passes 10% of the interval, against the expected slot demand
+ * (hung targets × timeout / interval).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,6 +24,7 @@ import { UpstreamRegistry } from '../src/core/registry.ts';
 import { HealthChecker } from '../src/health/health-checker.ts';
 import { runProbe } from '../src/health/probes/index.ts';
 import { systemClock } from '../src/util/clock.ts';
+import { synDropper } from '../test/support/net.ts';
 import { printTable, writeResult } from './harness.ts';
 
 const ADDRESSES = 100;
@@ -26,11 +32,22 @@ const PORTS = 100;
 const LISTENING_PORTS = 20;
 const FIRST_PORT = 20_000;
 
+const CONCURRENCY = 512;
+const HUNG_SHARES = [0, 0.05, 0.1, 0.2, 0.3];
+/** Where hung targets point (set in run()): a port whose SYNs are dropped, reachable on all of 127/8. */
+let hungPort = 0;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function upstreams(): UpstreamSpec[] {
+/** The 10,000 targets; the first `hungShare` of each address's ports replaced by hung ones. */
+function upstreams(hungShare = 0): UpstreamSpec[] {
+  const hungPerAddress = Math.round(PORTS * hungShare);
   return Array.from({ length: ADDRESSES }, (_, a) => {
-    const servers = Array.from({ length: PORTS }, (_, p) => ({ host: `127.0.1.${a + 1}`, port: FIRST_PORT + p }));
+    const servers = Array.from({ length: PORTS }, (_, p) => {
+      if (p >= hungPerAddress) return { host: `127.0.1.${a + 1}`, port: FIRST_PORT + p };
+      const i = a * PORTS + p; // distinct hung targets: one address each on 127.0.2.0 and up
+      return { host: `127.0.${2 + Math.floor(i / 250)}.${1 + (i % 250)}`, port: hungPort };
+    });
     const parsed = parseUpstream(`u${a}`, { timeout: 1, cluster: [{ servers }] });
     if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
     return parsed.value;
@@ -51,12 +68,12 @@ interface Step {
   okPeers: number;
 }
 
-async function measure(intervalMs: number, warmIntervals: number, measureIntervals: number): Promise<Step> {
+async function measure(intervalMs: number, warmIntervals: number, measureIntervals: number, hungShare = 0): Promise<Step> {
   const parsed = parseConfig({ upstreams: {}, global: { checkup_timer_interval: intervalMs / 1000 } });
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
   const registry = new UpstreamRegistry(parsed.value.global);
-  for (const u of upstreams()) registry.put(u);
-  const checker = new HealthChecker(registry, { clock: systemClock, probe: runProbe, concurrency: 512 });
+  for (const u of upstreams(hungShare)) registry.put(u);
+  const checker = new HealthChecker(registry, { clock: systemClock, probe: runProbe, concurrency: CONCURRENCY });
   checker.start();
   await sleep(intervalMs * warmIntervals);
   checker.resetLateness();
@@ -97,6 +114,9 @@ export async function run(): Promise<void> {
   });
   await once(createInterface({ input: listeners.stdout! }), 'line');
   const steps: Step[] = [];
+  const hungSteps: Array<Step & { hungShare: number; slotDemand: number }> = [];
+  const dropper = await synDropper('0.0.0.0');
+  hungPort = dropper.port;
   try {
     steps.push(await measure(5000, 1, 3));
     for (let interval = 2500; interval >= 150; interval /= 2) {
@@ -104,7 +124,14 @@ export async function run(): Promise<void> {
       steps.push(s);
       if (s.latenessP99Pct > 10 || s.cpuCores > 0.95) break;
     }
+    for (const share of HUNG_SHARES) {
+      const s = await measure(5000, 1, 2, share);
+      // Slots the hung probes hold on average: each holds one for the timeout (1 s) per interval.
+      hungSteps.push({ ...s, hungShare: share, slotDemand: Math.round((ADDRESSES * PORTS * share * 1000) / 5000) });
+      if (s.latenessP99Pct > 10) break;
+    }
   } finally {
+    dropper.close();
     listeners.kill('SIGTERM');
     await once(listeners, 'exit');
   }
@@ -132,5 +159,24 @@ export async function run(): Promise<void> {
       `CPU ${base.cpuCores.toFixed(2)} cores (target < 1: ${base.cpuCores < 1 ? 'ok' : 'MISSED'}). ` +
       `Lateness stays within 10% up to the load of ${reach.toLocaleString('en')} endpoints at 5 s (Envoy's anchor: ~20,000).`,
   );
-  console.log(`written: ${writeResult('probe', { steps, reachEndpointsAt5s: reach })}`);
+  printTable(
+    `probe with hung targets: 10,000 at 5 s, timeout 1 s, in-flight cap ${CONCURRENCY}`,
+    hungSteps.map((s) => ({
+      'hung share': `${Math.round(s.hungShare * 100)}%`,
+      'hung targets': Math.round(ADDRESSES * PORTS * s.hungShare),
+      'slot demand': s.slotDemand,
+      'probes/s': s.probesPerSec,
+      'late p50 ms': s.latenessP50Ms,
+      'late p99 ms': s.latenessP99Ms,
+      'p99 % of interval': s.latenessP99Pct,
+      'CPU cores': s.cpuCores,
+    })),
+  );
+  const cliff = hungSteps.find((s) => s.latenessP99Pct > 10);
+  console.log(
+    cliff === undefined
+      ? `hung targets: lateness stays within 10% of the interval up to ${Math.round(HUNG_SHARES.at(-1)! * 100)}% hung (slot demand ${hungSteps.at(-1)?.slotDemand} of ${CONCURRENCY})`
+      : `hung targets: the in-flight cap's cliff is at ${Math.round(cliff.hungShare * 100)}% hung (slot demand ${cliff.slotDemand} of ${CONCURRENCY}); below it lateness p99 stays within 10% of the interval`,
+  );
+  console.log(`written: ${writeResult('probe', { steps, reachEndpointsAt5s: reach, hungSteps, concurrency: CONCURRENCY })}`);
 }

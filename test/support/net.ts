@@ -135,11 +135,11 @@ export async function startRedis(args: string[]): Promise<{ port: number; child:
  * connection itself) with a backlog of 0 that never accepts, its queue filled at once, so the
  * kernel drops further SYNs and a connect stays in SYN-SENT until the client gives up.
  */
-export async function synDropper(): Promise<{ port: number; close(): void }> {
+export async function synDropper(host = '127.0.0.1'): Promise<{ port: number; close(): void }> {
   const child = spawn('python3', ['-c', `
 import socket, sys
 s = socket.socket()
-s.bind(('127.0.0.1', 0))
+s.bind((sys.argv[1], 0))
 s.listen(0)
 port = s.getsockname()[1]
 fill = []
@@ -153,7 +153,7 @@ for i in range(4):
     fill.append(c)
 print(port, flush=True)
 sys.stdin.read()
-`], { stdio: ['pipe', 'pipe', 'inherit'] });
+`, host], { stdio: ['pipe', 'pipe', 'inherit'] });
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   return { port: Number(line.toString().trim()), close: () => child.kill() };
 }

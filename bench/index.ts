@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   sdk: () => import('./sdk.ts'),
   fanout: () => import('./fanout.ts'),
   cluster: () => import('./cluster.ts'),
+  fleet: () => import('./fleet.ts'),
 };
 
 const names = process.argv.slice(2);

@@ -1,0 +1,125 @@
+/**
+ * One client process of `bench fleet`: `watch` checkups Watch streams and `ads` xDS ADS (SotW,
+ * EDS, ACKing like gRPC) streams on `channels` channels, all following upstream `svc`. Driven by
+ * JSON lines on stdin, answers JSON lines on stdout:
+ *   {"cmd":"synced"}           -> {"synced": n}        streams that got their first message
+ *   {"cmd":"expect"}           -> {"ok": true}         record the next message of every stream
+ *   {"cmd":"count"}            -> {"got": n, "of": m}  live (not stalled) streams that got it
+ *   {"cmd":"report"}           -> {"at": [...]}        their receipt times (epoch ms, fractional)
+ *   {"cmd":"stall","share":s}  -> {"stalled": n}       stop reading (and ACKing) on a share of streams
+ *   {"cmd":"unstall"}          -> {"ok": true}
+ *   {"cmd":"reconnect"}        -> {"ok": true}         drop every stream and open it again at once
+ * argv: address watch ads channels
+ */
+import * as grpc from '@grpc/grpc-js';
+import { createInterface } from 'node:readline';
+import { ENDPOINT } from '../src/server/xds/type-urls.ts';
+import { checkupsProto } from '../src/wire/proto.ts';
+import { NODE, xdsClient, type SotwResponse } from '../test/support/xds-harness.ts';
+
+const [address, watchArg, adsArg, channelsArg] = process.argv.slice(2) as [string, string, string, string];
+const WATCH = Number(watchArg);
+const ADS = Number(adsArg);
+const CHANNELS = Number(channelsArg);
+const now = () => performance.timeOrigin + performance.now();
+
+interface Stream {
+  synced: boolean;
+  stalled: boolean;
+  expecting: boolean;
+  gotAt: number | null;
+  cancel(): void;
+  pause(): void;
+  resume(): void;
+}
+
+const proto = checkupsProto();
+const discovery = Array.from({ length: CHANNELS }, () => new proto.DiscoveryService(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
+const xds = Array.from({ length: CHANNELS }, () => xdsClient(address));
+const streams: Stream[] = [];
+
+function onMessage(s: Stream): void {
+  s.synced = true;
+  if (s.expecting && s.gotAt === null) s.gotAt = now();
+}
+
+function openWatch(i: number): Stream {
+  const call = discovery[i % CHANNELS]!.Watch({ skeys: ['svc'] });
+  const s: Stream = { synced: false, stalled: false, expecting: false, gotAt: null, cancel: () => call.cancel(), pause: () => call.pause(), resume: () => call.resume() };
+  call.on('data', () => onMessage(s));
+  call.on('error', () => undefined);
+  return s;
+}
+
+function openAds(i: number): Stream {
+  const call = (xds[i % CHANNELS] as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<object, SotwResponse> }).StreamAggregatedResources();
+  const s: Stream = { synced: false, stalled: false, expecting: false, gotAt: null, cancel: () => call.cancel(), pause: () => call.pause(), resume: () => call.resume() };
+  call.on('data', (r: SotwResponse) => {
+    onMessage(s);
+    // A stalled client neither reads nor ACKs; the ACK is what lets the server send the next one.
+    if (!s.stalled) call.write({ type_url: ENDPOINT, version_info: r.version_info, response_nonce: r.nonce, resource_names: ['svc'] });
+  });
+  call.on('error', () => undefined);
+  call.write({ node: { ...NODE, id: `fleet-${process.pid}-${i}` }, type_url: ENDPOINT, resource_names: ['svc'] });
+  return s;
+}
+
+function openAll(): void {
+  for (let i = 0; i < WATCH; i++) streams[i] = openWatch(i);
+  for (let i = 0; i < ADS; i++) streams[WATCH + i] = openAds(i);
+}
+
+openAll();
+const reply = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+for await (const line of createInterface({ input: process.stdin })) {
+  const msg = JSON.parse(line) as { cmd: string; share?: number };
+  const live = streams.filter((s) => !s.stalled);
+  switch (msg.cmd) {
+    case 'synced':
+      reply({ synced: streams.filter((s) => s.synced).length });
+      break;
+    case 'expect':
+      for (const s of streams) {
+        s.expecting = true;
+        s.gotAt = null;
+      }
+      reply({ ok: true });
+      break;
+    case 'count':
+      reply({ got: live.filter((s) => s.gotAt !== null).length, of: live.length });
+      break;
+    case 'report':
+      reply({ at: live.map((s) => s.gotAt).filter((t) => t !== null) });
+      break;
+    case 'stall': {
+      // Spread over both kinds: every n-th stream.
+      const every = Math.max(1, Math.round(1 / msg.share!));
+      let n = 0;
+      streams.forEach((s, i) => {
+        if (i % every === 0) {
+          s.stalled = true;
+          s.pause();
+          n++;
+        }
+      });
+      reply({ stalled: n });
+      break;
+    }
+    case 'unstall':
+      for (const s of streams) {
+        if (s.stalled) {
+          s.stalled = false;
+          s.resume();
+        }
+      }
+      reply({ ok: true });
+      break;
+    case 'reconnect':
+      for (const s of streams) s.cancel();
+      openAll();
+      reply({ ok: true });
+      break;
+    default:
+      reply({ error: `unknown command ${msg.cmd}` });
+  }
+}

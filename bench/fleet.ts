@@ -1,0 +1,258 @@
+/**
+ * `npm run bench -- fleet`: one server (a child process) against a fleet of subscribers held by
+ * CLIENT_PROCESSES other processes: WATCH_STREAMS checkups Watch + ADS_STREAMS xDS streams, all
+ * following upstream `svc`. Measured in one run:
+ *
+ * 1. RSS per stream: the server's RSS before the fleet connects and once every stream is synced.
+ * 2. Flip-to-delivery: an admin SetPeerDown/Up on `svc`, from the call to each stream's next
+ *    message (wall clock shared by the processes), p50/p99 over every stream of FLIPS flips;
+ *    with no stream stalled, then with 1% of the streams not reading (and not ACKing), same run.
+ *    Targets: p99 with 1% stalled <= 1.2x p99 without; p99 < 1 s.
+ * 3. Mass failure: 1,000 of the 10,000 peers of upstream `big` fail at once (FeedbackBatch
+ *    failures with max_fails 1, ten batches of 100 in flight: the same per-peer health path as
+ *    1,000 failing probes), while SelectPeer and GetStatus are timed; then the time until a
+ *    Watch on `big` holds the final state. Targets: SelectPeer and GetStatus p99 < 100 ms
+ *    meanwhile; final state < 1 s after the last batch.
+ * 4. Reconnect storm: every stream of the fleet dropped and opened again at once; time until all
+ *    are synced again, and SelectPeer p99 meanwhile.
+ * 5. Largest message: a second server with 10,000 upstreams; GetStatus and the first Watch
+ *    message, in bytes, against the 4 MiB default receive limit of gRPC clients.
+ *
+ * Short mode (CI=true or CHECKUPS_BENCH_SHORT=1): 2,000 + 2,000 streams. Writes bench/results/fleet.json.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { checkupsProto } from '../src/wire/proto.ts';
+import { printTable, quantile, writeResult } from './harness.ts';
+
+const SHORT = process.env['CI'] === 'true' || process.env['CHECKUPS_BENCH_SHORT'] === '1';
+const WATCH_STREAMS = SHORT ? 2000 : 10_000;
+const ADS_STREAMS = SHORT ? 2000 : 10_000;
+const CLIENT_PROCESSES = SHORT ? 2 : 4;
+const CHANNELS_PER_PROCESS = 20;
+const FLIPS = 5;
+const BIG = 10_000;
+const MASS = 1000;
+const SIZE_UPSTREAMS = 10_000;
+const MAX_MESSAGE = 4 * 1024 * 1024;
+
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function rssMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
+async function startServer(dir: string, yaml: string): Promise<{ child: ChildProcess; address: string }> {
+  writeFileSync(join(dir, 'c.yaml'), yaml);
+  const child = spawn(process.execPath, ['--max-old-space-size=4096', '--import', 'tsx', 'test/support/serve-child.ts', join(dir, 'c.yaml'), join(dir, 'data')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return { child, address: (JSON.parse(line) as { grpc: string }).grpc };
+}
+
+class ClientProcess {
+  private readonly proc: ChildProcess;
+  private readonly lines: AsyncIterator<string>;
+  constructor(address: string, watch: number, ads: number) {
+    this.proc = spawn(process.execPath, ['--import', 'tsx', 'bench/fleet-client-child.ts', address, String(watch), String(ads), String(CHANNELS_PER_PROCESS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.lines = createInterface({ input: this.proc.stdout! })[Symbol.asyncIterator]();
+  }
+  async ask<T>(cmd: object): Promise<T> {
+    this.proc.stdin!.write(`${JSON.stringify(cmd)}\n`);
+    const { value } = await this.lines.next();
+    return JSON.parse(value as string) as T;
+  }
+  stop(): void {
+    this.proc.kill('SIGKILL');
+  }
+}
+
+async function all<T>(clients: ClientProcess[], cmd: object): Promise<T[]> {
+  return Promise.all(clients.map((c) => c.ask<T>(cmd)));
+}
+
+async function waitUntil(pred: () => Promise<boolean>, maxMs: number): Promise<boolean> {
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline) {
+    if (await pred()) return true;
+    await sleep(25);
+  }
+  return false;
+}
+
+/** Times one unary call repeatedly until `stop` is set; resolves with the sorted latencies. */
+async function timeLoop(fn: () => Promise<unknown>, running: () => boolean): Promise<number[]> {
+  const lat: number[] = [];
+  while (running()) {
+    const t = performance.now();
+    await fn().catch(() => undefined);
+    lat.push(performance.now() - t);
+    await sleep(5);
+  }
+  return lat.sort((a, b) => a - b);
+}
+
+function unary<Res>(client: grpc.Client, method: string, req: object): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    (client as unknown as Record<string, (r: object, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: Error | null, r: Res) => void) => void>)[method]!.call(client, req, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (e, r) => (e ? reject(e) : resolve(r)));
+  });
+}
+
+/** One flip: every live stream's next message after the call; latencies in ms. */
+async function flip(clients: ClientProcess[], admin: grpc.Client, n: number): Promise<{ latencies: number[]; missing: number }> {
+  await all(clients, { cmd: 'expect' });
+  const t0 = now();
+  await unary(admin, n % 2 === 0 ? 'SetPeerDown' : 'SetPeerUp', { skey: 'svc', host: '10.0.0.1', port: 80 });
+  await waitUntil(async () => (await all<{ got: number; of: number }>(clients, { cmd: 'count' })).every((r) => r.got === r.of), 10_000);
+  const reports = await all<{ at: number[] }>(clients, { cmd: 'report' });
+  const counts = await all<{ got: number; of: number }>(clients, { cmd: 'count' });
+  return { latencies: reports.flatMap((r) => r.at.map((t) => t - t0)), missing: counts.reduce((a, c) => a + c.of - c.got, 0) };
+}
+
+async function flips(clients: ClientProcess[], admin: grpc.Client, start: number): Promise<{ p50: number; p99: number; missing: number }> {
+  const lat: number[] = [];
+  let missing = 0;
+  for (let i = 0; i < FLIPS; i++) {
+    const r = await flip(clients, admin, start + i);
+    lat.push(...r.latencies);
+    missing += r.missing;
+  }
+  lat.sort((a, b) => a - b);
+  return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), missing };
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'checkups-bench-fleet-'));
+  const svc = Array.from({ length: 10 }, (_, i) => `{ host: 10.0.0.${i + 1}, port: 80 }`).join(', ');
+  const big = Array.from({ length: BIG }, (_, i) => `          - { host: 10.1.${i >> 8}.${i & 255}, port: 80, max_fails: 1, fail_timeout: 600 }`).join('\n');
+  const { child: server, address } = await startServer(dir, `upstreams:\n  svc:\n    cluster:\n      - servers: [ ${svc} ]\n  big:\n    cluster:\n      - servers:\n${big}\n`);
+  const proto = checkupsProto();
+  const admin = new proto.AdminService(address, grpc.credentials.createInsecure());
+  const discovery = new proto.DiscoveryService(address, grpc.credentials.createInsecure());
+  const clients: ClientProcess[] = [];
+  const results: Record<string, number | string> = {};
+  try {
+    const rssBefore = rssMb(server.pid!);
+    const connectAt = performance.now();
+    for (let p = 0; p < CLIENT_PROCESSES; p++) clients.push(new ClientProcess(address, WATCH_STREAMS / CLIENT_PROCESSES, ADS_STREAMS / CLIENT_PROCESSES));
+    const total = WATCH_STREAMS + ADS_STREAMS;
+    const synced = await waitUntil(async () => (await all<{ synced: number }>(clients, { cmd: 'synced' })).reduce((a, r) => a + r.synced, 0) === total, 120_000);
+    if (!synced) throw new Error('the fleet did not sync within 120 s');
+    results['connect s'] = Number(((performance.now() - connectAt) / 1000).toFixed(1));
+    await sleep(1000);
+    const rssAfter = rssMb(server.pid!);
+    results['RSS per stream KiB'] = Number((((rssAfter - rssBefore) * 1024) / total).toFixed(1));
+
+    await flips(clients, admin, 0); // warm-up
+    const calm = await flips(clients, admin, 100);
+    const stalledCount = (await all<{ stalled: number }>(clients, { cmd: 'stall', share: 0.01 })).reduce((a, r) => a + r.stalled, 0);
+    const stalled = await flips(clients, admin, 200);
+    await all(clients, { cmd: 'unstall' });
+    Object.assign(results, {
+      'flip p50 ms': calm.p50,
+      'flip p99 ms': calm.p99,
+      'flip p50 ms, 1% stalled': stalled.p50,
+      'flip p99 ms, 1% stalled': stalled.p99,
+      'stalled streams': stalledCount,
+      'undelivered (live streams)': calm.missing + stalled.missing,
+    });
+
+    // Mass failure on `big`, with a Watch on it to see the final state.
+    const bigWatch = discovery.Watch({ skeys: ['big'] });
+    let downSeen = 0;
+    let finalAt = 0;
+    bigWatch.on('data', (m: { upstreams: Array<{ clusters: Array<{ peers: Array<{ passiveStatus: string }> }> }> }) => {
+      for (const u of m.upstreams) {
+        downSeen = u.clusters.reduce((a, c) => a + c.peers.filter((p) => p.passiveStatus === 'PASSIVE_STATUS_ERR').length, 0);
+        if (downSeen === MASS && finalAt === 0) finalAt = performance.now();
+      }
+    });
+    bigWatch.on('error', () => undefined);
+    await sleep(500);
+    let massRunning = true;
+    const selectLat = timeLoop(() => unary(discovery, 'SelectPeer', { skey: 'svc' }), () => massRunning);
+    const statusLat = timeLoop(() => unary(discovery, 'GetStatus', {}), () => massRunning);
+    const massStart = performance.now();
+    await Promise.all(
+      Array.from({ length: MASS / 100 }, (_, b) =>
+        unary(discovery, 'FeedbackBatch', { outcomes: Array.from({ length: 100 }, (_, k) => b * 100 + k).map((i) => ({ skey: 'big', host: `10.1.${i >> 8}.${i & 255}`, port: 80, failed: true })) }),
+      ),
+    );
+    const lastWrite = performance.now();
+    await waitUntil(async () => finalAt !== 0, 30_000);
+    massRunning = false;
+    const [sel, st] = await Promise.all([selectLat, statusLat]);
+    bigWatch.cancel();
+    Object.assign(results, {
+      'mass failure batches s': Number(((lastWrite - massStart) / 1000).toFixed(2)),
+      'peers failed (seen on Watch)': downSeen,
+      'SelectPeer p99 ms during': quantile(sel, 0.99),
+      'GetStatus p99 ms during': quantile(st, 0.99),
+      'final state after last batch ms': finalAt === 0 ? 'never' : Math.round(Math.max(0, finalAt - lastWrite)),
+    });
+
+    // Reconnect storm.
+    let stormRunning = true;
+    const stormSelect = timeLoop(() => unary(discovery, 'SelectPeer', { skey: 'svc' }), () => stormRunning);
+    const stormAt = performance.now();
+    await all(clients, { cmd: 'reconnect' });
+    const resynced = await waitUntil(async () => (await all<{ synced: number }>(clients, { cmd: 'synced' })).reduce((a, r) => a + r.synced, 0) === total, 120_000);
+    const stormMs = performance.now() - stormAt;
+    stormRunning = false;
+    Object.assign(results, { 'reconnect storm: all synced s': resynced ? Number((stormMs / 1000).toFixed(1)) : 'not within 120 s', 'SelectPeer p99 ms during storm': quantile(await stormSelect, 0.99) });
+  } finally {
+    for (const c of clients) c.stop();
+    admin.close();
+    discovery.close();
+    server.kill('SIGKILL');
+  }
+
+  // Largest message at 10,000 upstreams.
+  const ups = Array.from({ length: SIZE_UPSTREAMS }, (_, i) => `  u${i}:\n    cluster:\n      - servers: [ { host: 10.2.${i >> 8}.${i & 255}, port: 80 }, { host: 10.3.${i >> 8}.${i & 255}, port: 80 }, { host: 10.4.${i >> 8}.${i & 255}, port: 80 } ]\n`).join('');
+  const sized = await startServer(dir, `upstreams:\n${ups}`);
+  try {
+    const raw = new grpc.Client(sized.address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+    const statusBytes = await new Promise<number>((resolve, reject) =>
+      raw.makeUnaryRequest('/checkups.v1.DiscoveryService/GetStatus', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (e, r) => (e ? reject(e) : resolve((r as Buffer).length))),
+    );
+    const watchBytes = await new Promise<number>((resolve) => {
+      let largest = 0;
+      const s = raw.makeServerStreamRequest('/checkups.v1.DiscoveryService/Watch', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0));
+      s.on('data', (b: Buffer) => {
+        largest = Math.max(largest, b.length);
+        // The initial snapshot ends with sync_complete; a few messages are enough to see the largest.
+      });
+      s.on('error', () => resolve(largest));
+      setTimeout(() => {
+        s.cancel();
+        resolve(largest);
+      }, 3000);
+    });
+    raw.close();
+    Object.assign(results, { 'GetStatus bytes @10k upstreams': statusBytes, 'largest Watch message bytes @10k upstreams': watchBytes });
+  } finally {
+    sized.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  printTable(
+    `fleet: ${WATCH_STREAMS.toLocaleString('en')} Watch + ${ADS_STREAMS.toLocaleString('en')} ADS streams from ${CLIENT_PROCESSES} processes${SHORT ? ' (short mode)' : ''}`,
+    Object.entries(results).map(([name, value]) => ({ figure: name, value })),
+  );
+  const ratio = (results['flip p99 ms, 1% stalled'] as number) / (results['flip p99 ms'] as number);
+  const checks: Array<[string, boolean]> = [
+    [`flip p99 with 1% stalled / without: ${ratio.toFixed(2)} (target <= 1.2)`, ratio <= 1.2],
+    [`flip p99 ${(results['flip p99 ms, 1% stalled'] as number).toFixed(0)} ms (target < 1000)`, (results['flip p99 ms, 1% stalled'] as number) < 1000],
+    [`SelectPeer p99 during the mass failure ${(results['SelectPeer p99 ms during'] as number).toFixed(0)} ms (target < 100)`, (results['SelectPeer p99 ms during'] as number) < 100],
+    [`GetStatus p99 during the mass failure ${(results['GetStatus p99 ms during'] as number).toFixed(0)} ms (target < 100)`, (results['GetStatus p99 ms during'] as number) < 100],
+    [`final state ${results['final state after last batch ms']} ms after the last batch (target < 1000)`, typeof results['final state after last batch ms'] === 'number' && results['final state after last batch ms'] < 1000],
+    [`largest message ${results['GetStatus bytes @10k upstreams']} / ${results['largest Watch message bytes @10k upstreams']} bytes (target < ${MAX_MESSAGE})`, (results['GetStatus bytes @10k upstreams'] as number) < MAX_MESSAGE && (results['largest Watch message bytes @10k upstreams'] as number) < MAX_MESSAGE],
+  ];
+  for (const [text, ok] of checks) console.log(`${text}: ${ok ? 'ok' : 'MISSED'}`);
+  console.log(`written: ${writeResult('fleet', { short: SHORT, watchStreams: WATCH_STREAMS, adsStreams: ADS_STREAMS, clientProcesses: CLIENT_PROCESSES, ...results, stalledRatio: ratio })}`);
+}

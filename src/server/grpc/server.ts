@@ -15,6 +15,7 @@ import { discoveryHandlers, type DiscoveryDeps } from './discovery.ts';
 import { packageDefinition } from '../../wire/proto.ts';
 import { addReflection, REFLECTION_SERVICES } from './reflection.ts';
 import { guardService } from './unparseable.ts';
+import type { StreamLogger } from '../stream-flow.ts';
 import { WatchHub, type WatchEncoder } from './watch.ts';
 
 export interface GrpcServerOptions {
@@ -25,9 +26,12 @@ export interface GrpcServerOptions {
   readonly maxMessageBytes: number;
   /** Coalescing window of Watch, ms. */
   readonly watchCoalesceMs?: number;
+  /** Watch and xDS streams whose client leaves a message unread this long are closed (stream-flow.ts). */
+  readonly streamStallTimeoutMs?: number;
 }
 
-export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes'> & Omit<AdminDeps, 'engine' | 'registry' | 'clock'> & { readonly xdsLogger?: XdsLogger };
+export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes'> &
+  Omit<AdminDeps, 'engine' | 'registry' | 'clock'> & { readonly xdsLogger?: XdsLogger; readonly watchLogger?: StreamLogger };
 
 export interface RunningGrpcServer {
   readonly port: number;
@@ -57,8 +61,17 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
   const discovery = defs['checkups.v1.DiscoveryService'] as grpc.ServiceDefinition;
   const watchMethod = discovery['Watch']!;
   // Watch writes pre-encoded bytes (encode once per upstream version, shared by every stream).
-  const watch = new WatchHub(deps.registry, watchMethod.responseSerialize as WatchEncoder, deps.clock, opts.watchCoalesceMs ?? 20);
-  const xds = registerXds(server, { registry: deps.registry, clock: deps.clock, ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}) });
+  const stall = opts.streamStallTimeoutMs !== undefined ? { stallTimeoutMs: opts.streamStallTimeoutMs } : {};
+  const watch = new WatchHub(deps.registry, watchMethod.responseSerialize as WatchEncoder, deps.clock, opts.watchCoalesceMs ?? 20, {
+    ...stall,
+    ...(deps.watchLogger !== undefined ? { logger: deps.watchLogger } : {}),
+  });
+  const xds = registerXds(server, {
+    registry: deps.registry,
+    clock: deps.clock,
+    ...(opts.streamStallTimeoutMs !== undefined ? { streamStallTimeoutMs: opts.streamStallTimeoutMs } : {}),
+    ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}),
+  });
   // Unparseable requests are answered INVALID_ARGUMENT (guard), and counted like any call (instrument).
   const [discoveryDef, discoveryImpl] = guardService(
     { ...discovery, Watch: { ...watchMethod, responseSerialize: (b: Buffer) => b } },

@@ -249,6 +249,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
         ...(tls !== undefined ? { tls } : {}),
         maxMessageBytes: opts.maxMessageBytes ?? settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
         ...(settings.streamStallTimeoutMs !== undefined ? { streamStallTimeoutMs: settings.streamStallTimeoutMs } : {}),
+        ...(settings.maxResponseBytes !== undefined ? { maxResponseBytes: settings.maxResponseBytes } : {}),
       },
     );
     http = await startHttpServer(httpListen, {

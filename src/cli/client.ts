@@ -145,8 +145,19 @@ export class CheckupsClient {
 
   // DiscoveryService
 
-  getStatus(): Promise<GetStatusResponse__Output> {
-    return this.call<GetStatusResponse__Output>(false, (md, o, cb) => this.discovery.GetStatus({}, md, o, cb));
+  /** Every upstream: the server pages GetStatus under its response limit; the pages are joined. */
+  async getStatus(): Promise<GetStatusResponse__Output> {
+    const first = await this.call<GetStatusResponse__Output>(false, (md, o, cb) => this.discovery.GetStatus({}, md, o, cb));
+    const upstreams = [...first.upstreams];
+    let page = first;
+    // A page with a token always carries an upstream (else the loop would not end).
+    while (page.nextPageToken !== '') {
+      const token = page.nextPageToken;
+      page = await this.call<GetStatusResponse__Output>(false, (md, o, cb) => this.discovery.GetStatus({ pageToken: token }, md, o, cb));
+      if (page.upstreams.length === 0) throw new CliError(`INTERNAL: ${this.opts.server} answered a GetStatus page without upstreams`);
+      upstreams.push(...page.upstreams);
+    }
+    return { ...first, upstreams, nextPageToken: '', upstreamsRemaining: 0 };
   }
 
   async selectPeer(req: SelectPeerRequest): Promise<SelectedPeer__Output> {

@@ -162,6 +162,8 @@ export interface ServerSettings {
   readonly eventBuffer?: number;
   /** A Watch or xDS stream whose client leaves a message unread this long is closed (default 30 s). */
   readonly streamStallTimeoutMs?: number;
+  /** Largest GetStatus response; more upstreams go on further pages (default 4 MiB). */
+  readonly maxResponseBytes?: number;
 }
 
 export interface CheckupsConfig {

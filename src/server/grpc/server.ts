@@ -11,7 +11,7 @@ import { registerXds, XDS_SERVICES, type XdsServer } from '../xds/index.ts';
 import type { XdsLogger } from '../xds/status.ts';
 import { adminHandlers, type AdminDeps } from './admin.ts';
 import { instrumentUnary } from './instrument.ts';
-import { discoveryHandlers, type DiscoveryDeps } from './discovery.ts';
+import { discoveryHandlers, type DiscoveryDeps, type StatusEncoder } from './discovery.ts';
 import { packageDefinition } from '../../wire/proto.ts';
 import { addReflection, REFLECTION_SERVICES } from './reflection.ts';
 import { guardService } from './unparseable.ts';
@@ -28,9 +28,11 @@ export interface GrpcServerOptions {
   readonly watchCoalesceMs?: number;
   /** Watch and xDS streams whose client leaves a message unread this long are closed (stream-flow.ts). */
   readonly streamStallTimeoutMs?: number;
+  /** Largest GetStatus response (pages beyond), bytes. */
+  readonly maxResponseBytes?: number;
 }
 
-export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes'> &
+export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes' | 'encodeStatus' | 'maxResponseBytes'> &
   Omit<AdminDeps, 'engine' | 'registry' | 'clock'> & { readonly xdsLogger?: XdsLogger; readonly watchLogger?: StreamLogger };
 
 export interface RunningGrpcServer {
@@ -60,6 +62,7 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
   const defs = packageDefinition();
   const discovery = defs['checkups.v1.DiscoveryService'] as grpc.ServiceDefinition;
   const watchMethod = discovery['Watch']!;
+  const statusMethod = discovery['GetStatus']!;
   // Watch writes pre-encoded bytes (encode once per upstream version, shared by every stream).
   const stall = opts.streamStallTimeoutMs !== undefined ? { stallTimeoutMs: opts.streamStallTimeoutMs } : {};
   const watch = new WatchHub(deps.registry, watchMethod.responseSerialize as WatchEncoder, deps.clock, opts.watchCoalesceMs ?? 20, {
@@ -73,9 +76,17 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
     ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}),
   });
   // Unparseable requests are answered INVALID_ARGUMENT (guard), and counted like any call (instrument).
+  // Watch and GetStatus answer with bytes they assembled (encode once; pages measured in bytes).
+  const identity = (b: Buffer) => b;
   const [discoveryDef, discoveryImpl] = guardService(
-    { ...discovery, Watch: { ...watchMethod, responseSerialize: (b: Buffer) => b } },
-    discoveryHandlers({ ...deps, watch, xdsNodes: () => xds.nodeStatus() }) as unknown as grpc.UntypedServiceImplementation,
+    { ...discovery, Watch: { ...watchMethod, responseSerialize: identity }, GetStatus: { ...statusMethod, responseSerialize: identity } },
+    discoveryHandlers({
+      ...deps,
+      watch,
+      xdsNodes: () => xds.nodeStatus(),
+      encodeStatus: statusMethod.responseSerialize as StatusEncoder,
+      ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),
+    }) as unknown as grpc.UntypedServiceImplementation,
   );
   server.addService(discoveryDef, instrumentUnary('checkups.v1.DiscoveryService', discoveryDef, discoveryImpl, deps.clock));
   const [adminDef, adminImpl] = guardService(defs['checkups.v1.AdminService'] as grpc.ServiceDefinition, adminHandlers(deps) as unknown as grpc.UntypedServiceImplementation);

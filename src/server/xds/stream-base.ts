@@ -67,7 +67,6 @@ export interface TypeState {
 /** A response ready to go; calling it sends it and records what the client now holds. */
 export type PlannedResponse = () => void;
 
-
 export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null; readonly type_url: string; readonly response_nonce: string }> implements HubStream {
   protected nodeId = '';
   protected readonly types = new Map<string, TypeState>();
@@ -87,11 +86,8 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     private readonly fixedType: ResourceTypeUrl | null,
   ) {
     ctx.hub.add(this);
-    this.flow = ctx.stalls.open(
-      call,
-      () => this.flush(),
-      () => this.cleanup(),
-    );
+    // Idle again: send what changed meanwhile. Stalled: the guard reset the call; forget it.
+    this.flow = ctx.stalls.open(call, () => this.flush(), () => this.cleanup());
     call.on('data', (req: Req | Unparseable) => this.onData(req));
     call.on('end', () => {
       this.cleanup();

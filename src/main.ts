@@ -243,8 +243,14 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   let http: RunningHttpServer | undefined;
   try {
     grpc = await startGrpcServer(
-      { registry, engine, checker, clock, startedAt, writes, auth, events, version, xdsLogger: log.child({ module: 'xds' }) },
-      { listen: grpcListen, ...(tls !== undefined ? { tls } : {}), maxMessageBytes: opts.maxMessageBytes ?? settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
+      { registry, engine, checker, clock, startedAt, writes, auth, events, version, xdsLogger: log.child({ module: 'xds' }), watchLogger: log.child({ module: 'watch' }) },
+      {
+        listen: grpcListen,
+        ...(tls !== undefined ? { tls } : {}),
+        maxMessageBytes: opts.maxMessageBytes ?? settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+        ...(settings.streamStallTimeoutMs !== undefined ? { streamStallTimeoutMs: settings.streamStallTimeoutMs } : {}),
+        ...(settings.maxResponseBytes !== undefined ? { maxResponseBytes: settings.maxResponseBytes } : {}),
+      },
     );
     http = await startHttpServer(httpListen, {
       luaStatus: () => ({

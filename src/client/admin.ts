@@ -130,9 +130,21 @@ export class AdminClient {
     return { skey, version: res.version, clusters: clustersReport(res.clusters) };
   }
 
-  /** GetStatus: every upstream with peer health and passive state, the checker, xDS nodes. */
+  /**
+   * GetStatus: every upstream with peer health and passive state, the checker, xDS nodes. The
+   * server pages its answer under its response limit (4 MiB by default); the pages are joined.
+   */
   async status(): Promise<StatusReport> {
-    return statusReport(await this.connection.discoveryCall<GetStatusResponse__Output>((c, md, o, cb) => c.GetStatus({}, md, o, cb)));
+    const first = await this.connection.discoveryCall<GetStatusResponse__Output>((c, md, o, cb) => c.GetStatus({}, md, o, cb));
+    const upstreams = [...first.upstreams];
+    for (let page = first; page.nextPageToken !== ''; ) {
+      const token = page.nextPageToken;
+      page = await this.connection.discoveryCall<GetStatusResponse__Output>((c, md, o, cb) => c.GetStatus({ pageToken: token }, md, o, cb));
+      // A page with a token always carries an upstream; without one this would never end.
+      if (page.upstreams.length === 0) throw new CheckupsError('INTERNAL', 'GetStatus: a page without upstreams');
+      upstreams.push(...page.upstreams);
+    }
+    return statusReport({ ...first, upstreams, nextPageToken: '', upstreamsRemaining: 0 });
   }
 
   /**

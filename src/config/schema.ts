@@ -175,6 +175,10 @@ export const settingsSchema = z.strictObject({
   max_message_bytes: integer(1024, 64 * 1024 * 1024).optional(),
   metrics_per_peer: boolean.optional(),
   event_buffer: integer(100, 1_000_000).optional(),
+  /** Seconds a Watch or xDS stream may leave a message unread before it is closed. */
+  stream_stall_timeout: seconds().optional(),
+  /** Bytes: GetStatus pages stay under it (gRPC clients' default limit is 4 MiB). */
+  max_response_bytes: integer(64 * 1024, 64 * 1024 * 1024).optional(),
 });
 
 export const configSchema = z.strictObject({

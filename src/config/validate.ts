@@ -208,6 +208,8 @@ export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
       maxMessageBytes: srv.max_message_bytes,
       metricsPerPeer: srv.metrics_per_peer,
       eventBuffer: srv.event_buffer,
+      streamStallTimeoutMs: srv.stream_stall_timeout === undefined ? undefined : secondsToMs(srv.stream_stall_timeout),
+      maxResponseBytes: srv.max_response_bytes,
     }).filter(([, v]) => v !== undefined),
   );
   return { ok: true, value: { global: buildGlobal(res.data.global), server, upstreams } };

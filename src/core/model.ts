@@ -160,6 +160,10 @@ export interface ServerSettings {
   readonly metricsPerPeer?: boolean;
   /** Events the in-memory event ring keeps (default 10000). */
   readonly eventBuffer?: number;
+  /** A Watch or xDS stream whose client leaves a message unread this long is closed (default 30 s). */
+  readonly streamStallTimeoutMs?: number;
+  /** Largest GetStatus response; more upstreams go on further pages (default 4 MiB). */
+  readonly maxResponseBytes?: number;
 }
 
 export interface CheckupsConfig {

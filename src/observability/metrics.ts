@@ -76,6 +76,12 @@ export const pushDuration = new Histogram({
   buckets: LATENCY_BUCKETS,
   registers,
 });
+export const streamStalls = new Counter({
+  name: 'checkups_stream_stalls_total',
+  help: 'Streams closed because their client stopped reading for server.stream_stall_timeout, by kind (watch, xds).',
+  labelNames: ['kind'],
+  registers,
+});
 export const streamMessages = new Counter({ name: 'checkups_stream_messages_total', help: 'Messages written to streams, by kind (watch, xds).', labelNames: ['kind'], registers });
 export const xdsAcks = new Counter({ name: 'checkups_xds_acks_total', help: 'xDS ACKs received, by resource type.', labelNames: ['type'], registers });
 export const xdsNacks = new Counter({ name: 'checkups_xds_nacks_total', help: 'xDS NACKs received, by resource type.', labelNames: ['type'], registers });

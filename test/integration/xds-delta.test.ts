@@ -73,8 +73,9 @@ describe('delta xDS and per-type services', () => {
     const r1 = await s.next();
     assert.deepEqual(got(r1), ['a', 'b']);
     s.send({ ...dack(r1), resource_names_subscribe: ['a'] }); // wildcard + a; a held name subscribed is resent (§1.8)
-    assert.deepEqual(got(await s.next()), ['a']);
-    s.send({ type_url: C, resource_names_unsubscribe: ['*'] }); // only a now
+    const ra = await s.next();
+    assert.deepEqual(got(ra), ['a']);
+    s.send({ ...dack(ra), resource_names_unsubscribe: ['*'] }); // only a now
     await s.none(300);
     h.registry.put(ups('b', 11_002, { mode: 'hash' }));
     await s.none(300, 'push of b after leaving the wildcard');
@@ -140,7 +141,8 @@ describe('delta xDS and per-type services', () => {
     const deltas = Array.from({ length: 50 }, () => deltaStream(client));
     for (const s of streams) s.send({ node: NODE, type_url: E, resource_names: ['a'] });
     for (const s of deltas) s.send({ node: NODE, type_url: E, resource_names_subscribe: ['a'] });
-    for (const s of [...streams, ...deltas]) await s.next();
+    for (const s of streams) s.send(ack(await s.next(), ['a']));
+    for (const s of deltas) s.send(dack(await s.next()));
     const before = h.xds.stats().encodes;
     flip('a', 'err');
     const after = await Promise.all([...streams.map((s) => s.next()), ...deltas.map((s) => s.next())]);

@@ -91,8 +91,10 @@ describe('xDS SotW ADS protocol (docs/envoy.md)', () => {
     const s = open();
     s.send({ node: NODE, type_url: E, resource_names: ['a'] });
     const r1 = await s.next();
+    s.send(ack(r1, ['a']));
     flip('a');
     const r2 = await s.next();
+    // Sent before r2 arrived, so it answers r1: stale (its names come again with the ACK of r2).
     s.send({ type_url: E, version_info: r1.version_info, response_nonce: r1.nonce, resource_names: ['a', 'b'] });
     await s.none(500, 'answer to a stale request');
     s.send(ack(r2, ['a', 'b']));
@@ -236,7 +238,14 @@ describe('xDS SotW ADS protocol (docs/envoy.md)', () => {
     w.send(ack(await w.next(), []));
     h.registry.delete('x');
     h.registry.put(ups('y', 10_008));
-    const batch = [await w.next(), await w.next(), await w.next(), await w.next()];
+    // Updates first (x kept from its tombstone); the removals wait for the ACKs (one response in
+    // flight per type), Listener before Cluster whatever order the ACKs come in.
+    const updates = [await w.next(), await w.next()];
+    await w.none(300, 'a removal before the updates are ACKed');
+    w.send(ack(updates[0]!, []));
+    await w.none(300, 'the Cluster removal before the Listener removal');
+    w.send(ack(updates[1]!, []));
+    const batch = [...updates, await w.next(), await w.next()];
     assert.deepEqual(batch.map((r) => [r.type_url, names(r).includes('x'), names(r).includes('y')]), [
       [C, true, true],
       [L, true, true],

@@ -111,7 +111,8 @@ describe('changes cost what changed', () => {
     registry.put(big());
     const hub = new WatchHub(registry, encode, clock, 20);
     const calls = Array.from({ length: 50 }, () => {
-      const call = Object.assign(new EventEmitter(), { request: { skeys: [], knownVersions: {} }, writes: 0, write: () => (call.writes++, true), end: () => {} });
+      // A write finishes at once (grpc-js calls back when the bytes are out): a reader that keeps up.
+      const call = Object.assign(new EventEmitter(), { request: { skeys: [], knownVersions: {} }, writes: 0, write: (_b: Buffer, done: () => void) => (call.writes++, done(), true), end: () => {} });
       hub.handle(call as unknown as WatchCall);
       return call;
     });

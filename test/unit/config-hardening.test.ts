@@ -137,6 +137,32 @@ describe('bounded error lists', () => {
   });
 });
 
+describe('server.stream_stall_timeout', () => {
+  it('is seconds, stored as ms; a bad value is refused with its path', () => {
+    const parsed = parseConfig({ server: { stream_stall_timeout: 2.5 }, upstreams: {} });
+    assert.equal(parsed.ok ? parsed.value.server.streamStallTimeoutMs : undefined, 2500);
+    for (const bad of [0, -1, 'soon', 1e-9]) {
+      assert.ok(
+        errorsOf({ server: { stream_stall_timeout: bad }, upstreams: {} }).some((e) => /^server\.stream_stall_timeout: must be/.test(e)),
+        `refuses ${JSON.stringify(bad)}`,
+      );
+    }
+  });
+});
+
+describe('server.max_response_bytes', () => {
+  it('is bytes between 64 KiB and 64 MiB', () => {
+    const parsed = parseConfig({ server: { max_response_bytes: 1 << 20 }, upstreams: {} });
+    assert.equal(parsed.ok ? parsed.value.server.maxResponseBytes : undefined, 1 << 20);
+    for (const bad of [1000, 2 ** 30, 1.5e6 + 0.5, '4MiB']) {
+      assert.ok(
+        errorsOf({ server: { max_response_bytes: bad }, upstreams: {} }).some((e) => /^server\.max_response_bytes: /.test(e)),
+        `refuses ${JSON.stringify(bad)}`,
+      );
+    }
+  });
+});
+
 describe('TLS and tokens: one rule set', () => {
   it('refuses half-configured TLS', () => {
     assert.throws(() => serverSecurity({ tlsCert: 'c.pem', tlsClientCa: 'ca.pem' }), /tls_key: .*tls_cert and tls_key go together/);

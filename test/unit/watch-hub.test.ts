@@ -1,7 +1,8 @@
 /**
  * WatchHub against fake streams that check what they receive: coalescing on the fake clock,
- * a blocked stream that gets only the newest state after 'drain', one encode per version
- * whatever the number of streams. The real-socket behaviour is in integration/grpc-watch.
+ * a blocked stream that gets only the newest state once its write finishes, a stream blocked
+ * past the stall timeout closed, one encode per version whatever the number of streams. The
+ * real-socket behaviour is in integration/grpc-watch and integration/stream-stall.
  */
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
@@ -19,18 +20,33 @@ const method = (packageDefinition()['checkups.v1.DiscoveryService'] as grpc.Serv
 const encode = method.responseSerialize as WatchEncoder;
 const decode = method.responseDeserialize as (b: Buffer) => WatchResponse__Output;
 
-/** A server stream stand-in: records decoded messages; `full` makes write() report backpressure. */
+/**
+ * A server stream stand-in: records decoded messages. While `full`, writes do not finish (their
+ * callbacks wait for `release()`, as grpc-js's wait for HTTP/2 flow control); `call.stream` has
+ * the shape of the Http2Stream that a stall resets.
+ */
 class FakeCall extends EventEmitter {
   readonly received: WatchResponse__Output[] = [];
   full = false;
   ended = false;
+  private held: Array<() => void> = [];
+  readonly call = { stream: { rstCode: undefined as number | undefined, destroyed: false, close: (code: number) => void (this.call.stream.rstCode = code) } };
   constructor(readonly request: WatchRequest__Output) {
     super();
   }
-  write(bytes: Buffer): boolean {
+  write(bytes: Buffer, cb: () => void): boolean {
     const m = decode(bytes);
     this.received.push(m);
+    if (this.full) this.held.push(cb);
+    else cb();
     return !this.full;
+  }
+  release(): void {
+    this.full = false;
+    for (const cb of this.held.splice(0)) cb();
+  }
+  getPeer(): string {
+    return 'fake:1';
   }
   end(): void {
     this.ended = true;
@@ -42,18 +58,19 @@ class FakeCall extends EventEmitter {
   }
 }
 
-function setup(n = 3) {
+function setup(n = 3, stallTimeoutMs = 30_000) {
   const clock = new FakeClock(0);
   const registry = new UpstreamRegistry(config({ upstreams: {} }).global, { initialRevision: 100 });
   for (let i = 0; i < n; i++) registry.put(upstream(`u${i}`, [cluster(1, [server(`10.0.0.${i + 1}:80`)])]));
-  const hub = new WatchHub(registry, encode, clock, 20);
+  const logs: Array<{ obj: object; msg: string }> = [];
+  const hub = new WatchHub(registry, encode, clock, 20, { stallTimeoutMs, logger: { warn: (obj, msg) => void logs.push({ obj, msg }) } });
   const watch = (req: Partial<WatchRequest__Output> = {}) => {
     const call = new FakeCall({ skeys: [], knownVersions: {}, ...req });
     hub.handle(call as unknown as WatchCall);
     return call;
   };
   const bump = (skey: string, port: number) => registry.put(upstream(skey, [cluster(1, [server(`10.0.0.9:${port}`)])]));
-  return { clock, registry, hub, watch, bump };
+  return { clock, registry, hub, watch, bump, logs };
 }
 
 describe('WatchHub', () => {
@@ -81,26 +98,65 @@ describe('WatchHub', () => {
     assert.equal(call.versionOf('u2'), v);
   });
 
-  it('a blocked stream is skipped until drain, then gets only the newest state', () => {
-    const { clock, watch, bump } = setup();
+  it('a blocked stream is skipped until its write finishes, then gets only the newest state', () => {
+    const { clock, hub, watch, bump } = setup();
     const slow = watch();
     const fast = watch();
     slow.full = true;
     bump('u0', 1);
-    clock.advance(20); // slow receives this one, and reports backpressure
+    clock.advance(20); // slow is written this one, which does not finish
     assert.equal(slow.received.length, 2);
     let last = 0;
     for (let i = 0; i < 50; i++) {
       last = bump('u0', 100 + i);
+      bump('u1', 100 + i);
       clock.advance(20);
     }
     assert.equal(slow.received.length, 2, 'nothing queued for a blocked stream');
+    assert.deepEqual([hub.stats().busyStreams, hub.stats().pendingUpstreams], [1, 2], 'it holds the two dirty upstreams, no messages');
     assert.equal(fast.received.length, 52);
     assert.equal(fast.versionOf('u0'), last);
-    slow.full = false;
-    slow.emit('drain');
-    assert.equal(slow.received.length, 3, 'one message on drain');
+    slow.release();
+    assert.equal(slow.received.length, 3, 'one message once the write finished');
     assert.equal(slow.versionOf('u0'), last);
+    assert.deepEqual([hub.stats().busyStreams, hub.stats().pendingUpstreams], [0, 0]);
+  });
+
+  it('a stream blocked past the stall timeout is reset, counted and logged; the others are not touched', () => {
+    const { clock, hub, watch, bump, logs } = setup(3, 5000);
+    const slow = watch();
+    const fast = watch();
+    slow.full = true;
+    bump('u0', 1);
+    clock.advance(20);
+    for (let i = 0; i < 200; i++) {
+      bump('u0', 200 + i);
+      clock.advance(20); // 4 s of changes, the fast stream keeps up
+    }
+    assert.equal(hub.stats().streams, 2);
+    clock.advance(5000 - 200 * 20 - 1);
+    assert.equal(slow.call.stream.rstCode, undefined, 'not before the limit');
+    clock.advance(1);
+    assert.equal(slow.call.stream.rstCode, 0xb, 'RST_STREAM ENHANCE_YOUR_CALM (gRPC clients: RESOURCE_EXHAUSTED)');
+    assert.deepEqual([hub.stats().streams, hub.stats().stalls, hub.stats().busyStreams], [1, 1, 0]);
+    assert.equal(logs.length, 1);
+    assert.match(logs[0]!.msg, /watch stream stalled/);
+    assert.deepEqual((logs[0]!.obj as { peer: string; stalledMs: number }).peer, 'fake:1');
+    const v = bump('u0', 999);
+    clock.advance(20);
+    assert.equal(fast.versionOf('u0'), v);
+    assert.equal(slow.received.length, 2, 'nothing more for the closed stream');
+  });
+
+  it('a stream that keeps reading is never closed, however long it runs', () => {
+    const { clock, hub, watch, bump } = setup(1, 1000);
+    const call = watch();
+    for (let i = 0; i < 300; i++) {
+      bump('u0', i);
+      clock.advance(20);
+    }
+    assert.equal(call.received.length, 301);
+    assert.deepEqual([hub.stats().streams, hub.stats().stalls], [1, 0]);
   });
 
   it('encodes each version once for 1,000 streams', () => {

@@ -7,7 +7,10 @@ import type { SelectionEngine } from '../../balance/selection-engine.ts';
 import type { PeerId } from '../../core/model.ts';
 import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { DiscoveryServiceHandlers } from '../../generated/checkups/v1/DiscoveryService.ts';
+import type { GetStatusRequest__Output } from '../../generated/checkups/v1/GetStatusRequest.ts';
 import type { GetStatusResponse } from '../../generated/checkups/v1/GetStatusResponse.ts';
+import type { UpstreamStatus } from '../../generated/checkups/v1/UpstreamStatus.ts';
+import type { XdsNodeStatus } from '../../generated/checkups/v1/XdsNodeStatus.ts';
 import type { HealthChecker } from '../../health/health-checker.ts';
 import type { NodeStatus } from '../xds/status.ts';
 import { feedbackOutcomes } from '../../observability/metrics.ts';
@@ -30,7 +33,21 @@ export interface DiscoveryDeps {
   readonly version: string;
   /** xDS node status (CSDS-like), when the xDS server runs. */
   readonly xdsNodes?: () => NodeStatus[];
+  /** Encodes a GetStatusResponse (the method's serializer; GetStatus answers with bytes). */
+  readonly encodeStatus: StatusEncoder;
+  /** Largest GetStatus response, bytes (default DEFAULT_MAX_RESPONSE_BYTES). */
+  readonly maxResponseBytes?: number;
 }
+
+export type StatusEncoder = (message: GetStatusResponse) => Buffer;
+
+/** gRPC clients' default receive limit (grpc-js, grpc-go, C-core): 4 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/** Room left for the fields after the upstreams (checker, revision, versions, page token). */
+const TRAILER_RESERVE = 1024;
+/** xDS nodes take at most this share of the first page. */
+const XDS_NODES_SHARE = 0.25;
+const MAX_PAGE_TOKEN_CHARS = 512;
 
 /** Wraps a synchronous unary handler: thrown errors become gRPC statuses. */
 export function unary<Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req, Res> {
@@ -53,16 +70,92 @@ function requireSkey(skey: string): string {
   return skey;
 }
 
-export function statusResponse(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusResponse {
-  const { registry, engine, checker, clock } = deps;
-  const now = clock.now();
+/**
+ * One page of GetStatus, as response bytes. Each upstream is encoded on its own (a repeated
+ * field entry: protobuf concatenates) and added while the page stays under the byte limit, so
+ * no response exceeds what a default gRPC client accepts; `next_page_token` and
+ * `upstreams_remaining` say what follows. An upstream bigger than the limit on its own still
+ * goes out, alone on its page (it cannot be split; 65,535 servers are about 6 MB).
+ * xDS nodes are listed on the first page, within a quarter of the limit (`xds_nodes_omitted`).
+ */
+export function statusPage(deps: Omit<DiscoveryDeps, 'watch'>, req: Pick<GetStatusRequest__Output, 'pageSize' | 'pageToken'>): Buffer {
+  const { registry, encodeStatus: encode } = deps;
+  const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const skeys = registry.skeys();
+  let start = 0;
+  if (req.pageToken !== '') {
+    const cursor = parsePageToken(req.pageToken);
+    const at = skeys.indexOf(cursor.skey);
+    // The upstream the page was to start with is gone: continue where it was.
+    start = at >= 0 ? at : Math.min(cursor.index, skeys.length);
+  }
+  const parts: Buffer[] = [];
+  let size = 0;
+  let omitted = 0;
+  if (req.pageToken === '') {
+    for (const node of xdsNodesToWire(deps.xdsNodes?.() ?? [])) {
+      const bytes = encode({ xdsNodes: [node] });
+      if (size + bytes.length > maxBytes * XDS_NODES_SHARE) omitted++;
+      else {
+        parts.push(bytes);
+        size += bytes.length;
+      }
+    }
+  }
+  const pageSize = req.pageSize > 0 ? req.pageSize : Infinity;
+  let i = start;
+  for (; i < skeys.length && i - start < pageSize; i++) {
+    const bytes = encode({ upstreams: [upstreamStatus(deps, skeys[i]!)] });
+    if (i > start && size + bytes.length > maxBytes - TRAILER_RESERVE) break;
+    parts.push(bytes);
+    size += bytes.length;
+  }
+  const trailer = encode({
+    ...statusHead(deps),
+    nextPageToken: i < skeys.length ? pageToken(i, skeys[i]!) : '',
+    upstreamsRemaining: skeys.length - i,
+    xdsNodesOmitted: omitted,
+  });
+  return Buffer.concat([...parts, trailer]);
+}
+
+function upstreamStatus(deps: Omit<DiscoveryDeps, 'watch'>, skey: string): UpstreamStatus {
+  const entry = deps.registry.upstream(skey)!;
+  return { skey, version: entry.version, heartbeat: entry.heartbeat, clusters: clusterStatusesToWire(entry, countedHere(deps.engine, skey)) };
+}
+
+/** Page tokens: base64url of `index:skey`, the first upstream of the next page and where it was. */
+function pageToken(index: number, skey: string): string {
+  return Buffer.from(`${index}:${skey}`, 'utf8').toString('base64url');
+}
+
+function parsePageToken(token: string): { index: number; skey: string } {
+  const m = token.length <= MAX_PAGE_TOKEN_CHARS ? /^(\d{1,9}):(.+)$/s.exec(Buffer.from(token, 'base64url').toString('utf8')) : null;
+  if (m === null) throw new CheckupsError('INVALID_ARGUMENT', 'page_token: not a next_page_token of GetStatus (start again with an empty one)');
+  return { index: Number(m[1]), skey: m[2]! };
+}
+
+function xdsNodesToWire(nodes: readonly NodeStatus[]): XdsNodeStatus[] {
+  return nodes.map((n) => ({
+    nodeId: n.nodeId,
+    userAgent: n.userAgent,
+    streams: n.streams,
+    types: [...n.types.values()].map((t) => ({
+      typeUrl: t.typeUrl,
+      sentVersion: t.sentVersion ?? '',
+      ackedVersion: t.ackedVersion ?? '',
+      nacked: t.nacked,
+      lastNack: t.lastNack === undefined ? '' : JSON.stringify(t.lastNack),
+    })),
+  }));
+}
+
+/** The fields of every page besides upstreams and xDS nodes. */
+function statusHead(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusResponse {
+  const { registry, checker } = deps;
   const st = checker?.status();
   const confHash = registry.global.confHash;
   return {
-    upstreams: registry.skeys().map((skey) => {
-      const entry = registry.upstream(skey)!;
-      return { skey, version: entry.version, heartbeat: entry.heartbeat, clusters: clusterStatusesToWire(entry, countedHere(engine, skey)) };
-    }),
     checker: {
       lastCheckTimeMs: Math.round(st?.lastCheckAt ?? 0),
       alive: st?.alive ?? false,
@@ -76,18 +169,6 @@ export function statusResponse(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusRes
     confHash: confHash === null ? '' : String(confHash),
     revision: registry.currentRevision,
     serverVersion: deps.version,
-    xdsNodes: (deps.xdsNodes?.() ?? []).map((n) => ({
-      nodeId: n.nodeId,
-      userAgent: n.userAgent,
-      streams: n.streams,
-      types: [...n.types.values()].map((t) => ({
-        typeUrl: t.typeUrl,
-        sentVersion: t.sentVersion ?? '',
-        ackedVersion: t.ackedVersion ?? '',
-        nacked: t.nacked,
-        lastNack: t.lastNack === undefined ? '' : JSON.stringify(t.lastNack),
-      })),
-    })),
   };
 }
 
@@ -137,7 +218,8 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
       feedbackOutcomes.inc({ result: 'rejected' }, rejected.length);
       return { applied, rejected };
     }),
-    GetStatus: unary(() => statusResponse(deps)),
+    // Answers with ready bytes (statusPage); the method's serializer is the identity (server.ts).
+    GetStatus: unary((req) => statusPage(deps, req) as unknown as GetStatusResponse),
     GetUpsTimeout: unary((req) => {
       const t = engine.getUpsTimeout(requireSkey(req.skey));
       if (t === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(req.skey)}`);

@@ -11,10 +11,11 @@ import { registerXds, XDS_SERVICES, type XdsServer } from '../xds/index.ts';
 import type { XdsLogger } from '../xds/status.ts';
 import { adminHandlers, type AdminDeps } from './admin.ts';
 import { instrumentUnary } from './instrument.ts';
-import { discoveryHandlers, type DiscoveryDeps } from './discovery.ts';
+import { discoveryHandlers, type DiscoveryDeps, type StatusEncoder } from './discovery.ts';
 import { packageDefinition } from '../../wire/proto.ts';
 import { addReflection, REFLECTION_SERVICES } from './reflection.ts';
 import { guardService } from './unparseable.ts';
+import type { StreamLogger } from '../stream-flow.ts';
 import { WatchHub, type WatchEncoder } from './watch.ts';
 
 export interface GrpcServerOptions {
@@ -25,9 +26,14 @@ export interface GrpcServerOptions {
   readonly maxMessageBytes: number;
   /** Coalescing window of Watch, ms. */
   readonly watchCoalesceMs?: number;
+  /** Watch and xDS streams whose client leaves a message unread this long are closed (stream-flow.ts). */
+  readonly streamStallTimeoutMs?: number;
+  /** Largest GetStatus response (pages beyond), bytes. */
+  readonly maxResponseBytes?: number;
 }
 
-export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes'> & Omit<AdminDeps, 'engine' | 'registry' | 'clock'> & { readonly xdsLogger?: XdsLogger };
+export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes' | 'encodeStatus' | 'maxResponseBytes'> &
+  Omit<AdminDeps, 'engine' | 'registry' | 'clock'> & { readonly xdsLogger?: XdsLogger; readonly watchLogger?: StreamLogger };
 
 export interface RunningGrpcServer {
   readonly port: number;
@@ -56,13 +62,31 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
   const defs = packageDefinition();
   const discovery = defs['checkups.v1.DiscoveryService'] as grpc.ServiceDefinition;
   const watchMethod = discovery['Watch']!;
+  const statusMethod = discovery['GetStatus']!;
   // Watch writes pre-encoded bytes (encode once per upstream version, shared by every stream).
-  const watch = new WatchHub(deps.registry, watchMethod.responseSerialize as WatchEncoder, deps.clock, opts.watchCoalesceMs ?? 20);
-  const xds = registerXds(server, { registry: deps.registry, clock: deps.clock, ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}) });
+  const stall = opts.streamStallTimeoutMs !== undefined ? { stallTimeoutMs: opts.streamStallTimeoutMs } : {};
+  const watch = new WatchHub(deps.registry, watchMethod.responseSerialize as WatchEncoder, deps.clock, opts.watchCoalesceMs ?? 20, {
+    ...stall,
+    ...(deps.watchLogger !== undefined ? { logger: deps.watchLogger } : {}),
+  });
+  const xds = registerXds(server, {
+    registry: deps.registry,
+    clock: deps.clock,
+    ...(opts.streamStallTimeoutMs !== undefined ? { streamStallTimeoutMs: opts.streamStallTimeoutMs } : {}),
+    ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}),
+  });
   // Unparseable requests are answered INVALID_ARGUMENT (guard), and counted like any call (instrument).
+  // Watch and GetStatus answer with bytes they assembled (encode once; pages measured in bytes).
+  const identity = (b: Buffer) => b;
   const [discoveryDef, discoveryImpl] = guardService(
-    { ...discovery, Watch: { ...watchMethod, responseSerialize: (b: Buffer) => b } },
-    discoveryHandlers({ ...deps, watch, xdsNodes: () => xds.nodeStatus() }) as unknown as grpc.UntypedServiceImplementation,
+    { ...discovery, Watch: { ...watchMethod, responseSerialize: identity }, GetStatus: { ...statusMethod, responseSerialize: identity } },
+    discoveryHandlers({
+      ...deps,
+      watch,
+      xdsNodes: () => xds.nodeStatus(),
+      encodeStatus: statusMethod.responseSerialize as StatusEncoder,
+      ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),
+    }) as unknown as grpc.UntypedServiceImplementation,
   );
   server.addService(discoveryDef, instrumentUnary('checkups.v1.DiscoveryService', discoveryDef, discoveryImpl, deps.clock));
   const [adminDef, adminImpl] = guardService(defs['checkups.v1.AdminService'] as grpc.ServiceDefinition, adminHandlers(deps) as unknown as grpc.UntypedServiceImplementation);

@@ -8,9 +8,10 @@
  *   per `coalesceMs` window the dirty upstreams are handed to the streams watching them and
  *   each stream is flushed once, with the newest state of everything dirty. Each upstream is
  *   encoded at most once per window, however many changes and streams.
- * - Slow readers: while a stream's socket is full (write() returned false) nothing is queued
- *   for it but the dirty set (bounded by the number of upstreams); on 'drain' it gets the
- *   newest state. Versions only go forward; intermediate ones may be skipped.
+ * - Slow readers: while a write of a stream is unfinished (its client has not taken the bytes;
+ *   stream-flow.ts) nothing more is written to it; it keeps only its dirty set (bounded by the
+ *   number of upstreams) and gets the newest state once the write finishes. Versions only go
+ *   forward; intermediate ones may be skipped. A stream stuck past the stall timeout is closed.
  * - Resume: a client sends the versions it holds; the first message then carries only
  *   upstreams at another version, plus removals of those that are gone.
  */
@@ -21,6 +22,7 @@ import type { WatchResponse } from '../../generated/checkups/v1/WatchResponse.ts
 import type { Clock, Timer } from '../../util/clock.ts';
 import { pushDuration, pushesTotal, streamMessages } from '../../observability/metrics.ts';
 import { snapshotToWire } from '../../wire/upstream.ts';
+import { StallGuard, type StreamFlow, type StreamLogger } from '../stream-flow.ts';
 
 /** Encodes a WatchResponse object (the proto-loader serializer of the Watch method). */
 export type WatchEncoder = (message: WatchResponse) => Buffer;
@@ -37,8 +39,14 @@ interface Subscriber {
   /** Version of each upstream this client holds. */
   readonly sent: Map<string, number>;
   readonly dirty: Set<string>;
-  blocked: boolean;
+  readonly flow: StreamFlow;
   synced: boolean;
+}
+
+export interface WatchFlowOptions {
+  /** A stream whose client has not taken a message for this long is closed (ms). */
+  readonly stallTimeoutMs?: number;
+  readonly logger?: StreamLogger;
 }
 
 export interface WatchHubStats {
@@ -46,6 +54,12 @@ export interface WatchHubStats {
   /** Snapshot encodings performed (one per upstream version that some stream needed). */
   readonly encodes: number;
   readonly messages: number;
+  /** Streams with a message their client has not taken yet. */
+  readonly busyStreams: number;
+  /** Upstreams, summed over streams, waiting to be sent (what held-back streams keep). */
+  readonly pendingUpstreams: number;
+  /** Streams closed because their client stopped reading. */
+  readonly stalls: number;
 }
 
 export class WatchHub {
@@ -58,42 +72,49 @@ export class WatchHub {
   private encodes = 0;
   private messages = 0;
   private readonly unsubscribe: () => void;
+  private readonly stalls: StallGuard;
 
   constructor(
     private readonly registry: UpstreamRegistry,
     private readonly encode: WatchEncoder,
     private readonly clock: Clock,
     private readonly coalesceMs = 20,
+    flow: WatchFlowOptions = {},
   ) {
     this.unsubscribe = registry.subscribe((c) => this.onChange(c));
+    this.stalls = new StallGuard({
+      kind: 'watch',
+      clock,
+      ...(flow.stallTimeoutMs !== undefined ? { timeoutMs: flow.stallTimeoutMs } : {}),
+      ...(flow.logger !== undefined ? { logger: flow.logger } : {}),
+    });
   }
 
   stats(): WatchHubStats {
-    return { streams: this.subscribers.size, encodes: this.encodes, messages: this.messages };
+    let pending = 0;
+    for (const sub of this.subscribers) pending += sub.dirty.size;
+    return { streams: this.subscribers.size, encodes: this.encodes, messages: this.messages, busyStreams: this.stalls.busyStreams, pendingUpstreams: pending, stalls: this.stalls.stalls };
   }
 
   /** Serves one Watch call until the client goes away (or `close()`). */
   handle(call: WatchCall): void {
     const req = call.request;
+    const drop = () => {
+      this.subscribers.delete(sub);
+      sub.flow.close();
+    };
     const sub: Subscriber = {
       call,
       skeys: req.skeys.length > 0 ? new Set(req.skeys) : null,
       sent: new Map(Object.entries(req.knownVersions ?? {}).map(([k, v]) => [k, Number(v)])),
       dirty: new Set(),
-      blocked: false,
+      flow: this.stalls.open(call, () => this.subscribers.has(sub) && this.flush(sub), drop),
       synced: false,
     };
     this.subscribers.add(sub);
-    const drop = () => {
-      this.subscribers.delete(sub);
-    };
     call.on('cancelled', drop);
     call.on('close', drop);
     call.on('error', drop);
-    call.on('drain', () => {
-      sub.blocked = false;
-      if (sub.dirty.size > 0) this.flush(sub);
-    });
     // Initial sync: everything watched, and everything the client holds.
     for (const skey of this.registry.skeys()) if (this.watches(sub, skey)) sub.dirty.add(skey);
     for (const skey of sub.sent.keys()) sub.dirty.add(skey);
@@ -104,6 +125,7 @@ export class WatchHub {
   close(): void {
     this.unsubscribe();
     this.timer?.cancel();
+    this.stalls.close();
     for (const sub of this.subscribers) sub.call.end();
     this.subscribers.clear();
   }
@@ -137,7 +159,7 @@ export class WatchHub {
         sub.dirty.add(skey);
         any = true;
       }
-      if (any && !sub.blocked) this.flush(sub);
+      if (any) this.flush(sub);
     }
   }
 
@@ -154,16 +176,16 @@ export class WatchHub {
 
   /** Writes everything dirty for `sub` at its newest version, in as few messages as fit. */
   private flush(sub: Subscriber): void {
+    if (sub.flow.busy || (sub.dirty.size === 0 && sub.synced)) return;
     const parts: Buffer[] = [];
     const removed: string[] = [];
     let size = 0;
     const send = (last: boolean) => {
       const trailer = this.encode({ removedSkeys: removed.splice(0), syncComplete: last && !sub.synced, revision: this.registry.currentRevision });
-      const ok = sub.call.write(Buffer.concat([...parts.splice(0), trailer]));
+      sub.flow.write(Buffer.concat([...parts.splice(0), trailer]));
       size = 0;
       this.messages++;
       streamMessages.inc({ kind: 'watch' });
-      if (!ok) sub.blocked = true;
     };
     for (const skey of [...sub.dirty]) {
       sub.dirty.delete(skey);

@@ -7,13 +7,15 @@
  *   pushed when it appears. Names the client holds but we deleted are reported removed too.
  * - Subscription changes count even on a stale nonce (unlike SotW); ACK/NACK status is taken
  *   from answers to the latest nonce only. NACK = `error_detail` present; never answered.
+ * - One unacknowledged response per type (stream-base.ts): what changes meanwhile, and answers
+ *   to subscription changes, go out once the latest nonce is ACKed or NACKed.
  * - Reconnect: `initial_resource_versions` says what the client holds; only differences go out.
  * - Re-subscribing a held name resends it; unsubscribing a name still covered by the wildcard
  *   resends it too (the spec's exception), otherwise an unsubscribe needs no answer.
  */
 import type { CachedResource } from './cache.ts';
 import type { DeltaDiscoveryRequest } from './envoy-types.ts';
-import { XdsStreamBase, type FlushPhase, type TypeState } from './stream-base.ts';
+import { XdsStreamBase, type FlushPhase, type PlannedResponse, type TypeState } from './stream-base.ts';
 import { isServedType, type ResourceTypeUrl } from './type-urls.ts';
 import { deltaResponse } from './wire.ts';
 
@@ -48,10 +50,10 @@ export class DeltaStream extends XdsStreamBase<DeltaDiscoveryRequest> {
         if (state.sub.wants(name, exists(name))) state.sent.set(name, version);
       }
     }
-    if (isServedType(state.typeUrl)) this.answer(state, state.typeUrl);
+    if (isServedType(state.typeUrl)) this.answer(state.typeUrl);
   }
 
-  protected flushType(state: TypeState, typeUrl: ResourceTypeUrl, phase: FlushPhase): void {
+  protected planType(state: TypeState, typeUrl: ResourceTypeUrl, phase: FlushPhase): PlannedResponse | undefined {
     const { cache } = this.ctx;
     const candidates = new Set(state.sub.names);
     for (const name of state.sent.keys()) candidates.add(name);
@@ -70,15 +72,17 @@ export class DeltaStream extends XdsStreamBase<DeltaDiscoveryRequest> {
     }
     // As in SotW, the first answer to a wildcard subscription goes out even when empty.
     const firstWildcard = state.sub.wildcard && state.lastNonce === undefined;
-    if (out.length === 0 && removed.length === 0 && !firstWildcard) return;
-    for (const name of removed) {
-      if (state.sub.names.has(name)) state.sent.set(name, ABSENT);
-      else state.sent.delete(name);
-    }
-    const version = cache.version(typeUrl);
-    const entries = out.map((r) => cache.deltaEntry(r));
-    const key = () => `${phase}|${typeUrl}|${version}|${out.map((r) => `${r.name}@${r.version}`).join('|')}|-${removed.join('|')}`;
-    this.send(state, version, key, (nonce) => deltaResponse(version, typeUrl, nonce, entries, removed));
-    for (const r of out) state.sent.set(r.name, r.version);
+    if (out.length === 0 && removed.length === 0 && !firstWildcard) return undefined;
+    return () => {
+      for (const name of removed) {
+        if (state.sub.names.has(name)) state.sent.set(name, ABSENT);
+        else state.sent.delete(name);
+      }
+      const version = cache.version(typeUrl);
+      const entries = out.map((r) => cache.deltaEntry(r));
+      const key = () => `${phase}|${typeUrl}|${version}|${out.map((r) => `${r.name}@${r.version}`).join('|')}|-${removed.join('|')}`;
+      this.send(state, version, key, (nonce) => deltaResponse(version, typeUrl, nonce, entries, removed));
+      for (const r of out) state.sent.set(r.name, r.version);
+    };
   }
 }

@@ -26,8 +26,10 @@ export interface SharedResponses {
 export interface HubStream {
   /** Resources of `typeUrl` this stream watches changed; it flushes when the hub says so. */
   markDirty(typeUrl: ResourceTypeUrl): void;
-  /** Sends what is dirty (make-before-break order), unless its socket is backed up. */
+  /** Sends what is dirty (make-before-break order), unless held (ACK gating, transport). */
   flush(shared?: SharedResponses): void;
+  /** Types with changes waiting to be sent. */
+  readonly dirtyTypes: number;
   /** Server shutdown: end the call. */
   end(): void;
 }
@@ -92,6 +94,13 @@ export class XdsHub {
     let n = 0;
     for (const set of this.byName.values()) n += set.size;
     for (const set of this.wildcards.values()) n += set.size;
+    return n;
+  }
+
+  /** Types with changes waiting, summed over streams (what held-back streams keep: no bytes). */
+  pendingTypes(): number {
+    let n = 0;
+    for (const s of this.streams) n += s.dirtyTypes;
     return n;
   }
 

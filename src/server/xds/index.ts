@@ -14,6 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { Clock } from '../../util/clock.ts';
 import { tolerantDeserializer } from '../grpc/unparseable.ts';
+import { StallGuard } from '../stream-flow.ts';
 import { DEFAULT_XDS_COALESCE_MS, XdsResourceCache } from './cache.ts';
 import { DeltaStream } from './delta.ts';
 import { DEFAULT_DNS_REFRESH_MS, systemResolveHost, type ResolveHost } from './dns.ts';
@@ -35,6 +36,8 @@ export interface XdsDeps {
   readonly dnsRefreshMs?: number;
   /** Changes arriving within this window go out as one response per stream and type. */
   readonly coalesceMs?: number;
+  /** A stream whose client has not read a response for this long is closed (stream-flow.ts). */
+  readonly streamStallTimeoutMs?: number;
 }
 
 export interface XdsStats {
@@ -50,6 +53,14 @@ export interface XdsStats {
   readonly suppressedWarnings: number;
   /** Requests for type URLs beyond a stream's MAX_TYPES_PER_STREAM, ignored. */
   readonly ignoredTypes: number;
+  /** Flushes that held a response back until the previous one of its type was ACKed. */
+  readonly ackHeld: number;
+  /** Types, summed over streams, with changes waiting (for an ACK or the transport). */
+  readonly pendingTypes: number;
+  /** Streams with a write the client has not taken yet (HTTP/2 flow control). */
+  readonly busyStreams: number;
+  /** Streams closed because their client stopped reading. */
+  readonly stalls: number;
 }
 
 export interface XdsServer {
@@ -87,7 +98,7 @@ export const XDS_SERVICES: readonly string[] = [...new Set([...SOTW_METHODS, ...
 
 export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
   const status = new XdsStatus(() => deps.clock.wallNow(), deps.logger);
-  const counters: XdsCounters = { responses: 0, requests: 0 };
+  const counters: XdsCounters = { responses: 0, requests: 0, ackHeld: 0 };
   let running: { codec: EnvoyCodec; ctx: StreamContext } | undefined;
   let closed = false;
 
@@ -102,7 +113,13 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
       ...(deps.logger !== undefined ? { logger: deps.logger } : {}),
     });
     const hub = new XdsHub(cache, deps.clock, deps.coalesceMs ?? DEFAULT_XDS_COALESCE_MS);
-    running = { codec, ctx: { cache, hub, status, counters } };
+    const stalls = new StallGuard({
+      kind: 'xds',
+      clock: deps.clock,
+      ...(deps.streamStallTimeoutMs !== undefined ? { timeoutMs: deps.streamStallTimeoutMs } : {}),
+      ...(deps.logger !== undefined ? { logger: deps.logger } : {}),
+    });
+    running = { codec, ctx: { cache, hub, status, counters, stalls } };
     return running;
   };
 
@@ -145,12 +162,17 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
       nacks: status.nacks,
       suppressedWarnings: status.suppressedWarnings,
       ignoredTypes: status.ignoredTypes,
+      ackHeld: counters.ackHeld,
+      pendingTypes: running?.ctx.hub.pendingTypes() ?? 0,
+      busyStreams: running?.ctx.stalls.busyStreams ?? 0,
+      stalls: running?.ctx.stalls.stalls ?? 0,
     }),
     nodeStatus: () => status.nodes(),
     cache: () => start().ctx.cache,
     close: () => {
       closed = true;
       running?.ctx.hub.close();
+      running?.ctx.stalls.close();
       running?.ctx.cache.close();
     },
   };

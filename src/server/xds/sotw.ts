@@ -7,6 +7,8 @@
  * - NACK is the presence of `error_detail`, nothing else (a NACK may carry the new version).
  *   It is recorded and never answered: the stream tracks what it sent, so the rejected version
  *   is not sent again; the next change goes out as usual.
+ * - ACK or NACK of the latest nonce opens the type's gate (stream-base.ts): changes that came
+ *   while the response was unacknowledged go out then, coalesced to their newest versions.
  * - What the client holds is tracked per name, so an ACK is quiet, a name added at an unchanged
  *   version is answered, `[A] -> [] -> [A]` resends A, a reconnect (fresh stream) gets everything
  *   and a name that does not exist yet is pushed when it appears.
@@ -16,7 +18,7 @@
  */
 import type { CachedResource } from './cache.ts';
 import type { DiscoveryRequest } from './envoy-types.ts';
-import { XdsStreamBase, type FlushPhase, type TypeState } from './stream-base.ts';
+import { XdsStreamBase, type FlushPhase, type PlannedResponse, type TypeState } from './stream-base.ts';
 import { isServedType, requiresFullState, type ResourceTypeUrl } from './type-urls.ts';
 import { sotwResponse } from './wire.ts';
 
@@ -48,10 +50,10 @@ export class SotwStream extends XdsStreamBase<DiscoveryRequest> {
       this.setWildcard(state, state.sub.wildcard);
       if (!state.sub.wildcard) for (const name of [...state.sent.keys()]) if (!state.sub.names.has(name)) state.sent.delete(name);
     }
-    if (isServedType(state.typeUrl)) this.answer(state, state.typeUrl);
+    if (isServedType(state.typeUrl)) this.answer(state.typeUrl);
   }
 
-  protected flushType(state: TypeState, typeUrl: ResourceTypeUrl, phase: FlushPhase): void {
+  protected planType(state: TypeState, typeUrl: ResourceTypeUrl, phase: FlushPhase): PlannedResponse | undefined {
     const { cache } = this.ctx;
     const full = requiresFullState(typeUrl);
     const candidates = new Set(state.sub.names);
@@ -74,15 +76,21 @@ export class SotwStream extends XdsStreamBase<DiscoveryRequest> {
         }
       }
     }
-    for (const name of gone) state.sent.delete(name);
     // A first wildcard answer goes out even when empty: "there are none" is an answer, and
     // Envoy waits for its first LDS/CDS response before it starts.
     const firstWildcard = full && state.sub.wildcard && state.lastNonce === undefined;
-    if (!changed && !(full && gone.length > 0) && !firstWildcard) return;
-    const version = cache.version(typeUrl);
-    const entries = out.map((r) => r.sotwEntry);
-    const key = () => `${phase}|${typeUrl}|${version}|${out.map((r) => `${r.name}@${r.version}`).join('|')}`;
-    this.send(state, version, key, (nonce) => sotwResponse(version, typeUrl, nonce, entries));
-    for (const r of out) state.sent.set(r.name, r.version);
+    if (!changed && !(full && gone.length > 0) && !firstWildcard) {
+      // Route and Endpoint deletions are not announced in SotW: the client just stops holding them.
+      for (const name of gone) state.sent.delete(name);
+      return undefined;
+    }
+    return () => {
+      for (const name of gone) state.sent.delete(name);
+      const version = cache.version(typeUrl);
+      const entries = out.map((r) => r.sotwEntry);
+      const key = () => `${phase}|${typeUrl}|${version}|${out.map((r) => `${r.name}@${r.version}`).join('|')}`;
+      this.send(state, version, key, (nonce) => sotwResponse(version, typeUrl, nonce, entries));
+      for (const r of out) state.sent.set(r.name, r.version);
+    };
   }
 }

@@ -3,9 +3,21 @@
  * validation, nonces, back-pressure and the make-before-break flush order. A subclass decides
  * what a request means and what a type's response holds (sotw.ts, delta.ts).
  *
- * Back-pressure: while the socket is backed up (write() returned false) nothing more is queued;
- * the stream's per-type state says what the client holds, so on 'drain' one flush brings it to
- * the newest state (intermediate versions are skipped, never reordered).
+ * Coalescing, not queueing. Two things hold a stream's responses back, and while they do, a
+ * change only marks its type dirty; the per-type state says what the client holds, so the next
+ * flush sends the newest version of what changed (intermediate versions are skipped, never
+ * reordered). Whatever the number of changes, a stream holds no response bytes of its own.
+ *
+ * - ACK gating, per type: at most one response of a type is unacknowledged. Its ACK or NACK
+ *   (a request answering the latest nonce) lets the next one go. This is go-control-plane's
+ *   SotW behaviour (a watch is re-armed by the next request), and what Envoy and gRPC clients
+ *   expect: they answer every response. A client that never ACKs gets one response per type.
+ * - Transport: while a write is unfinished (HTTP/2 flow control; stream-flow.ts) nothing is
+ *   written; when it finishes, one flush. A stream unfinished past the stall timeout is closed.
+ *
+ * Make-before-break survives both: a flush goes through the types in push order (then removal
+ * order) and stops at the first held type that has something to send, so a later type never
+ * overtakes an earlier one; if updates were held, removals wait too.
  */
 import * as grpc from '@grpc/grpc-js';
 import { streamMessages } from '../../observability/metrics.ts';
@@ -13,6 +25,7 @@ import { isUnparseable, unparseableError, type Unparseable } from '../grpc/unpar
 import { clip, MAX_DETAILS_CHARS } from '../../util/bounded-text.ts';
 import type { XdsResourceCache } from './cache.ts';
 import type { NodeInfo } from './envoy-types.ts';
+import type { StallGuard, StreamFlow } from '../stream-flow.ts';
 import type { HubStream, SharedResponses, XdsHub } from './hub.ts';
 import { MAX_NODE_TEXT_CHARS, MAX_TYPES_PER_STREAM, MAX_WARNINGS_PER_STREAM, type XdsStatus } from './status.ts';
 import { Subscription } from './subscription.ts';
@@ -24,6 +37,8 @@ export type XdsCall<Req> = grpc.ServerDuplexStream<Req, Buffer>;
 export interface XdsCounters {
   responses: number;
   requests: number;
+  /** Flushes that held a response back for an unacknowledged one of its type. */
+  ackHeld: number;
 }
 
 export interface StreamContext {
@@ -31,6 +46,7 @@ export interface StreamContext {
   readonly hub: XdsHub;
   readonly status: XdsStatus;
   readonly counters: XdsCounters;
+  readonly stalls: StallGuard;
 }
 
 /** `updates`: changed resources only, removals held back; `removals`/`all`: everything. */
@@ -44,16 +60,21 @@ export interface TypeState {
   lastNonce: string | undefined;
   /** Version of the response carrying lastNonce (what an ACK or NACK refers to). */
   lastVersion: string | undefined;
+  /** The response carrying lastNonce is not ACKed or NACKed yet: the next one waits. */
+  awaitingAck: boolean;
 }
 
-export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null; readonly type_url: string }> implements HubStream {
+/** A response ready to go; calling it sends it and records what the client now holds. */
+export type PlannedResponse = () => void;
+
+export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null; readonly type_url: string; readonly response_nonce: string }> implements HubStream {
   protected nodeId = '';
   protected readonly types = new Map<string, TypeState>();
   private identified = false;
   private warningsLeft = MAX_WARNINGS_PER_STREAM;
   private nonceCounter = 0;
-  private blocked = false;
   private closed = false;
+  private readonly flow: StreamFlow;
   /** Set while the hub flushes this stream (responses may be shared with other streams). */
   private shared: SharedResponses | undefined;
   private readonly dirty = new Set<ResourceTypeUrl>();
@@ -65,12 +86,9 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     private readonly fixedType: ResourceTypeUrl | null,
   ) {
     ctx.hub.add(this);
+    // Idle again: send what changed meanwhile. Stalled: the guard reset the call; forget it.
+    this.flow = ctx.stalls.open(call, () => this.flush(), () => this.cleanup());
     call.on('data', (req: Req | Unparseable) => this.onData(req));
-    call.on('drain', () => {
-      this.blocked = false;
-      for (const t of this.types.keys()) if (isServedType(t)) this.dirty.add(t);
-      this.flush();
-    });
     call.on('end', () => {
       this.cleanup();
       call.end();
@@ -81,27 +99,50 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
   /** Handles one validated request whose type state exists (`isNew`: first of its type). */
   protected abstract onRequest(req: Req, state: TypeState, isNew: boolean): void;
 
-  /** Computes and sends what `state`'s client lacks, per `phase`. */
-  protected abstract flushType(state: TypeState, typeUrl: ResourceTypeUrl, phase: FlushPhase): void;
+  /**
+   * What `state`'s client lacks, per `phase`: a response to send, or undefined when there is
+   * nothing to send (bookkeeping that needs no response is done at once). Planning changes
+   * nothing the response depends on, so a held plan is simply made again later.
+   */
+  protected abstract planType(state: TypeState, typeUrl: ResourceTypeUrl, phase: FlushPhase): PlannedResponse | undefined;
 
   markDirty(typeUrl: ResourceTypeUrl): void {
     this.dirty.add(typeUrl);
   }
 
+  /**
+   * Sends what is dirty, newest state, in make-before-break order; a single dirty type goes out
+   * in one response (`all`). Stops at the first type held by its unacknowledged response (see
+   * the top of this file); everything due stays dirty for the flush its ACK triggers.
+   */
   flush(shared?: SharedResponses): void {
-    if (this.blocked || this.closed || this.dirty.size === 0) return;
+    if (this.closed || this.flow.busy || this.dirty.size === 0) return;
     const due = new Set(this.dirty);
     this.dirty.clear();
     this.shared = shared;
+    let held = false;
     try {
-      for (const phase of ['updates', 'removals'] as const) {
-        for (const t of phase === 'updates' ? PUSH_ORDER : REMOVAL_ORDER) {
+      const phases: readonly FlushPhase[] = due.size === 1 ? ['all'] : ['updates', 'removals'];
+      for (const phase of phases) {
+        for (const t of phase === 'removals' ? REMOVAL_ORDER : PUSH_ORDER) {
           const state = this.types.get(t);
-          if (state !== undefined && due.has(t)) this.flushType(state, t, phase);
+          if (state === undefined || !due.has(t)) continue;
+          const plan = this.planType(state, t, phase);
+          if (plan === undefined) continue;
+          if (state.awaitingAck) {
+            held = true;
+            break;
+          }
+          plan();
         }
+        if (held) break;
       }
     } finally {
       this.shared = undefined;
+      if (held) {
+        this.ctx.counters.ackHeld++;
+        for (const t of due) this.dirty.add(t);
+      }
     }
   }
 
@@ -110,11 +151,14 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
    * in make-before-break order: an ACK arriving just after a deletion must not let the Cluster
    * removal overtake the Listener removal.
    */
-  protected answer(state: TypeState, typeUrl: ResourceTypeUrl): void {
-    if (this.blocked || this.closed) return;
-    if (this.dirty.size === 0) return this.flushType(state, typeUrl, 'all');
+  protected answer(typeUrl: ResourceTypeUrl): void {
     this.dirty.add(typeUrl);
     this.flush();
+  }
+
+  /** Types waiting to be sent (at most the number of types: what the stream holds back). */
+  get dirtyTypes(): number {
+    return this.dirty.size;
   }
 
   end(): void {
@@ -147,10 +191,11 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     }
     state.lastNonce = nonce;
     state.lastVersion = version;
+    state.awaitingAck = true;
     this.ctx.counters.responses++;
     streamMessages.inc({ kind: 'xds' });
     this.ctx.status.recordSent(this.nodeId, state.typeUrl, version);
-    if (!this.call.write(out)) this.blocked = true;
+    this.flow.write(out);
   }
 
   protected watch(typeUrl: string, name: string, on: boolean): void {
@@ -189,10 +234,14 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
       return;
     }
     if (state === undefined) {
-      state = { typeUrl, sub: new Subscription(typeUrl), sent: new Map(), lastNonce: undefined, lastVersion: undefined };
+      state = { typeUrl, sub: new Subscription(typeUrl), sent: new Map(), lastNonce: undefined, lastVersion: undefined, awaitingAck: false };
       this.types.set(typeUrl, state);
     }
+    // Answering the latest nonce (ACK or NACK) opens the type's gate; what waited goes out now.
+    const answersLatest = req.response_nonce !== '' && req.response_nonce === state.lastNonce;
+    if (answersLatest) state.awaitingAck = false;
     this.onRequest(req, state, isNew);
+    if (answersLatest) this.flush();
   }
 
   /** Records a client's NACK, logging it while this stream's warning budget lasts. */
@@ -212,6 +261,7 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
   private cleanup(): void {
     if (this.closed) return;
     this.closed = true;
+    this.flow.close();
     const watched: Array<[ResourceTypeUrl, string]> = [];
     const wild: ResourceTypeUrl[] = [];
     for (const [t, s] of this.types) {

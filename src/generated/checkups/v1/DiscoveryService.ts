@@ -58,7 +58,10 @@ export interface DiscoveryServiceClient extends grpc.Client {
   
   /**
    * GetStatus returns every upstream with peer health, passive state and the
-   * health checker's own status.
+   * health checker's own status. A response never exceeds the server's
+   * max_response_bytes (default 4 MiB, gRPC clients' default receive limit):
+   * when more upstreams follow, next_page_token is set and
+   * upstreams_remaining says how many.
    */
   GetStatus(argument: _checkups_v1_GetStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_checkups_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
   GetStatus(argument: _checkups_v1_GetStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_checkups_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
@@ -66,7 +69,10 @@ export interface DiscoveryServiceClient extends grpc.Client {
   GetStatus(argument: _checkups_v1_GetStatusRequest, callback: grpc.requestCallback<_checkups_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
   /**
    * GetStatus returns every upstream with peer health, passive state and the
-   * health checker's own status.
+   * health checker's own status. A response never exceeds the server's
+   * max_response_bytes (default 4 MiB, gRPC clients' default receive limit):
+   * when more upstreams follow, next_page_token is set and
+   * upstreams_remaining says how many.
    */
   getStatus(argument: _checkups_v1_GetStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_checkups_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
   getStatus(argument: _checkups_v1_GetStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_checkups_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
@@ -148,7 +154,10 @@ export interface DiscoveryServiceHandlers extends grpc.UntypedServiceImplementat
   
   /**
    * GetStatus returns every upstream with peer health, passive state and the
-   * health checker's own status.
+   * health checker's own status. A response never exceeds the server's
+   * max_response_bytes (default 4 MiB, gRPC clients' default receive limit):
+   * when more upstreams follow, next_page_token is set and
+   * upstreams_remaining says how many.
    */
   GetStatus: grpc.handleUnaryCall<_checkups_v1_GetStatusRequest__Output, _checkups_v1_GetStatusResponse>;
   

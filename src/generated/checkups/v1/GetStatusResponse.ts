@@ -37,6 +37,21 @@ export interface GetStatusResponse {
    * The server's checkups version.
    */
   'serverVersion'?: (string);
+  /**
+   * Set when more upstreams follow this page: send it as page_token. Pages
+   * follow registry order; an upstream created or deleted between two pages
+   * may be missed or listed twice (compare revision).
+   */
+  'nextPageToken'?: (string);
+  /**
+   * Upstreams after this page (0 on the last page).
+   */
+  'upstreamsRemaining'?: (number);
+  /**
+   * xDS nodes left out of xds_nodes to keep the response under the limit.
+   * Nodes are listed on the first page only.
+   */
+  'xdsNodesOmitted'?: (number);
 }
 
 /**
@@ -71,4 +86,19 @@ export interface GetStatusResponse__Output {
    * The server's checkups version.
    */
   'serverVersion': (string);
+  /**
+   * Set when more upstreams follow this page: send it as page_token. Pages
+   * follow registry order; an upstream created or deleted between two pages
+   * may be missed or listed twice (compare revision).
+   */
+  'nextPageToken': (string);
+  /**
+   * Upstreams after this page (0 on the last page).
+   */
+  'upstreamsRemaining': (number);
+  /**
+   * xDS nodes left out of xds_nodes to keep the response under the limit.
+   * Nodes are listed on the first page only.
+   */
+  'xdsNodesOmitted': (number);
 }

@@ -50,7 +50,7 @@ export class CliError extends Error {
 export interface ClientOptions {
   /** host:port of `checkups serve`. */
   readonly server: string;
-  /** Admin token, sent as `authorization: Bearer <token>` on AdminService calls. */
+  /** Token (admin, feedback or read), sent as `authorization: Bearer <token>` on every call. */
   readonly token?: string | undefined;
   /** Use TLS (implied by ca/cert/key). */
   readonly tls?: boolean | undefined;
@@ -105,7 +105,12 @@ export function describeCallError(err: grpc.ServiceError, server: string, timeou
     const connecting = /Waiting for LB pick/.test(err.details) ? ' while connecting (is it a checkups gRPC port? --server, --timeout)' : ' (--timeout)';
     return new CliError(`DEADLINE_EXCEEDED: no answer from ${server} within ${timeoutMs} ms${connecting}`, 1, err.code);
   }
-  const hint = err.code === grpc.status.UNAUTHENTICATED ? '\n  (give the token with --token, or in CHECKUPS_ADMIN_TOKEN)' : '';
+  const hint =
+    err.code === grpc.status.UNAUTHENTICATED
+      ? '\n  (give the token with --token, or in CHECKUPS_ADMIN_TOKEN or CHECKUPS_TOKEN)'
+      : err.code === grpc.status.PERMISSION_DENIED
+        ? '\n  (this token lacks the right: give one with more, see docs/security.md)'
+        : '';
   return new CliError(`${grpc.status[err.code] ?? `status ${err.code}`}: ${err.details}${hint}`, 1, err.code);
 }
 
@@ -132,7 +137,8 @@ export class CheckupsClient {
 
   private call<Res>(admin: boolean, invoke: Invoke<Res>): Promise<Res> {
     const metadata = new grpc.Metadata();
-    if (admin && this.opts.token !== undefined && this.opts.token !== '') metadata.set('authorization', `Bearer ${this.opts.token}`);
+    // Every call: a server beyond loopback wants a read token for DiscoveryService too (the admin token has that right).
+    if (this.opts.token !== undefined && this.opts.token !== '') metadata.set('authorization', `Bearer ${this.opts.token}`);
     const options: grpc.CallOptions = { deadline: new Date(Date.now() + this.opts.timeoutMs) };
     return new Promise<Res>((resolve, reject) => {
       invoke(metadata, options, (err, res) => {

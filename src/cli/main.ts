@@ -60,7 +60,7 @@ function clientCommand(parent: Command, nameAndArgs: string, description: string
     .command(nameAndArgs)
     .description(description)
     .addOption(new Option('--server <host:port>', 'checkups gRPC address').env('CHECKUPS_SERVER').default(DEFAULT_SERVER))
-    .addOption(new Option('--token <token>', 'admin token, sent as authorization: Bearer').env('CHECKUPS_ADMIN_TOKEN'))
+    .addOption(new Option('--token <token>', 'token (admin; or read/feedback for status, select), sent as authorization: Bearer; else CHECKUPS_TOKEN').env('CHECKUPS_ADMIN_TOKEN'))
     .option('--tls', 'connect with TLS (system roots unless --ca)')
     .option('--ca <file>', 'CA bundle to verify the server (implies --tls)')
     .option('--cert <file>', 'client certificate for mTLS (with --key)')
@@ -70,7 +70,7 @@ function clientCommand(parent: Command, nameAndArgs: string, description: string
     .action(async (...actionArgs: unknown[]) => {
       const self = actionArgs[actionArgs.length - 1] as Command;
       const opts = self.opts<ClientFlags & Record<string, unknown>>();
-      const client = new CheckupsClient({ server: opts.server, token: opts.token, tls: opts.tls, ca: opts.ca, cert: opts.cert, key: opts.key, timeoutMs: opts.timeout });
+      const client = new CheckupsClient({ server: opts.server, token: opts.token ?? process.env['CHECKUPS_TOKEN'], tls: opts.tls, ca: opts.ca, cert: opts.cert, key: opts.key, timeoutMs: opts.timeout });
       try {
         const out = await run(client, self.processedArgs as string[], opts);
         // undefined: the command printed as it went (streams).

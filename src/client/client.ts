@@ -16,6 +16,7 @@ import { errorFromWire } from '../wire/errors.ts';
 import { selectedReport } from '../wire/report.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { CheckupsError } from '../util/errors.ts';
+import { tokenOrEnv, withBearer } from './bearer.ts';
 import { FeedbackQueue, type FeedbackQueueOptions } from './feedback-queue.ts';
 import { SnapshotCache } from './snapshot-cache.ts';
 import { errorChannel, WatchConnection } from './watch-connection.ts';
@@ -25,6 +26,11 @@ export interface CheckupsClientOptions {
   readonly servers: string | readonly string[];
   /** Default: plaintext. */
   readonly credentials?: grpc.ChannelCredentials;
+  /**
+   * Sent as `authorization: Bearer <token>` on every call; default: CHECKUPS_TOKEN. A server
+   * beyond loopback wants the feedback token (Watch and FeedbackBatch), see docs/security.md.
+   */
+  readonly token?: string;
   /** Upstreams to watch; default: all. Others are added on first use. */
   readonly upstreams?: readonly string[];
   readonly feedback?: FeedbackQueueOptions;
@@ -64,7 +70,8 @@ export class CheckupsClient {
     this.lastHeardAt = this.clock.now();
     const Discovery = checkupsProto().DiscoveryService;
     const channelOptions: grpc.ChannelOptions = { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, ...opts.channelOptions };
-    this.clients = addresses.map((address) => ({ address, client: new Discovery(address, opts.credentials ?? grpc.credentials.createInsecure(), channelOptions) }));
+    const clientOptions = withBearer(channelOptions, tokenOrEnv(opts.token));
+    this.clients = addresses.map((address) => ({ address, client: new Discovery(address, opts.credentials ?? grpc.credentials.createInsecure(), clientOptions) }));
     this.watched = opts.upstreams === undefined ? null : new Set(opts.upstreams);
     this.engine = new SelectionEngine(this.cache, this.clock, {
       onOutcome: (skey, host, port, failed) => this.feedbackQueue.push({ skey, host, port, failed }),

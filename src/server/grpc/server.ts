@@ -6,7 +6,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { readFileSync } from 'node:fs';
+import { buildFeedbackLimits } from '../../config/build.ts';
 import type { TlsFiles } from '../../config/security.ts';
+import type { FeedbackLimits } from '../../core/model.ts';
+import { FeedbackLimiter } from '../feedback-limiter.ts';
 import { registerXds, XDS_SERVICES, type XdsServer } from '../xds/index.ts';
 import type { XdsLogger } from '../xds/status.ts';
 import { adminHandlers, type AdminDeps } from './admin.ts';
@@ -25,15 +28,19 @@ export interface GrpcServerOptions {
   readonly maxMessageBytes: number;
   /** Coalescing window of Watch, ms. */
   readonly watchCoalesceMs?: number;
+  /** Feedback limits (default: config/defaults.ts). */
+  readonly feedbackLimits?: FeedbackLimits;
 }
 
-export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes'> & Omit<AdminDeps, 'engine' | 'registry' | 'clock'> & { readonly xdsLogger?: XdsLogger };
+export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes' | 'feedbackLimiter'> & Omit<AdminDeps, 'engine' | 'registry' | 'clock' | 'auth'> & { readonly xdsLogger?: XdsLogger };
 
 export interface RunningGrpcServer {
   readonly port: number;
   readonly watch: WatchHub;
   /** Envoy xDS (ADS, delta, per-type services) on the same port. */
   readonly xds: XdsServer;
+  /** The feedback limits' state (callers tracked, evictions). */
+  readonly feedback: FeedbackLimiter;
   /** Marks the server not serving, ends Watch streams, waits up to `graceMs` for calls, then closes. */
   close(graceMs: number): Promise<void>;
 }
@@ -58,11 +65,18 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
   const watchMethod = discovery['Watch']!;
   // Watch writes pre-encoded bytes (encode once per upstream version, shared by every stream).
   const watch = new WatchHub(deps.registry, watchMethod.responseSerialize as WatchEncoder, deps.clock, opts.watchCoalesceMs ?? 20);
-  const xds = registerXds(server, { registry: deps.registry, clock: deps.clock, ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}) });
+  // xDS serves the same endpoints as Watch: it needs the read right too.
+  const xds = registerXds(server, {
+    registry: deps.registry,
+    clock: deps.clock,
+    authorize: (call) => void deps.auth.check(call, 'read'),
+    ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}),
+  });
+  const feedbackLimiter = new FeedbackLimiter(opts.feedbackLimits ?? buildFeedbackLimits(), deps.clock);
   // Unparseable requests are answered INVALID_ARGUMENT (guard), and counted like any call (instrument).
   const [discoveryDef, discoveryImpl] = guardService(
     { ...discovery, Watch: { ...watchMethod, responseSerialize: (b: Buffer) => b } },
-    discoveryHandlers({ ...deps, watch, xdsNodes: () => xds.nodeStatus() }) as unknown as grpc.UntypedServiceImplementation,
+    discoveryHandlers({ ...deps, watch, feedbackLimiter, xdsNodes: () => xds.nodeStatus() }) as unknown as grpc.UntypedServiceImplementation,
   );
   server.addService(discoveryDef, instrumentUnary('checkups.v1.DiscoveryService', discoveryDef, discoveryImpl, deps.clock));
   const [adminDef, adminImpl] = guardService(defs['checkups.v1.AdminService'] as grpc.ServiceDefinition, adminHandlers(deps) as unknown as grpc.UntypedServiceImplementation);
@@ -81,6 +95,7 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
     port,
     watch,
     xds,
+    feedback: feedbackLimiter,
     close: (graceMs) =>
       new Promise<void>((resolve) => {
         for (const name of ['', 'checkups.v1.DiscoveryService', 'checkups.v1.AdminService']) health.setStatus(name, 'NOT_SERVING');

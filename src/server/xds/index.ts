@@ -14,6 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { Clock } from '../../util/clock.ts';
 import { tolerantDeserializer } from '../grpc/unparseable.ts';
+import { errorToWire } from '../../wire/errors.ts';
 import { DEFAULT_XDS_COALESCE_MS, XdsResourceCache } from './cache.ts';
 import { DeltaStream } from './delta.ts';
 import { DEFAULT_DNS_REFRESH_MS, systemResolveHost, type ResolveHost } from './dns.ts';
@@ -35,6 +36,8 @@ export interface XdsDeps {
   readonly dnsRefreshMs?: number;
   /** Changes arriving within this window go out as one response per stream and type. */
   readonly coalesceMs?: number;
+  /** Throws (a CheckupsError) when the call may not open a stream: the read right (docs/security.md). */
+  readonly authorize?: (call: grpc.ServerDuplexStream<unknown, Buffer>) => void;
 }
 
 export interface XdsStats {
@@ -106,8 +109,14 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
     return running;
   };
 
-  /** Starts a stream, or fails the call when xDS cannot run (protos missing, server closed). */
+  /** Starts a stream, or fails the call when it lacks the right or xDS cannot run (protos missing, server closed). */
   const open = (call: grpc.ServerDuplexStream<unknown, Buffer>): StreamContext | undefined => {
+    try {
+      deps.authorize?.(call);
+    } catch (err) {
+      call.emit('error', errorToWire(err));
+      return undefined;
+    }
     try {
       if (closed) throw new Error('server is shutting down');
       return start().ctx;

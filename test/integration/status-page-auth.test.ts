@@ -63,7 +63,7 @@ describe('status page with discovery_auth required (real chromium)', () => {
       } finally {
         c.close();
       }
-      await page.waitForFunction(() => [...document.querySelectorAll('#events li')].some((li) => /SetPeerDown api by admin-token/.test(li.textContent ?? '')), undefined, { timeout: 5000 });
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('#events li')).some((li) => /SetPeerDown api by admin-token/.test(li.textContent ?? '')), undefined, { timeout: 5000 });
       const open = server.events.since().filter((e) => e.kind === 'auth' && /\/(api\/status|events)$/.test(String(e.details['method'])) && e.details['reason'] === 'token rejected');
       assert.deepEqual(open, [], 'the credential was never wrong');
       // Each route was challenged at most once (then the browser sends the credential itself).

@@ -9,6 +9,8 @@
  *   write pre-assembled response bytes (encode once, wire.ts). The Envoy protos, the resource
  *   cache and its registry subscription start with the first xDS stream (or `start()`), so a
  *   server nobody asks for xDS pays nothing.
+ * - Every stream is authorized first (`authorize`: the read right, docs/security.md): CDS and
+ *   EDS carry the same peers as Watch. A refused stream costs no proto loading.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { UpstreamRegistry } from '../../core/registry.ts';

@@ -253,13 +253,13 @@ describe('roles beyond loopback (discovery_auth auto, tokens configured)', () =>
 
   it('the CLI sends --token or CHECKUPS_TOKEN on DiscoveryService calls too', async () => {
     const without = await cli(['status', '--server', grpcAddr]);
-    assert.equal(without.code, 1, without.stderr);
+    assert.equal(without.code, 4, without.stderr); // refused
     assert.match(without.stderr, /UNAUTHENTICATED: GetStatus needs metadata 'authorization: Bearer <token>'[^\n]*\n {2}\(give the token with --token, or in CHECKUPS_ADMIN_TOKEN or CHECKUPS_TOKEN\)/);
     const withEnv = await cli(['status', '--server', grpcAddr, '--json'], { CHECKUPS_TOKEN: READ });
     assert.equal(withEnv.code, 0, withEnv.stderr);
     assert.ok(withEnv.stdout.includes('"api"'));
     const denied = await cli(['list', '--server', grpcAddr, '--token', READ]);
-    assert.equal(denied.code, 1);
+    assert.equal(denied.code, 4, denied.stderr);
     assert.match(denied.stderr, /PERMISSION_DENIED: ListUpstreams: the read token may not call it; it needs the admin token\n {2}\(this token lacks the right/);
   });
 });

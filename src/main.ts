@@ -7,7 +7,6 @@
  * deleted through the admin API, as last stored. Upstreams never touched by the admin API
  * follow the file.
  */
-import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { ClusterNode } from './cluster/cluster-node.ts';
@@ -15,10 +14,11 @@ import { CLUSTER_NAME, clusterKeys } from './core/store/redis-keys.ts';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
+import { buildFeedbackLimits } from './config/build.ts';
 import { loadConfigFile } from './config/load.ts';
-import { serverSecurity, type TlsFiles } from './config/security.ts';
+import { isLoopbackHost, readProtected, serverSecurity, type TlsFiles } from './config/security.ts';
 import { upstreamCodec } from './config/codec.ts';
-import type { CheckupsConfig } from './core/model.ts';
+import type { CheckupsConfig, DiscoveryAuthMode, FeedbackLimits } from './core/model.ts';
 import { UpstreamRegistry } from './core/registry.ts';
 import type { ChangeStore } from './core/store/change-store.ts';
 import { FileChangeStore } from './core/store/file-change-store.ts';
@@ -26,7 +26,7 @@ import { UpstreamWritePath } from './core/write-path.ts';
 import { HealthChecker } from './health/health-checker.ts';
 import { LocalPassivePublisher } from './health/passive-publisher.ts';
 import { runProbe } from './health/probes/index.ts';
-import { AdminAuth } from './server/grpc/auth.ts';
+import { Authenticator } from './server/grpc/auth.ts';
 import { startGrpcServer, type RunningGrpcServer } from './server/grpc/server.ts';
 import { startHttpServer, type RunningHttpServer } from './server/http/admin-http.ts';
 import { serveEventStream } from './server/http/events-sse.ts';
@@ -56,6 +56,14 @@ export interface ServeOptions {
   /** Where admin changes are kept; default DEFAULT_DATA_DIR. */
   readonly dataDir?: string;
   readonly adminToken?: string;
+  /** Token with the read right (default: CHECKUPS_READ_TOKEN, then server.read_token). */
+  readonly readToken?: string;
+  /** Token with the read and feedback rights (default: CHECKUPS_FEEDBACK_TOKEN, then server.feedback_token). */
+  readonly feedbackToken?: string;
+  /** When read and feedback calls need a token (default: server.discovery_auth, then auto). */
+  readonly discoveryAuth?: DiscoveryAuthMode;
+  /** Feedback limits (default: server.feedback, then config/defaults.ts). */
+  readonly feedbackLimits?: FeedbackLimits;
   /** Serve the admin API without a token on a non-loopback address anyway. */
   readonly allowInsecureAdmin?: boolean;
   readonly tls?: TlsFiles;
@@ -118,10 +126,6 @@ export function parseListen(value: string, what: string): { host: string; port: 
   return { host: (m[1] ?? m[2])!, port };
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
-}
-
 /**
  * Loads the config file's upstreams with the store's changes on top, and starts following the
  * store. Returns how many upstreams the admin API wrote or deleted in earlier runs.
@@ -168,18 +172,36 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   // One rule set for the merged settings: flags over environment over file.
   const security = serverSecurity({
     adminToken: opts.adminToken ?? process.env['CHECKUPS_ADMIN_TOKEN'] ?? settings.adminToken,
+    readToken: opts.readToken ?? process.env['CHECKUPS_READ_TOKEN'] ?? settings.readToken,
+    feedbackToken: opts.feedbackToken ?? process.env['CHECKUPS_FEEDBACK_TOKEN'] ?? settings.feedbackToken,
+    discoveryAuth: opts.discoveryAuth ?? settings.discoveryAuth,
     tlsCert: opts.tls?.certFile ?? settings.tlsCert,
     tlsKey: opts.tls?.keyFile ?? settings.tlsKey,
     tlsClientCa: opts.tls?.clientCaFile ?? settings.tlsClientCa,
   });
-  const auth = new AdminAuth(security.adminToken);
-  if (!auth.required && !isLoopback(grpcHost) && !(opts.allowInsecureAdmin ?? settings.allowInsecureAdmin ?? false)) {
+  const auth = new Authenticator({
+    adminToken: security.adminToken,
+    readToken: security.readToken,
+    feedbackToken: security.feedbackToken,
+    grpcReadProtected: readProtected(security, grpcHost),
+    httpReadProtected: readProtected(security, httpListen.host),
+    clock,
+  });
+  if (!auth.required && !isLoopbackHost(grpcHost) && !(opts.allowInsecureAdmin ?? settings.allowInsecureAdmin ?? false)) {
     throw new CheckupsError(
       'INVALID_CONFIG',
       `refusing to serve the admin API on ${grpcListen} without a token: set CHECKUPS_ADMIN_TOKEN (or server.admin_token), listen on loopback, or pass --allow-insecure-admin`,
     );
   }
   const tls = security.tls;
+  for (const [port, host] of [['grpc', grpcHost], ['http', httpListen.host]] as const) {
+    if (!isLoopbackHost(host) && !auth.protects('read', port)) {
+      log.warn(
+        { module: 'main', port, listen: host, discoveryAuth: security.discoveryAuth },
+        `${port === 'grpc' ? 'DiscoveryService and xDS' : 'the HTTP status (/, /status, /api/status, /events)'} open to anyone who reaches ${host}: ${security.discoveryAuth === 'off' ? 'server.discovery_auth is off' : 'no token is configured'} (docs/security.md)`,
+      );
+    }
+  }
 
   const version = checkupsVersion();
   buildInfo.set({ version, node_version: process.version }, 1);
@@ -250,6 +272,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
         maxMessageBytes: opts.maxMessageBytes ?? settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
         ...(settings.streamStallTimeoutMs !== undefined ? { streamStallTimeoutMs: settings.streamStallTimeoutMs } : {}),
         ...(settings.maxResponseBytes !== undefined ? { maxResponseBytes: settings.maxResponseBytes } : {}),
+        feedbackLimits: opts.feedbackLimits ?? settings.feedback ?? buildFeedbackLimits(),
       },
     );
     http = await startHttpServer(httpListen, {
@@ -264,6 +287,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
       metrics: scrapeMetrics,
       readiness: () => readiness.report(),
       events: (req, res, query) => serveEventStream(events, clock, req, res, query),
+      authorize: (req, route) => auth.checkHttp(req, route),
     });
   } catch (err) {
     checker?.stop();
@@ -283,7 +307,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   });
   const grpcAddress = `${grpcHost.includes(':') ? `[${grpcHost}]` : grpcHost}:${grpc.port}`;
   const httpAddress = `${httpListen.host}:${http.port}`;
-  log.info({ module: 'main', version, config: configFile, grpc: grpcAddress, http: httpAddress, upstreams: registry.skeys().length, auth: auth.required, tls: tls !== undefined }, 'checkups serving');
+  log.info({ module: 'main', version, config: configFile, grpc: grpcAddress, http: httpAddress, upstreams: registry.skeys().length, auth: auth.required, readAuth: { grpc: auth.protects('read', 'grpc'), http: auth.protects('read', 'http') }, tls: tls !== undefined }, 'checkups serving');
   const runningHttp = http;
   const reloader = new ConfigReloader({ configFile, registry, adminWritten, log, events }, config);
   return {

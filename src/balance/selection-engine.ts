@@ -138,12 +138,21 @@ export class SelectionEngine {
   feedback(skey: string, host: string, port: number, failed: boolean): void {
     const now = this.clock.now();
     const { view, state } = this.resolve(skey, now);
+    this.account(skey, view.spec.maxEjectionPercent, state, this.find(skey, state, host, port), failed, now);
+    this.opts.onOutcome?.(skey, host, port, failed);
+  }
+
+  /** The server entry whose max_fails / fail_timeout feedback() applies to host:port. Throws CheckupsError. */
+  feedbackTarget(skey: string, host: string, port: number): ServerSpec {
+    return this.find(skey, this.resolve(skey, this.clock.now()).state, host, port);
+  }
+
+  private find(skey: string, state: UpstreamState, host: string, port: number): ServerSpec {
     const id = peerId(host, port);
     // The original uses the last match in cluster order.
     const found = state.balancer.positions.get(id)?.at(-1);
     if (found === undefined) throw new CheckupsError('UNKNOWN_PEER', `unknown peer ${clip(id)} in upstream ${clip(skey)}`);
-    this.account(skey, view.spec.maxEjectionPercent, state, state.balancer.clusters[found.cluster]!.spec.servers[found.index]!, failed, now);
-    this.opts.onOutcome?.(skey, host, port, failed);
+    return state.balancer.clusters[found.cluster]!.spec.servers[found.index]!;
   }
 
   /** Connect, send and read timeouts of an upstream (get_ups_timeout), or undefined if unknown. */

@@ -29,7 +29,7 @@ export class CliError extends Error {
 export interface ConnectFlags {
   /** host:port of `checkups serve`. */
   readonly server: string;
-  /** Admin token, sent as `authorization: Bearer <token>` on AdminService calls. */
+  /** Token (admin, feedback or read), sent as `authorization: Bearer <token>` on every call. */
   readonly token?: string | undefined;
   /** Use TLS (implied by ca/cert/key). */
   readonly tls?: boolean | undefined;
@@ -85,7 +85,9 @@ export function describeError(err: CheckupsError, flags: ConnectFlags): CliError
     case 'TIMEOUT':
       return new CliError(`no answer from ${flags.server} within ${flags.timeoutMs} ms (--timeout)`, exit);
     case 'UNAUTHENTICATED':
-      return new CliError(`${err.code}: ${err.message}\n  (give the token with --token, or in CHECKUPS_ADMIN_TOKEN)`, exit);
+      return new CliError(`${err.code}: ${err.message}\n  (give the token with --token, or in CHECKUPS_ADMIN_TOKEN or CHECKUPS_TOKEN)`, exit);
+    case 'PERMISSION_DENIED':
+      return new CliError(`${err.code}: ${err.message}\n  (this token lacks the right: give one with more, see docs/security.md)`, exit);
     default:
       return new CliError(`${err.code}: ${err.message}`, exit);
   }

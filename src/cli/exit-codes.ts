@@ -14,7 +14,7 @@ export const EXIT = {
   usage: 2,
   /** The upstream, peer or cluster named does not exist. */
   notFound: 3,
-  /** Refused: the admin token is missing or wrong. */
+  /** Refused: the token is missing, wrong, or lacks the right. */
   refused: 4,
   /** Unreachable: no checkups server answered in time (connection, DNS, TLS, deadline). */
   unreachable: 5,
@@ -30,6 +30,9 @@ const BY_CODE: Record<CheckupsErrorCode, number> = {
   INVALID_ARGUMENT: EXIT.usage,
   FAILED_PRECONDITION: EXIT.failed,
   UNAUTHENTICATED: EXIT.refused,
+  PERMISSION_DENIED: EXIT.refused,
+  // Over a feedback limit: the server answered no for now.
+  RATE_LIMITED: EXIT.failed,
   SERVER_UNAVAILABLE: EXIT.unreachable,
   TIMEOUT: EXIT.unreachable,
   DATA_CORRUPT: EXIT.failed,
@@ -52,5 +55,5 @@ Exit codes:
      unavailable or a write conflict: retry, internal)
   2  bad usage or invalid input: nothing was sent or changed
   3  not found: no such upstream, peer or cluster
-  4  refused: admin token missing or wrong
+  4  refused: token missing or wrong, or without the right (a read token on an admin call)
   5  unreachable: no checkups server answered in time`;

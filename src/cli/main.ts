@@ -64,7 +64,7 @@ function clientCommand(parent: Command, nameAndArgs: string, description: string
     .command(nameAndArgs)
     .description(description)
     .addOption(new Option('--server <host:port>', 'checkups gRPC address').env('CHECKUPS_SERVER').default(DEFAULT_SERVER))
-    .addOption(new Option('--token <token>', 'admin token, sent as authorization: Bearer').env('CHECKUPS_ADMIN_TOKEN'))
+    .addOption(new Option('--token <token>', 'token (admin; or read/feedback for status, select), sent as authorization: Bearer; else CHECKUPS_TOKEN').env('CHECKUPS_ADMIN_TOKEN'))
     .option('--tls', 'connect with TLS (system roots unless --ca)')
     .option('--ca <file>', 'CA bundle to verify the server (implies --tls)')
     .option('--cert <file>', 'client certificate for mTLS (with --key)')
@@ -243,6 +243,7 @@ interface ServeFlags {
   httpListen?: string;
   dataDir?: string;
   allowInsecureAdmin?: boolean;
+  discoveryAuth?: 'auto' | 'required' | 'off';
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
@@ -268,6 +269,7 @@ async function serve(o: ServeFlags): Promise<void> {
     ...(o.httpListen !== undefined ? { httpListen: o.httpListen } : {}),
     ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
     ...(o.allowInsecureAdmin === true ? { allowInsecureAdmin: true } : {}),
+    ...(o.discoveryAuth !== undefined ? { discoveryAuth: o.discoveryAuth } : {}),
     ...(o.tlsCert !== undefined && o.tlsKey !== undefined
       ? { tls: { certFile: o.tlsCert, keyFile: o.tlsKey, ...(o.tlsClientCa !== undefined ? { clientCaFile: o.tlsClientCa } : {}) } }
       : {}),
@@ -349,6 +351,7 @@ function buildProgram(): Command {
     .option('--http-listen <host:port>', 'HTTP status address (default: server.http_listen or 127.0.0.1:7601)')
     .option('--data-dir <dir>', 'where admin changes are kept (default: server.data_dir or ./checkups-data)')
     .option('--allow-insecure-admin', 'serve the admin API without a token beyond loopback anyway')
+    .addOption(new Option('--discovery-auth <mode>', 'when reads and feedback need a token (default: server.discovery_auth or auto: beyond loopback)').choices(['auto', 'required', 'off']))
     .option('--tls-cert <file>', 'server certificate (PEM), with --tls-key')
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mTLS)')
@@ -357,7 +360,7 @@ function buildProgram(): Command {
     .option('--cluster <name>', 'cluster name, so several clusters can share one Redis (default: default)')
     .option('--instance-id <id>', "this instance's id in the cluster (default: host name and pid)")
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
-    .addHelpText('after', '\nThe admin token comes from CHECKUPS_ADMIN_TOKEN or server.admin_token. SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config file.')
+    .addHelpText('after', '\nTokens come from CHECKUPS_ADMIN_TOKEN, CHECKUPS_FEEDBACK_TOKEN, CHECKUPS_READ_TOKEN or server.*_token (docs/security.md). SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config file.')
     .action((o: ServeFlags) => serve(o));
   addImportCommands(program);
   addClientCommands(program);

@@ -32,7 +32,11 @@ export interface CheckupsClientOptions {
   readonly servers: string | readonly string[];
   /** Default: plaintext. */
   readonly credentials?: grpc.ChannelCredentials;
-  /** Admin token for `client.admin` calls. */
+  /**
+   * Sent as `authorization: Bearer <token>` on every call (default: CHECKUPS_TOKEN). Beyond
+   * loopback the server wants the feedback token (Watch and FeedbackBatch), or the admin token
+   * for `client.admin` calls too: docs/security.md.
+   */
   readonly token?: string;
   /** Upstreams to watch; default: all. Others are added on first use. */
   readonly upstreams?: readonly string[];

@@ -1,8 +1,8 @@
 /**
  * Channels to one or more checkups servers, shared by the SDK's watch, its unary calls and the
  * admin client (and so by the CLI): one DiscoveryService and one AdminService client per server
- * over one channel, the index of the server in use, and a unary call with a deadline, the admin
- * token and errors turned into CheckupsErrors (src/wire/errors.ts).
+ * over one channel, the index of the server in use, and a unary call with a deadline, the
+ * token on every call (bearer.ts) and errors turned into CheckupsErrors (src/wire/errors.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { AdminServiceClient } from '../generated/checkups/v1/AdminService.ts';
@@ -11,13 +11,17 @@ import type { Clock } from '../util/clock.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { errorFromWire } from '../wire/errors.ts';
 import { checkupsProto } from '../wire/proto.ts';
+import { tokenOrEnv, withBearer } from './bearer.ts';
 
 export interface ConnectionOptions {
   /** One or more checkups servers (host:port); calls fail over between them. */
   readonly servers: string | readonly string[];
   /** Default: plaintext. */
   readonly credentials?: grpc.ChannelCredentials;
-  /** Admin token, sent as `authorization: Bearer <token>` on AdminService calls. */
+  /**
+   * Sent as `authorization: Bearer <token>` on every call, Watch and DiscoveryService included
+   * (default: CHECKUPS_TOKEN): the read, feedback or admin token (docs/security.md).
+   */
   readonly token?: string | undefined;
   readonly channelOptions?: grpc.ChannelOptions;
   /** Deadline of each unary call (default 2,000 ms). */
@@ -46,10 +50,12 @@ export class Connection {
     const proto = checkupsProto();
     const credentials = opts.credentials ?? grpc.credentials.createInsecure();
     const channelOptions: grpc.ChannelOptions = { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000, ...opts.channelOptions };
+    // The token rides on every call of both services (an interceptor), streams included.
+    const clientOptions = withBearer(channelOptions, tokenOrEnv(opts.token));
     this.endpoints = addresses.map((address) => {
-      const discovery = new proto.DiscoveryService(address, credentials, channelOptions);
+      const discovery = new proto.DiscoveryService(address, credentials, clientOptions);
       // One channel per server for both services.
-      const admin = new proto.AdminService(address, credentials, { ...channelOptions, channelOverride: discovery.getChannel() });
+      const admin = new proto.AdminService(address, credentials, { ...clientOptions, channelOverride: discovery.getChannel() });
       return { address, discovery, admin };
     });
   }
@@ -75,11 +81,11 @@ export class Connection {
   }
 
   discoveryCall<R>(invoke: Invoke<DiscoveryServiceClient, R>): Promise<R> {
-    return this.call((e) => e.discovery, false, invoke);
+    return this.call((e) => e.discovery, invoke);
   }
 
   adminCall<R>(invoke: Invoke<AdminServiceClient, R>): Promise<R> {
-    return this.call((e) => e.admin, true, invoke);
+    return this.call((e) => e.admin, invoke);
   }
 
   /**
@@ -91,7 +97,7 @@ export class Connection {
     const endpoint = this.current;
     const options: grpc.CallOptions = deadlineMs === undefined ? {} : { deadline: new Date(this.clock.wallNow() + deadlineMs) };
     return new Promise<void>((resolve, reject) => {
-      const call = open(endpoint.admin, this.adminMetadata(), options);
+      const call = open(endpoint.admin, new grpc.Metadata(), options);
       const onAbort = () => call.cancel();
       signal?.addEventListener('abort', onAbort, { once: true });
       call.on('data', onMessage);
@@ -116,17 +122,11 @@ export class Connection {
     }
   }
 
-  private adminMetadata(): grpc.Metadata {
-    const metadata = new grpc.Metadata();
-    if (this.opts.token !== undefined && this.opts.token !== '') metadata.set('authorization', `Bearer ${this.opts.token}`);
-    return metadata;
-  }
-
-  private call<C extends grpc.Client, R>(pick: (e: Endpoint) => C, admin: boolean, invoke: Invoke<C, R>): Promise<R> {
+  private call<C extends grpc.Client, R>(pick: (e: Endpoint) => C, invoke: Invoke<C, R>): Promise<R> {
     if (this.closed) return Promise.reject(new CheckupsError('CLOSED', 'the client is closed'));
     const endpoint = this.current;
     const client = pick(endpoint);
-    const metadata = admin ? this.adminMetadata() : new grpc.Metadata();
+    const metadata = new grpc.Metadata();
     // gRPC deadlines are wall-clock dates.
     const deadline = new Date(this.clock.wallNow() + this.rpcTimeoutMs);
     return new Promise<R>((resolve, reject) => {

@@ -3,10 +3,29 @@
  * or a server that validated it sent it). Defaults and units are filled in here and only here.
  * No zod: the SDK uses this to read the options of Watch snapshots.
  */
-import type { ClusterKey, ClusterSpec, ServerSpec, UpstreamSpec } from '../core/model.ts';
+import type { ClusterKey, ClusterSpec, FeedbackLimits, ServerSpec, UpstreamSpec } from '../core/model.ts';
 import { DEFAULTS } from './defaults.ts';
 import type { RawCluster, RawServer, RawUpstream } from '../core/document.ts';
 import { secondsToMs } from './units.ts';
+
+/** `server.feedback` as given (snake_case, every field optional). */
+export interface RawFeedbackLimits {
+  readonly max_batch?: number | undefined;
+  readonly caller_rate?: number | undefined;
+  readonly caller_burst?: number | undefined;
+  readonly peers_per_caller?: number | undefined;
+}
+
+/** The feedback limits with their defaults filled in. */
+export function buildFeedbackLimits(raw: RawFeedbackLimits = {}): FeedbackLimits {
+  const d = DEFAULTS.feedback;
+  return {
+    maxBatch: raw.max_batch ?? d.max_batch,
+    callerRate: raw.caller_rate ?? d.caller_rate,
+    callerBurst: raw.caller_burst ?? d.caller_burst,
+    peersPerCaller: raw.peers_per_caller ?? d.peers_per_caller,
+  };
+}
 
 /** Cluster keys that are priority levels. */
 export const LEVEL_KEY = /^[1-9][0-9]{0,8}$/;

@@ -34,6 +34,13 @@ export const DEFAULTS = {
     flap_penalty: 30,
     flap_penalty_max: 600,
   },
+  /** server.feedback (process settings, not a peer's). */
+  feedback: {
+    max_batch: 1000,
+    caller_rate: 10_000,
+    caller_burst: 20_000,
+    peers_per_caller: 1,
+  },
   server: {
     weight: 1,
     max_fails: 0,

@@ -168,6 +168,15 @@ export const settingsSchema = z.strictObject({
   admin_token: token.optional(),
   read_token: token.optional(),
   feedback_token: token.optional(),
+  discovery_auth: z.enum(['auto', 'required', 'off'], { error: 'must be auto, required or off' }).optional(),
+  feedback: z
+    .strictObject({
+      max_batch: integer(1, 100_000).optional(),
+      caller_rate: integer(1, 10_000_000).optional(),
+      caller_burst: integer(1, 10_000_000).optional(),
+      peers_per_caller: integer(0, 1_000_000).optional(),
+    })
+    .optional(),
   allow_insecure_admin: boolean.optional(),
   tls_cert: z.string({ error: 'must be a file path' }).optional(),
   tls_key: z.string({ error: 'must be a file path' }).optional(),

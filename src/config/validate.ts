@@ -15,7 +15,7 @@ import type {
 import { peerId } from '../core/model.ts';
 import { clip } from '../util/bounded-text.ts';
 import { DEFAULTS } from './defaults.ts';
-import { buildUpstream, LEVEL_KEY } from './build.ts';
+import { buildFeedbackLimits, buildUpstream, LEVEL_KEY } from './build.ts';
 import { secondsToMs } from './units.ts';
 import { configSchema, SKEY_PATTERN, upstreamSchema, type RawGlobal } from './schema.ts';
 
@@ -191,6 +191,11 @@ export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
       checkSecretAlternatives(ups, ['upstreams', skey], errors);
     }
   }
+  const feedback = res.success && res.data.server?.feedback !== undefined ? buildFeedbackLimits(res.data.server.feedback) : undefined;
+  // A batch larger than the bucket could never pass the rate limit.
+  if (feedback !== undefined && feedback.maxBatch > feedback.callerBurst) {
+    errors.push(`server.feedback.max_batch: must not exceed caller_burst (${feedback.callerBurst}): a batch of ${feedback.maxBatch} could never pass the rate limit`);
+  }
   if (!res.success || errors.length > 0) return { ok: false, errors };
   const upstreams = new Map<string, UpstreamSpec>();
   for (const [skey, raw] of Object.entries(res.data.upstreams)) upstreams.set(skey, buildUpstream(skey, raw));
@@ -201,6 +206,10 @@ export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
       httpListen: srv.http_listen,
       dataDir: srv.data_dir,
       adminToken: srv.admin_token,
+      readToken: srv.read_token,
+      feedbackToken: srv.feedback_token,
+      discoveryAuth: srv.discovery_auth,
+      feedback,
       allowInsecureAdmin: srv.allow_insecure_admin,
       tlsCert: srv.tls_cert,
       tlsKey: srv.tls_key,

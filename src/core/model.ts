@@ -145,12 +145,41 @@ export interface GlobalSpec {
   readonly confHash: string | number | null;
 }
 
+/**
+ * `auto`: a token is needed on a port that listens beyond loopback, when some token is
+ * configured; `required`: always; `off`: never (admin calls still need the admin token).
+ */
+export type DiscoveryAuthMode = 'auto' | 'required' | 'off';
+
+/** Limits on reported request outcomes (server.feedback; docs/security.md). */
+export interface FeedbackLimits {
+  /** Most outcomes in one FeedbackBatch; larger batches are refused whole. */
+  readonly maxBatch: number;
+  /** Outcomes per second one caller may report (token bucket refill). */
+  readonly callerRate: number;
+  /** Outcomes one caller may report at once (token bucket size). */
+  readonly callerBurst: number;
+  /**
+   * Peers of one upstream that one caller's failures alone may bring to max_fails within
+   * fail_timeout; for further peers its failures count up to max_fails - 1.
+   */
+  readonly peersPerCaller: number;
+}
+
 /** Process settings from the config's `server:` section (flags override them). */
 export interface ServerSettings {
   readonly grpcListen?: string;
   readonly httpListen?: string;
   readonly dataDir?: string;
   readonly adminToken?: string;
+  /** Token with the read right (Watch, SelectPeer, GetStatus, GetUpsTimeout, xDS, HTTP status). */
+  readonly readToken?: string;
+  /** Token with the read and feedback rights (also Feedback, FeedbackBatch). */
+  readonly feedbackToken?: string;
+  /** Whether the read and feedback rights need a token (docs/security.md). */
+  readonly discoveryAuth?: DiscoveryAuthMode;
+  /** Bounds on Feedback/FeedbackBatch per call, per caller and per peer. */
+  readonly feedback?: FeedbackLimits;
   readonly allowInsecureAdmin?: boolean;
   readonly tlsCert?: string;
   readonly tlsKey?: string;

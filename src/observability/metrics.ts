@@ -59,8 +59,17 @@ export const grpcHandled = new Counter({ name: 'checkups_grpc_server_handled_tot
 export const grpcHandling = new Histogram({ name: 'checkups_grpc_server_handling_seconds', help: 'Unary RPC latency, by service and method.', labelNames: ['grpc_service', 'grpc_method'], buckets: LATENCY_BUCKETS, registers });
 export const feedbackOutcomes = new Counter({
   name: 'checkups_feedback_outcomes_total',
-  help: 'Request outcomes reported by Feedback/FeedbackBatch: applied, or rejected (unknown upstream or peer, bad port).',
+  help:
+    'Request outcomes reported by Feedback/FeedbackBatch: applied; rejected (unknown upstream or peer, bad port); batch_too_large (in a FeedbackBatch over server.feedback.max_batch); rate_limited (over the caller\'s rate); peer_limited (a failure one caller may not add to that peer now: server.feedback.peers_per_caller).',
   labelNames: ['result'],
+  registers,
+});
+export const feedbackCallers = new Gauge({ name: 'checkups_feedback_callers', help: 'Callers whose feedback limits are tracked now (at most 10,000; the least recently seen are evicted).', registers });
+export const feedbackCallersEvicted = new Counter({ name: 'checkups_feedback_callers_evicted_total', help: 'Callers whose feedback limit state was dropped to keep the table bounded (least recently seen first).', registers });
+export const authRefusals = new Counter({
+  name: 'checkups_auth_refusals_total',
+  help: 'Calls refused for their credential, by port (grpc, http) and code (unauthenticated: no or unknown token; permission_denied: a token without the right).',
+  labelNames: ['port', 'code'],
   registers,
 });
 export const storeAppendDuration = new Histogram({ name: 'checkups_store_append_seconds', help: 'Durable store append latency (until the admin write is on disk).', buckets: LATENCY_BUCKETS, registers });

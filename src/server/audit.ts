@@ -104,12 +104,16 @@ export function recordAdminChange(events: EventLog, a: { method: string; skey: s
   }
 }
 
-/** A call was refused for lack of the right credential. */
-export function recordRefusal(events: EventLog, r: { method: string; actor: Actor; reason: string }): void {
+/**
+ * A call was refused for lack of the right credential. `unreported`: refusals since the
+ * previous event that were only counted (auth.ts bounds how often this is called).
+ */
+export function recordRefusal(events: EventLog, r: { method: string; actor: Actor; reason: string; unreported?: number }): void {
+  const more = r.unreported !== undefined && r.unreported > 0 ? ` (and ${r.unreported} refusals since the previous event, not recorded one by one)` : '';
   events.record({
     kind: 'auth',
     level: 'warn',
-    message: `refused ${r.method} from ${actorText(r.actor)}: ${r.reason}`,
-    details: { method: r.method, reason: r.reason, actor: actorDetails(r.actor) },
+    message: `refused ${r.method} from ${actorText(r.actor)}: ${r.reason}${more}`,
+    details: { method: r.method, reason: r.reason, actor: actorDetails(r.actor), ...(more !== '' ? { unreported: r.unreported } : {}) },
   });
 }

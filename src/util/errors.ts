@@ -22,8 +22,12 @@ export type CheckupsErrorCode =
   | 'INVALID_ARGUMENT'
   /** The change is valid but not in this state (removing a cluster's last server). */
   | 'FAILED_PRECONDITION'
-  /** Admin call without the right credential. */
+  /** A call without a token, or with one the server does not know. */
   | 'UNAUTHENTICATED'
+  /** A call with a known token whose role lacks the right (a read token calling Feedback). */
+  | 'PERMISSION_DENIED'
+  /** A caller reported more than its limits allow (feedback rate, failures per peer); nothing of that call was applied. */
+  | 'RATE_LIMITED'
   /** No checkups server answered (connection refused, DNS, TLS, or it did not answer in time). */
   | 'SERVER_UNAVAILABLE'
   /** The call's deadline passed after the server was reached. */

@@ -26,6 +26,8 @@ const STATUS_OF: Record<CheckupsErrorCode, grpc.status> = {
   INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
   FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
   UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
+  RATE_LIMITED: grpc.status.RESOURCE_EXHAUSTED,
   SERVER_UNAVAILABLE: grpc.status.UNAVAILABLE,
   TIMEOUT: grpc.status.DEADLINE_EXCEEDED,
   DATA_CORRUPT: grpc.status.INTERNAL,
@@ -59,8 +61,9 @@ function transportCode(err: grpc.ServiceError, connected: boolean): CheckupsErro
       // Still not connected when the deadline passed: nothing answered at the address.
       return connected ? 'TIMEOUT' : 'SERVER_UNAVAILABLE';
     case grpc.status.UNAUTHENTICATED:
-    case grpc.status.PERMISSION_DENIED:
       return 'UNAUTHENTICATED';
+    case grpc.status.PERMISSION_DENIED:
+      return 'PERMISSION_DENIED';
     case grpc.status.CANCELLED:
       return 'CLOSED';
     case grpc.status.NOT_FOUND:

@@ -26,6 +26,8 @@ upstreams:
           - { host: 10.3.0.3, port: 80, max_fails: 2, fail_timeout: 30 }
 `;
 
+const FEEDBACK_TOKEN = 'passive-feedback-token-0123456789';
+
 type Cla = AnyResource & { endpoints: Array<{ lb_endpoints: Array<{ health_status: string; endpoint: { address: { socket_address: { address: string } } } }> }> };
 const edsHealth = (r: AnyResource) =>
   Object.fromEntries((r as Cla).endpoints.flatMap((l) => l.lb_endpoints.map((e) => [e.endpoint.address.socket_address.address, e.health_status])));
@@ -38,7 +40,9 @@ describe('passive health shared both ways (one server)', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'checkups-passive-'));
     writeFileSync(join(dir, 'checkups.yaml'), CONFIG);
-    server = await startTestServer(dir);
+    // The SDK reports with the feedback token, the plain client without: two callers, so the
+    // per-caller limit (one peer per upstream brought to max_fails) leaves the cap to decide.
+    server = await startTestServer(dir, { feedbackToken: FEEDBACK_TOKEN });
     c = clients(server.grpcAddress);
   });
 
@@ -49,7 +53,7 @@ describe('passive health shared both ways (one server)', () => {
   });
 
   it("two Feedback failures (max_fails 2) make the SDK's next readyOk avoid the peer; GetStatus, /status and EDS agree", async () => {
-    const sdk = new CheckupsClient({ servers: server.grpcAddress });
+    const sdk = new CheckupsClient({ servers: server.grpcAddress, token: FEEDBACK_TOKEN });
     const xds = xdsClient(server.grpcAddress);
     const eds = sotwStream(xds);
     try {

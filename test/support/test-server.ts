@@ -1,7 +1,7 @@
 /**
  * A real checkups server for integration tests: loopback, ports chosen by the OS, health checks
- * off unless asked, no admin token unless given (a CHECKUPS_ADMIN_TOKEN in the shell must not
- * leak in), silent logs. `dir` holds `checkups.yaml` and the data dir.
+ * off unless asked, no tokens unless given (a CHECKUPS_ADMIN_TOKEN, CHECKUPS_READ_TOKEN or
+ * CHECKUPS_FEEDBACK_TOKEN in the shell must not leak in), silent logs. `dir` holds `checkups.yaml` and the data dir.
  */
 import { join } from 'node:path';
 import pino from 'pino';
@@ -15,6 +15,8 @@ export function startTestServer(dir: string, overrides: ServeOptions = {}): Prom
     dataDir: join(dir, 'data'),
     healthChecks: false,
     adminToken: '',
+    readToken: '',
+    feedbackToken: '',
     logger: pino({ level: 'silent' }),
     ...overrides,
   });

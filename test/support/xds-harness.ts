@@ -95,8 +95,8 @@ export class RawStream<Res extends { nonce: string; type_url: string }> {
   readonly status: Promise<grpc.StatusObject>;
   readonly call: grpc.ClientDuplexStream<object, Res>;
 
-  constructor(client: grpc.Client, method: string, check: (r: Res) => void) {
-    this.call = (client as unknown as Record<string, () => grpc.ClientDuplexStream<object, Res>>)[method]!.call(client);
+  constructor(client: grpc.Client, method: string, check: (r: Res) => void, metadata = new grpc.Metadata()) {
+    this.call = (client as unknown as Record<string, (md: grpc.Metadata) => grpc.ClientDuplexStream<object, Res>>)[method]!.call(client, metadata);
     this.status = new Promise((resolve) => this.call.on('status', resolve));
     this.call.on('error', () => {});
     this.call.on('data', (r: Res) => {
@@ -158,8 +158,9 @@ function checkDelta(r: DeltaResponse): void {
   }
 }
 
-export function sotwStream(client: grpc.Client, method = 'StreamAggregatedResources'): RawStream<SotwResponse> {
-  return new RawStream<SotwResponse>(client, method, checkSotw);
+/** A SotW stream; `metadata` is what Envoy sends as the grpc_service's initial_metadata. */
+export function sotwStream(client: grpc.Client, method = 'StreamAggregatedResources', metadata?: grpc.Metadata): RawStream<SotwResponse> {
+  return new RawStream<SotwResponse>(client, method, checkSotw, metadata);
 }
 
 export function deltaStream(client: grpc.Client, method = 'DeltaAggregatedResources'): RawStream<DeltaResponse> {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfigFile, parseConfigText } from '../../src/config/load.ts';
-import { serverSecurity } from '../../src/config/security.ts';
+import { readProtected, serverSecurity } from '../../src/config/security.ts';
 import { upstreamToRaw } from '../../src/config/serialize.ts';
 import { parseConfig, parseUpstream } from '../../src/config/validate.ts';
 import { resolveSecret } from '../../src/health/probes/secret.ts';
@@ -176,6 +176,39 @@ describe('TLS and tokens: one rule set', () => {
     assert.throws(() => serverSecurity({ readToken: 'short' }), /read token: must be at least 16 characters/);
     const errors = errorsOf({ server: { admin_token: 'x' }, upstreams: {} });
     assert.ok(errors.some((e) => /server\.admin_token: must be at least 16 characters/.test(e)));
+  });
+
+  it('one token per role; discovery_auth required needs a token; auto requires tokens only beyond loopback', () => {
+    const T = 'a-token-of-32-characters-0123456';
+    assert.throws(() => serverSecurity({ adminToken: T, feedbackToken: T }), /feedback token: is the same as the admin token; each role needs its own token/);
+    assert.throws(() => serverSecurity({ discoveryAuth: 'required' }), /discovery_auth: required needs a token to require/);
+    const auto = serverSecurity({ readToken: T });
+    assert.equal(auto.discoveryAuth, 'auto');
+    for (const host of ['127.0.0.1', '127.8.9.1', '::1', 'localhost']) assert.equal(readProtected(auto, host), false, host);
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'checkups.internal']) assert.equal(readProtected(auto, host), true, host);
+    assert.equal(readProtected(serverSecurity({}), '0.0.0.0'), false, 'auto without any token stays open (main.ts warns)');
+    assert.equal(readProtected(serverSecurity({ adminToken: T }), '0.0.0.0'), true, 'the admin token implies read');
+    assert.equal(readProtected(serverSecurity({ readToken: T, discoveryAuth: 'required' }), '127.0.0.1'), true);
+    assert.equal(readProtected(serverSecurity({ readToken: T, discoveryAuth: 'off' }), '0.0.0.0'), false);
+  });
+
+  it('server.discovery_auth and server.feedback are checked with their paths; a batch may not exceed the burst', () => {
+    const errors = errorsOf({ server: { discovery_auth: 'maybe', feedback: { max_batch: 0, caller_rate: 1.5, peers_per_caller: -1, extra: 1 } }, upstreams: {} });
+    assert.deepEqual(errors.sort(), [
+      'server.discovery_auth: must be auto, required or off (got the string "maybe")',
+      'server.feedback.caller_rate: must be an integer 1..10000000 (got number 1.5)',
+      'server.feedback.extra: unknown field',
+      'server.feedback.max_batch: must be an integer 1..100000',
+      'server.feedback.peers_per_caller: must be an integer 0..1000000',
+    ]);
+    assert.deepEqual(errorsOf({ server: { feedback: { max_batch: 5000, caller_burst: 1000 } }, upstreams: {} }), [
+      'server.feedback.max_batch: must not exceed caller_burst (1000): a batch of 5000 could never pass the rate limit',
+    ]);
+    const ok = parseConfig({ server: { discovery_auth: 'required', read_token: 'r'.repeat(16), feedback: { caller_rate: 5 } }, upstreams: {} });
+    assert.ok(ok.ok);
+    assert.deepEqual(ok.value.server.feedback, { maxBatch: 1000, callerRate: 5, callerBurst: 20000, peersPerCaller: 1 });
+    assert.equal(ok.value.server.discoveryAuth, 'required');
+    assert.equal(ok.value.server.readToken, 'r'.repeat(16));
   });
 });
 

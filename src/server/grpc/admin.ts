@@ -24,7 +24,7 @@ import { CheckupsError } from '../../util/errors.ts';
 import { errorToWire } from '../../wire/errors.ts';
 import { jsonToStruct, structToJson, valueToJson } from '../../wire/struct.ts';
 import { clusterStatusesToWire } from '../../wire/upstream.ts';
-import type { AdminAuth } from './auth.ts';
+import type { Authenticator } from './auth.ts';
 import { recordAdminChange } from '../audit.ts';
 import { countedHere } from './discovery.ts';
 
@@ -32,7 +32,7 @@ export interface AdminDeps {
   readonly registry: UpstreamRegistry;
   readonly engine: SelectionEngine;
   readonly writes: UpstreamWritePath;
-  readonly auth: AdminAuth;
+  readonly auth: Authenticator;
   readonly clock: Clock;
   /** The event trail: admin changes are recorded here, WatchEvents reads it. */
   readonly events: EventLog;
@@ -86,7 +86,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
     return (call, callback) => {
       let actor: Actor;
       try {
-        actor = auth.check(call);
+        actor = auth.check(call, 'admin');
       } catch (err) {
         callback(errorToWire(err));
         return;
@@ -108,7 +108,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
   function read<Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       try {
-        auth.check(call);
+        auth.check(call, 'admin');
         callback(null, fn(call.request));
       } catch (err) {
         callback(errorToWire(err));
@@ -203,7 +203,7 @@ export function adminHandlers(deps: AdminDeps): AdminServiceHandlers {
       const events = deps.events;
       let kinds: Set<EventKind> | undefined;
       try {
-        auth.check(call);
+        auth.check(call, 'admin');
         try {
           kinds = parseEventKinds(call.request.kinds);
         } catch (err) {

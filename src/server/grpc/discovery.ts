@@ -1,6 +1,10 @@
 /**
  * checkups.v1.DiscoveryService: Watch (WatchHub), SelectPeer / Feedback / GetUpsTimeout (the
  * SelectionEngine, exactly as in process) and GetStatus.
+ *
+ * Every call is authenticated first (auth.ts): Feedback and FeedbackBatch need the feedback
+ * right, the rest the read right. Reported outcomes then pass the feedback limits
+ * (feedback-limiter.ts) before they reach the engine.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { SelectionEngine } from '../../balance/selection-engine.ts';
@@ -20,7 +24,10 @@ import { errorToWire } from '../../wire/errors.ts';
 import { clusterStatusesToWire } from '../../wire/upstream.ts';
 import { healthToWire } from '../../wire/status.ts';
 import type { WatchHub } from './watch.ts';
-import { clip } from '../../util/bounded-text.ts';
+import { boundedList, clip } from '../../util/bounded-text.ts';
+import { peerId } from '../../core/model.ts';
+import { callerOf, type FeedbackLimiter } from '../feedback-limiter.ts';
+import type { Authenticator, Right } from './auth.ts';
 
 export interface DiscoveryDeps {
   readonly registry: UpstreamRegistry;
@@ -37,6 +44,8 @@ export interface DiscoveryDeps {
   readonly encodeStatus: StatusEncoder;
   /** Largest GetStatus response, bytes (default DEFAULT_MAX_RESPONSE_BYTES). */
   readonly maxResponseBytes?: number;
+  readonly auth: Authenticator;
+  readonly feedbackLimiter: FeedbackLimiter;
 }
 
 export type StatusEncoder = (message: GetStatusResponse) => Buffer;
@@ -58,6 +67,23 @@ export function unary<Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req
       callback(errorToWire(err));
     }
   };
+}
+
+/** Like `unary`, after the caller proved `right`; `fn` also gets the caller (feedback limits). */
+function authorized<Req, Res>(auth: Authenticator, right: Right, fn: (req: Req, caller: string) => Res): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    try {
+      const actor = auth.check(call, right);
+      callback(null, fn(call.request, callerOf(actor)));
+    } catch (err) {
+      callback(errorToWire(err));
+    }
+  };
+}
+
+/** Why a failure was not counted (per-peer feedback limit), for messages. */
+function peerLimitMessage(skey: string, peer: string, perCaller: number, failures = 1): string {
+  return `${clip(skey)} ${clip(peer)}: ${failures === 1 ? 'failure' : `${failures} failures`} not counted: this caller's failures alone already brought ${perCaller === 1 ? 'another peer' : `${perCaller} other peers`} of the upstream to max_fails within fail_timeout, the most one caller may (server.feedback.peers_per_caller: ${perCaller}); failures other callers report still count`;
 }
 
 /** This process's count of failures in a peer's current passive window (GetStatus, GetServers). */
@@ -173,10 +199,29 @@ function statusHead(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusResponse {
 }
 
 export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers {
-  const { engine } = deps;
+  const { engine, auth, feedbackLimiter: limiter } = deps;
+  /**
+   * Applies one outcome within the per-peer limit: 'applied', or 'limited' (a failure not
+   * counted). Unknown upstreams and peers throw as engine.feedback does.
+   */
+  const report = (caller: string, skey: string, host: string, port: number, failed: boolean): 'applied' | 'limited' => {
+    if (port < 1 || port > 65535) throw new CheckupsError('INVALID_ARGUMENT', 'port: must be an integer 1..65535');
+    requireSkey(skey);
+    if (failed && !limiter.allowFailure(caller, skey, peerId(host, port), engine.feedbackTarget(skey, host, port))) return 'limited';
+    engine.feedback(skey, host, port, failed);
+    return 'applied';
+  };
   return {
-    Watch: (call) => deps.watch.handle(call as unknown as Parameters<WatchHub['handle']>[0]),
-    SelectPeer: unary((req) => {
+    Watch: (call) => {
+      try {
+        auth.check(call, 'read');
+      } catch (err) {
+        call.emit('error', errorToWire(err));
+        return;
+      }
+      deps.watch.handle(call as unknown as Parameters<WatchHub['handle']>[0]);
+    },
+    SelectPeer: authorized(auth, 'read', (req) => {
       const peer = engine.selectPeer(requireSkey(req.skey), {
         ...(req.hashKey !== '' ? { hashKey: req.hashKey } : {}),
         ...(req.clusterKey.length > 0 ? { clusterKey: req.clusterKey } : {}),
@@ -192,35 +237,64 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
       });
       return { peer: { host: peer.host, port: peer.port, cluster: String(peer.cluster), weight: peer.weight, status: healthToWire(peer.status) } };
     }),
-    Feedback: unary((req) => {
+    Feedback: authorized(auth, 'feedback', (req, caller) => {
+      let result: 'applied' | 'limited';
       try {
-        if (req.port < 1 || req.port > 65535) throw new CheckupsError('INVALID_ARGUMENT', 'port: must be an integer 1..65535');
-        engine.feedback(requireSkey(req.skey), req.host, req.port, req.failed);
+        limiter.admit(caller, 1, false);
+      } catch (err) {
+        feedbackOutcomes.inc({ result: 'rate_limited' });
+        throw err;
+      }
+      try {
+        result = report(caller, req.skey, req.host, req.port, req.failed);
       } catch (err) {
         feedbackOutcomes.inc({ result: 'rejected' });
         throw err;
       }
+      if (result === 'limited') {
+        feedbackOutcomes.inc({ result: 'peer_limited' });
+        throw new CheckupsError('RATE_LIMITED', peerLimitMessage(req.skey, peerId(req.host, req.port), limiter.limits.peersPerCaller));
+      }
       feedbackOutcomes.inc({ result: 'applied' });
       return {};
     }),
-    FeedbackBatch: unary((req) => {
+    FeedbackBatch: authorized(auth, 'feedback', (req, caller) => {
+      try {
+        limiter.admit(caller, req.outcomes.length, true);
+      } catch (err) {
+        feedbackOutcomes.inc({ result: err instanceof CheckupsError && err.code === 'RATE_LIMITED' ? 'rate_limited' : 'batch_too_large' }, req.outcomes.length);
+        throw err;
+      }
       let applied = 0;
       const rejected: string[] = [];
+      /** `skey \0 peer` -> failures not counted (one line per peer, not per outcome). */
+      const limited = new Map<string, number>();
       for (const o of req.outcomes) {
         try {
-          engine.feedback(requireSkey(o.skey), o.host, o.port, o.failed);
-          applied++;
+          if (report(caller, o.skey, o.host, o.port, o.failed) === 'applied') applied++;
+          else {
+            const key = `${o.skey}\0${peerId(o.host, o.port)}`;
+            limited.set(key, (limited.get(key) ?? 0) + 1);
+          }
         } catch (err) {
-          rejected.push(`${o.skey} ${o.host}:${o.port}: ${err instanceof Error ? err.message : String(err)}`);
+          rejected.push(`${clip(o.skey)} ${clip(o.host)}:${o.port}: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
+      let limitedCount = 0;
+      for (const [key, n] of limited) {
+        const [skey, peer] = key.split('\0') as [string, string];
+        rejected.push(peerLimitMessage(skey, peer, limiter.limits.peersPerCaller, n));
+        limitedCount += n;
+      }
       feedbackOutcomes.inc({ result: 'applied' }, applied);
-      feedbackOutcomes.inc({ result: 'rejected' }, rejected.length);
-      return { applied, rejected };
+      feedbackOutcomes.inc({ result: 'rejected' }, req.outcomes.length - applied - limitedCount);
+      feedbackOutcomes.inc({ result: 'peer_limited' }, limitedCount);
+      // One line per problem would grow with the batch: list the first ones, count the rest.
+      return { applied, rejected: boundedList(rejected, 100, 600) };
     }),
     // Answers with ready bytes (statusPage); the method's serializer is the identity (server.ts).
-    GetStatus: unary((req) => statusPage(deps, req) as unknown as GetStatusResponse),
-    GetUpsTimeout: unary((req) => {
+    GetStatus: authorized(auth, 'read', (req) => statusPage(deps, req) as unknown as GetStatusResponse),
+    GetUpsTimeout: authorized(auth, 'read', (req) => {
       const t = engine.getUpsTimeout(requireSkey(req.skey));
       if (t === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(req.skey)}`);
       return t;

@@ -6,7 +6,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { readFileSync } from 'node:fs';
+import { buildFeedbackLimits } from '../../config/build.ts';
 import type { TlsFiles } from '../../config/security.ts';
+import type { FeedbackLimits } from '../../core/model.ts';
+import { FeedbackLimiter } from '../feedback-limiter.ts';
 import { registerXds, XDS_SERVICES, type XdsServer } from '../xds/index.ts';
 import type { XdsLogger } from '../xds/status.ts';
 import { adminHandlers, type AdminDeps } from './admin.ts';
@@ -30,16 +33,20 @@ export interface GrpcServerOptions {
   readonly streamStallTimeoutMs?: number;
   /** Largest GetStatus response (pages beyond), bytes. */
   readonly maxResponseBytes?: number;
+  /** Feedback limits (default: config/defaults.ts). */
+  readonly feedbackLimits?: FeedbackLimits;
 }
 
-export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes' | 'encodeStatus' | 'maxResponseBytes'> &
-  Omit<AdminDeps, 'engine' | 'registry' | 'clock'> & { readonly xdsLogger?: XdsLogger; readonly watchLogger?: StreamLogger };
+export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes' | 'encodeStatus' | 'maxResponseBytes' | 'feedbackLimiter'> &
+  Omit<AdminDeps, 'engine' | 'registry' | 'clock' | 'auth'> & { readonly xdsLogger?: XdsLogger; readonly watchLogger?: StreamLogger };
 
 export interface RunningGrpcServer {
   readonly port: number;
   readonly watch: WatchHub;
   /** Envoy xDS (ADS, delta, per-type services) on the same port. */
   readonly xds: XdsServer;
+  /** The feedback limits' state (callers tracked, evictions). */
+  readonly feedback: FeedbackLimiter;
   /** Marks the server not serving, ends Watch streams, waits up to `graceMs` for calls, then closes. */
   close(graceMs: number): Promise<void>;
 }
@@ -69,12 +76,15 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
     ...stall,
     ...(deps.watchLogger !== undefined ? { logger: deps.watchLogger } : {}),
   });
+  // xDS serves the same endpoints as Watch: it needs the read right too.
   const xds = registerXds(server, {
     registry: deps.registry,
     clock: deps.clock,
+    authorize: (call) => void deps.auth.check(call, 'read'),
     ...(opts.streamStallTimeoutMs !== undefined ? { streamStallTimeoutMs: opts.streamStallTimeoutMs } : {}),
     ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}),
   });
+  const feedbackLimiter = new FeedbackLimiter(opts.feedbackLimits ?? buildFeedbackLimits(), deps.clock);
   // Unparseable requests are answered INVALID_ARGUMENT (guard), and counted like any call (instrument).
   // Watch and GetStatus answer with bytes they assembled (encode once; pages measured in bytes).
   const identity = (b: Buffer) => b;
@@ -83,6 +93,7 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
     discoveryHandlers({
       ...deps,
       watch,
+      feedbackLimiter,
       xdsNodes: () => xds.nodeStatus(),
       encodeStatus: statusMethod.responseSerialize as StatusEncoder,
       ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),
@@ -105,6 +116,7 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
     port,
     watch,
     xds,
+    feedback: feedbackLimiter,
     close: (graceMs) =>
       new Promise<void>((resolve) => {
         for (const name of ['', 'checkups.v1.DiscoveryService', 'checkups.v1.AdminService']) health.setStatus(name, 'NOT_SERVING');

@@ -9,6 +9,13 @@
  *   GET /readyz       200 when every readiness check passes, else 503 naming the failing ones
  * A scrape or a status read never blocks on anything but the event loop: each answer is built
  * from in-memory state in one go.
+ *
+ * The read routes (the page, /status, /api/status, /events) follow the read rule of the gRPC
+ * API (docs/security.md): when `authorize` refuses, 401 with a challenge for Bearer and Basic
+ * (a browser asks for the token once, as the password, and sends it with the page's own
+ * requests and its event stream). /healthz, /readyz and /metrics stay open: orchestrators and
+ * scrapers call them, and they carry counts and check names, no upstream documents or secrets.
+ * The page's script and style are open too: static code, no data.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +31,15 @@ export interface HttpSources {
   readiness(): ReadinessReport;
   /** Serves `/events` (server-sent events) on this request; absent: 404. */
   events?(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void;
+  /** For a read route: null to serve it, else the refusal (absent: every route is open). */
+  authorize?(req: IncomingMessage, route: string): { status: 401; message: string } | null;
 }
+
+/** Routes that need the read right when the port is protected. */
+const READ_ROUTES: ReadonlySet<string> = new Set(['/', '/index.html', '/status', '/api/status', '/events']);
+
+/** Both schemes: curl and scripts send Bearer; a browser prompts only for Basic. */
+const CHALLENGE = ['Basic realm="checkups", charset="UTF-8"', 'Bearer realm="checkups"'];
 
 export interface RunningHttpServer {
   readonly port: number;
@@ -47,6 +62,13 @@ export async function startHttpServer(listen: { host: string; port: number }, so
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;
+    }
+    if (READ_ROUTES.has(url.pathname)) {
+      const refusal = sources.authorize?.(req, url.pathname) ?? null;
+      if (refusal !== null) {
+        res.writeHead(refusal.status, { 'content-type': 'text/plain', 'www-authenticate': CHALLENGE, 'cache-control': 'no-store' }).end(`${refusal.message}\n`);
+        return;
+      }
     }
     switch (url.pathname) {
       case '/':

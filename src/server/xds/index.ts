@@ -9,12 +9,15 @@
  *   write pre-assembled response bytes (encode once, wire.ts). The Envoy protos, the resource
  *   cache and its registry subscription start with the first xDS stream (or `start()`), so a
  *   server nobody asks for xDS pays nothing.
+ * - Every stream is authorized first (`authorize`: the read right, docs/security.md): CDS and
+ *   EDS carry the same peers as Watch. A refused stream costs no proto loading.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { Clock } from '../../util/clock.ts';
 import { tolerantDeserializer } from '../grpc/unparseable.ts';
 import { StallGuard } from '../stream-flow.ts';
+import { errorToWire } from '../../wire/errors.ts';
 import { DEFAULT_XDS_COALESCE_MS, XdsResourceCache } from './cache.ts';
 import { DeltaStream } from './delta.ts';
 import { DEFAULT_DNS_REFRESH_MS, systemResolveHost, type ResolveHost } from './dns.ts';
@@ -38,6 +41,8 @@ export interface XdsDeps {
   readonly coalesceMs?: number;
   /** A stream whose client has not read a response for this long is closed (stream-flow.ts). */
   readonly streamStallTimeoutMs?: number;
+  /** Throws (a CheckupsError) when the call may not open a stream: the read right (docs/security.md). */
+  readonly authorize?: (call: grpc.ServerDuplexStream<unknown, Buffer>) => void;
 }
 
 export interface XdsStats {
@@ -123,8 +128,14 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
     return running;
   };
 
-  /** Starts a stream, or fails the call when xDS cannot run (protos missing, server closed). */
+  /** Starts a stream, or fails the call when it lacks the right or xDS cannot run (protos missing, server closed). */
   const open = (call: grpc.ServerDuplexStream<unknown, Buffer>): StreamContext | undefined => {
+    try {
+      deps.authorize?.(call);
+    } catch (err) {
+      call.emit('error', errorToWire(err));
+      return undefined;
+    }
     try {
       if (closed) throw new Error('server is shutting down');
       return start().ctx;

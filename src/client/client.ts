@@ -166,9 +166,10 @@ export class CheckupsClient {
 
   private onMessage(m: WatchResponse__Output): void {
     this.lastHeardAt = this.clock.now();
+    const clocks = m._serverClockMs === 'serverClockMs' ? { server: m.serverClockMs!, local: this.lastHeardAt } : undefined;
     for (const s of m.upstreams) {
       try {
-        this.cache.apply(s);
+        this.cache.apply(s, clocks);
       } catch (err) {
         // Keep the last good snapshot of that upstream; say why on the diagnostics channel.
         errorChannel.publish({ skey: s.skey, version: s.version, error: err });

@@ -47,7 +47,7 @@ describe('config defaults (docs/compat.md)', () => {
       rise: 1,
       protected: true,
       maxEjectionPercent: 50,
-      slowStartMs: 0,
+      slowStart: { windowMs: 0, aggression: 1, minWeightPercent: 10 },
       flapDamping: { threshold: 0, windowMs: 60_000, penaltyMs: 30_000, maxPenaltyMs: 600_000 },
       mode: 'wrr',
       tryTimeoutMs: 0,

@@ -17,7 +17,7 @@ import { selectedReport } from '../wire/report.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { FeedbackQueue, type FeedbackQueueOptions } from './feedback-queue.ts';
-import { SnapshotCache } from './snapshot-cache.ts';
+import { SnapshotCache, watchClocks } from './snapshot-cache.ts';
 import { errorChannel, WatchConnection } from './watch-connection.ts';
 
 export interface CheckupsClientOptions {
@@ -166,7 +166,7 @@ export class CheckupsClient {
 
   private onMessage(m: WatchResponse__Output): void {
     this.lastHeardAt = this.clock.now();
-    const clocks = m._serverClockMs === 'serverClockMs' ? { server: m.serverClockMs!, local: this.lastHeardAt } : undefined;
+    const clocks = watchClocks(m, this.lastHeardAt);
     for (const s of m.upstreams) {
       try {
         this.cache.apply(s, clocks);

@@ -12,7 +12,16 @@
 import type { UpstreamView } from '../balance/upstream-balancer.ts';
 import type { PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
 import type { UpstreamSnapshot__Output } from '../generated/checkups/v1/UpstreamSnapshot.ts';
+import type { WatchResponse__Output } from '../generated/checkups/v1/WatchResponse.ts';
 import { snapshotFromWire, type ClockPair, type DecodedSnapshot } from '../wire/upstream.ts';
+
+/**
+ * The clock pair of one Watch message: the server's reading it carries and the local clock at
+ * its arrival (undefined from a server that sends no clock: then nothing ramps locally).
+ */
+export function watchClocks(m: Pick<WatchResponse__Output, 'serverClockMs' | '_serverClockMs'>, localNow: number): ClockPair | undefined {
+  return m._serverClockMs === 'serverClockMs' ? { server: m.serverClockMs!, local: localNow } : undefined;
+}
 
 class CachedUpstream implements UpstreamView {
   // Copied out of the snapshot: picks read them on every call.

@@ -434,7 +434,7 @@ describe('slow start in the SDK (Watch snapshots, the client on its own clock)',
     s.health(B, 'err');
     s.health(B, 'ok');
     const entry = s.registry.upstream('api')!;
-    const peers = () => snapshotToWire(entry).clusters[0]!.peers.map((p) => p.slowStartClockMs);
+    const peers = () => snapshotToWire(entry).clusters![0]!.peers!.map((p) => p.slowStartClockMs);
     assert.deepEqual(peers(), [undefined, Math.floor(s.clock.now())]);
     // An older server: no server_clock_ms in the message.
     const m = decode(encode({ upstreams: [snapshotToWire(entry)] }));

@@ -305,6 +305,26 @@ describe('slow start through SelectPeer (registry + engine, fake clock)', () => 
     assert.equal(shareOf(fresh.pick, B), 0.5, 'unchecked -> ok is not "becoming usable"');
   });
 
+  it('the registry keeps one start per usable peer of the upstream: over after the window, forgotten with the peer', () => {
+    const s = serverSide(two());
+    const entry = s.registry.upstream('api')!;
+    s.health(B, 'err');
+    assert.equal(entry.rampStart(B), undefined, 'err: no ramp');
+    s.health(B, 'ok');
+    assert.equal(entry.rampStart(B), s.clock.now());
+    assert.equal(entry.rampStart(A), undefined);
+    s.clock.advance(WINDOW - 1);
+    assert.equal(entry.rampStart(B), s.clock.now() - (WINDOW - 1));
+    s.clock.advance(1);
+    assert.equal(entry.rampStart(B), undefined, 'the window is over');
+    s.health(B, 'err');
+    s.health(B, 'ok');
+    s.registry.put(upstream('api', [cluster(1, [server(A)])], { slowStart: SLOW }));
+    assert.equal(entry.rampStarts.size, 0, 'a removed peer leaves nothing behind');
+    s.registry.put(two());
+    assert.equal(entry.rampStart(B), s.clock.now(), 'added again: a new ramp');
+  });
+
   it('heartbeat off: a probe err is not eligibility, so it neither ends nor starts a ramp', () => {
     const s = serverSide(two({ enable: false }));
     s.health(B, 'err');

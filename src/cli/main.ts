@@ -1,10 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `checkups` command: `serve` runs the server, every other command is a small gRPC client
- * of it. Exit codes: 0 done, 1 the server (or the connection) said no, 2 bad usage or an
- * invalid input file (nothing was sent).
+ * The `checkups` command: `serve` runs the server, every other command is a small client of it
+ * built on the SDK's AdminClient. Exit codes: exit-codes.ts (and `checkups --help`).
  */
-import { status } from '@grpc/grpc-js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +10,13 @@ import { MAX_WEIGHT } from '../core/model.ts';
 import type { Json } from '../wire/struct.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { packageRoot } from '../util/package-root.ts';
-import { CheckupsClient, CliError, DEFAULT_SERVER, DEFAULT_TIMEOUT_MS, parseHostPort, readUpstreamFile } from './client.ts';
+import type { AdminClient, WriteResult } from '../client/admin.ts';
+import { addServer, removeServer, replaceClusters, setServerDown, updateServer } from '../config/edit.ts';
+import type { DocumentEdit } from '../core/write-path.ts';
+import { msToSeconds } from '../config/units.ts';
+import { CliError, connect, DEFAULT_SERVER, DEFAULT_TIMEOUT_MS, describeError, parseHostPort, readUpstreamFile } from './client.ts';
+import { normalized, planDelete, planEdit, type Plan } from './dry-run.ts';
+import { EXIT, EXIT_CODES_HELP, exitCodeOf } from './exit-codes.ts';
 import * as fmt from './format.ts';
 
 interface ClientFlags {
@@ -55,7 +59,7 @@ function version(): string {
 }
 
 /** Declares a client command with the connection options every one of them takes. */
-function clientCommand(parent: Command, nameAndArgs: string, description: string, run: (client: CheckupsClient, args: string[], opts: ClientFlags & Record<string, unknown>) => Promise<Output | undefined>): Command {
+function clientCommand(parent: Command, nameAndArgs: string, description: string, run: (admin: AdminClient, args: string[], opts: ClientFlags & Record<string, unknown>) => Promise<Output | undefined>): Command {
   return parent
     .command(nameAndArgs)
     .description(description)
@@ -66,40 +70,57 @@ function clientCommand(parent: Command, nameAndArgs: string, description: string
     .option('--cert <file>', 'client certificate for mTLS (with --key)')
     .option('--key <file>', 'client private key for mTLS')
     .option('--timeout <ms>', 'deadline of the call', intArg(1, 3_600_000), DEFAULT_TIMEOUT_MS)
-    .option('--json', 'print the response as JSON (for scripts)')
+    .option('--json', 'print the result as JSON (for scripts; the vocabulary of checkups.yaml)')
     .action(async (...actionArgs: unknown[]) => {
       const self = actionArgs[actionArgs.length - 1] as Command;
       const opts = self.opts<ClientFlags & Record<string, unknown>>();
-      const client = new CheckupsClient({ server: opts.server, token: opts.token, tls: opts.tls, ca: opts.ca, cert: opts.cert, key: opts.key, timeoutMs: opts.timeout });
+      const flags = { server: opts.server, token: opts.token, tls: opts.tls, ca: opts.ca, cert: opts.cert, key: opts.key, timeoutMs: opts.timeout };
+      const admin = connect(flags);
       try {
-        const out = await run(client, self.processedArgs as string[], opts);
+        const out = await run(admin, self.processedArgs as string[], opts);
         // undefined: the command printed as it went (streams).
         if (out !== undefined) process.stdout.write(`${opts.json === true ? fmt.json(out.json) : out.human}\n`);
+      } catch (err) {
+        throw err instanceof CheckupsError ? describeError(err, flags) : err;
       } finally {
-        client.close();
+        admin.close();
       }
     });
 }
 
-const written = (skey: string, version: number): Output => ({ human: `${skey}: version ${version}`, json: { skey, version } });
+/** A write: applied (its new version), or with --dry-run the difference it would make. */
+async function write(o: Record<string, unknown>, verb: string, plan: () => Promise<Plan>, apply: () => Promise<WriteResult>): Promise<Output> {
+  if (o['dryRun'] === true) {
+    const p = await plan();
+    const changed = JSON.stringify(p.before) !== JSON.stringify(p.after);
+    return { human: fmt.formatDiff(p.skey, p.version, p.before, p.after), json: { skey: p.skey, dry_run: true, changed, version: p.version, before: p.before, after: p.after } as unknown as Json };
+  }
+  const r = await apply();
+  return { human: `${verb}${r.skey}: version ${r.version}`, json: { skey: r.skey, version: r.version } };
+}
+
+const DRY_RUN = ['--dry-run', 'show the difference the change would make, change nothing'] as const;
 
 function addClientCommands(program: Command): void {
   clientCommand(program, 'status', 'every upstream with peer health, passive state and the checker (GetStatus)', async (c) => {
-    const res = await c.getStatus();
-    return { human: fmt.formatStatus(res), json: fmt.statusJson(res) };
+    const res = await c.status();
+    return { human: fmt.formatStatus(res), json: res as unknown as Json };
   });
 
   clientCommand(program, 'select <skey>', 'pick one peer the way select_peer does (SelectPeer; counts as a success)', async (c, [skey], o) => {
     const path = o['path'] as string | undefined;
     const clientIp = o['clientIp'] as string | undefined;
     const headerHashKey = o['headerHashKey'] as string | undefined;
-    const peer = await c.selectPeer({
-      skey: skey!,
-      hashKey: (o['hashKey'] as string | undefined) ?? '',
-      clusterKey: (o['clusterKey'] as string[] | undefined) ?? [],
-      ...(path !== undefined || clientIp !== undefined || headerHashKey !== undefined ? { request: { path: path ?? '', clientIp: clientIp ?? '', headerHashKey: headerHashKey ?? '' } } : {}),
+    const hashKey = o['hashKey'] as string | undefined;
+    const clusterKey = o['clusterKey'] as string[] | undefined;
+    const peer = await c.select(skey!, {
+      ...(hashKey !== undefined ? { hashKey } : {}),
+      ...(clusterKey !== undefined ? { clusterKey } : {}),
+      ...(path !== undefined || clientIp !== undefined || headerHashKey !== undefined
+        ? { request: { ...(path !== undefined ? { path } : {}), ...(clientIp !== undefined ? { clientIp } : {}), ...(headerHashKey !== undefined ? { headerHashKey } : {}) } }
+        : {}),
     });
-    return { human: fmt.formatSelected(peer), json: fmt.selectedJson(peer) };
+    return { human: fmt.formatSelected(peer), json: { ...peer } };
   })
     .option('--hash-key <key>', 'key for mode hash')
     .option('--cluster-key <key>', 'cluster to try, in order (repeat the option)', collect)
@@ -108,48 +129,47 @@ function addClientCommands(program: Command): void {
     .option('--header-hash-key <key>', 'x-hash-key value (header_hash)');
 
   clientCommand(program, 'update <skey>', 'create or replace an upstream from a YAML/JSON file (UpdateUpstream)', async (c, [skey], o) => {
-    const { request } = await readUpstreamFile(skey!, o['file'] as string);
-    try {
-      return written(`updated ${skey!}`, await c.updateUpstream(request));
-    } catch (err) {
-      // The server's validation said no: an invalid file, as offline.
-      if (err instanceof CliError && err.grpcCode === status.INVALID_ARGUMENT) throw new CliError(err.message, 2, err.grpcCode);
-      throw err;
-    }
-  }).requiredOption('-f, --file <file>', 'the upstream document (with cluster:), or only a cluster list/map to keep the stored options; - reads stdin');
+    const file = o['file'] as string;
+    const body = readUpstreamFile(file);
+    const source = file === '-' ? 'stdin' : file;
+    // A whole upstream is checked here first: an invalid file sends nothing.
+    if ('upstream' in body) normalized(skey!, body.upstream, source);
+    return write(o, 'updated ', () => planEdit(c, skey!, 'upstream' in body ? () => body.upstream : replaceClusters(body.cluster), source), () => c.update(skey!, body));
+  })
+    .requiredOption('-f, --file <file>', 'the upstream document (with cluster:), or only a cluster list/map to keep the stored options; - reads stdin')
+    .option(...DRY_RUN);
 
-  clientCommand(program, 'delete <skey>', 'remove an upstream (DeleteUpstream)', async (c, [skey]) => {
-    const version = await c.deleteUpstream(skey!);
-    return { human: `deleted ${skey!}`, json: { skey: skey!, version } };
-  });
+  clientCommand(program, 'delete <skey>', 'remove an upstream (DeleteUpstream)', async (c, [skey], o) =>
+    write(o, 'deleted ', () => planDelete(c, skey!), () => c.delete(skey!)),
+  ).option(...DRY_RUN);
 
   clientCommand(program, 'get <skey>', "an upstream's configuration, as YAML (GetUpstream)", async (c, [skey]) => {
-    const res = await c.getUpstream(skey!);
-    return { human: fmt.formatUpstreamYaml(skey!, res), json: fmt.upstreamJson(skey!, res) };
+    const doc = await c.get(skey!);
+    return { human: fmt.formatUpstreamYaml(doc), json: doc as unknown as Json };
   });
 
   clientCommand(program, 'list', 'every upstream with version, typ, mode and size (ListUpstreams)', async (c) => {
-    const res = await c.listUpstreams();
-    return { human: fmt.formatList(res), json: fmt.listJson(res) };
+    const upstreams = await c.list();
+    return { human: fmt.formatList(upstreams), json: { upstreams } as unknown as Json };
   });
 
   clientCommand(program, 'peers <skey>', "an upstream's servers per cluster with their status (GetServers)", async (c, [skey]) => {
-    const res = await c.getServers(skey!);
-    return { human: fmt.formatServers(skey!, res), json: fmt.serversJson(skey!, res) };
+    const res = await c.servers(skey!);
+    return { human: fmt.formatServers(res), json: res as unknown as Json };
   });
 
   clientCommand(program, 'version', "this CLI's version and the server's (GetStatus)", async (c) => {
     const client = version();
-    const server = (await c.getStatus()).serverVersion;
+    const server = (await c.status()).server_version;
     return { human: `client ${client}\nserver ${server === '' ? 'unknown (older than 0.1)' : server}`, json: { client, server } };
   });
 
   clientCommand(program, 'events', 'the event and audit trail: health transitions, admin changes, refused calls, reloads (WatchEvents)', async (c, _args, o) => {
     const follow = o['follow'] === true;
     const kinds = (o['kind'] as string[] | undefined) ?? [];
-    await c.watchEvents({ follow, last: o['last'] as number, kinds }, (res) => {
-      if (res.missed > 0) process.stderr.write(`(missed ${res.missed} events: this reader fell behind the server's event buffer)\n`);
-      for (const e of res.events) process.stdout.write(`${o.json === true ? JSON.stringify(fmt.eventJson(e)) : fmt.formatEvent(e)}\n`);
+    await c.events({ follow, last: o['last'] as number, kinds }, (events, missed) => {
+      if (missed > 0) process.stderr.write(`(missed ${missed} events: this reader fell behind the server's event buffer)\n`);
+      for (const e of events) process.stdout.write(`${o.json === true ? JSON.stringify(e) : fmt.formatEvent(e)}\n`);
     });
     return undefined;
   })
@@ -159,39 +179,62 @@ function addClientCommands(program: Command): void {
     .addHelpText('after', '\n--json prints one JSON object per line (NDJSON).');
 
   const peer = program.command('peer').description('change one server of an upstream (ngx_dynamic_upstream add/remove/update/down/up)');
+  const peerEdit = (c: AdminClient, skey: string, o: Record<string, unknown>, edit: DocumentEdit, apply: () => Promise<WriteResult>): Promise<Output> =>
+    write(o, '', () => planEdit(c, skey, edit, 'peer change'), apply);
+  const cluster = (o: Record<string, unknown>): string | undefined => o['cluster'] as string | undefined;
+
   clientCommand(peer, 'add <skey> <host:port>', 'add a server to a cluster (AddPeer)', async (c, [skey, addr], o) => {
-    const { host, port } = parseHostPort(addr!);
-    const server = { host, port, weight: (o['weight'] as number | undefined) ?? 0, maxFails: (o['maxFails'] as number | undefined) ?? 0, failTimeoutMs: (o['failTimeout'] as number | undefined) ?? 0, down: o['down'] === true };
-    return written(skey!, await c.addPeer({ skey: skey!, cluster: (o['cluster'] as string | undefined) ?? '', server }));
+    const weight = o['weight'] as number | undefined;
+    const maxFails = o['maxFails'] as number | undefined;
+    const failTimeoutMs = o['failTimeout'] as number | undefined;
+    const server = {
+      ...parseHostPort(addr!),
+      ...(weight !== undefined ? { weight } : {}),
+      ...(maxFails !== undefined ? { max_fails: maxFails } : {}),
+      ...(failTimeoutMs !== undefined ? { fail_timeout: msToSeconds(failTimeoutMs) } : {}),
+      ...(o['down'] === true ? { down: true } : {}),
+    };
+    const added = { host: server.host, port: server.port, weight: weight ?? 0, maxFails: maxFails ?? 0, failTimeoutMs: failTimeoutMs ?? 0, down: o['down'] === true };
+    return peerEdit(c, skey!, o, addServer(skey!, cluster(o) ?? '', added), () => c.peers.add(skey!, server, { cluster: cluster(o) ?? '1' }));
   })
     .option('--cluster <key>', 'level ("1", "2", ...) or cluster name; created if new', '1')
     .option('--weight <n>', 'weight (default 1)', intArg(1, MAX_WEIGHT))
     .option('--max-fails <n>', 'failures within fail_timeout that take it out (0 = off)', intArg(0, 1_000_000))
     .option('--fail-timeout <seconds>', 'passive window and exclusion (default 10)', secondsArg)
-    .option('--down', 'add it taken out of rotation');
+    .option('--down', 'add it taken out of rotation')
+    .option(...DRY_RUN);
   clientCommand(peer, 'remove <skey> <host:port>', 'remove a server from one cluster, or from all (RemovePeer)', async (c, [skey, addr], o) => {
-    const { host, port } = parseHostPort(addr!);
-    return written(skey!, await c.removePeer(skey!, host, port, (o['cluster'] as string | undefined) ?? ''));
-  }).option('--cluster <key>', 'only from this cluster (default: every cluster listing it)');
+    const at = parseHostPort(addr!);
+    return peerEdit(c, skey!, o, removeServer(skey!, at.host, at.port, cluster(o) ?? ''), () => c.peers.remove(skey!, at, { ...(cluster(o) !== undefined ? { cluster: cluster(o)! } : {}) }));
+  })
+    .option('--cluster <key>', 'only from this cluster (default: every cluster listing it)')
+    .option(...DRY_RUN);
   clientCommand(peer, 'update <skey> <host:port>', "change a server's weight, max_fails or fail_timeout everywhere it is listed (UpdatePeer)", async (c, [skey, addr], o) => {
-    const { host, port } = parseHostPort(addr!);
+    const at = parseHostPort(addr!);
     const weight = o['weight'] as number | undefined;
     const maxFails = o['maxFails'] as number | undefined;
     const failTimeoutMs = o['failTimeout'] as number | undefined;
-    if (weight === undefined && maxFails === undefined && failTimeoutMs === undefined) throw new CliError('peer update: give --weight, --max-fails or --fail-timeout', 2);
-    return written(skey!, await c.updatePeer({ skey: skey!, host, port, ...(weight !== undefined ? { weight } : {}), ...(maxFails !== undefined ? { maxFails } : {}), ...(failTimeoutMs !== undefined ? { failTimeoutMs } : {}) }));
+    if (weight === undefined && maxFails === undefined && failTimeoutMs === undefined) throw new CliError('peer update: give --weight, --max-fails or --fail-timeout', EXIT.usage);
+    const change = {
+      ...(weight !== undefined ? { weight } : {}),
+      ...(maxFails !== undefined ? { max_fails: maxFails } : {}),
+      ...(failTimeoutMs !== undefined ? { fail_timeout: msToSeconds(failTimeoutMs) } : {}),
+    };
+    const changes = { ...(weight !== undefined ? { weight } : {}), ...(maxFails !== undefined ? { maxFails } : {}), ...(failTimeoutMs !== undefined ? { failTimeoutMs } : {}) };
+    return peerEdit(c, skey!, o, updateServer(skey!, at.host, at.port, changes), () => c.peers.update(skey!, at, change));
   })
     .option('--weight <n>', 'new weight', intArg(1, MAX_WEIGHT))
     .option('--max-fails <n>', 'new max_fails (0 = off)', intArg(0, 1_000_000))
-    .option('--fail-timeout <seconds>', 'new fail_timeout', secondsArg);
-  clientCommand(peer, 'down <skey> <host:port>', 'take a server out of rotation everywhere it is listed (SetPeerDown)', async (c, [skey, addr]) => {
-    const { host, port } = parseHostPort(addr!);
-    return written(skey!, await c.setPeerDown(skey!, host, port));
-  });
-  clientCommand(peer, 'up <skey> <host:port>', 'put a server back into rotation (SetPeerUp)', async (c, [skey, addr]) => {
-    const { host, port } = parseHostPort(addr!);
-    return written(skey!, await c.setPeerUp(skey!, host, port));
-  });
+    .option('--fail-timeout <seconds>', 'new fail_timeout', secondsArg)
+    .option(...DRY_RUN);
+  clientCommand(peer, 'down <skey> <host:port>', 'take a server out of rotation everywhere it is listed (SetPeerDown)', async (c, [skey, addr], o) => {
+    const at = parseHostPort(addr!);
+    return peerEdit(c, skey!, o, setServerDown(skey!, at.host, at.port, true), () => c.peers.down(skey!, at));
+  }).option(...DRY_RUN);
+  clientCommand(peer, 'up <skey> <host:port>', 'put a server back into rotation (SetPeerUp)', async (c, [skey, addr], o) => {
+    const at = parseHostPort(addr!);
+    return peerEdit(c, skey!, o, setServerDown(skey!, at.host, at.port, false), () => c.peers.up(skey!, at));
+  }).option(...DRY_RUN);
 }
 
 interface ServeFlags {
@@ -296,7 +339,8 @@ function buildProgram(): Command {
     .description('discovery and health checking for service upstreams: run the server, or talk to a running one')
     .version(version())
     .exitOverride()
-    .showHelpAfterError('(add --help for usage)');
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP);
   program
     .command('serve')
     .description('run the server: gRPC API, HTTP status, health checks')
@@ -328,13 +372,20 @@ function fail(err: unknown): void {
     process.stderr.write(`error: ${err.message}\n`);
     process.exitCode = err.exitCode;
   } else if (err instanceof CheckupsError) {
+    // Raised outside a client command (serve: a config that does not load).
     process.stderr.write(`${err.message}\n`);
-    process.exitCode = 1;
+    process.exitCode = exitCodeOf(err.code) === EXIT.usage ? EXIT.failed : exitCodeOf(err.code);
   } else {
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
     if (process.env['CHECKUPS_DEBUG'] !== undefined && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
     process.exitCode = 1;
   }
 }
+
+// A reader that went away (`checkups status | head`) is not an error: stop quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 buildProgram().parseAsync(process.argv).catch(fail);

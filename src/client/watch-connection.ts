@@ -6,16 +6,17 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { channel } from 'node:diagnostics_channel';
-import type { DiscoveryServiceClient } from '../generated/checkups/v1/DiscoveryService.ts';
 import type { WatchResponse__Output } from '../generated/checkups/v1/WatchResponse.ts';
 import type { Clock, Timer } from '../util/clock.ts';
+import type { Connection } from './connection.ts';
 
 export const connectionChannel = channel('checkups:client:connection');
 /** Snapshots the client could not use (the previous one of that upstream is kept). */
 export const errorChannel = channel('checkups:client:error');
 
 export interface WatchConnectionOptions {
-  readonly clients: readonly { readonly address: string; readonly client: DiscoveryServiceClient }[];
+  /** Its current server is where the watch connects; on failure it moves to the next one. */
+  readonly connection: Connection;
   readonly clock: Clock;
   readonly random: () => number;
   /** Upstreams to watch; null = all. Read at every (re)connect. */
@@ -23,12 +24,13 @@ export interface WatchConnectionOptions {
   /** Versions held, sent on (re)connect. */
   readonly known: () => Record<string, number>;
   readonly onMessage: (m: WatchResponse__Output) => void;
+  /** Synced with a server, or lost it. */
+  readonly onState?: (state: 'synced' | 'disconnected', address: string, why?: string) => void;
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
 }
 
 export class WatchConnection {
-  private index = 0;
   private attempt = 0;
   private stream: grpc.ClientReadableStream<WatchResponse__Output> | undefined;
   private retry: Timer | undefined;
@@ -38,15 +40,6 @@ export class WatchConnection {
   connectedTo: string | null = null;
 
   constructor(private readonly opts: WatchConnectionOptions) {}
-
-  /** The client of the server currently (or last) in use, for unary calls. */
-  get current(): DiscoveryServiceClient {
-    return this.opts.clients[this.index]!.client;
-  }
-
-  get currentAddress(): string {
-    return this.opts.clients[this.index]!.address;
-  }
 
   start(): void {
     this.connect();
@@ -67,7 +60,7 @@ export class WatchConnection {
 
   private connect(): void {
     if (this.stopped) return;
-    const { address, client } = this.opts.clients[this.index]!;
+    const { address, discovery: client } = this.opts.connection.current;
     const skeys = this.opts.skeys();
     const stream = client.Watch({ skeys: skeys ?? [], knownVersions: this.opts.known() });
     this.stream = stream;
@@ -75,9 +68,12 @@ export class WatchConnection {
       if (m.syncComplete) {
         this.attempt = 0;
         this.connectedTo = address;
-        connectionChannel.publish({ state: 'synced', address });
       }
       this.opts.onMessage(m);
+      if (m.syncComplete) {
+        connectionChannel.publish({ state: 'synced', address });
+        this.opts.onState?.('synced', address);
+      }
     });
     let done = false;
     const end = (why: string) => {
@@ -86,13 +82,16 @@ export class WatchConnection {
       if (this.stream === stream) this.stream = undefined;
       const wasConnected = this.connectedTo !== null;
       this.connectedTo = null;
-      if (wasConnected) connectionChannel.publish({ state: 'disconnected', address, why });
+      if (wasConnected) {
+        connectionChannel.publish({ state: 'disconnected', address, why });
+        this.opts.onState?.('disconnected', address, why);
+      }
       if (this.stopped) return;
       if (this.restarting) {
         this.restarting = false;
         return this.connect();
       }
-      this.index = (this.index + 1) % this.opts.clients.length;
+      this.opts.connection.next();
       const base = this.opts.backoffBaseMs ?? 100;
       const cap = Math.min(this.opts.backoffMaxMs ?? 5000, base * 2 ** Math.min(this.attempt++, 16));
       this.retry = this.opts.clock.setTimer(this.opts.random() * cap, () => this.connect());

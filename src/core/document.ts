@@ -6,6 +6,9 @@
  */
 import type { BalanceMode, ProbeType } from './model.ts';
 
+/** An upstream as stored and as GetUpstream returns it: clusters as a map ("1", "2", ... and names). */
+export type StoredUpstream = RawUpstream & { cluster: Record<string, RawCluster> };
+
 export interface RawServer {
   host: string;
   port: number;

@@ -30,6 +30,8 @@ export type CheckupsErrorCode =
   | 'TIMEOUT'
   /** Stored data does not read back. */
   | 'DATA_CORRUPT'
+  /** The SDK holds no snapshot yet (await client.ready()). */
+  | 'NOT_SYNCED'
   /** The store cannot take writes now (Redis unreachable, lost its data, ...): nothing was changed, retry later. */
   | 'STORE_UNAVAILABLE'
   /** Other instances kept changing the upstream while this write was being made: nothing was changed, retry. */

@@ -29,6 +29,7 @@ const STATUS_OF: Record<CheckupsErrorCode, grpc.status> = {
   SERVER_UNAVAILABLE: grpc.status.UNAVAILABLE,
   TIMEOUT: grpc.status.DEADLINE_EXCEEDED,
   DATA_CORRUPT: grpc.status.INTERNAL,
+  NOT_SYNCED: grpc.status.FAILED_PRECONDITION,
   STORE_UNAVAILABLE: grpc.status.UNAVAILABLE,
   WRITE_CONFLICT: grpc.status.ABORTED,
   CLOSED: grpc.status.CANCELLED,

@@ -5,10 +5,12 @@
  * short words (`ok`, `err`, `unstable`, `unchecked`). Times are epoch milliseconds (`*_ms`).
  * Decoders from checkups.v1 messages live here, so a field is named once.
  */
-import type { ClusterKey, HeartbeatStatus, PassiveVerdict, PeerHealth, ServerSpec } from '../core/model.ts';
+import type { SelectedPeer } from '../balance/peer.ts';
+import type { HeartbeatStatus, PassiveVerdict, PeerHealth, ServerSpec } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
 import { msToSeconds } from '../config/units.ts';
 import type { ClusterStatus__Output } from '../generated/checkups/v1/ClusterStatus.ts';
+import type { Event__Output } from '../generated/checkups/v1/Event.ts';
 import type { GetStatusResponse__Output } from '../generated/checkups/v1/GetStatusResponse.ts';
 import type { SelectedPeer__Output } from '../generated/checkups/v1/SelectedPeer.ts';
 import type { UpstreamSummary__Output } from '../generated/checkups/v1/UpstreamSummary.ts';
@@ -95,8 +97,23 @@ export interface XdsNodeReport {
   types: { type_url: string; sent_version: string; acked_version: string; nacked: boolean; last_nack: string }[];
 }
 
+/** One entry of the event and audit trail, as `GET /events` sends it too. */
+export interface EventReport {
+  seq: number;
+  /** Epoch ms. */
+  at: number;
+  /** health, admin, auth, config. */
+  kind: string;
+  message: string;
+  skey?: string;
+  peer?: string;
+  details: { [key: string]: Json };
+}
+
 /** GetStatus in the vocabulary. */
 export interface StatusReport {
+  /** The server's version (empty from servers older than 0.1). */
+  server_version: string;
   upstreams: UpstreamReport[];
   checker: CheckerReport | null;
   start_time_ms: number;
@@ -113,15 +130,6 @@ export interface UpstreamSummaryReport {
   mode: string;
   clusters: number;
   servers: number;
-}
-
-/** The peer a pick chose. */
-export interface SelectedPeerReport {
-  host: string;
-  port: number;
-  cluster: ClusterKey;
-  weight: number;
-  status: HeartbeatStatus;
 }
 
 export function serverReport(s: ServerSpec): ServerReport {
@@ -169,6 +177,7 @@ export function clustersReport(clusters: readonly ClusterStatus__Output[]): Clus
 export function statusReport(res: GetStatusResponse__Output): StatusReport {
   const c = res.checker;
   return {
+    server_version: res.serverVersion,
     upstreams: res.upstreams.map((u) => ({ skey: u.skey, version: u.version, heartbeat: u.heartbeat, clusters: clustersReport(u.clusters) })),
     checker:
       c === null
@@ -194,11 +203,23 @@ export function statusReport(res: GetStatusResponse__Output): StatusReport {
   };
 }
 
+export function eventReport(e: Event__Output): EventReport {
+  return {
+    seq: e.seq,
+    at: e.timeMs,
+    kind: e.kind,
+    message: e.message,
+    ...(e.skey !== '' ? { skey: e.skey } : {}),
+    ...(e.peer !== '' ? { peer: e.peer } : {}),
+    details: structToJson(e.details),
+  };
+}
+
 export function summaryReport(u: UpstreamSummary__Output): UpstreamSummaryReport {
   return { skey: u.skey, version: u.version, typ: u.typ, mode: u.mode, clusters: u.clusters, servers: u.servers };
 }
 
-export function selectedReport(p: SelectedPeer__Output): SelectedPeerReport {
+export function selectedReport(p: SelectedPeer__Output): SelectedPeer {
   return { host: p.host, port: p.port, cluster: clusterKeyOf(p.cluster), weight: p.weight, status: healthFromWire(p.status) };
 }
 

@@ -106,9 +106,14 @@ describe('checkups CLI', { concurrency: 4, timeout: 240_000 }, () => {
     assert.match(human.stdout, /^ {2}1 +127\.0\.0\.1:18081 +3 +unchecked +0 +ok 0/m);
     assert.match(human.stdout, /^ {2}dc1 +\[::1\]:18084 +2 +unchecked/m);
     assert.match(human.stdout, /^checker: /m);
-    const status = JSON.parse(ok(json).stdout) as { upstreams: { skey: string; heartbeat: boolean; clusters: { key: string; peers: { server: { port: number } }[] }[] }[]; revision: number };
+    const status = JSON.parse(ok(json).stdout) as { upstreams: { skey: string; heartbeat: boolean; clusters: { key: string; peers: Record<string, unknown>[] }[] }[]; revision: number };
     const api = status.upstreams.find((u) => u.skey === 'api');
-    assert.deepEqual(api?.clusters.map((c) => [c.key, c.peers.map((p) => p.server.port)]), [['1', [18081, 18082]], ['2', [18083]]]);
+    assert.deepEqual(api?.clusters.map((c) => [c.key, c.peers.map((p) => p['port'])]), [['1', [18081, 18082]], ['2', [18083]]]);
+    // One vocabulary: the config's names and units, short status words.
+    assert.deepEqual(api?.clusters[0]?.peers[0], {
+      host: '127.0.0.1', port: 18081, weight: 3, max_fails: 0, fail_timeout: 10, down: false,
+      status: 'unchecked', fail_num: 0, msg: null, last_modified_ms: 0, passive: { status: 'ok', failed_count: 0, until_ms: 0 },
+    });
     assert.equal(status.upstreams.find((u) => u.skey === 'sessions')?.heartbeat, false);
     assert.ok(status.revision > 0);
   });
@@ -116,12 +121,12 @@ describe('checkups CLI', { concurrency: 4, timeout: 240_000 }, () => {
   it('select prints host:port with cluster and status', async () => {
     const [human, json, hashed] = await Promise.all([cli(on('select', 'api')), cli(on('select', 'api', '--cluster-key', '2', '--json')), cli(on('select', 'sessions', '--hash-key', 'user-1'))]);
     assert.match(ok(human).stdout, /^127\.0\.0\.1:1808[12] {2}cluster 1 {2}weight \d+ {2}unchecked$/m);
-    assert.deepEqual(JSON.parse(ok(json).stdout), { host: '127.0.0.1', port: 18083, cluster: '2', weight: 1, status: 'HEALTH_STATUS_UNCHECKED' });
+    assert.deepEqual(JSON.parse(ok(json).stdout), { host: '127.0.0.1', port: 18083, cluster: 2, weight: 1, status: 'unchecked' });
     assert.match(ok(hashed).stdout, /^\[::1\]:18084 {2}cluster dc1/m);
   });
 
   it('update -f: the full form, then the cluster-only form keeps the options; get shows it', async () => {
-    const full = file('web-full.yaml', 'typ: http\nmode: hash\ntimeout: 3\ncluster:\n  - servers:\n      - { host: 127.0.0.1, port: 19001, weight: 2 }\n');
+    const full = file('web-full.yaml', 'typ: http\nmode: hash\ntimeout: 3\nhttp_opts: { query: "GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n" }\ncluster:\n  - servers:\n      - { host: 127.0.0.1, port: 19001, weight: 2 }\n');
     assert.match(ok(await cli(on('update', 'web', '-f', full))).stdout, /^updated web: version \d+$/m);
     const clusters = file('web-clusters.json', JSON.stringify({ 1: { servers: [{ host: '127.0.0.1', port: 19002 }] }, backup: { servers: [{ host: '::1', port: 19003 }] } }));
     assert.match(ok(await cli(on('update', 'web', '-f', clusters))).stdout, /^updated web: version \d+$/m);
@@ -136,6 +141,8 @@ describe('checkups CLI', { concurrency: 4, timeout: 240_000 }, () => {
     const yaml = ok(gotYaml).stdout;
     assert.match(yaml, /^# upstream web, version \d+$/m);
     assert.deepEqual(parseYaml(yaml), got.upstream);
+    // The probe query reads as it was written: one line, not folded at every \n escape.
+    assert.match(yaml, /^ {2}query: "GET \/ HTTP\/1\.1\\r\\nHost: x\\r\\n\\r\\n"$/m);
     assert.match(ok(list).stdout, /^web +\d+ +http +hash +1 +1$/m);
   });
 
@@ -148,12 +155,12 @@ describe('checkups CLI', { concurrency: 4, timeout: 240_000 }, () => {
     assert.match(r.stderr, /^ {2}cluster\[0\]\.servers\[0\]\.port: /m);
     assert.match(r.stderr, /^ {2}cluster\[0\]\.servers\[1\]\.weight: /m);
     const get = await cli(on('get', 'bad'));
-    assert.equal(get.code, 1);
-    assert.match(get.stderr, /^error: NOT_FOUND: /m);
+    assert.equal(get.code, 3, 'exit 3: not found');
+    assert.match(get.stderr, /^error: UNKNOWN_SKEY: /m);
     // The cluster-only form is checked by the server: still exit 2, with its paths.
     const badClusters = await cli(on('update', 'api', '-f', file('bad-clusters.yaml', '- servers:\n    - { host: 127.0.0.1, port: 0 }\n')));
     assert.equal(badClusters.code, 2, badClusters.stderr);
-    assert.match(badClusters.stderr, /^error: INVALID_ARGUMENT: 1 error, nothing changed:\n {2}cluster\[0\]\.servers\[0\]\.port: /m);
+    assert.match(badClusters.stderr, /^error: INVALID_CONFIG: 1 error, nothing changed:\n {2}cluster\[0\]\.servers\[0\]\.port: /m);
     const syntax = await cli(on('update', 'bad', '-f', file('syntax.yaml', 'cluster: [\n')));
     assert.equal(syntax.code, 2);
     assert.match(syntax.stderr, /syntax\.yaml:\d+:\d+: /);
@@ -161,9 +168,9 @@ describe('checkups CLI', { concurrency: 4, timeout: 240_000 }, () => {
 
   it('peer add/down/up/update/remove round trip, visible in peers --json', async () => {
     ok(await cli(on('update', 'pool', '-f', file('pool.yaml', 'cluster:\n  - servers:\n      - { host: 127.0.0.1, port: 19101 }\n'))));
-    type Servers = { version: number; clusters: { key: string; peers: { server: { host: string; port: number; weight: number; maxFails: number; failTimeoutMs: number; down: boolean } }[] }[] };
+    type Servers = { version: number; clusters: { key: string; peers: { host: string; port: number; weight: number; max_fails: number; fail_timeout: number; down: boolean }[] }[] };
     const peers = async (): Promise<Servers> => JSON.parse(ok(await cli(on('peers', 'pool', '--json'))).stdout) as Servers;
-    const server = (s: Servers, port: number) => s.clusters.flatMap((c) => c.peers.map((p) => ({ cluster: c.key, ...p.server }))).filter((p) => p.port === port);
+    const server = (s: Servers, port: number) => s.clusters.flatMap((c) => c.peers.map((p) => ({ cluster: c.key, host: p.host, port: p.port, weight: p.weight, max_fails: p.max_fails, fail_timeout: p.fail_timeout, down: p.down }))).filter((p) => p.port === port);
 
     // Writes are serialized by the server; independent ones go out together.
     const [added] = await Promise.all([
@@ -172,7 +179,7 @@ describe('checkups CLI', { concurrency: 4, timeout: 240_000 }, () => {
     ]);
     assert.match(ok(added).stdout, /^pool: version \d+$/m);
     let s = await peers();
-    assert.deepEqual(server(s, 19102), [{ cluster: '1', host: '::1', port: 19102, weight: 5, maxFails: 2, failTimeoutMs: 2500, down: true }]);
+    assert.deepEqual(server(s, 19102), [{ cluster: '1', host: '::1', port: 19102, weight: 5, max_fails: 2, fail_timeout: 2.5, down: true }]);
     assert.deepEqual(server(s, 19103).map((p) => [p.cluster, p.weight, p.down]), [['canary', 1, false]]);
 
     await Promise.all([
@@ -181,7 +188,7 @@ describe('checkups CLI', { concurrency: 4, timeout: 240_000 }, () => {
       cli(on('peer', 'down', 'pool', '127.0.0.1:19101')).then(ok),
     ]);
     const [json, human] = await Promise.all([peers(), cli(on('peers', 'pool'))]);
-    assert.deepEqual(server(json, 19102).map((p) => [p.weight, p.maxFails, p.failTimeoutMs, p.down]), [[7, 2, 4000, false]]);
+    assert.deepEqual(server(json, 19102).map((p) => [p.weight, p.max_fails, p.fail_timeout, p.down]), [[7, 2, 4, false]]);
     assert.equal(server(json, 19101)[0]?.down, true);
     assert.match(ok(human).stdout, /^ {2}1 +127\.0\.0\.1:19101 +1 +unchecked +0 +ok 0 +down/m);
 
@@ -190,10 +197,10 @@ describe('checkups CLI', { concurrency: 4, timeout: 240_000 }, () => {
     assert.equal(last.code, 1);
     assert.match(last.stderr, /^error: FAILED_PRECONDITION: 127\.0\.0\.1:19103 is the last server of cluster canary/m);
     s = await peers();
-    assert.deepEqual(s.clusters.map((c) => [c.key, c.peers.map((p) => p.server.port)]), [['1', [19101]], ['canary', [19103]]]);
+    assert.deepEqual(s.clusters.map((c) => [c.key, c.peers.map((p) => p.port)]), [['1', [19101]], ['canary', [19103]]]);
     const again = await cli(on('peer', 'remove', 'pool', '[::1]:19102'));
-    assert.equal(again.code, 1);
-    assert.match(again.stderr, /^error: NOT_FOUND: /m);
+    assert.equal(again.code, 3);
+    assert.match(again.stderr, /^error: UNKNOWN_PEER: /m);
     const badAddr = await cli(on('peer', 'add', 'pool', '::1:80'));
     assert.equal(badAddr.code, 2);
     assert.match(badAddr.stderr, /is not HOST:PORT/);
@@ -201,27 +208,50 @@ describe('checkups CLI', { concurrency: 4, timeout: 240_000 }, () => {
 
   it('delete, then select on it fails with NOT_FOUND', async () => {
     ok(await cli(on('update', 'doomed', '-f', file('doomed.yaml', 'cluster:\n  - servers:\n      - { host: 127.0.0.1, port: 19201 }\n'))));
-    assert.equal(ok(await cli(on('delete', 'doomed'))).stdout.trim(), 'deleted doomed');
+    assert.match(ok(await cli(on('delete', 'doomed'))).stdout, /^deleted doomed: version \d+$/m);
     const r = await cli(on('select', 'doomed'));
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error: NOT_FOUND: .*doomed/m);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /^error: UNKNOWN_SKEY: .*doomed/m);
+  });
+
+  it('--dry-run shows the difference for update, delete and peer changes, and changes nothing', async () => {
+    ok(await cli(on('update', 'dry', '-f', file('dry.yaml', 'cluster:\n  - servers:\n      - { host: 127.0.0.1, port: 19301 }\n      - { host: 127.0.0.1, port: 19302 }\n'))));
+    const before = JSON.parse(ok(await cli(on('get', 'dry', '--json'))).stdout) as { version: number };
+    const down = ok(await cli(on('peer', 'down', 'dry', '127.0.0.1:19302', '--dry-run')));
+    assert.match(down.stdout, new RegExp(`^--- dry \\(version ${before.version}\\)`, 'm'));
+    assert.match(down.stdout, /^\+ +down: true$/m);
+    const weight = JSON.parse(ok(await cli(on('peer', 'update', 'dry', '127.0.0.1:19301', '--weight', '9', '--dry-run', '--json'))).stdout) as { dry_run: boolean; changed: boolean; after: { cluster: Record<string, { servers: { weight: number }[] }> } };
+    assert.deepEqual([weight.dry_run, weight.changed, weight.after.cluster['1']!.servers[0]!.weight], [true, true, 9]);
+    const same = ok(await cli(on('update', 'dry', '-f', file('dry-same.yaml', 'cluster:\n  - servers:\n      - { host: 127.0.0.1, port: 19301 }\n      - { host: 127.0.0.1, port: 19302 }\n'), '--dry-run')));
+    assert.equal(same.stdout.trim(), 'dry: no change');
+    const created = ok(await cli(on('update', 'fresh', '-f', file('fresh.yaml', 'cluster:\n  - servers: [ { host: 127.0.0.1, port: 19303 } ]\n'), '--dry-run')));
+    assert.match(created.stdout, /^--- fresh \(absent\)/m);
+    const gone = ok(await cli(on('delete', 'dry', '--dry-run')));
+    assert.match(gone.stdout, /^\+\+\+ dry \(deleted\)/m);
+    // The same checks as the real write: an unknown peer is exit 3, an invalid result exit 2.
+    assert.equal((await cli(on('peer', 'down', 'dry', '127.0.0.1:1', '--dry-run'))).code, 3);
+    assert.equal((await cli(on('peer', 'update', 'dry', '127.0.0.1:19301', '--weight', '0', '--dry-run'))).code, 2);
+    // Nothing was written.
+    const after = JSON.parse(ok(await cli(on('get', 'dry', '--json'))).stdout) as { version: number };
+    assert.equal(after.version, before.version);
+    assert.equal((await cli(on('get', 'fresh'))).code, 3);
   });
 
   it('admin calls carry --token', async () => {
     const server = ['--server', guarded.grpcAddress];
     const denied = await cli(['delete', 'api', ...server]);
-    assert.equal(denied.code, 1);
+    assert.equal(denied.code, 4, 'exit 4: refused');
     assert.match(denied.stderr, /^error: UNAUTHENTICATED: /m);
     const wrong = await cli(['delete', 'api', ...server, '--token', 'not-the-token']);
     assert.match(wrong.stderr, /^error: UNAUTHENTICATED: /m);
     ok(await cli(['status', ...server])); // discovery needs no token
-    assert.equal(ok(await cli(['delete', 'api', ...server, '--token', 'secret-token-123456'])).stdout.trim(), 'deleted api');
+    assert.match(ok(await cli(['delete', 'api', ...server, '--token', 'secret-token-123456'])).stdout, /^deleted api: version \d+$/m);
   });
 
   it('an unreachable server gets a plain message', async () => {
     const r = await cli(['status', '--server', '127.0.0.1:1', '--timeout', '3000']);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error: cannot reach checkups at 127\.0\.0\.1:1 \(is it running\? --server\)/m);
+    assert.equal(r.code, 5, 'exit 5: unreachable');
+    assert.match(r.stderr, /^error: cannot reach checkups at 127\.0\.0\.1:1 within 3000 ms \(is it running\? --server, --timeout\)/m);
   });
 
   it('TLS: --ca verifies the server', async () => {
@@ -233,8 +263,8 @@ describe('checkups CLI', { concurrency: 4, timeout: 240_000 }, () => {
     try {
       assert.match(ok(await cli(['list', '--server', tls.grpcAddress, '--ca', cert])).stdout, /^api /m);
       const plain = await cli(['list', '--server', tls.grpcAddress, '--timeout', '3000']);
-      assert.equal(plain.code, 1);
-      assert.match(plain.stderr, /^error: /m);
+      assert.equal(plain.code, 5, plain.stderr);
+      assert.match(plain.stderr, /^error: cannot reach checkups/m);
     } finally {
       await tls.stop(0);
     }

@@ -172,7 +172,7 @@ ${servers(backends.ports.slice(half))}
         if (Date.now() > deadline) assert.fail('C never showed the passive exclusion');
         await new Promise((r) => setTimeout(r, 50));
       }
-      await until(() => (sdk.versionOf('pas') ?? 0) >= version, 'the SDK on C to receive the verdict', 20_000);
+      await sdk.synced(version, 20_000);
       const seen: string[] = [];
       for (let i = 0; i < 10; i++) await sdk.readyOk('pas', (p) => seen.push(p.host));
       assert.deepEqual([...new Set(seen)], ['10.9.0.2'], 'readyOk avoids the excluded peer');

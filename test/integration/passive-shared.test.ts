@@ -69,7 +69,7 @@ describe('passive health shared both ways (one server)', () => {
       assert.ok(untilMs > Date.now() + 25_000 && untilMs <= Date.now() + 30_000, `exclusion ends fail_timeout after the window opened (${untilMs - Date.now()} ms left)`);
 
       // The SDK holds the version that carries the verdict (Watch pushes it), then picks around it.
-      await until(() => (sdk.versionOf('pas') ?? 0) >= Number(ups.version), 'the SDK to receive the passive verdict');
+      await sdk.synced(Number(ups.version));
       const seen: string[] = [];
       for (let i = 0; i < 20; i++) await sdk.readyOk('pas', (p) => seen.push(p.host));
       assert.ok(!seen.includes('10.3.0.1'), `readyOk picked the excluded peer: ${seen.join(' ')}`);

@@ -3,7 +3,9 @@
  * The live status page in a real browser (Debian's chromium, driven by playwright-core): it
  * renders every peer of a 1,000-peer upstream plus a probed one, and a real health flip (a
  * backend closes, the tcp probe fails) shows on the page within 1 s of the verdict, without a
- * reload. Writes a screenshot to test/artifacts/status-page.png.
+ * reload. Writes a screenshot to test/artifacts/status-page.png. A page left open for hours
+ * (Playwright's page clock jumps three hours after thousands of events) keeps its DOM, heap and
+ * the server's follower count bounded and stays live.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -119,5 +121,54 @@ describe('status page (real chromium)', () => {
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'status-page.png') });
     console.log(`status page: ${BIG + 2} peers rendered; flip shown ${shownAfterMs.toFixed(0)} ms after the verdict`);
+  });
+
+  it('left open for hours under a stream of events: DOM, heap and server followers stay bounded, the page stays live', async () => {
+    const long = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      // The page's clock is Playwright's: it flows in real time until fastForward jumps it by hours.
+      await long.clock.install();
+      await long.goto(`http://127.0.0.1:${server.http.port}/`);
+      await long.waitForFunction((n) => document.querySelectorAll('tr[data-peer]').length === n, BIG + 2);
+      await long.waitForFunction(() => document.getElementById('live')?.textContent === 'live');
+      const cdp = await long.context().newCDPSession(long);
+      await cdp.send('Performance.enable');
+      const measure = async (): Promise<{ nodes: number; heap: number; listeners: number }> => {
+        await cdp.send('HeapProfiler.collectGarbage');
+        const { metrics } = await cdp.send('Performance.getMetrics');
+        const m = new Map(metrics.map((x) => [x.name, x.value]));
+        return { nodes: m.get('Nodes')!, heap: m.get('JSHeapUsedSize')!, listeners: m.get('JSEventListeners')! };
+      };
+      const base = await measure();
+      const followersBefore = server.events.followerCount;
+
+      // Far more events than the page keeps (200) and the server's ring holds (500), health events
+      // for real rows among them, in batches the page reads as they come.
+      const TOTAL = 6000;
+      for (let n = 0; n < TOTAL; n++) {
+        if (n % 3 === 0) server.events.record({ kind: 'health', skey: 'big', peer: `127.0.1.1:${20000 + (n % 200)}`, message: `long ${n}`, details: { cause: 'active', from: 'ok', to: n % 2 === 0 ? 'err' : 'ok', n } });
+        else server.events.record({ kind: 'config', message: `long ${n}`, details: { n } });
+        if (n % 500 === 499) await long.waitForFunction((m) => document.querySelector('#events li')?.textContent?.includes(`long ${m}`) === true, n, { timeout: 30_000 });
+      }
+      // Three hours pass on the page: every due timer (age ticks, polls, flash removals) fires.
+      await long.clock.fastForward('03:00:00');
+      await long.waitForFunction(() => Array.from(document.querySelectorAll('td.age')).some((td) => / h$/.test(td.textContent ?? '')), undefined, { timeout: 10_000 });
+      // Still live: a new event shows at once, and a refetch renders every row again.
+      server.events.record({ kind: 'config', message: 'after three hours', details: {} });
+      await long.waitForFunction(() => document.querySelector('#events li')?.textContent?.includes('after three hours') === true, undefined, { timeout: 10_000 });
+      await long.waitForFunction((n) => document.querySelectorAll('tr[data-peer]').length === n, BIG + 2);
+      const end = await measure();
+
+      assert.equal(await long.$$eval('#events li', (lis) => lis.length), 200, 'the event feed keeps the newest 200');
+      // Rows are rebuilt, never accumulated: the node count is the first render's plus the feed.
+      assert.ok(end.nodes <= base.nodes + 200 * 8, `DOM nodes ${base.nodes} -> ${end.nodes}`);
+      assert.ok(end.listeners <= base.listeners + 10, `event listeners ${base.listeners} -> ${end.listeners}`);
+      assert.ok(end.heap < base.heap * 2 + 4e6, `JS heap ${(base.heap / 1e6).toFixed(1)} MB -> ${(end.heap / 1e6).toFixed(1)} MB`);
+      assert.equal(server.events.followerCount, followersBefore, 'one follower for the page, before and after');
+      assert.equal((await fetch(`http://127.0.0.1:${server.http.port}/healthz`)).status, 200);
+      console.log(`status page after ${TOTAL} events and 3 h: nodes ${base.nodes} -> ${end.nodes}, heap ${(base.heap / 1e6).toFixed(1)} -> ${(end.heap / 1e6).toFixed(1)} MB, listeners ${base.listeners} -> ${end.listeners}`);
+    } finally {
+      await long.close();
+    }
   });
 });

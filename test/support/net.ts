@@ -129,3 +129,31 @@ export async function startRedis(args: string[]): Promise<{ port: number; child:
   }
   return { port, child, stop };
 }
+
+/**
+ * A port whose SYNs are dropped: a listener (in a python3 child, since Node accepts every
+ * connection itself) with a backlog of 0 that never accepts, its queue filled at once, so the
+ * kernel drops further SYNs and a connect stays in SYN-SENT until the client gives up.
+ */
+export async function synDropper(): Promise<{ port: number; close(): void }> {
+  const child = spawn('python3', ['-c', `
+import socket, sys
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen(0)
+port = s.getsockname()[1]
+fill = []
+for i in range(4):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(('127.0.0.1', port))
+    except BlockingIOError:
+        pass
+    fill.append(c)
+print(port, flush=True)
+sys.stdin.read()
+`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  return { port: Number(line.toString().trim()), close: () => child.kill() };
+}

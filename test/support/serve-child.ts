@@ -1,6 +1,7 @@
 /**
  * A checkups server in a child process, for tests that kill it: prints one JSON line
- * {"grpc": "...", "http": "..."} once serving. argv: configFile dataDir [adminToken]
+ * {"grpc": "...", "http": "..."} once serving. argv: configFile dataDir [adminToken].
+ * SERVE_CHILD_GRPC_LISTEN fixes the gRPC address, so a restarted server is found where it was.
  */
 import pino from 'pino';
 import { startCheckups } from '../../src/main.ts';
@@ -9,7 +10,7 @@ const [configFile, dataDir, adminToken] = process.argv.slice(2);
 const server = await startCheckups({
   configFile: configFile!,
   dataDir: dataDir!,
-  grpcListen: '127.0.0.1:0',
+  grpcListen: process.env['SERVE_CHILD_GRPC_LISTEN'] ?? '127.0.0.1:0',
   httpListen: '127.0.0.1:0',
   healthChecks: false,
   ...(adminToken !== undefined ? { adminToken } : {}),

@@ -148,7 +148,7 @@ describe('FileStore', () => {
     assert.equal(snapshot.lastSeq, 20);
     const lines = (await readFile(join(dir, 'changes.log'), 'utf8')).trimEnd().split('\n');
     assert.deepEqual(lines.map((l) => (JSON.parse(l.slice(9)) as { seq: number }).seq), [21, 22, 23, 24, 25]);
-    assert.deepEqual((await readdir(dir)).sort(), ['changes.log', 'snapshot.json']);
+    assert.deepEqual((await readdir(dir)).sort(), ['acknowledged', 'changes.log', 'snapshot.json']);
     const state = await recover(dir);
     assert.equal(state.lastSeq, 25);
     assert.deepEqual([...state.upstreams], [...expected]);
@@ -231,6 +231,59 @@ describe('FileStore', () => {
     await assert.rejects(recover(dir), isCorrupt(/line 1/, /starts at seq 2/));
   });
 
+  it('a log cut at a record boundary loses acknowledged changes: DATA_CORRUPT with what and how to go on', async () => {
+    const { dir, log } = await threeChanges();
+    const data = await readFile(log, 'utf8');
+    const cut = data.lastIndexOf('\n', data.length - 2) + 1; // the start of the last record
+    await writeFile(log, data.slice(0, cut));
+    await assert.rejects(recover(dir), isCorrupt(/1 acknowledged change is missing/, /says seq 3 was acknowledged/, /end at seq 2:/, /lose seq 3\.\.3 for good, remove .*acknowledged/));
+    assert.equal(await readFile(log, 'utf8'), data.slice(0, cut), 'nothing was changed');
+    // The operator accepts the loss: the rest loads, and the checkpoint starts over from there.
+    await rm(join(dir, 'acknowledged'));
+    const state = await recover(dir);
+    assert.equal(state.lastSeq, 2);
+    assert.deepEqual(state.warnings, []);
+    await withStore(dir, async (st) => assert.equal(await st.append({ op: 'delete', skey: 'a' }), 3));
+    assert.equal((await recover(dir)).lastSeq, 3);
+  });
+
+  it('a log cut inside an acknowledged record is a loss, not a torn write: nothing is set aside', async () => {
+    const { dir, log } = await threeChanges();
+    const data = await readFile(log, 'utf8');
+    const cut = data.lastIndexOf('\n', data.length - 2) + 1 + 20;
+    await writeFile(log, data.slice(0, cut));
+    await assert.rejects(recover(dir), isCorrupt(/1 acknowledged change is missing/, /end at seq 2, followed by an incomplete record \(20 bytes at byte \d+\)/));
+    assert.equal(await readFile(log, 'utf8'), data.slice(0, cut));
+    assert.deepEqual((await readdir(dir)).filter((f) => f.includes('torn')), []);
+  });
+
+  it('a data dir replaced by an older copy is noticed; a damaged checkpoint stops the start; one torn slot does not', async () => {
+    const { dir, log } = await threeChanges();
+    const older = await readFile(log);
+    await withStore(dir, async (st) => {
+      await st.append({ op: 'delete', skey: 'b' });
+      await st.append({ op: 'delete', skey: 'c' });
+    });
+    await writeFile(log, older);
+    await assert.rejects(recover(dir), isCorrupt(/2 acknowledged changes are missing/, /says seq 5 was acknowledged/, /end at seq 3/));
+    const checkpoint = join(dir, 'acknowledged');
+    const slots = await readFile(checkpoint);
+    // Seq 5 sits in slot 1; a crash tearing it leaves slot 0 (seq 4): still more than the log holds.
+    const torn = Buffer.from(slots);
+    torn.fill(0x20, 64 + 4, 64 + 20);
+    await writeFile(checkpoint, torn);
+    await assert.rejects(recover(dir), isCorrupt(/1 acknowledged change is missing/, /says seq 4/));
+    await writeFile(checkpoint, Buffer.alloc(128, 0x41));
+    await assert.rejects(recover(dir), isCorrupt(/acknowledged is damaged/, /remove .*acknowledged and start again/));
+  });
+
+  it('a data dir written before checkpoints existed loads and gains one', async () => {
+    const { dir } = await threeChanges();
+    await rm(join(dir, 'acknowledged'));
+    assert.equal((await recover(dir)).lastSeq, 3);
+    assert.match(await readFile(join(dir, 'acknowledged'), 'latin1'), /ack 3 [0-9a-f]{8}/);
+  });
+
   it('refuses a data dir locked by a live process, also within this process', async () => {
     const dir = await tempDir();
     const sleeper = spawnNode('setTimeout(() => {}, 30_000)');
@@ -270,7 +323,7 @@ describe('FileStore', () => {
     assert.equal(await store.append({ op: 'put', skey: 'a', upstream: doc(1) }), 1);
     assert.equal(await store.append({ op: 'put', skey: 'b', upstream: doc(2) }), 2);
     assert.equal(await store.append({ op: 'put', skey: 'c', upstream: doc(3) }), 3); // acknowledged, then compaction fails
-    await assert.rejects(store.append({ op: 'delete', skey: 'a' }), /writing the change log failed \(EISDIR.*until checkups restarts/);
+    await assert.rejects(store.append({ op: 'delete', skey: 'a' }), /writing \S*snapshot\.json\.tmp failed \(EISDIR.*until checkups restarts/);
     await store.close();
     await rm(join(dir, 'snapshot.json.tmp'), { recursive: true });
     const state = await recover(dir);

@@ -11,6 +11,8 @@
  */
 import type { RawUpstream } from '../document.ts';
 import { CheckupsError } from '../../util/errors.ts';
+import { dirname, join } from 'node:path';
+import { CHECKPOINT_FILE } from './checkpoint.ts';
 import { crc32Hex } from './crc32.ts';
 
 export const LOG_FILE = 'changes.log';
@@ -135,7 +137,8 @@ export function replayLog(file: string, data: Buffer, base: Replayed | null): Lo
     const fail = (what: string) =>
       corrupt(
         `data file ${where}: ${what}. Nothing was loaded; ${good}. To keep the changes up to that one and lose ` +
-          `this and every later record, cut the file there with \`truncate -s ${offset} ${file}\`, ${RESET}.`,
+          `this and every later record, cut the file there with \`truncate -s ${offset} ${file}\` and remove ` +
+          `${join(dirname(file), CHECKPOINT_FILE)} (it records how far acknowledgements went), ${RESET}.`,
       );
     const text = data.subarray(offset, end);
     const hex = text.subarray(0, 8).toString('latin1');

@@ -8,7 +8,7 @@
  * moment on a dir with a stale lock could both win; and a stale pid reused by an unrelated live
  * process blocks the start (the message says to remove LOCK then).
  */
-import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const LOCK_FILE = 'LOCK';
@@ -41,12 +41,22 @@ async function unlinkIfExists(file: string): Promise<void> {
   }
 }
 
+/** Temp files of processes that died between writing and removing them (kill -9). */
+async function removeStaleTemps(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const m = /^LOCK\.(\d+)\.tmp$/.exec(name);
+    if (m !== null && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) await unlinkIfExists(join(dir, name));
+  }
+}
+
 /** Takes the data dir's lock; resolves with its release, or throws naming the owner. */
 export async function acquireLock(dir: string): Promise<() => Promise<void>> {
   const lockFile = join(dir, LOCK_FILE);
   const temp = join(dir, `${LOCK_FILE}.${process.pid}.tmp`);
-  await writeFile(temp, `${process.pid}\n`, { mode: 0o600 });
+  await removeStaleTemps(dir);
   try {
+    // Inside the try: a write cut short (disk full) must not leave its temp file behind either.
+    await writeFile(temp, `${process.pid}\n`, { mode: 0o600 });
     // A few rounds: each failed round removed a stale lock, or lost a race to a live process.
     for (let round = 0; round < 3; round++) {
       try {

@@ -7,6 +7,9 @@
  * Under churn (issue 15): the public selectPeer path with heartbeat health (1% of peers err),
  * steady against one health flip per 1,000 picks, at 1,000 and 10,000 servers; target: churn
  * costs at most 2x the steady pick at 10,000 servers.
+ * Slow start (issue 13): the same paths with `slow_start` on - nothing ramping (must cost what the
+ * steady pick costs), one server ramping for the whole run, and churn where every flip back to
+ * ok starts a 30 s ramp (so hundreds ramp at once: the O(k + r) pick).
  */
 import { ConsistentHashRing } from '../src/balance/chash.ts';
 import { hash53 } from '../src/balance/hash.ts';
@@ -38,8 +41,8 @@ const okHealth = (status: HeartbeatStatus): PeerHealth => ({ status, failNum: st
  * The public path as a server runs it: heartbeat on, every peer probed ok but 1% err (as the
  * health checker records them), through the registry the checker writes to.
  */
-function heartbeatEngine(list: ReturnType<typeof servers>, mode: string): { engine: SelectionEngine; registry: UpstreamRegistry; ids: PeerId[] } {
-  const parsed = parseConfig({ upstreams: { bench: { mode, cluster: [{ servers: list }] } } });
+function heartbeatEngine(list: ReturnType<typeof servers>, mode: string, slowStart = 0): { engine: SelectionEngine; registry: UpstreamRegistry; ids: PeerId[] } {
+  const parsed = parseConfig({ upstreams: { bench: { mode, slow_start: slowStart, cluster: [{ servers: list }] } } });
   if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
   const registry = UpstreamRegistry.fromConfig(parsed.value);
   const ids = list.map((s) => peerId(s.host, s.port));
@@ -50,6 +53,8 @@ function heartbeatEngine(list: ReturnType<typeof servers>, mode: string): { engi
 /** Flips one peer (err <-> ok, rotating over the upstream) every FLIP_EVERY picks. */
 const FLIP_EVERY = 1000;
 const CHURN_SIZES = [1000, 10_000];
+const SLOW_START_S = 30;
+const rampingAtEnd: Record<number, () => number> = {};
 
 export async function run(): Promise<void> {
   let j = 0;
@@ -113,6 +118,38 @@ export async function run(): Promise<void> {
       }
     };
   }
+  for (const n of CHURN_SIZES) {
+    const list = servers(n);
+    const warm = 2 * list.reduce((a, s) => a + s.weight, 0) + 10_000;
+    const off = heartbeatEngine(list, 'wrr', SLOW_START_S);
+    for (let i = 0; i < warm; i++) consume(off.engine.selectPeer('bench').port);
+    cases[`slow_start idle ${n}`] = (k) => {
+      for (let i = 0; i < k; i++) consume(off.engine.selectPeer('bench').port);
+    };
+    // One server back from err at the start and ramping for the whole run (a window of a day).
+    const one = heartbeatEngine(list, 'wrr', 86_400);
+    one.registry.setHealth('bench', one.ids[50]!, okHealth('ok'));
+    for (let i = 0; i < warm; i++) consume(one.engine.selectPeer('bench').port);
+    cases[`slow_start one ramping ${n}`] = (k) => {
+      for (let i = 0; i < k; i++) consume(one.engine.selectPeer('bench').port);
+    };
+    const churn = heartbeatEngine(list, 'wrr', SLOW_START_S);
+    let picks = 0;
+    let flips = 0;
+    cases[`slow_start churn ${n}`] = (k) => {
+      for (let i = 0; i < k; i++) {
+        if (++picks % FLIP_EVERY === 0) {
+          const id = churn.ids[(flips++ * 7919) % n]!;
+          churn.registry.setHealth('bench', id, okHealth(churn.registry.upstream('bench')!.health(id)?.status === 'err' ? 'ok' : 'err'));
+        }
+        consume(churn.engine.selectPeer('bench').port);
+      }
+    };
+    rampingAtEnd[n] = () => {
+      const entry = churn.registry.upstream('bench')!;
+      return churn.ids.filter((id) => entry.rampStart(id) !== undefined).length;
+    };
+  }
   const m = measureInterleaved(cases);
   const ns = (name: string): number => m[name]!.nsPerOp;
   const rows = SIZES.map((n) => ({
@@ -136,6 +173,16 @@ export async function run(): Promise<void> {
     target: '<= 2',
   }));
   printTable('pick under health churn: the public selectPeer path, heartbeat health, 1% of peers err', churnRows);
+  const slowRows = CHURN_SIZES.map((n) => ({
+    servers: n,
+    'steady ns (slow_start off)': ns(`selectPeer heartbeat ${n}`),
+    'slow_start on, none ramping ns': ns(`slow_start idle ${n}`),
+    'one ramping ns': ns(`slow_start one ramping ${n}`),
+    'churn, off ns': ns(`selectPeer churn ${n}`),
+    'churn, slow_start on ns': ns(`slow_start churn ${n}`),
+    'ramping at the end': rampingAtEnd[n]!(),
+  }));
+  printTable(`slow start (${SLOW_START_S} s window; churn: 1 flip / ${FLIP_EVERY} picks, each flip back to ok starts a ramp)`, slowRows);
   console.log(`key hash alone (included in every chash pick): ${ns('key hash').toFixed(1)} ns`);
   const chashGrowth = ns('chash 10000') / ns('chash 10');
   const verdict = {
@@ -153,5 +200,5 @@ export async function run(): Promise<void> {
   );
   console.log(`selectPeer with one flip per ${FLIP_EVERY} picks at 10,000 servers: x${verdict.churnRatioAt10000.toFixed(2)} the steady cost (target <= 2: ${verdict.churnRatioOk ? 'ok' : 'MISSED'})`);
   const measurements: Record<string, Measurement> = m;
-  console.log(`written: ${writeResult('pick', { rows, churnRows, measurements, ringInfo, verdict })}`);
+  console.log(`written: ${writeResult('pick', { rows, churnRows, slowRows, measurements, ringInfo, verdict })}`);
 }

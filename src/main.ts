@@ -214,7 +214,8 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   readiness.register('store', () => (storeOpen ? null : 'the store is not open'));
 
   // In a cluster, versions come from the shared revision counter (far above these).
-  const registry = new UpstreamRegistry(config.global, { initialRevision: opts.cluster !== undefined ? 0 : Math.floor(clock.wallNow()) * 1000 });
+  // Slow-start ramps start on the registry's clock, which the engine and Watch read as well.
+  const registry = new UpstreamRegistry(config.global, { initialRevision: opts.cluster !== undefined ? 0 : Math.floor(clock.wallNow()) * 1000, clock });
   const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
   const store: ChangeStore = timedChangeStore(new FileChangeStore(dataDir), clock);
   const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });

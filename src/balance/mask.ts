@@ -79,10 +79,13 @@ export class SkipMask {
   }
 }
 
-/** A balancing policy over one cluster's servers (by index). Pure: no I/O, no clock. */
+/** A balancing policy over one cluster's servers (by index). Pure: no I/O, no clock (time is passed in). */
 export interface Picker {
-  /** Index of the chosen server, or -1 when every server is skipped. */
-  pick(mask: SkipMask | undefined, key: string): number;
+  /**
+   * Index of the chosen server, or -1 when every server is skipped. `now` is the engine's clock,
+   * read by slow start (smooth WRR built with a ramp) and ignored otherwise.
+   */
+  pick(mask: SkipMask | undefined, key: string, now: number): number;
   /** Called after a failed attempt on server `i` (smooth WRR halves its effective weight). */
   penalize(i: number): void;
 }

@@ -84,7 +84,7 @@ export class SelectionEngine {
     const { view, state } = this.resolve(skey, now);
     const key = hashKeyFor(view.spec.mode, opts.hashKey, opts.request);
     for (const c of clustersFor(state.balancer, opts.clusterKey)) {
-      const i = c.picker.pick(c.mask, key);
+      const i = c.picker.pick(c.mask, key, now);
       if (i < 0) continue;
       this.account(skey, view.spec.maxEjectionPercent, state, c.spec.servers[i]!, false, now);
       return toPeer(view, c, i);

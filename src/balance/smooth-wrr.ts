@@ -29,8 +29,17 @@
  * size) per server that changed (the mask says which, mask.ts). Recording for the replay starts
  * once a mask has lasted n picks. Integers stay below 2^53 (the lazy form is rebased long
  * before t * weight gets there), so every pick is bit-for-bit the O(n) step's.
+ *
+ * Slow start (slow-start.ts). A ramping server takes part with `effective * q / 1024` instead
+ * of `effective`, q its ramp factor in 1024ths (recomputed once per ramp tick, never per server
+ * per pick). Ramping servers leave their weight class and keep an explicit `current`, so a lazy
+ * step costs O(k + r) with r servers ramping; there is no replay while any server ramps (the
+ * weights change, nothing repeats). Ramping weights are multiples of 2^-10, so with the lazy
+ * form rebased before t * weight reaches 2^42 the sums stay exact and the picks are still the
+ * O(n) step's (for Σweights below 2^42: every config short of thousands of 2^31 weights).
  */
 import type { Picker, SkipMask } from './mask.ts';
+import { RAMP_STEPS, rampSteps, rampTick, type SlowStartRamp } from './slow-start.ts';
 
 /** Periods longer than this are not cached and every pick stays O(n). */
 export const DEFAULT_MAX_PERIOD = 1 << 20;
@@ -40,12 +49,31 @@ export const MAX_WEIGHT_CLASSES = 64;
 
 /** Rebase the lazy form before `t * weight` could leave the exactly representable integers. */
 const REBASE_AT = 2 ** 50;
+/** With slow start, currents carry 10 fraction bits (weights in 1024ths): rebase earlier. */
+const REBASE_AT_RAMPING = 2 ** 42;
 
 export interface SmoothWrrOptions {
   /** Longest period (sum of eligible weights) to cache; 0 disables the O(1) replay. */
   readonly maxPeriod?: number;
   /** Lazy O(k) steps while nothing is degraded (default true); false keeps every step the O(n) loop. */
   readonly lazySteps?: boolean;
+  /** Slow start for this cluster (written by the balancer); picks then need `now`. */
+  readonly ramp?: SlowStartRamp;
+}
+
+/** The picker's side of slow start: which servers ramp now and at what share. */
+interface RampState {
+  /** Ramping servers in list[0..count). */
+  readonly list: Int32Array;
+  count: number;
+  /** Position of server i in `list`, -1 when it has its full weight. */
+  readonly at: Int32Array;
+  /** Ramp factor of server i in 1024ths (RAMP_STEPS when not ramping). */
+  readonly q: Float64Array;
+  /** weight * q / RAMP_STEPS: what a ramping server adds per lazy step (effective = weight there). */
+  readonly w: Float64Array;
+  /** Ramp tick the factors were computed for. */
+  tick: number;
 }
 
 /**
@@ -106,6 +134,10 @@ export class SmoothWeightedRoundRobin implements Picker {
   /** Picks since the mask last changed (recording starts after n of them). */
   private sinceChange = 0;
 
+  private readonly ramp: SlowStartRamp | undefined;
+  private readonly rs: RampState | null;
+  private readonly rebaseAt: number;
+
   constructor(weights: readonly number[], opts: SmoothWrrOptions = {}) {
     this.maxPeriod = opts.maxPeriod ?? DEFAULT_MAX_PERIOD;
     this.n = weights.length;
@@ -113,16 +145,24 @@ export class SmoothWeightedRoundRobin implements Picker {
     this.effective = Float64Array.from(weights);
     this.current = new Float64Array(this.n);
     this.classes = opts.lazySteps === false || this.n < 2 ? null : weightClasses(this.weight);
+    this.ramp = this.n < 2 ? undefined : opts.ramp;
+    this.rs =
+      this.ramp === undefined
+        ? null
+        : { list: new Int32Array(this.n), count: 0, at: new Int32Array(this.n).fill(-1), q: new Float64Array(this.n).fill(RAMP_STEPS), w: new Float64Array(this.n), tick: -Infinity };
+    this.rebaseAt = this.ramp === undefined ? REBASE_AT : REBASE_AT_RAMPING;
   }
 
   /**
    * Derived state (replay, recording, class runs) is keyed on the mask's identity and generation.
-   * The key is ignored (round robin).
+   * The key is ignored (round robin). `now` (the engine's clock) matters only with slow start.
    */
-  pick(mask: SkipMask | undefined): number {
+  pick(mask: SkipMask | undefined, _key?: string, now = 0): number {
     const n = this.n;
     if (n === 1) return mask !== undefined && mask.skip[0] !== 0 ? -1 : 0;
     if (mask !== undefined && mask.count >= n) return -1;
+    const ramp = this.ramp;
+    if (ramp !== undefined && (ramp.pending.length > 0 || this.rs!.count > 0)) this.updateRamps(ramp, this.rs!, now);
     if (this.pos >= 0) {
       if (mask === this.periodMask && gen(mask) === this.periodGen) {
         const period = this.period!;
@@ -134,6 +174,7 @@ export class SmoothWeightedRoundRobin implements Picker {
     }
     const clean = this.degraded === 0;
     if (clean && this.classes !== null) return this.lazyPick(mask);
+    if (this.rs !== null && this.rs.count > 0) return this.rampedStep(mask, this.rs);
     if (clean && (this.rec === null || !same(mask, this.recMask, this.recGen)) && !same(mask, this.refusedMask, this.refusedGen)) this.startRecording(mask);
     const i = this.step(mask);
     if (clean && this.rec !== null) this.record(i);
@@ -179,17 +220,111 @@ export class SmoothWeightedRoundRobin implements Picker {
     return best;
   }
 
+  /** The O(n) step while servers ramp: a ramping server counts effective * q / RAMP_STEPS. */
+  private rampedStep(mask: SkipMask | undefined, rs: RampState): number {
+    const { n, weight, effective, current } = this;
+    const q = rs.q;
+    const skip = mask?.skip;
+    let best = -1;
+    let bestCurrent = -Infinity;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      if (skip !== undefined && skip[i] !== 0) continue;
+      const e = effective[i]!;
+      const w = q[i] === RAMP_STEPS ? e : (e * q[i]!) / RAMP_STEPS;
+      const c = current[i]! + w;
+      current[i] = c;
+      total += w;
+      if (e < weight[i]!) {
+        effective[i] = e + 1;
+        if (e + 1 === weight[i]) this.degraded--;
+      }
+      if (c > bestCurrent) {
+        best = i;
+        bestCurrent = c;
+      }
+    }
+    if (best < 0) return -1;
+    current[best] = bestCurrent - total;
+    return best;
+  }
+
+  /**
+   * Takes in the balancer's ramp changes and, once per ramp tick, the new factors; a ramp whose
+   * factor reached RAMP_STEPS is over. O(changes + ramping servers) per tick, O(1) otherwise.
+   */
+  private updateRamps(ramp: SlowStartRamp, rs: RampState, now: number): void {
+    const tick = rampTick(now, ramp.spec);
+    if (ramp.pending.length > 0) {
+      ramp.take((i) => {
+        const start = ramp.start[i]!;
+        const q = Number.isNaN(start) ? RAMP_STEPS : rampSteps(start, tick, ramp.spec);
+        if (q < RAMP_STEPS) this.setRamp(rs, i, q);
+        else if (rs.at[i]! >= 0) this.stopRamp(rs, i);
+      });
+    }
+    if (tick === rs.tick) return;
+    rs.tick = tick;
+    // Backwards: stopping a ramp moves the last entry into its place.
+    for (let k = rs.count - 1; k >= 0; k--) {
+      const i = rs.list[k]!;
+      const q = rampSteps(ramp.start[i]!, tick, ramp.spec);
+      if (q < RAMP_STEPS) this.setRamp(rs, i, q);
+      else this.stopRamp(rs, i);
+    }
+  }
+
+  /** Server i ramps at q/RAMP_STEPS of its weight (joining the ramping servers if it was not one). */
+  private setRamp(rs: RampState, i: number, q: number): void {
+    if (rs.at[i]! < 0) {
+      // Its weight is about to change: no replay or recording holds any more.
+      this.leaveReplay();
+      this.rec = null;
+      this.sinceChange = 0;
+      if (this.lazy && this.classes!.member[i] !== 0) {
+        this.current[i] = this.lazyBase![i]! + this.t * this.weight[i]!;
+        this.leave(i);
+      }
+      rs.at[i] = rs.count;
+      rs.list[rs.count++] = i;
+    }
+    rs.q[i] = q;
+    rs.w[i] = (this.weight[i]! * q) / RAMP_STEPS;
+  }
+
+  /** Server i has its full weight again: back into its weight class (unless the mask skips it). */
+  private stopRamp(rs: RampState, i: number): void {
+    const k = rs.at[i]!;
+    const last = rs.list[--rs.count]!;
+    rs.list[k] = last;
+    rs.at[last] = k;
+    rs.at[i] = -1;
+    rs.q[i] = RAMP_STEPS;
+    this.rec = null;
+    this.sinceChange = 0;
+    // The mask's current bit: retarget() then finds membership and mask agreeing for i.
+    if (this.lazy && !(this.lazyMask !== undefined && this.lazyMask.skip[i] !== 0)) {
+      this.lazyBase![i] = this.current[i]! - this.t * this.weight[i]!;
+      this.join(i);
+    }
+  }
+
+  private ramping(i: number): boolean {
+    return this.rs !== null && this.rs.at[i]! >= 0;
+  }
+
   /** A clean pick by lazy step, recording for the replay once the mask has lasted n picks. */
   private lazyPick(mask: SkipMask | undefined): number {
     if (!this.lazy) this.enterLazy(mask);
     else if (!same(mask, this.lazyMask, this.lazyGen)) this.retarget(mask);
     if (this.rec !== null && !same(mask, this.recMask, this.recGen)) this.rec = null;
-    if (this.rec === null && this.sinceChange >= this.n && !same(mask, this.refusedMask, this.refusedGen)) {
+    const steady = this.rs === null || this.rs.count === 0;
+    if (this.rec === null && steady && this.sinceChange >= this.n && !same(mask, this.refusedMask, this.refusedGen)) {
       this.syncCurrent();
       this.startRecording(mask);
     }
     this.sinceChange++;
-    const i = this.lazyStep();
+    const i = this.lazyStep(mask);
     if (this.rec !== null) this.record(i);
     return i;
   }
@@ -205,7 +340,7 @@ export class SmoothWeightedRoundRobin implements Picker {
     cl.member.fill(0);
     this.lazyTotal = 0;
     const skip = mask?.skip;
-    for (let i = 0; i < this.n; i++) if (skip === undefined || skip[i] === 0) this.join(i);
+    for (let i = 0; i < this.n; i++) if ((skip === undefined || skip[i] === 0) && !this.ramping(i)) this.join(i);
     this.lazy = true;
     this.lazyMask = mask;
     this.lazyGen = gen(mask);
@@ -227,6 +362,8 @@ export class SmoothWeightedRoundRobin implements Picker {
   }
 
   private rejoin(i: number, mask: SkipMask | undefined): void {
+    // A ramping server is outside the classes; each step reads the mask for it.
+    if (this.ramping(i)) return;
     const skipped = this.classes!.member[i] === 0;
     const skip = mask !== undefined && mask.skip[i] !== 0;
     if (skipped === skip) return;
@@ -240,11 +377,11 @@ export class SmoothWeightedRoundRobin implements Picker {
     }
   }
 
-  /** The O(n) step's result, from the k class tops. */
-  private lazyStep(): number {
+  /** The O(n) step's result, from the k class tops (and the r ramping servers). */
+  private lazyStep(mask: SkipMask | undefined): number {
     const cl = this.classes!;
     const base = this.lazyBase!;
-    if ((this.t + 1) * cl.maxWeight > REBASE_AT) {
+    if ((this.t + 1) * cl.maxWeight > this.rebaseAt) {
       this.syncCurrent();
       base.set(this.current);
       this.t = 0;
@@ -264,11 +401,35 @@ export class SmoothWeightedRoundRobin implements Picker {
         bestCurrent = c;
       }
     }
+    let total = this.lazyTotal;
+    const rs = this.rs;
+    if (rs !== null && rs.count > 0) {
+      // Ramping servers keep an explicit current; same comparison as the class tops.
+      const { list, w } = rs;
+      const current = this.current;
+      const skip = mask?.skip;
+      for (let k = 0; k < rs.count; k++) {
+        const i = list[k]!;
+        if (skip !== undefined && skip[i] !== 0) continue;
+        const c = current[i]! + w[i]!;
+        current[i] = c;
+        total += w[i]!;
+        if (c > bestCurrent || (c === bestCurrent && i < best)) {
+          best = i;
+          bestClass = -1;
+          bestCurrent = c;
+        }
+      }
+    }
     if (best < 0) return -1;
+    if (bestClass < 0) {
+      this.current[best] = bestCurrent - total;
+      return best;
+    }
     // The winner leaves the front and, lowered by W, usually goes to the back: O(1).
     head[bestClass]!++;
     size[bestClass]!--;
-    base[best]! -= this.lazyTotal;
+    base[best]! -= total;
     this.place(bestClass, best);
     return best;
   }

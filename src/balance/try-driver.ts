@@ -55,7 +55,7 @@ export async function runTries<T>(plan: TryPlan<T>): Promise<T> {
     for (;;) {
       plan.signal?.throwIfAborted();
       plan.refresh();
-      const i = c.picker.pick(withFailed(c.mask, failedHere, c.spec.servers.length), plan.key);
+      const i = c.picker.pick(withFailed(c.mask, failedHere, c.spec.servers.length), plan.key, clock.now());
       if (i < 0) break;
       const started = clock.now();
       const result = await settle(plan, c, i, tries, plan.tryTimeoutMs > 0 ? plan.tryTimeoutMs - spent : 0);

@@ -9,12 +9,18 @@
  * so a pick itself reads one byte per server at most. When the view can say which peers changed
  * since the version last seen (the registry can), only their bits are recomputed: a health flip
  * costs O(clusters listing the peer), plus one copy of the affected masks.
+ *
+ * Slow start (wrr only): with the mask bit, each eligible server's ramp start is passed on to
+ * the cluster's ramp (slow-start.ts) from the view, which says when the peer became usable; a
+ * skipped server's ramp ends (the next time it is usable, the view has a new start). The hash
+ * ring does not ramp: a peer back from err gets its keys back at once.
  */
 import type { ClusterSpec, PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
 import { distinctPeers, peerId } from '../core/model.ts';
 import { ConsistentHashRing } from './chash.ts';
 import { SkipMask, type Picker } from './mask.ts';
 import type { PassiveHealth } from './passive.ts';
+import { SlowStartRamp, slowStartOn } from './slow-start.ts';
 import { SmoothWeightedRoundRobin } from './smooth-wrr.ts';
 
 /** What balancing needs to know about one upstream; the registry and the SDK cache provide it. */
@@ -29,6 +35,11 @@ export interface UpstreamView {
   passive(id: PeerId): PassiveVerdict | undefined;
   /** Peers whose health or published passive verdict changed after `version`, or undefined when unknown (re-read everything). */
   peerChangesSince?(version: number): readonly PeerId[] | undefined;
+  /**
+   * Slow start: when the peer last became usable, on the engine's clock, while that may be within
+   * the upstream's slow_start window (undefined: full weight). Changes only with a new version.
+   */
+  rampStart?(id: PeerId): number | undefined;
 }
 
 /** Where a peer sits: cluster index and server index. */
@@ -43,6 +54,8 @@ export interface ClusterBalancer {
   readonly ids: readonly PeerId[];
   /** Servers to skip now; undefined until one was skipped. Changed in place (see mask.ts). */
   mask: SkipMask | undefined;
+  /** Slow start of this cluster's servers (wrr with slow_start and 2+ servers only). */
+  readonly ramp: SlowStartRamp | undefined;
 }
 
 export class UpstreamBalancer {
@@ -57,12 +70,16 @@ export class UpstreamBalancer {
   private nextExpiry = Infinity;
 
   constructor(readonly spec: UpstreamSpec) {
-    this.clusters = spec.clusters.map((c) => ({
-      spec: c,
-      picker: spec.mode === 'wrr' ? new SmoothWeightedRoundRobin(c.servers.map((s) => s.weight)) : new ConsistentHashRing(c.servers),
-      ids: c.servers.map((s) => peerId(s.host, s.port)),
-      mask: undefined,
-    }));
+    this.clusters = spec.clusters.map((c) => {
+      const ramp = spec.mode === 'wrr' && slowStartOn(spec.slowStart) && c.servers.length > 1 ? new SlowStartRamp(c.servers.length, spec.slowStart) : undefined;
+      return {
+        spec: c,
+        picker: spec.mode === 'wrr' ? new SmoothWeightedRoundRobin(c.servers.map((s) => s.weight), ramp === undefined ? {} : { ramp }) : new ConsistentHashRing(c.servers),
+        ids: c.servers.map((s) => peerId(s.host, s.port)),
+        mask: undefined,
+        ramp,
+      };
+    });
     this.peers = distinctPeers(spec).map((s) => peerId(s.host, s.port));
     const positions = new Map<PeerId, PeerPosition[]>();
     this.clusters.forEach((c, cluster) =>
@@ -108,5 +125,9 @@ export class UpstreamBalancer {
     }
     if (skip) (c.mask ??= new SkipMask(c.spec.servers.length)).set(i);
     else c.mask?.clear(i);
+    if (c.ramp === undefined) return;
+    const at = skip ? undefined : view.rampStart?.(id);
+    if (at === undefined) c.ramp.end(i);
+    else c.ramp.begin(i, at);
   }
 }

@@ -24,7 +24,7 @@ import { snapshotReport, type UpstreamReport } from '../wire/report.ts';
 import { AdminClient } from './admin.ts';
 import { Connection } from './connection.ts';
 import { FeedbackQueue, type FeedbackQueueOptions } from './feedback-queue.ts';
-import { SnapshotCache } from './snapshot-cache.ts';
+import { SnapshotCache, watchClocks } from './snapshot-cache.ts';
 import { errorChannel, WatchConnection } from './watch-connection.ts';
 
 export interface CheckupsClientOptions {
@@ -273,10 +273,11 @@ export class CheckupsClient extends EventEmitter<ClientEvents> {
 
   private onMessage(m: WatchResponse__Output): void {
     this.lastHeardAt = this.clock.now();
+    const clocks = watchClocks(m, this.lastHeardAt);
     for (const s of m.upstreams) {
       let decoded;
       try {
-        decoded = this.cache.apply(s);
+        decoded = this.cache.apply(s, clocks);
       } catch (err) {
         // Keep the last good snapshot of that upstream; say why.
         const error = new CheckupsError('INTERNAL', `snapshot of ${s.skey} v${s.version} is unusable: ${err instanceof Error ? err.message : String(err)}`, [], { cause: err });

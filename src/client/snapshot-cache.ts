@@ -4,11 +4,24 @@
  *
  * A snapshot whose configuration is unchanged keeps the previous spec object: the engine then
  * keeps its round-robin and passive state and only refreshes health (the server does the same).
+ *
+ * Slow start: a snapshot says how long ago each ramping peer became usable, by the server's
+ * clock; the cache turns that into a time on the SDK's own clock when the message arrives, so
+ * local picks ramp from the moment the server's do (less the transit time).
  */
 import type { UpstreamView } from '../balance/upstream-balancer.ts';
 import type { PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
 import type { UpstreamSnapshot__Output } from '../generated/checkups/v1/UpstreamSnapshot.ts';
-import { snapshotFromWire, type DecodedSnapshot } from '../wire/upstream.ts';
+import type { WatchResponse__Output } from '../generated/checkups/v1/WatchResponse.ts';
+import { snapshotFromWire, type ClockPair, type DecodedSnapshot } from '../wire/upstream.ts';
+
+/**
+ * The clock pair of one Watch message: the server's reading it carries and the local clock at
+ * its arrival (undefined from a server that sends no clock: then nothing ramps locally).
+ */
+export function watchClocks(m: Pick<WatchResponse__Output, 'serverClockMs' | '_serverClockMs'>, localNow: number): ClockPair | undefined {
+  return m._serverClockMs === 'serverClockMs' ? { server: m.serverClockMs!, local: localNow } : undefined;
+}
 
 class CachedUpstream implements UpstreamView {
   // Copied out of the snapshot: picks read them on every call.
@@ -28,6 +41,10 @@ class CachedUpstream implements UpstreamView {
 
   passive(id: PeerId): PassiveVerdict | undefined {
     return this.snapshot.passive.get(id);
+  }
+
+  rampStart(id: PeerId): number | undefined {
+    return this.snapshot.rampStarts.get(id);
   }
 }
 
@@ -60,11 +77,15 @@ export class SnapshotCache {
     return Object.fromEntries([...this.upstreams].map(([k, u]) => [k, u.snapshot.version]));
   }
 
-  /** Applies one snapshot; returns it decoded, or undefined when older than what is held. Throws if it does not decode. */
-  apply(s: UpstreamSnapshot__Output): DecodedSnapshot | undefined {
+  /**
+   * Applies one snapshot; returns it decoded, or undefined when older than what is held. Throws
+   * if it does not decode. `clocks`: the Watch message's server clock and the local clock at
+   * its arrival (without them, no peer ramps).
+   */
+  apply(s: UpstreamSnapshot__Output, clocks?: ClockPair): DecodedSnapshot | undefined {
     const held = this.upstreams.get(s.skey)?.snapshot;
     if (held !== undefined && held.version >= s.version) return undefined;
-    const decoded = snapshotFromWire(s, held);
+    const decoded = snapshotFromWire(s, held, clocks);
     this.upstreams.set(s.skey, new CachedUpstream(decoded));
     return decoded;
   }

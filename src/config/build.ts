@@ -83,7 +83,11 @@ export function buildUpstream(skey: string, raw: RawUpstream): UpstreamSpec {
     ...(raw.unhealthy_interval !== undefined ? { unhealthyIntervalMs: secondsToMs(raw.unhealthy_interval) } : {}),
     protected: raw.protected ?? d.protected,
     maxEjectionPercent: raw.max_ejection_percent ?? d.max_ejection_percent,
-    slowStartMs: secondsToMs(raw.slow_start ?? d.slow_start),
+    slowStart: {
+      windowMs: secondsToMs(raw.slow_start ?? d.slow_start),
+      aggression: raw.slow_start_aggression ?? d.slow_start_aggression,
+      minWeightPercent: raw.slow_start_min_weight_percent ?? d.slow_start_min_weight_percent,
+    },
     flapDamping: {
       threshold: raw.flap_threshold ?? d.flap_threshold,
       windowMs: secondsToMs(raw.flap_window ?? d.flap_window),

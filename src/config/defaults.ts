@@ -27,6 +27,9 @@ export const DEFAULTS = {
     try_timeout: 0,
     /** Seconds a peer that becomes usable takes to ramp to its full weight; 0 = off. */
     slow_start: 0,
+    /** Envoy's defaults: a linear ramp that starts at 10% of the weight. */
+    slow_start_aggression: 1,
+    slow_start_min_weight_percent: 10,
     /** Status changes within flap_window that damp a peer; 0 = off. */
     flap_threshold: 0,
     flap_window: 60,

@@ -131,6 +131,14 @@ export const upstreamSchema = z.strictObject({
   protected: boolean.optional(),
   max_ejection_percent: integer(0, 100).optional(),
   slow_start: seconds({ allowZero: true }).optional(),
+  slow_start_aggression: z
+    .number({ error: 'must be a number greater than 0 and at most 100' })
+    .refine((n) => Number.isFinite(n) && n > 0 && n <= 100, { error: 'must be a number greater than 0 and at most 100' })
+    .optional(),
+  slow_start_min_weight_percent: z
+    .number({ error: 'must be a number 0..100' })
+    .refine((n) => Number.isFinite(n) && n >= 0 && n <= 100, { error: 'must be a number 0..100' })
+    .optional(),
   flap_threshold: integer(0, 1000).optional(),
   flap_window: seconds({ allowZero: false }).optional(),
   flap_penalty: seconds({ allowZero: false }).optional(),

@@ -56,7 +56,13 @@ export function upstreamToRaw(spec: UpstreamSpec): RawUpstream {
     ...(Object.keys(grpc).length > 0 ? { grpc_opts: { ...grpc } } : {}),
     protected: spec.protected,
     max_ejection_percent: spec.maxEjectionPercent,
-    ...(spec.slowStartMs > 0 ? { slow_start: msToSeconds(spec.slowStartMs) } : {}),
+    ...(spec.slowStart.windowMs > 0
+      ? {
+          slow_start: msToSeconds(spec.slowStart.windowMs),
+          slow_start_aggression: spec.slowStart.aggression,
+          slow_start_min_weight_percent: spec.slowStart.minWeightPercent,
+        }
+      : {}),
     ...(spec.flapDamping.threshold > 0
       ? {
           flap_threshold: spec.flapDamping.threshold,

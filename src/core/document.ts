@@ -55,6 +55,10 @@ export interface RawUpstream {
   max_ejection_percent?: number | undefined;
   /** Seconds a peer that becomes usable ramps to its full weight (0 = off). */
   slow_start?: number | undefined;
+  /** Shape of the ramp: > 0, 1 = linear (Envoy's `aggression`). */
+  slow_start_aggression?: number | undefined;
+  /** Share (percent) of its weight a ramping peer gets at least (Envoy's `min_weight_percent`). */
+  slow_start_min_weight_percent?: number | undefined;
   /** Flap damping: status changes within flap_window (seconds) that hold a peer err (0 = off). */
   flap_threshold?: number | undefined;
   flap_window?: number | undefined;

@@ -107,8 +107,8 @@ export interface UpstreamSpec {
   readonly protected: boolean;
   /** Share of the upstream's peers passive health may exclude at once (balance/ejection-cap.ts). */
   readonly maxEjectionPercent: number;
-  /** A peer that becomes usable ramps from SLOW_START_MIN_FRACTION of its weight to all of it over this long; 0 = off. */
-  readonly slowStartMs: number;
+  /** Slow start: a peer that becomes usable ramps up to its full weight (balance/slow-start.ts). */
+  readonly slowStart: SlowStartSpec;
   readonly flapDamping: FlapDampingSpec;
   readonly mode: BalanceMode;
   /** Highest number of failed attempts per call; unset = number of servers tried. */
@@ -120,6 +120,21 @@ export interface UpstreamSpec {
   readonly grpc: GrpcOptions;
   /** Levels ascending, then named clusters in the order they were written. */
   readonly clusters: readonly ClusterSpec[];
+}
+
+/**
+ * Slow start (Envoy's SlowStartConfig): a peer that becomes usable - added to an existing
+ * upstream, back from heartbeat err, or set up again by an operator - is picked with
+ * `weight * max(minWeightPercent / 100, (elapsed / windowMs) ^ (1 / aggression))` until
+ * `windowMs` has passed (balance/slow-start.ts).
+ */
+export interface SlowStartSpec {
+  /** 0 = off. */
+  readonly windowMs: number;
+  /** > 0; 1 ramps linearly, larger ramps faster early on, smaller holds back longer. */
+  readonly aggression: number;
+  /** 0..100: the share of its weight a ramping peer gets at least. */
+  readonly minWeightPercent: number;
 }
 
 /**

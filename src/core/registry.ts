@@ -21,6 +21,12 @@
  * entry keeps a short log of its recently changed peers so readers holding an older version (the
  * balancer's skip masks, the engine adopting verdicts) apply just those instead of re-reading
  * every peer.
+ *
+ * Slow start: each entry remembers, per peer, when it last became usable (on the injected
+ * clock) - a peer added to an existing upstream, one whose heartbeat status leaves err, one an
+ * operator sets up again (no longer `down` in any cluster that lists it). The peers of an upstream
+ * that is just created, and peers that were usable all along, do not ramp. Passive exclusions do
+ * not restart a ramp: they are each process's own short windows (docs/compat.md).
  */
 import type { CheckupsConfig, GlobalSpec, PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from './model.ts';
 import { distinctPeers, heartbeatEnabled, peerId } from './model.ts';
@@ -38,6 +44,13 @@ export interface RegistryChange {
 
 export type ChangeListener = (change: RegistryChange) => void;
 
+/** The registry's time: slow-start ramps start on it (the selection engine must share it). */
+export interface MonotonicClock {
+  now(): number;
+}
+
+const performanceClock: MonotonicClock = { now: () => performance.now() };
+
 /** Peer changes remembered per upstream for incremental readers (see peerChangesSince). */
 export const PEER_LOG_SIZE = 256;
 
@@ -46,6 +59,10 @@ export class UpstreamEntry {
   /** @internal */ readonly peers = new Map<PeerId, PeerHealth>();
   /** Distinct peer ids of `spec`: membership checks without scanning the clusters. */
   private memberIds: ReadonlySet<PeerId>;
+  /** Peers listed without `down` in at least one cluster. */
+  private upIds: ReadonlySet<PeerId>;
+  /** @internal Slow start: when each peer last became usable (clock ms); absent = usable all along, or not usable. */
+  readonly rampStarts = new Map<PeerId, number>();
   /** Ring of the last PEER_LOG_SIZE health/passive changes since the spec was set: version, peer. */
   private readonly logVersions = new Float64Array(PEER_LOG_SIZE);
   private readonly logPeers = new Array<PeerId>(PEER_LOG_SIZE);
@@ -60,9 +77,31 @@ export class UpstreamEntry {
     public spec: UpstreamSpec,
     public version: number,
     public heartbeat: boolean,
+    private readonly clock: MonotonicClock = performanceClock,
   ) {
     this.memberIds = idsOf(spec);
+    this.upIds = upIdsOf(spec);
     this.specVersion = version;
+  }
+
+  /**
+   * Slow start: when the peer's ramp began, while it is within the upstream's slow_start window;
+   * undefined when it has its full weight (or slow start is off).
+   */
+  rampStart(id: PeerId): number | undefined {
+    const at = this.rampStarts.get(id);
+    if (at === undefined) return undefined;
+    const window = this.spec.slowStart.windowMs;
+    return window > 0 && this.clock.now() - at < window ? at : undefined;
+  }
+
+  /** @internal Usable as far as the registry knows: listed up somewhere, and not heartbeat err. */
+  usable(id: PeerId): boolean {
+    return this.upIds.has(id) && !(this.heartbeat && this.peers.get(id)?.status === 'err');
+  }
+
+  /** @internal */ now(): number {
+    return this.clock.now();
   }
 
   health(id: PeerId): PeerHealth | undefined {
@@ -102,6 +141,7 @@ export class UpstreamEntry {
     this.version = version;
     this.heartbeat = heartbeat;
     this.memberIds = idsOf(spec);
+    this.upIds = upIdsOf(spec);
     this.specVersion = version;
     this.logCount = 0;
     this.droppedVersion = 0;
@@ -121,25 +161,33 @@ function idsOf(spec: UpstreamSpec): Set<PeerId> {
   return new Set(distinctPeers(spec).map((s) => peerId(s.host, s.port)));
 }
 
+function upIdsOf(spec: UpstreamSpec): Set<PeerId> {
+  const out = new Set<PeerId>();
+  for (const c of spec.clusters) for (const s of c.servers) if (!s.down) out.add(peerId(s.host, s.port));
+  return out;
+}
+
 export class UpstreamRegistry {
   private readonly entries = new Map<string, UpstreamEntry>();
   private readonly listeners = new Set<ChangeListener>();
   private revision: number;
   private globalSpec: GlobalSpec;
+  private readonly clock: MonotonicClock;
 
   /**
    * `initialRevision`: where versions start. The server starts them at its start time in
    * microseconds, so versions keep increasing across restarts and a client resuming with a
    * version from a previous run never mistakes a changed upstream for an unchanged one.
    */
-  constructor(global: GlobalSpec, opts: { initialRevision?: number } = {}) {
+  constructor(global: GlobalSpec, opts: { initialRevision?: number; clock?: MonotonicClock } = {}) {
     this.globalSpec = global;
     this.revision = opts.initialRevision ?? 0;
+    this.clock = opts.clock ?? performanceClock;
   }
 
   /** Builds a registry holding every upstream of a validated config. */
-  static fromConfig(config: CheckupsConfig): UpstreamRegistry {
-    const registry = new UpstreamRegistry(config.global);
+  static fromConfig(config: CheckupsConfig, opts: { clock?: MonotonicClock } = {}): UpstreamRegistry {
+    const registry = new UpstreamRegistry(config.global, opts);
     for (const spec of config.upstreams.values()) registry.put(spec);
     return registry;
   }
@@ -185,13 +233,25 @@ export class UpstreamRegistry {
     const heartbeat = heartbeatEnabled(spec, this.globalSpec);
     const existing = this.entries.get(spec.skey);
     if (existing === undefined) {
-      this.entries.set(spec.skey, new UpstreamEntry(spec, version, heartbeat));
+      this.entries.set(spec.skey, new UpstreamEntry(spec, version, heartbeat, this.clock));
       this.emit({ skey: spec.skey, version, cause: 'created' });
       return version;
+    }
+    // Slow start: who was usable before, to ramp the peers this update makes usable.
+    const wasUsable = new Set<PeerId>();
+    for (const s of distinctPeers(spec)) {
+      const id = peerId(s.host, s.port);
+      if (existing.has(id) && existing.usable(id)) wasUsable.add(id);
     }
     existing.setSpec(spec, version, heartbeat);
     for (const id of existing.peers.keys()) if (!existing.has(id)) existing.peers.delete(id);
     for (const id of existing.passiveVerdicts.keys()) if (!existing.has(id)) existing.passiveVerdicts.delete(id);
+    const now = existing.now();
+    for (const id of existing.rampStarts.keys()) if (!existing.usable(id)) existing.rampStarts.delete(id);
+    for (const s of distinctPeers(spec)) {
+      const id = peerId(s.host, s.port);
+      if (!wasUsable.has(id) && existing.usable(id)) existing.rampStarts.set(id, now);
+    }
     this.emit({ skey: spec.skey, version, cause: 'updated' });
     return version;
   }
@@ -223,6 +283,11 @@ export class UpstreamRegistry {
     if (before?.status === health.status && before.protection?.reason === health.protection?.reason && before.dampedUntil === health.dampedUntil) {
       if (version !== undefined) this.advanceTo(version);
       return false;
+    }
+    // Slow start: leaving err starts a ramp, entering err ends it (only heartbeat err counts).
+    if (entry.heartbeat && (before?.status === 'err') !== (health.status === 'err')) {
+      if (health.status === 'err') entry.rampStarts.delete(id);
+      else if (entry.usable(id)) entry.rampStarts.set(id, entry.now());
     }
     entry.logPeerChange(id, this.stamp(version));
     this.emit({ skey, version: entry.version, cause: 'health', peer: id });

@@ -18,6 +18,9 @@
  *   the key), `ip_hash` -> ip_hash. Keys map to servers differently from nginx: reported.
  * - nginx (open source) has no active health checks: imported upstreams say `enable: false`, so
  *   only passive max_fails/fail_timeout applies, as in nginx; set `enable: true` to probe.
+ * - `server ... slow_start=T` (NGINX Plus) -> the upstream's `slow_start` (the longest one given):
+ *   checkups ramps every server of an upstream alike, from a share of its weight instead of
+ *   zero; reported. With a hash mode nothing ramps (nginx refuses that combination too).
  * - Anything else in an upstream block (`zone`, `keepalive*`, `least_conn`, `random`, `resolve`,
  *   server parameters such as `max_conns`) is reported with its line and not carried.
  */
@@ -27,6 +30,8 @@ import { isIP } from 'node:net';
 import type { BalanceMode } from '../core/model.ts';
 import { MAX_WEIGHT, peerId } from '../core/model.ts';
 import type { RawServer, RawUpstream } from '../core/document.ts';
+import { MAX_DURATION_SECONDS, MIN_DURATION_SECONDS } from '../config/schema.ts';
+import { DEFAULTS } from '../config/defaults.ts';
 import type { ImportedConfig, ImportProblem, ImportResult } from './document.ts';
 
 interface Directive {
@@ -255,11 +260,13 @@ class NginxReader {
     const backup: RawServer[] = [];
     const seen = new Set<string>();
     let mode: BalanceMode | undefined;
+    const slowStarts: Array<{ d: Directive; text: string; seconds: number }> = [];
     for (const d of block.block ?? []) {
       switch (d.name) {
         case 'server': {
           const s = this.server(d);
           if (s === undefined) break;
+          if (s.slowStart !== undefined) slowStarts.push({ d, ...s.slowStart });
           const id = peerId(s.server.host.toLowerCase(), s.server.port);
           const level = s.backup ? backup : primary;
           if (seen.has(`${s.backup}\n${id}`)) {
@@ -292,13 +299,29 @@ class NginxReader {
     }
     const cluster: Record<string, { servers: RawServer[] }> = { '1': { servers: primary } };
     if (backup.length > 0) cluster['2'] = { servers: backup };
+    const slowStart = this.slowStart(slowStarts, mode);
     return {
       skey: name,
-      upstream: { enable: false, ...(mode !== undefined ? { mode } : {}), cluster },
+      upstream: { enable: false, ...(mode !== undefined ? { mode } : {}), ...(slowStart !== undefined ? { slow_start: slowStart } : {}), cluster },
     };
   }
 
-  private server(d: Directive): { server: RawServer; backup: boolean } | undefined {
+  /** nginx's per-server slow_start values -> the upstream's one (the longest), each reported. */
+  private slowStart(found: ReadonlyArray<{ d: Directive; text: string; seconds: number }>, mode: BalanceMode | undefined): number | undefined {
+    if (found.length === 0) return undefined;
+    if (mode !== undefined && mode !== 'wrr') {
+      for (const f of found) this.report(f.d, `${f.text}: not carried; checkups' hash modes do not ramp (nginx refuses slow_start with hash too)`);
+      return undefined;
+    }
+    const seconds = Math.max(...found.map((f) => f.seconds));
+    const floor = DEFAULTS.upstream.slow_start_min_weight_percent;
+    for (const f of found) {
+      this.report(f.d, `${f.text}: carried as the upstream's slow_start: ${seconds}; checkups ramps every server of the upstream that becomes usable, from ${floor}% of its weight (nginx from zero)`);
+    }
+    return seconds;
+  }
+
+  private server(d: Directive): { server: RawServer; backup: boolean; slowStart?: { text: string; seconds: number } } | undefined {
     const addr = d.args[0];
     if (addr === undefined) {
       this.report(d, 'server without an address; not carried');
@@ -311,6 +334,7 @@ class NginxReader {
     }
     const server: { -readonly [K in keyof RawServer]: RawServer[K] } = { host: hp.host, port: hp.port, ...NGINX_DEFAULTS };
     let backup = false;
+    let slowStart: { text: string; seconds: number } | undefined;
     for (const p of d.args.slice(1)) {
       const [k, v] = p.includes('=') ? [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] : [p, undefined];
       if (k === 'weight' && v !== undefined && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_WEIGHT) server.weight = Number(v);
@@ -318,12 +342,18 @@ class NginxReader {
       else if (k === 'fail_timeout' && v !== undefined && (nginxSeconds(v) ?? 0) > 0) server.fail_timeout = nginxSeconds(v)!;
       else if (k === 'fail_timeout' && v !== undefined && nginxSeconds(v) === 0) {
         this.report(d, `server ${addr} ${p}: nginx reads 0 as no window; checkups needs fail_timeout > 0, so the default (10 s) applies`);
+      } else if (k === 'slow_start' && v !== undefined && nginxSeconds(v) !== undefined) {
+        const sec = nginxSeconds(v)!;
+        // nginx reads 0 as off; the rest must be a duration checkups accepts (config/schema.ts).
+        if (sec > 0 && (sec < MIN_DURATION_SECONDS || sec > MAX_DURATION_SECONDS)) {
+          this.report(d, `server ${addr} ${p}: slow_start must be ${MIN_DURATION_SECONDS}..${MAX_DURATION_SECONDS} seconds; not carried`);
+        } else if (sec > 0) slowStart = { text: `server ${addr} ${p}`, seconds: sec };
       } else if (k === 'backup' && v === undefined) backup = true;
       else if (k === 'down' && v === undefined) server.down = true;
       else if (k in SERVER_PARAM_RULES) this.report(d, `server ${addr} ${p}: ${k} must be ${SERVER_PARAM_RULES[k]}; not carried, nginx's default applies`);
       else this.report(d, `server ${addr} ${p}: ${SERVER_PARAMS_NOT_CARRIED[k] ?? 'not a parameter checkups knows'}; not carried`);
     }
-    return { server, backup };
+    return { server, backup, ...(slowStart !== undefined ? { slowStart } : {}) };
   }
 }
 
@@ -350,6 +380,7 @@ const SERVER_PARAM_RULES: Record<string, string> = {
   weight: `an integer 1..${MAX_WEIGHT}`,
   max_fails: 'an integer 0..1000000',
   fail_timeout: 'an nginx time such as 10s or 1m',
+  slow_start: 'an nginx time such as 30s or 1m',
   backup: 'given without a value',
   down: 'given without a value',
 };
@@ -357,7 +388,6 @@ const SERVER_PARAM_RULES: Record<string, string> = {
 const SERVER_PARAMS_NOT_CARRIED: Record<string, string> = {
   resolve: 'checkups re-resolves host names itself',
   max_conns: 'no connection limit per server',
-  slow_start: 'set the upstream\'s slow_start (seconds) instead',
   service: 'SRV records are not supported',
   route: 'sticky routes are not supported',
   drain: 'use down: true to take the server out',

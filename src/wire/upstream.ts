@@ -29,6 +29,8 @@ export interface UpstreamState {
   health(id: PeerId): PeerHealth | undefined;
   /** The published passive exclusion of a peer (absent = passively ok). */
   passive(id: PeerId): PassiveVerdict | undefined;
+  /** Slow start: when the peer's ramp began (server clock), while it may still ramp. */
+  rampStart?(id: PeerId): number | undefined;
 }
 
 export function serverToWire(s: ServerSpec): Server {
@@ -92,6 +94,11 @@ export function optionsToWire(spec: UpstreamSpec): Struct {
   return jsonToStruct(options);
 }
 
+/**
+ * One upstream as Watch sends it. Ramp starts are on the server's clock: the Watch message that
+ * carries the snapshot also carries that clock's reading when it was written
+ * (`server_clock_ms`), so a snapshot encoded once and sent later still says the right thing.
+ */
 export function snapshotToWire(u: UpstreamState): UpstreamSnapshot {
   return {
     skey: u.spec.skey,
@@ -102,7 +109,13 @@ export function snapshotToWire(u: UpstreamState): UpstreamSnapshot {
       key: String(c.key),
       peers: c.servers.map((s) => {
         const id = peerId(s.host, s.port);
-        return { server: serverToWire(s), health: healthToWireMessage(effectiveHealth(u, id)), ...passiveToWireFields(u.passive(id)) };
+        const ramp = u.rampStart?.(id);
+        return {
+          server: serverToWire(s),
+          health: healthToWireMessage(effectiveHealth(u, id)),
+          ...passiveToWireFields(u.passive(id)),
+          ...(ramp !== undefined ? { slowStartClockMs: Math.floor(ramp) } : {}),
+        };
       }),
       ...(c.try !== undefined ? { try: c.try } : {}),
     })),
@@ -119,18 +132,33 @@ export interface DecodedSnapshot {
   readonly health: ReadonlyMap<PeerId, PeerHealth>;
   /** Peers the server excludes passively. */
   readonly passive: ReadonlyMap<PeerId, PassiveVerdict>;
+  /** Slow start: when each ramping peer's ramp began, on the receiver's clock (see ClockPair). */
+  readonly rampStarts: ReadonlyMap<PeerId, number>;
   /** Equal fingerprints mean an equal configuration (only health changed). */
   readonly fingerprint: string;
 }
 
 /**
+ * The server's clock reading of the Watch message (`server_clock_ms`) and the receiver's own
+ * clock when it arrived: a ramp that began `server - start` ms before the message began that
+ * long before `local` here. Network delay makes it look younger by the transit time.
+ */
+export interface ClockPair {
+  readonly server: number;
+  readonly local: number;
+}
+
+/**
  * Decodes a snapshot. When `previous` has the same configuration its spec object is reused, so
  * the SDK's balancer keeps its round-robin and passive state (the server does the same).
+ * Without `clocks` (or from a server that sends no clock), ramp starts are left out.
  */
-export function snapshotFromWire(s: UpstreamSnapshot__Output, previous?: Pick<DecodedSnapshot, 'fingerprint' | 'spec'>): DecodedSnapshot {
+export function snapshotFromWire(s: UpstreamSnapshot__Output, previous?: Pick<DecodedSnapshot, 'fingerprint' | 'spec'>, clocks?: ClockPair): DecodedSnapshot {
   const options = structToJson(s.config);
   const health = new Map<PeerId, PeerHealth>();
   const passive = new Map<PeerId, PassiveVerdict>();
+  const rampStarts = new Map<PeerId, number>();
+  const withRamps = clocks !== undefined;
   const clusters: ClusterSpec[] = s.clusters.map((c) => ({
     key: clusterKeyOf(c.key),
     servers: c.peers.map((p) => {
@@ -140,6 +168,7 @@ export function snapshotFromWire(s: UpstreamSnapshot__Output, previous?: Pick<De
       const h = healthFromWireMessage(p.health);
       if (h !== undefined) health.set(id, h);
       if (passiveFromWire(p.passiveStatus) === 'err') passive.set(id, { failedCount: p.passiveFailedCount, untilWall: p.passiveUntilMs });
+      if (withRamps && p._slowStartClockMs === 'slowStartClockMs') rampStarts.set(id, clocks.local - Math.max(0, clocks.server - p.slowStartClockMs!));
       return server;
     }),
     ...(c._try === 'try' ? { try: c.try } : {}),
@@ -147,7 +176,7 @@ export function snapshotFromWire(s: UpstreamSnapshot__Output, previous?: Pick<De
   }));
   const fingerprint = JSON.stringify([options, clusters]);
   const spec = previous?.fingerprint === fingerprint ? previous.spec : { ...buildUpstream(s.skey, { ...(options as Record<string, Json>), cluster: [] }), clusters };
-  return { skey: s.skey, version: s.version, heartbeat: s.heartbeat, spec, health, passive, fingerprint };
+  return { skey: s.skey, version: s.version, heartbeat: s.heartbeat, spec, health, passive, rampStarts, fingerprint };
 }
 
 /**

@@ -284,7 +284,7 @@ describe('checkups import nginx (against a real nginx)', () => {
       /:11: server api\.internal resolve: checkups re-resolves host names itself/,
       /:13: server unix:\/run\/api\.sock: a unix socket; not carried/,
       /:14: server 10\.0\.0\.1:8080 is listed twice/,
-      /:16: server 10\.0\.0\.10:8080 slow_start=30s: set the upstream's slow_start/,
+      /:16: server 10\.0\.0\.10:8080 slow_start=30s: carried as the upstream's slow_start: 30; checkups ramps every server/,
       /:19: ip_hash: carried as mode: ip_hash/,
       /:24: hash \$cookie_user: carried as mode: hash \(callers must pass/,
       /:25: random: not carried/,
@@ -294,8 +294,10 @@ describe('checkups import nginx (against a real nginx)', () => {
     ]) {
       assert.match(out.stderr, want);
     }
-    const doc = parseYaml(out.stdout) as { upstreams: Record<string, { mode?: string; cluster: Record<string, { servers: Array<Record<string, unknown>> }> }> };
+    const doc = parseYaml(out.stdout) as { upstreams: Record<string, { mode?: string; slow_start?: number; cluster: Record<string, { servers: Array<Record<string, unknown>> }> }> };
     assert.deepEqual(Object.keys(doc.upstreams), ['api', 'by_ip', 'by_key', 'by_header', 'dns']);
+    assert.equal(doc.upstreams['api']!.slow_start, 30);
+    assert.equal(doc.upstreams['by_ip']!.slow_start, undefined);
     assert.deepEqual(
       doc.upstreams['api']!.cluster['1']!.servers.map((s) => `${s['host']}:${s['port']}${s['down'] === true ? ' down' : ''}`),
       ['10.0.0.1:8080', '10.0.0.2:8080', 'api.internal:80', 'fd00::1:8443', '10.0.0.10:8080 down'],

@@ -37,11 +37,12 @@ describe('gRPC C-core (python3-grpcio) against checkups', () => {
     for (const name of ['a', 'b', 'd', 'w1', 'w3']) b[name] = await startBackend(name);
     const s = (n: string, extra = '') => `{ host: 127.0.0.1, port: ${b[n]!.port}${extra} }`;
     dir = mkdtempSync(join(tmpdir(), 'checkups-xds-ccore-'));
+    // `weighted` has slow_start: C-core must accept its Cluster's slow_start_config (no NACK).
     writeFileSync(
       join(dir, 'checkups.yaml'),
       `upstreams:
   api: { cluster: { 1: { servers: [ ${s('a')} ] }, 2: { servers: [ ${s('b')} ] }, dc1: { servers: [ ${s('d')} ] } } }
-  weighted: { cluster: [ { servers: [ ${s('w1', ', weight: 1')}, ${s('w3', ', weight: 3')} ] } ] }
+  weighted: { slow_start: 30, slow_start_aggression: 2, cluster: [ { servers: [ ${s('w1', ', weight: 1')}, ${s('w3', ', weight: 3')} ] } ] }
   sticky: { mode: hash, cluster: [ { servers: [ ${s('a')}, ${s('b')} ] } ] }
   empty: { cluster: [ { servers: [] } ] }
 `,

@@ -39,11 +39,13 @@ describe('grpc-js-xds 1.14.1 against checkups', () => {
     for (const name of ['a', 'b', 'd', 'w1', 'w3', 'h1', 'h2', 'h3']) b[name] = await startBackend(name);
     const s = (n: string, extra = '') => `{ host: 127.0.0.1, port: ${b[n]!.port}${extra} }`;
     dir = mkdtempSync(join(tmpdir(), 'checkups-xds-grpcjs-'));
+    // `weighted` has slow_start: its Cluster carries slow_start_config, which grpc-js-xds must
+    // accept (no NACK, below) and ignore (the spread is the weights'; nothing ramps at creation).
     writeFileSync(
       join(dir, 'checkups.yaml'),
       `upstreams:
   api: { cluster: { 1: { servers: [ ${s('a')} ] }, 2: { servers: [ ${s('b')} ] }, dc1: { servers: [ ${s('d')} ] } } }
-  weighted: { cluster: [ { servers: [ ${s('w1', ', weight: 1')}, ${s('w3', ', weight: 3')} ] } ] }
+  weighted: { slow_start: 30, slow_start_aggression: 2, cluster: [ { servers: [ ${s('w1', ', weight: 1')}, ${s('w3', ', weight: 3')} ] } ] }
   sticky: { mode: hash, cluster: [ { servers: [ ${s('h1')}, ${s('h2')}, ${s('h3')} ] } ] }
   empty: { cluster: [ { servers: [] } ] }
   readd: { cluster: [ { servers: [ ${s('d')} ] } ] }

@@ -30,7 +30,7 @@ export function upstream(skey: string, clusters: ClusterSpec[], extra: Partial<U
     rise: 1,
     protected: true,
     maxEjectionPercent: DEFAULT_MAX_EJECTION_PERCENT,
-    slowStartMs: 0,
+    slowStart: { windowMs: 0, aggression: 1, minWeightPercent: 10 },
     flapDamping: { threshold: 0, windowMs: 60_000, penaltyMs: 30_000, maxPenaltyMs: 600_000 },
     mode: 'wrr',
     tryTimeoutMs: 0,

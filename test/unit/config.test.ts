@@ -47,7 +47,7 @@ describe('config defaults (docs/compat.md)', () => {
       rise: 1,
       protected: true,
       maxEjectionPercent: 50,
-      slowStartMs: 0,
+      slowStart: { windowMs: 0, aggression: 1, minWeightPercent: 10 },
       flapDamping: { threshold: 0, windowMs: 60_000, penaltyMs: 30_000, maxPenaltyMs: 600_000 },
       mode: 'wrr',
       tryTimeoutMs: 0,
@@ -326,6 +326,23 @@ describe('upstream updates (update_upstream)', () => {
     assert.ok(parseUpstream('a', { cluster: {} }, [], { requireServers: false }).ok);
   });
 
+  it('slow start: off by default; a bad window, aggression or floor is refused with its path, nothing loaded', () => {
+    assert.deepEqual(config(minimal).upstreams.get('api')!.slowStart, { windowMs: 0, aggression: 1, minWeightPercent: 10 });
+    const on = config({ upstreams: { api: { ...minimal.upstreams.api, slow_start: 30, slow_start_aggression: 2, slow_start_min_weight_percent: 0 } } });
+    assert.deepEqual(on.upstreams.get('api')!.slowStart, { windowMs: 30_000, aggression: 2, minWeightPercent: 0 });
+    const bad = (extra: Record<string, unknown>) => errorsOf({ upstreams: { api: { ...minimal.upstreams.api, ...extra } } });
+    // The window follows the one duration rule of the config (schema.ts `seconds`).
+    assert.deepEqual(bad({ slow_start: -1 }), ['upstreams.api.slow_start: must be at least 0.001 (1 ms), or 0']);
+    assert.deepEqual(bad({ slow_start: 0.0001 }), ['upstreams.api.slow_start: must be at least 0.001 (1 ms), or 0']);
+    assert.deepEqual(bad({ slow_start: 3_000_000 }), ['upstreams.api.slow_start: must be at most 2147483 (about 24.8 days, the longest timer)']);
+    assert.match(bad({ slow_start: '30s' })[0]!, /^upstreams\.api\.slow_start: must be a number of seconds/);
+    assert.deepEqual(bad({ slow_start_aggression: 0 }), ['upstreams.api.slow_start_aggression: must be a number greater than 0 and at most 100']);
+    assert.deepEqual(bad({ slow_start_aggression: 101 }), ['upstreams.api.slow_start_aggression: must be a number greater than 0 and at most 100']);
+    assert.match(bad({ slow_start_aggression: 'fast' })[0]!, /^upstreams\.api\.slow_start_aggression: must be a number greater than 0/);
+    assert.deepEqual(bad({ slow_start_min_weight_percent: -5 }), ['upstreams.api.slow_start_min_weight_percent: must be a number 0..100']);
+    assert.deepEqual(bad({ slow_start_min_weight_percent: 100.5 }), ['upstreams.api.slow_start_min_weight_percent: must be a number 0..100']);
+  });
+
   it('accepts weights up to 2^31-1 (the original\'s full range) and no more', () => {
     assert.ok(parseUpstream('a', { cluster: [{ servers: [{ host: 'h', port: 1, weight: 3_200_000 }, { host: 'g', port: 1, weight: 2 ** 31 - 1 }] }] }).ok);
     const res = parseUpstream('a', { cluster: [{ servers: [{ host: 'h', port: 1, weight: 2 ** 31 }] }] });
@@ -344,6 +361,8 @@ describe('upstream updates (update_upstream)', () => {
           rise: 3,
           unhealthy_interval: 1,
           slow_start: 30,
+          slow_start_aggression: 1.5,
+          slow_start_min_weight_percent: 25,
           flap_threshold: 4,
           flap_window: 20,
           flap_penalty: 5,

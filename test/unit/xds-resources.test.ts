@@ -141,6 +141,36 @@ describe('xDS resources', () => {
     );
   });
 
+  it('slow_start: the Cluster carries round_robin_lb_config.slow_start_config; grpc-js-xds accepts it; hash modes and slow_start 0 carry none', () => {
+    const codec = envoyCodec();
+    const context = { server: { serverUri: 'x', channelCreds: [], serverFeatures: [] }, bootstrap: { certificateProviders: {} } } as never;
+    const ads = codec.packageDefinition['envoy.service.discovery.v3.AggregatedDiscoveryService'] as unknown as Record<string, { responseDeserialize(b: Buffer): { resources: Array<Record<string, unknown>> } }>;
+    // Decoded back with Envoy's own protos: protobufjs would drop a misnamed field silently.
+    const roundTrip = (slowStart: UpstreamSpec['slowStart'], mode: UpstreamSpec['mode'] = 'wrr') => {
+      const spec = upstream('api', [cluster(1, [server('10.0.0.1:80'), server('10.0.0.2:80')])], { slowStart, mode });
+      const encoded = codec.encodeAny(clusterType.typeUrl, clusterType.build(treesOf(spec)[0]!));
+      const decoded = ClusterResourceType.get().decode(context, unpackAny(encoded.any));
+      assert.equal(decoded.error, undefined, String(decoded.error));
+      const cds = ads['StreamAggregatedResources']!.responseDeserialize(encoded.sotwEntry).resources[0]!;
+      return { cds, lb: JSON.stringify((decoded.value as { lbPolicyConfig: unknown }).lbPolicyConfig) };
+    };
+    const { cds, lb } = roundTrip({ windowMs: 30_500, aggression: 2, minWeightPercent: 25 });
+    assert.deepEqual(cds['round_robin_lb_config'], {
+      slow_start_config: {
+        slow_start_window: { seconds: '30', nanos: 500_000_000 },
+        aggression: { default_value: 2, runtime_key: 'checkups.api.slow_start_aggression' },
+        min_weight_percent: { value: 25 },
+      },
+    });
+    assert.match(lb, /round_robin/, 'grpc-js-xds: still round robin (it ignores slow start)');
+    // Envoy's default aggression (1.0) is left out, as Envoy's own configs do.
+    assert.deepEqual(roundTrip({ windowMs: 10_000, aggression: 1, minWeightPercent: 10 }).cds['round_robin_lb_config'], {
+      slow_start_config: { slow_start_window: { seconds: '10', nanos: 0 }, aggression: null, min_weight_percent: { value: 10 } },
+    });
+    assert.equal(roundTrip({ windowMs: 0, aggression: 1, minWeightPercent: 10 }).cds['round_robin_lb_config'], undefined);
+    assert.equal(roundTrip({ windowMs: 10_000, aggression: 1, minWeightPercent: 10 }, 'hash').cds['round_robin_lb_config'], undefined);
+  });
+
   for (const mode of ['wrr', 'hash', 'url_hash', 'ip_hash', 'header_hash'] as const) {
     it(`grpc-js-xds accepts every kind (mode ${mode}), and the fields survive the round trip`, () => {
       const codec = envoyCodec();

@@ -14,6 +14,8 @@
  *   forward; intermediate ones may be skipped. A stream stuck past the stall timeout is closed.
  * - Resume: a client sends the versions it holds; the first message then carries only
  *   upstreams at another version, plus removals of those that are gone.
+ * - Time: every message carries the server's clock reading (`server_clock_ms`), against which
+ *   clients read the slow-start times in the snapshots. The hub's clock must be the registry's.
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { RegistryChange, UpstreamRegistry } from '../../core/registry.ts';
@@ -181,7 +183,9 @@ export class WatchHub {
     const removed: string[] = [];
     let size = 0;
     const send = (last: boolean) => {
-      const trailer = this.encode({ removedSkeys: removed.splice(0), syncComplete: last && !sub.synced, revision: this.registry.currentRevision });
+      // The clock reading makes the snapshots' slow-start times relative (wire/upstream.ts);
+      // written per message because a snapshot's bytes are encoded once and sent later too.
+      const trailer = this.encode({ removedSkeys: removed.splice(0), syncComplete: last && !sub.synced, revision: this.registry.currentRevision, serverClockMs: Math.floor(this.clock.now()) });
       sub.flow.write(Buffer.concat([...parts.splice(0), trailer]));
       size = 0;
       this.messages++;

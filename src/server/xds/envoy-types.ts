@@ -48,7 +48,7 @@ export interface Cluster {
   readonly type: 'EDS';
   readonly eds_cluster_config: { readonly eds_config: ConfigSource; readonly service_name: string };
   readonly lb_policy: 'ROUND_ROBIN' | 'RING_HASH';
-  readonly connect_timeout: { readonly seconds: number; readonly nanos: number };
+  readonly connect_timeout: Duration;
   readonly common_lb_config: {
     /** 0 turns Envoy's panic mode off: it never spreads traffic onto unhealthy hosts. */
     readonly healthy_panic_threshold: { readonly value: number };
@@ -59,6 +59,21 @@ export interface Cluster {
     Record<string, { readonly '@type': string; readonly use_downstream_protocol_config: { readonly http_protocol_options: Record<string, never>; readonly http2_protocol_options: Record<string, never> } }>
   >;
   readonly circuit_breakers?: { readonly thresholds: ReadonlyArray<{ readonly priority: 'DEFAULT'; readonly max_requests: UInt32Value }> };
+  readonly round_robin_lb_config?: { readonly slow_start_config: SlowStartConfig };
+}
+
+/** Cluster.SlowStartConfig. */
+export interface SlowStartConfig {
+  readonly slow_start_window: Duration;
+  /** core.v3.RuntimeDouble: Envoy requires a runtime key; its value (if set in Envoy's runtime) wins over the default. */
+  readonly aggression?: { readonly default_value: number; readonly runtime_key: string };
+  /** type.v3.Percent, 0..100. */
+  readonly min_weight_percent: { readonly value: number };
+}
+
+export interface Duration {
+  readonly seconds: number;
+  readonly nanos: number;
 }
 
 export type HealthStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY' | 'DRAINING' | 'TIMEOUT' | 'DEGRADED';

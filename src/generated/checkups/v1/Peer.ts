@@ -30,6 +30,14 @@ export interface Peer {
    * Epoch ms when the exclusion ends (0 when OK).
    */
   'passiveUntilMs'?: (number | string | Long);
+  /**
+   * Slow start: when the peer became usable (so its ramp began), on the
+   * server's monotonic clock; set (in Watch snapshots) only while the peer may
+   * still ramp. Meaningful only against WatchResponse.server_clock_ms of the
+   * same message: the ramp began server_clock_ms - slow_start_clock_ms ago.
+   */
+  'slowStartClockMs'?: (number | string | Long);
+  '_slowStartClockMs'?: "slowStartClockMs";
 }
 
 /**
@@ -57,4 +65,12 @@ export interface Peer__Output {
    * Epoch ms when the exclusion ends (0 when OK).
    */
   'passiveUntilMs': (number);
+  /**
+   * Slow start: when the peer became usable (so its ramp began), on the
+   * server's monotonic clock; set (in Watch snapshots) only while the peer may
+   * still ramp. Meaningful only against WatchResponse.server_clock_ms of the
+   * same message: the ramp began server_clock_ms - slow_start_clock_ms ago.
+   */
+  'slowStartClockMs'?: (number);
+  '_slowStartClockMs'?: "slowStartClockMs";
 }

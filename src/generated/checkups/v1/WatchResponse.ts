@@ -24,6 +24,15 @@ export interface WatchResponse {
    * Registry revision this message brings the client up to.
    */
   'revision'?: (number | string | Long);
+  /**
+   * The server's monotonic clock (milliseconds, arbitrary origin) when this
+   * message was written. Only differences with the clock fields of the same
+   * message mean anything (Peer.slow_start_clock_ms): no two processes share
+   * the origin, so clients never compare it with their own clock. Absent from
+   * servers that predate slow start.
+   */
+  'serverClockMs'?: (number | string | Long);
+  '_serverClockMs'?: "serverClockMs";
 }
 
 /**
@@ -47,4 +56,13 @@ export interface WatchResponse__Output {
    * Registry revision this message brings the client up to.
    */
   'revision': (number);
+  /**
+   * The server's monotonic clock (milliseconds, arbitrary origin) when this
+   * message was written. Only differences with the clock fields of the same
+   * message mean anything (Peer.slow_start_clock_ms): no two processes share
+   * the origin, so clients never compare it with their own clock. Absent from
+   * servers that predate slow start.
+   */
+  'serverClockMs'?: (number);
+  '_serverClockMs'?: "serverClockMs";
 }

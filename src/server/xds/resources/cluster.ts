@@ -7,8 +7,13 @@
  * (never spread onto unhealthy hosts) and locality-weighted balancing (server weights travel as
  * locality weights, see endpoint.ts); and the upstream protocol follows the downstream one.
  * gRPC ignores all three.
+ *
+ * `slow_start` (wrr) travels as `round_robin_lb_config.slow_start_config` with the same window,
+ * aggression and minimum weight. Envoy applies it to endpoint weights within a locality; gRPC
+ * clients ignore it (docs/envoy.md says what that means with one server per locality).
  */
-import type { Cluster } from '../envoy-types.ts';
+import type { SlowStartSpec } from '../../../core/model.ts';
+import type { Cluster, SlowStartConfig } from '../envoy-types.ts';
 import { CLUSTER, HTTP_PROTOCOL_OPTIONS } from '../type-urls.ts';
 import type { ResourceKind } from './kind.ts';
 import type { ServiceTree } from './tree.ts';
@@ -30,6 +35,18 @@ function circuitBreakers(generation: number): Pick<Cluster, 'circuit_breakers'> 
   return { circuit_breakers: { thresholds: [{ priority: 'DEFAULT', max_requests: { value: DEFAULT_MAX_REQUESTS + (generation % DEFAULT_MAX_REQUESTS) } }] } };
 }
 
+/** Envoy's default aggression: sent only when the upstream differs from it. */
+const ENVOY_DEFAULT_AGGRESSION = 1;
+
+export function slowStartConfig(name: string, spec: SlowStartSpec): SlowStartConfig {
+  return {
+    slow_start_window: { seconds: Math.floor(spec.windowMs / 1000), nanos: (spec.windowMs % 1000) * 1_000_000 },
+    // Envoy refuses a RuntimeDouble without a key; one per cluster lets an operator override it there.
+    ...(spec.aggression !== ENVOY_DEFAULT_AGGRESSION ? { aggression: { default_value: spec.aggression, runtime_key: `checkups.${name}.slow_start_aggression` } } : {}),
+    min_weight_percent: { value: spec.minWeightPercent },
+  };
+}
+
 export const clusterType = {
   typeUrl: CLUSTER,
   dynamic: false,
@@ -47,6 +64,7 @@ export const clusterType = {
         [HTTP_PROTOCOL_OPTIONS_KEY]: { '@type': HTTP_PROTOCOL_OPTIONS, use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} } },
       },
       ...circuitBreakers(tree.generation),
+      ...(tree.mode === 'wrr' && tree.slowStart.windowMs > 0 ? { round_robin_lb_config: { slow_start_config: slowStartConfig(tree.name, tree.slowStart) } } : {}),
     };
   },
 } satisfies ResourceKind;

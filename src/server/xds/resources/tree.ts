@@ -11,7 +11,7 @@
  *   URI character. (A cluster name with characters an authority cannot hold needs the
  *   client's `grpc.default_authority` option.)
  */
-import type { BalanceMode, ClusterSpec, UpstreamSpec } from '../../../core/model.ts';
+import type { BalanceMode, ClusterSpec, SlowStartSpec, UpstreamSpec } from '../../../core/model.ts';
 
 export const NAMED_CLUSTER_SEPARATOR = '~';
 
@@ -20,6 +20,8 @@ export interface ServiceTree {
   readonly name: string;
   readonly skey: string;
   readonly mode: BalanceMode;
+  /** The upstream's slow start (Cluster `slow_start_config`). */
+  readonly slowStart: SlowStartSpec;
   /** In priority order. */
   readonly clusters: readonly ClusterSpec[];
   /**
@@ -32,7 +34,7 @@ export interface ServiceTree {
 }
 
 export function treesOf(spec: UpstreamSpec, generationOf: (name: string) => number = () => 0): ServiceTree[] {
-  const tree = (name: string, clusters: readonly ClusterSpec[]): ServiceTree => ({ name, skey: spec.skey, mode: spec.mode, clusters, generation: generationOf(name) });
+  const tree = (name: string, clusters: readonly ClusterSpec[]): ServiceTree => ({ name, skey: spec.skey, mode: spec.mode, slowStart: spec.slowStart, clusters, generation: generationOf(name) });
   const trees = [tree(spec.skey, spec.clusters)];
   for (const c of spec.clusters) if (typeof c.key === 'string') trees.push(tree(`${spec.skey}${NAMED_CLUSTER_SEPARATOR}${c.key}`, [c]));
   return trees;

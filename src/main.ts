@@ -22,6 +22,8 @@ import type { CheckupsConfig } from './core/model.ts';
 import { UpstreamRegistry } from './core/registry.ts';
 import type { ChangeStore } from './core/store/change-store.ts';
 import { FileChangeStore } from './core/store/file-change-store.ts';
+import { DEFAULT_CLUSTER_NAME } from './core/store/redis-keys.ts';
+import { RedisChangeStore } from './core/store/redis-store.ts';
 import { UpstreamWritePath } from './core/write-path.ts';
 import { HealthChecker } from './health/health-checker.ts';
 import { LocalPassivePublisher } from './health/passive-publisher.ts';
@@ -60,7 +62,10 @@ export interface ServeOptions {
   readonly allowInsecureAdmin?: boolean;
   readonly tls?: TlsFiles;
   readonly maxMessageBytes?: number;
-  /** Cluster mode (docs/cluster.md): share probing and verdicts with other instances through Redis. */
+  /**
+   * Cluster mode (docs/cluster.md): admin changes, probing and verdicts shared with the other
+   * instances through Redis instead of the data dir. Default: the config's server.store.
+   */
   readonly cluster?: ClusterSettings;
   /** Turn active health checking off (tests of other parts). */
   readonly healthChecks?: boolean;
@@ -126,6 +131,12 @@ function isLoopback(host: string): boolean {
  * Loads the config file's upstreams with the store's changes on top, and starts following the
  * store. Returns how many upstreams the admin API wrote or deleted in earlier runs.
  */
+/** Why this instance is not in step with the store (for /readyz), or null. */
+export function unsyncedText(store: ChangeStore): string | null {
+  const sync = store.syncState();
+  return sync.synced ? null : `unsynced since ${new Date(sync.since).toISOString()}: ${store.location}: ${sync.reason}`;
+}
+
 async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store: ChangeStore, log: Logger): Promise<number> {
   const snapshot = await writes.open(config.upstreams);
   for (const w of snapshot.warnings) log.warn({ module: 'store' }, w);
@@ -189,12 +200,22 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   let storeOpen = false;
   // The config file is loaded by the time anything can ask (startCheckups threw otherwise).
   readiness.register('config', () => null);
-  readiness.register('store', () => (storeOpen ? null : 'the store is not open'));
+  readiness.register('store', () => (storeOpen ? unsyncedText(store) : 'the store is not open'));
 
-  // In a cluster, versions come from the shared revision counter (far above these).
-  const registry = new UpstreamRegistry(config.global, { initialRevision: opts.cluster !== undefined ? 0 : Math.floor(clock.wallNow()) * 1000 });
+  // Cluster mode from the flags (opts.cluster) or from the config's server.store / server.cluster.
+  const clusterSettings: ClusterSettings | undefined = opts.cluster ?? (settings.store !== undefined ? { redisUrl: settings.store, name: settings.cluster ?? DEFAULT_CLUSTER_NAME } : undefined);
+  if (clusterSettings === undefined && settings.cluster !== undefined) throw new CheckupsError('INVALID_CONFIG', 'server.cluster needs server.store (redis://HOST:PORT/DB)');
+  // A single instance starts versions at its start time (in microseconds), so they keep growing
+  // across restarts; in a cluster every version comes from the shared revision counter.
+  const registry = new UpstreamRegistry(config.global, { initialRevision: clusterSettings !== undefined ? 0 : Math.floor(clock.wallNow()) * 1000 });
   const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
-  const store: ChangeStore = timedChangeStore(new FileChangeStore(dataDir), clock);
+  const storeLog = log.child({ module: 'store' });
+  const store: ChangeStore = timedChangeStore(
+    clusterSettings === undefined
+      ? new FileChangeStore(dataDir)
+      : new RedisChangeStore({ url: clusterSettings.redisUrl, cluster: clusterSettings.name, configFile, warn: (m) => storeLog.warn(m) }),
+    clock,
+  );
   const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
   const restoredUpstreams = await restore(config, writes, store, log);
   storeOpen = true;
@@ -202,7 +223,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const adminWritten = (skey: string) => writes.origin(skey) === 'admin';
   for (const s of shadowedUpstreams(config, adminWritten)) log.warn({ module: 'config', skey: s.skey }, s.message);
 
-  const cluster = opts.cluster === undefined ? undefined : clusterNode(opts.cluster, registry, clock, log);
+  const cluster = clusterSettings === undefined ? undefined : clusterNode(clusterSettings, registry, clock, log);
   const passivePublisher = new LocalPassivePublisher(registry, clock);
   const engine = new SelectionEngine(
     registry,
@@ -228,7 +249,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     stopPassiveEvents();
     await cluster?.stop();
     await writes.close();
-    throw new CheckupsError('STORE_UNAVAILABLE', `cluster ${opts.cluster!.name} on ${redactUrl(opts.cluster!.redisUrl)}: ${(err as Error).message}`);
+    throw new CheckupsError('STORE_UNAVAILABLE', `cluster ${clusterSettings!.name} on ${redactUrl(clusterSettings!.redisUrl)}: ${(err as Error).message}`);
   }
   const startedAt = clock.wallNow();
   const sources: StatusSources = {
@@ -243,7 +264,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   let http: RunningHttpServer | undefined;
   try {
     grpc = await startGrpcServer(
-      { registry, engine, checker, clock, startedAt, writes, auth, events, version, xdsLogger: log.child({ module: 'xds' }) },
+      { registry, engine, checker, clock, startedAt, writes, store, auth, events, version, xdsLogger: log.child({ module: 'xds' }) },
       { listen: grpcListen, ...(tls !== undefined ? { tls } : {}), maxMessageBytes: opts.maxMessageBytes ?? settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES },
     );
     http = await startHttpServer(httpListen, {

@@ -200,6 +200,8 @@ export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
       grpcListen: srv.grpc_listen,
       httpListen: srv.http_listen,
       dataDir: srv.data_dir,
+      store: srv.store,
+      cluster: srv.cluster,
       adminToken: srv.admin_token,
       allowInsecureAdmin: srv.allow_insecure_admin,
       tlsCert: srv.tls_cert,

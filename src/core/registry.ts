@@ -169,11 +169,16 @@ export class UpstreamRegistry {
     if (revision > this.revision) this.revision = revision;
   }
 
-  /** The next version: the registry's own (`external` undefined) or one from the shared log. */
-  private stamp(external: number | undefined): number {
+  /**
+   * The next version of an upstream now at `previous`: the registry's own (`external`
+   * undefined) or one from the shared log. A change made here without the log may already have
+   * used that number for this upstream; a version is never reused nor goes back.
+   */
+  private stamp(external: number | undefined, previous?: number): number {
     if (external === undefined) return ++this.revision;
-    this.advanceTo(external);
-    return external;
+    const version = previous !== undefined && external <= previous ? previous + 1 : external;
+    this.advanceTo(version);
+    return version;
   }
 
   /**
@@ -181,9 +186,9 @@ export class UpstreamRegistry {
    * when given (a change-stream revision), else the next revision.
    */
   put(spec: UpstreamSpec, version?: number): number {
-    version = this.stamp(version);
     const heartbeat = heartbeatEnabled(spec, this.globalSpec);
     const existing = this.entries.get(spec.skey);
+    version = this.stamp(version, existing?.version);
     if (existing === undefined) {
       this.entries.set(spec.skey, new UpstreamEntry(spec, version, heartbeat));
       this.emit({ skey: spec.skey, version, cause: 'created' });
@@ -224,7 +229,7 @@ export class UpstreamRegistry {
       if (version !== undefined) this.advanceTo(version);
       return false;
     }
-    entry.logPeerChange(id, this.stamp(version));
+    entry.logPeerChange(id, this.stamp(version, entry.version));
     this.emit({ skey, version: entry.version, cause: 'health', peer: id });
     return true;
   }

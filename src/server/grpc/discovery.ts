@@ -17,6 +17,8 @@ import { errorToWire } from '../../wire/errors.ts';
 import { clusterStatusesToWire } from '../../wire/upstream.ts';
 import { healthToWire } from '../../wire/status.ts';
 import type { WatchHub } from './watch.ts';
+import type { ChangeStore } from '../../core/store/change-store.ts';
+import type { StoreStatus } from '../../generated/checkups/v1/StoreStatus.ts';
 import { clip } from '../../util/bounded-text.ts';
 
 export interface DiscoveryDeps {
@@ -30,6 +32,8 @@ export interface DiscoveryDeps {
   readonly version: string;
   /** xDS node status (CSDS-like), when the xDS server runs. */
   readonly xdsNodes?: () => NodeStatus[];
+  /** The store of admin changes, for its sync state. */
+  readonly store?: Pick<ChangeStore, 'kind' | 'location' | 'syncState'>;
 }
 
 /** Wraps a synchronous unary handler: thrown errors become gRPC statuses. */
@@ -51,6 +55,11 @@ export function countedHere(engine: SelectionEngine, skey: string): (id: PeerId)
 function requireSkey(skey: string): string {
   if (skey === '') throw new CheckupsError('INVALID_ARGUMENT', 'skey: is required');
   return skey;
+}
+
+function storeStatusToWire(store: Pick<ChangeStore, 'kind' | 'location' | 'syncState'>): StoreStatus {
+  const sync = store.syncState();
+  return { kind: store.kind, location: store.location, synced: sync.synced, unsyncedSinceMs: sync.synced ? 0 : Math.round(sync.since), reason: sync.synced ? '' : sync.reason };
 }
 
 export function statusResponse(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusResponse {
@@ -76,6 +85,7 @@ export function statusResponse(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusRes
     confHash: confHash === null ? '' : String(confHash),
     revision: registry.currentRevision,
     serverVersion: deps.version,
+    ...(deps.store !== undefined ? { store: storeStatusToWire(deps.store) } : {}),
     xdsNodes: (deps.xdsNodes?.() ?? []).map((n) => ({
       nodeId: n.nodeId,
       userAgent: n.userAgent,

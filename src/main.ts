@@ -9,10 +9,9 @@
  */
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { ClusterNode } from './cluster/cluster-node.ts';
-import { CLUSTER_NAME, clusterKeys } from './core/store/redis-keys.ts';
-import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
 import { loadConfigFile } from './config/load.ts';
@@ -22,8 +21,8 @@ import type { CheckupsConfig } from './core/model.ts';
 import { UpstreamRegistry } from './core/registry.ts';
 import type { ChangeStore } from './core/store/change-store.ts';
 import { FileChangeStore } from './core/store/file-change-store.ts';
-import { DEFAULT_CLUSTER_NAME } from './core/store/redis-keys.ts';
-import { RedisChangeStore } from './core/store/redis-store.ts';
+import { CLUSTER_NAME, clusterKeys, DEFAULT_CLUSTER_NAME } from './core/store/redis-keys.ts';
+import { parseRedisUrl, redactRedisUrl, RedisChangeStore } from './core/store/redis-store.ts';
 import { UpstreamWritePath } from './core/write-path.ts';
 import { HealthChecker } from './health/health-checker.ts';
 import { LocalPassivePublisher } from './health/passive-publisher.ts';
@@ -146,24 +145,24 @@ async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store:
   return admin;
 }
 
-/** A Redis URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, (_m, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`);
-}
-
-function clusterNode(settings: ClusterSettings, registry: UpstreamRegistry, clock: Clock, log: Logger): ClusterNode {
-  if (!/^rediss?:\/\//.test(settings.redisUrl)) throw new CheckupsError('INVALID_CONFIG', `store: ${JSON.stringify(redactUrl(settings.redisUrl))} is not a redis:// URL`);
-  if (!CLUSTER_NAME.test(settings.name)) throw new CheckupsError('INVALID_CONFIG', `cluster: ${JSON.stringify(settings.name.slice(0, 80))}: use letters, digits, _ . - (1..64)`);
-  const redis = new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+/**
+ * The cluster node (probe ownership, fenced verdicts, fleet-wide passive windows) of an
+ * instance whose store is `store()`: it checks the store's epoch and waits on its reader, the
+ * one reader of the change stream in this instance.
+ */
+function clusterNode(settings: ClusterSettings, instanceId: string, registry: UpstreamRegistry, clock: Clock, log: Logger, store: () => RedisChangeStore): ClusterNode {
+  const redis = new Redis({ ...parseRedisUrl(settings.redisUrl), lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, commandTimeout: 5000, connectionName: 'checkups-cluster' });
   redis.on('error', () => undefined); // reported by the failing calls
   return new ClusterNode({
     redis,
-    prefix: clusterKeys(settings.name).prefix,
-    instanceId: settings.instanceId ?? `${hostname()}-${process.pid}`,
+    keys: clusterKeys(settings.name),
+    instanceId,
     registry,
     clock,
     logger: log,
     leaseTtlMs: settings.leaseTtlMs ?? registry.global.checkupTimerIntervalMs,
+    epoch: () => store().epochId,
+    reached: (revision) => store().reached(revision),
   });
 }
 
@@ -210,20 +209,41 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const registry = new UpstreamRegistry(config.global, { initialRevision: clusterSettings !== undefined ? 0 : Math.floor(clock.wallNow()) * 1000 });
   const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
   const storeLog = log.child({ module: 'store' });
-  const store: ChangeStore = timedChangeStore(
-    clusterSettings === undefined
-      ? new FileChangeStore(dataDir)
-      : new RedisChangeStore({ url: clusterSettings.redisUrl, cluster: clusterSettings.name, configFile, warn: (m) => storeLog.warn(m) }),
-    clock,
-  );
+  // Cluster mode: the node first (the store hands it the verdict entries of the stream), then
+  // the store, whose reader is the ONE reader of the change stream in this instance: admin
+  // changes and verdicts are applied in stream order, so versions never go back.
+  let redisStore: RedisChangeStore | undefined;
+  let cluster: ClusterNode | undefined;
+  if (clusterSettings !== undefined) {
+    parseRedisUrl(clusterSettings.redisUrl); // a bad URL is a clear error before anything starts
+    if (!CLUSTER_NAME.test(clusterSettings.name)) throw new CheckupsError('INVALID_CONFIG', `--cluster: ${JSON.stringify(clusterSettings.name.slice(0, 80))}: use letters, digits, _ . - (1..64)`);
+    const instanceId = clusterSettings.instanceId ?? `${hostname()}-${process.pid}`;
+    const node = clusterNode(clusterSettings, instanceId, registry, clock, log, () => redisStore!);
+    cluster = node;
+    redisStore = new RedisChangeStore({
+      url: clusterSettings.redisUrl,
+      cluster: clusterSettings.name,
+      configFile,
+      instanceId,
+      warn: (m) => storeLog.warn(m),
+      onVerdict: (e) => node.applyVerdictEntry(e),
+      onRebase: (why) => node.rebase(why),
+    });
+  }
+  const store: ChangeStore = timedChangeStore(redisStore ?? new FileChangeStore(dataDir), clock);
   const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
-  const restoredUpstreams = await restore(config, writes, store, log);
+  let restoredUpstreams: number;
+  try {
+    restoredUpstreams = await restore(config, writes, store, log);
+  } catch (err) {
+    await cluster?.stop();
+    throw err;
+  }
   storeOpen = true;
   // Upstreams the admin API wrote or deleted shadow the file (docs/durability.md).
   const adminWritten = (skey: string) => writes.origin(skey) === 'admin';
   for (const s of shadowedUpstreams(config, adminWritten)) log.warn({ module: 'config', skey: s.skey }, s.message);
 
-  const cluster = clusterSettings === undefined ? undefined : clusterNode(clusterSettings, registry, clock, log);
   const passivePublisher = new LocalPassivePublisher(registry, clock);
   const engine = new SelectionEngine(
     registry,
@@ -249,7 +269,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     stopPassiveEvents();
     await cluster?.stop();
     await writes.close();
-    throw new CheckupsError('STORE_UNAVAILABLE', `cluster ${clusterSettings!.name} on ${redactUrl(clusterSettings!.redisUrl)}: ${(err as Error).message}`);
+    throw new CheckupsError('STORE_UNAVAILABLE', `cluster ${clusterSettings!.name} on ${redactRedisUrl(clusterSettings!.redisUrl)}: ${(err as Error).message}`);
   }
   const startedAt = clock.wallNow();
   const sources: StatusSources = {

@@ -35,10 +35,25 @@ export interface RedisStoreOptions {
   readonly wallNow?: () => number;
   /** Warnings for the operator (bad entries, differing configs, reconnects). */
   readonly warn?: (message: string) => void;
-  /** Entries of kind `verdict` (health verdicts, applied by the health module). */
+  /**
+   * Entries of kind `verdict` (health verdicts, applied by the cluster node), handed over in
+   * stream order between the admin changes: this store's reader is the ONE reader of the change
+   * stream in an instance, so admin and verdict entries are applied in one order everywhere.
+   */
   readonly onVerdict?: (entry: Extract<StreamEntry, { kind: 'verdict' }>) => void;
+  /**
+   * Called after the reader replaced its state with a snapshot instead of entries: `trimmed`
+   * (the entries after its cursor were no longer kept) or `reseeded` (Redis lost the cluster's
+   * data and the instances seeded it again). Whatever else follows the stream (the verdicts)
+   * must reload its state too.
+   */
+  readonly onRebase?: (why: 'trimmed' | 'reseeded') => void;
+  /** This instance's id in the cluster (default: host name, pid and a random suffix). */
+  readonly instanceId?: string;
   /** How long a connection attempt may take (default 3000 ms). */
   readonly connectTimeoutMs?: number;
+  /** How long one command may take before Redis counts as unreachable (default 5000 ms). */
+  readonly commandTimeoutMs?: number;
 }
 
 /** The URL as it may be shown: without its password. */
@@ -120,28 +135,45 @@ return {'OK', rev}
 `;
 
 /**
- * Seeds the cluster again from one instance's view after Redis lost its data.
+ * Checks, after a reconnect or when idle, that Redis still holds what this instance read, and
+ * seeds the cluster again from this instance's view when it does not.
  * KEYS: epoch, revision, changes, upstreams, versions, reseeded.
- * ARGV: the epoch the instance held, a new epoch id, revision floor, maxlen, at (epoch ms), then
- * per upstream 4 values: skey, the version it had, origin, upstream JSON ('' = deleted).
- * Per upstream, the newest view wins; an admin write made since the loss wins over every view;
- * a file upstream already seeded by a started instance stays. Returns {'SAME', epoch} when the
- * epoch is still the one held (nothing was lost), else {'OK', epoch}.
+ * ARGV: the epoch the instance held, a new epoch id, the revision the instance holds, maxlen,
+ * at (epoch ms), then per upstream 4 values: skey, the version it had, origin, upstream JSON
+ * ('' = deleted).
+ *
+ * Nothing lost: the epoch is the one held and the revision counter is not behind what this
+ * instance read; returns {'SAME', epoch}. Otherwise Redis lost data: all of it (no epoch, or
+ * another one), or its last writes (restarted from a persistence file that missed them: the
+ * counter is behind). Then the cluster gets a new epoch (unless another instance already gave
+ * it one after the loss), so every instance notices, refuses writes until it has seeded its
+ * view too, and reloads a snapshot. The counter is raised above what this instance read, so
+ * no version is handed out twice. Per upstream the newest view wins: an upstream is written
+ * back unless another instance already wrote back the same or a newer version of it, Redis
+ * still has that version or a newer one, an admin write made since the loss replaced it, or
+ * (for a config-file upstream) it is present already. Returns {'OK', epoch, why}: `gone` (no
+ * epoch: Redis came back empty), `tail` (its last writes are missing), `replaced` (another
+ * instance noticed first and started the new epoch).
  */
 const RESEED_LUA = `${LUA_CLUSTER_LIB}${LUA_STORED}
 local e = redis.call('GET', KEYS[1])
-if e == ARGV[1] then return {'SAME', e} end
-if not e then
+local cur = tonumber(redis.call('GET', KEYS[2]) or '0')
+local held = tonumber(ARGV[3])
+if e == ARGV[1] and cur >= held then return {'SAME', e, ''} end
+local why = 'replaced'
+if not e then why = 'gone' elseif e == ARGV[1] then why = 'tail' end
+if why ~= 'replaced' then
   e = ARGV[2]
   redis.call('SET', KEYS[1], e)
+  redis.call('DEL', KEYS[6])
 end
-local cur = tonumber(redis.call('GET', KEYS[2]) or '0')
-if cur < tonumber(ARGV[3]) then redis.call('SET', KEYS[2], ARGV[3]) end
+if cur < held then redis.call('SET', KEYS[2], rev_string(held)) end
 for i = 6, #ARGV, 4 do
   local skey, version, origin, upstream = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local prev = redis.call('HGET', KEYS[6], skey)
+  local have = tonumber(redis.call('HGET', KEYS[5], skey) or '0')
   local present = redis.call('HEXISTS', KEYS[4], skey) == 1
-  local skip = prev == 'written' or (prev and tonumber(prev) >= tonumber(version)) or (origin == 'file' and present)
+  local skip = prev == 'written' or (prev and tonumber(prev) >= tonumber(version)) or (not prev and have >= tonumber(version)) or (origin == 'file' and present)
   if not skip then
     local fields = {'kind', upstream == '' and 'delete' or 'put', 'at', ARGV[5], 'skey', skey, 'origin', origin}
     if upstream ~= '' then
@@ -154,7 +186,7 @@ for i = 6, #ARGV, 4 do
     redis.call('HSET', KEYS[6], skey, version)
   end
 end
-return {'OK', e}
+return {'OK', e, why}
 `;
 
 interface StoredJson {
@@ -207,6 +239,7 @@ export class RedisChangeStore implements ChangeStore {
   private opened = false;
   private unsynced: { since: number; reason: string } | undefined;
   private badEntries = 0;
+  private readonly cursorWaiters = new Set<{ revision: number; resolve: (ok: boolean) => void }>();
 
   constructor(private readonly opts: RedisStoreOptions) {
     this.redisOptions = parseRedisUrl(opts.url);
@@ -220,7 +253,44 @@ export class RedisChangeStore implements ChangeStore {
     this.maxLen = opts.streamMaxLen ?? DEFAULT_STREAM_MAXLEN;
     this.wallNow = opts.wallNow ?? Date.now;
     this.warn = opts.warn ?? ((m) => process.emitWarning(m));
-    this.instanceId = `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+    this.instanceId = opts.instanceId ?? `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+  }
+
+  /** The cluster epoch this instance is in step with (scripts that append check it). */
+  get epochId(): string {
+    return this.epoch;
+  }
+
+  /** The revision of the last stream entry this instance's reader handled. */
+  get cursorRevision(): number {
+    return this.cursor;
+  }
+
+  /**
+   * Resolves once the reader handled every entry up to `revision` (admin and verdict entries
+   * alike), or after `ms` (false then).
+   */
+  reached(revision: number, ms = 5000): Promise<boolean> {
+    if (this.cursor >= revision || this.closed) return Promise.resolve(this.cursor >= revision);
+    return new Promise((resolve) => {
+      const waiter = { revision, resolve: (ok: boolean) => (clearTimeout(timer), resolve(ok)) };
+      const timer = setTimeout(() => {
+        this.cursorWaiters.delete(waiter);
+        resolve(false);
+      }, ms);
+      timer.unref();
+      this.cursorWaiters.add(waiter);
+    });
+  }
+
+  private moved(cursor: number): void {
+    if (cursor > this.cursor) this.cursor = cursor;
+    for (const w of this.cursorWaiters) {
+      if (w.revision <= this.cursor) {
+        this.cursorWaiters.delete(w);
+        w.resolve(true);
+      }
+    }
   }
 
   /** Stream entries that did not parse (skipped and logged). */
@@ -234,6 +304,9 @@ export class RedisChangeStore implements ChangeStore {
       lazyConnect: true,
       connectionName: `checkups-${name}`,
       connectTimeout: this.opts.connectTimeoutMs ?? 3000,
+      // A Redis that stopped answering (paused, a dead link without a reset) counts as
+      // unreachable too; the reader's XREAD BLOCK is accounted for by the caller.
+      commandTimeout: (this.opts.commandTimeoutMs ?? 5000) + (name === 'reader' ? READ_BLOCK_MS : 0),
       // Fail fast instead of queueing: a write while Redis is away is refused, not delayed.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -430,13 +503,12 @@ export class RedisChangeStore implements ChangeStore {
   private deliver(item: FeedItem): void {
     if (item.type === 'snapshot') {
       this.view = new Map(item.snapshot.upstreams);
-      this.cursor = item.snapshot.revision ?? this.cursor;
     } else {
       const c = item.change;
       this.view.set(c.skey, { upstream: c.kind === 'put' ? c.upstream : null, origin: c.origin, version: item.revision });
-      this.cursor = item.revision ?? this.cursor;
     }
     this.follower?.(item);
+    this.moved(item.type === 'snapshot' ? (item.snapshot.revision ?? 0) : (item.revision ?? 0));
   }
 
   private wake: (() => void) | undefined;
@@ -461,17 +533,19 @@ export class RedisChangeStore implements ChangeStore {
           continue;
         }
         for (const [id, flat] of res[0]![1]) {
-          const parsed = parseStreamEntry(this.keys.changes, id, flat);
           const rev = Number(id.split('-')[0]);
+          if (!Number.isSafeInteger(rev) || rev <= this.cursor) continue;
           if (rev > this.cursor + 1) {
-            // Entries between the cursor and this one were trimmed: start from a snapshot.
-            this.deliver({ type: 'snapshot', snapshot: await this.snapshot() });
+            // Entries between the cursor and this one were trimmed (or the counter was raised
+            // after Redis lost data): start from a snapshot.
+            await this.rebase('trimmed');
             break;
           }
+          const parsed = parseStreamEntry(this.keys.changes, id, flat);
           if (!parsed.ok) {
             this.badEntries++;
             this.warn(`${parsed.error}; skipped (this instance keeps its view; ${this.badEntries} bad entries so far)`);
-            this.cursor = Math.max(this.cursor, rev || this.cursor);
+            this.moved(rev);
             continue;
           }
           this.apply(parsed.entry);
@@ -480,14 +554,24 @@ export class RedisChangeStore implements ChangeStore {
         if (this.closed) return;
         this.lost((err as Error).message);
         checkEpoch = true;
+        // Not a busy loop when Redis answers but a command keeps failing.
+        if (this.reader!.status === 'ready') await new Promise((r) => setTimeout(r, 200).unref());
       }
     }
   }
 
+  /** Replaces the state with a snapshot (the changes after the cursor are not in the stream). */
+  private async rebase(why: 'trimmed' | 'reseeded'): Promise<void> {
+    const snapshot = await this.snapshot();
+    for (const w of snapshot.warnings) this.warn(w);
+    this.deliver({ type: 'snapshot', snapshot });
+    this.opts.onRebase?.(why);
+  }
+
   private apply(entry: StreamEntry): void {
     if (entry.kind === 'verdict') {
-      this.cursor = entry.rev;
       this.opts.onVerdict?.(entry);
+      this.moved(entry.rev);
       return;
     }
     this.deliver({ type: 'change', revision: entry.rev, at: entry.at, change: entry.change });
@@ -508,37 +592,40 @@ export class RedisChangeStore implements ChangeStore {
   }
 
   /**
-   * After a disconnect, or when idle: is this still the cluster we joined? If Redis lost its
-   * data, seed it again from this instance's view (merged with the other instances' views).
+   * After a disconnect, or when idle: is this still the cluster we joined, with everything we
+   * read? If Redis lost the cluster's data (or its last writes), seed it again from this
+   * instance's view (merged with the other instances' views), then reload a snapshot.
    */
   private async resync(): Promise<void> {
-    const epoch = await this.reader!.get(this.keys.epoch);
-    if (epoch !== this.epoch) {
-      const args: string[] = [];
-      for (const [skey, s] of this.view) args.push(skey, String(s.version ?? 0), s.origin, s.upstream === null ? '' : JSON.stringify(s.upstream));
-      const [status, now] = (await this.reader!.eval(
-        RESEED_LUA,
-        6,
-        this.keys.epoch,
-        this.keys.revision,
-        this.keys.changes,
-        this.keys.upstreams,
-        this.keys.versions,
-        this.keys.reseeded,
-        this.epoch,
-        this.newEpochId(),
-        String(this.cursor + 1),
-        String(this.maxLen),
-        String(this.wallNow()),
-        ...args,
-      )) as [string, string];
-      if (status === 'OK') {
-        this.warn(`${this.location} lost the cluster's data (epoch ${this.epoch} ${epoch === null ? 'gone' : `replaced by ${epoch}`}): seeded it again from this instance's view of ${this.view.size} upstreams (epoch ${now})`);
-        this.epoch = now;
-      }
+    const args: string[] = [];
+    for (const [skey, s] of this.view) args.push(skey, String(s.version ?? 0), s.origin, s.upstream === null ? '' : JSON.stringify(s.upstream));
+    const held = this.epoch;
+    const [status, now, why] = (await this.reader!.eval(
+      RESEED_LUA,
+      6,
+      this.keys.epoch,
+      this.keys.revision,
+      this.keys.changes,
+      this.keys.upstreams,
+      this.keys.versions,
+      this.keys.reseeded,
+      held,
+      this.newEpochId(),
+      String(this.cursor),
+      String(this.maxLen),
+      String(this.wallNow()),
+      ...args,
+    )) as [string, string, string];
+    if (status === 'OK') {
+      this.warn(
+        `${this.location} lost the cluster's data (epoch ${held}: ${why === 'gone' ? 'Redis came back empty' : why === 'tail' ? 'Redis came back without its last writes' : 'another instance found it lost'}; now epoch ${now}): ` +
+          `seeded it again from this instance's view of ${this.view.size} upstreams at revision ${this.cursor}`,
+      );
+      this.epoch = now;
+      await this.rebase('reseeded');
     }
     if (this.unsynced !== undefined) {
-      this.warn(`${this.location} reachable again after ${Math.round((this.wallNow() - this.unsynced.since) / 1000)} s: catching up from revision ${this.cursor}`);
+      this.warn(`${this.location} reachable again after ${Math.round((this.wallNow() - this.unsynced.since) / 1000)} s: caught up from revision ${this.cursor}`);
       this.unsynced = undefined;
     }
   }
@@ -547,6 +634,8 @@ export class RedisChangeStore implements ChangeStore {
     if (this.closed) return;
     this.closed = true;
     this.wake?.();
+    for (const w of this.cursorWaiters) w.resolve(false);
+    this.cursorWaiters.clear();
     try {
       if (this.cmd?.status === 'ready') await this.cmd.hdel(this.keys.configs, this.instanceId);
     } catch {

@@ -423,12 +423,14 @@ export class ClusterNode implements ProbeOwnership {
         if (this.checker !== undefined) this.checker.applyVerdict(skey, peer, state, version);
         else this.opts.registry.setHealth(skey, peer, state.health, version);
       }
-      return;
+    } else {
+      for (const { peer, verdict } of e.peers) {
+        this.opts.registry.setPassive(skey, peer, verdict, version);
+        this.armLift(skey, peer, verdict);
+      }
     }
-    for (const { peer, verdict } of e.peers) {
-      this.opts.registry.setPassive(skey, peer, verdict, version);
-      this.armLift(skey, peer, verdict);
-    }
+    // The same version on every instance, whatever each saw before (see registry.touch).
+    this.opts.registry.touch(skey, version);
   }
 
   /** Every instance tries to lift an exclusion when it ends; the script lets only the first publish. */

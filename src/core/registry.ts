@@ -256,6 +256,21 @@ export class UpstreamRegistry {
     return true;
   }
 
+  /**
+   * Cluster mode: an entry of the shared log named this upstream (a verdict entry). Its version
+   * becomes that revision even when nothing visible changed here, so the version is "the last
+   * entry that named the upstream" on every instance, whether it applied each entry or loaded
+   * the published state later. Emits (cause `health`, no peer) when the version moved.
+   */
+  touch(skey: string, version: number): boolean {
+    this.advanceTo(version);
+    const entry = this.entries.get(skey);
+    if (entry === undefined || version <= entry.version) return false;
+    entry.version = version;
+    this.emit({ skey, version, cause: 'health' });
+    return true;
+  }
+
   /** Subscribes to changes; returns the unsubscribe function. Listeners run synchronously. */
   subscribe(listener: ChangeListener): () => void {
     this.listeners.add(listener);

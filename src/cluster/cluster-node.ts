@@ -34,7 +34,7 @@ import type { PeerProbeState } from '../health/state-machine.ts';
 import type { Clock, Timer } from '../util/clock.ts';
 import type { ClusterKeys } from '../core/store/redis-keys.ts';
 import { clusterHealthKeys, peerField, type ClusterHealthKeys } from './health-keys.ts';
-import { CLAIM, HEARTBEAT, LEAVE, PASSIVE_FAIL, PASSIVE_LIFT, PUBLISH_HEALTH, RELEASE } from './scripts.ts';
+import { CLAIM, HEARTBEAT, LEAVE, PASSIVE_FAIL, PASSIVE_LIFT, PASSIVE_RESTORE, PUBLISH_HEALTH, RELEASE } from './scripts.ts';
 import { DEFAULT_SHARD_COUNT, shardOf, shardsOf, targetKeyOf } from './shard-map.ts';
 import { healthVerdictJson, parseVerdictEntry } from './verdict-entry.ts';
 
@@ -123,7 +123,7 @@ export class ClusterNode implements ProbeOwnership {
   constructor(private readonly opts: ClusterNodeOptions) {
     this.keys = clusterHealthKeys(opts.keys);
     this.shardCount = opts.shardCount ?? DEFAULT_SHARD_COUNT;
-    for (const [name, lua] of Object.entries({ hbeat: HEARTBEAT, leave: LEAVE, claim: CLAIM, release: RELEASE, publishHealth: PUBLISH_HEALTH, passiveFail: PASSIVE_FAIL, passiveLift: PASSIVE_LIFT })) {
+    for (const [name, lua] of Object.entries({ hbeat: HEARTBEAT, leave: LEAVE, claim: CLAIM, release: RELEASE, publishHealth: PUBLISH_HEALTH, passiveFail: PASSIVE_FAIL, passiveLift: PASSIVE_LIFT, passiveRestore: PASSIVE_RESTORE })) {
       opts.redis.defineCommand(`checkups_${name}`, { lua });
     }
   }
@@ -147,10 +147,14 @@ export class ClusterNode implements ProbeOwnership {
    * The store replaced its state with a snapshot (its reader's entries were trimmed, or Redis
    * lost the cluster's data and it was seeded again): reload the published verdicts the same
    * way. After a reseed the published verdicts are gone, so this instance publishes again the
-   * state of every target it probes.
+   * state of every target it probes, and puts back the passive exclusions it applies (so that
+   * their end is published once, as usual).
    */
   rebase(why: 'trimmed' | 'reseeded'): void {
-    if (why === 'reseeded') for (const { skey, id, state } of this.checker?.unpublished(true) ?? []) this.publish(skey, id, state);
+    if (why === 'reseeded') {
+      for (const { skey, id, state } of this.checker?.unpublished(true) ?? []) this.publish(skey, id, state);
+      void this.restoreExclusions();
+    }
     if (this.rebasing !== undefined) {
       this.rebaseAgain = true;
       return;
@@ -431,6 +435,22 @@ export class ClusterNode implements ProbeOwnership {
     }
     // The same version on every instance, whatever each saw before (see registry.touch).
     this.opts.registry.touch(skey, version);
+  }
+
+  private async restoreExclusions(): Promise<void> {
+    const registry = this.opts.registry;
+    for (const skey of registry.skeys()) {
+      for (const [peer, verdict] of [...(registry.upstream(skey)?.passiveExclusions() ?? [])]) {
+        try {
+          const res = await this.script('passiveRestore')(3, this.keys.passive, `${this.keys.ejectedPrefix}${skey}`, this.keys.epoch, this.opts.epoch(), skey, peer, Math.round(verdict.untilWall), verdict.failedCount);
+          if (res === 'EPOCH') return; // seeded again meanwhile: the next rebase restores them
+        } catch (err) {
+          this.opts.logger.warn({ module: 'cluster', skey, peer, err: (err as Error).message }, 'putting back a passive exclusion failed');
+        }
+        // A lift tried before it was back found nothing: try again now.
+        this.armLift(skey, peer, verdict);
+      }
+    }
   }
 
   /** Every instance tries to lift an exclusion when it ends; the script lets only the first publish. */

@@ -163,3 +163,19 @@ local rev = append_entry(KEYS[3], KEYS[4], ARGV[4], {'kind', 'verdict', 'at', AR
 redis.call('HSET', KEYS[5], ARGV[1], rev)
 return rev
 `;
+
+/**
+ * Puts back a passive exclusion every instance still applies after Redis lost the cluster's
+ * data (and with it the exclusions), so that its end is published once, as usual. An
+ * exclusion already stored is left alone (every instance restores the same ones).
+ * KEYS: passive, ejected set of the upstream, epoch. ARGV: epoch, skey, peer, until ms, failed.
+ * Returns '1' when restored, '0' when already there, 'EPOCH'.
+ */
+export const PASSIVE_RESTORE = `${LIB}
+if not check_epoch(KEYS[3], ARGV[1]) then return 'EPOCH' end
+local field = ARGV[2] .. '\\n' .. ARGV[3]
+if redis.call('HEXISTS', KEYS[1], field) == 1 then return '0' end
+redis.call('HSET', KEYS[1], field, cjson.encode({peer = ARGV[3], ['until'] = tonumber(ARGV[4]), failed = tonumber(ARGV[5])}))
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+return '1'
+`;

@@ -78,6 +78,11 @@ export class UpstreamEntry {
     return this.passiveVerdicts.get(id);
   }
 
+  /** Every published passive exclusion of this upstream. */
+  passiveExclusions(): IterableIterator<[PeerId, PassiveVerdict]> {
+    return this.passiveVerdicts.entries();
+  }
+
   /**
    * Peers whose heartbeat status or passive verdict changed after `version` (oldest first,
    * possibly repeated), or

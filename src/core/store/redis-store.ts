@@ -328,17 +328,25 @@ export class RedisChangeStore implements ChangeStore {
   }
 
   private async connect(redis: Redis): Promise<void> {
+    // ioredis rejects with "Connection is closed."; the reason is the last 'error' it emitted.
+    let cause: Error | undefined;
+    const onError = (err: Error) => {
+      cause = err;
+    };
+    redis.on('error', onError);
     try {
       await redis.connect();
     } catch (err) {
-      const msg = (err as Error).message;
+      const msg = (cause ?? (err as Error)).message;
       const auth = /NOAUTH|WRONGPASS|invalid password|AUTH/i.test(msg);
       throw new CheckupsError(
         'STORE_UNAVAILABLE',
         auth
-          ? `${this.location}: Redis refused the credentials (${msg}); check the user and password in --store`
-          : `${this.location}: cannot connect (${msg}); check that Redis runs there and --store names it`,
+          ? `${this.location}: Redis refused the credentials (${msg}); check the user and password of the store URL (--store or server.store)`
+          : `${this.location}: cannot connect (${msg}); check that Redis runs there and the store URL (--store or server.store) names it`,
       );
+    } finally {
+      redis.off('error', onError);
     }
   }
 
@@ -517,8 +525,10 @@ export class RedisChangeStore implements ChangeStore {
     let checkEpoch = false;
     while (!this.closed) {
       try {
-        if (this.reader!.status !== 'ready') {
-          await this.waitReady();
+        // Both connections: in step again means writes are taken again too.
+        const down = [this.reader!, this.cmd!].find((c) => c.status !== 'ready');
+        if (down !== undefined) {
+          await this.waitReady(down);
           checkEpoch = true;
           continue;
         }
@@ -577,17 +587,17 @@ export class RedisChangeStore implements ChangeStore {
     this.deliver({ type: 'change', revision: entry.rev, at: entry.at, change: entry.change });
   }
 
-  private waitReady(): Promise<void> {
+  private waitReady(conn: Redis): Promise<void> {
     return new Promise<void>((resolve) => {
       if (this.closed) return resolve();
       const done = () => {
-        this.reader!.off('ready', done);
+        conn.off('ready', done);
         this.wake = undefined;
         resolve();
       };
       this.wake = done;
-      this.reader!.once('ready', done);
-      if (this.reader!.status === 'end' || this.reader!.status === 'wait') this.reader!.connect().catch(() => undefined);
+      conn.once('ready', done);
+      if (conn.status === 'end' || conn.status === 'wait') conn.connect().catch(() => undefined);
     });
   }
 

@@ -363,6 +363,8 @@ export class RedisChangeStore implements ChangeStore {
       warnings.push(...(await this.registerConfig(base)));
       await this.seed(base);
       const snapshot = await this.snapshot();
+      // What a reseed writes back: the state served from now on, then every change applied.
+      this.view = new Map(snapshot.upstreams);
       this.opened = true;
       return { ...snapshot, warnings: [...warnings, ...snapshot.warnings] };
     } catch (err) {

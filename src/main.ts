@@ -320,7 +320,19 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const httpAddress = `${httpListen.host}:${http.port}`;
   log.info({ module: 'main', version, config: configFile, grpc: grpcAddress, http: httpAddress, upstreams: registry.skeys().length, auth: auth.required, tls: tls !== undefined }, 'checkups serving');
   const runningHttp = http;
-  const reloader = new ConfigReloader({ configFile, registry, adminWritten, log, events }, config);
+  const reloader = new ConfigReloader(
+    {
+      configFile,
+      registry,
+      adminWritten,
+      log,
+      events,
+      ...(cluster !== undefined
+        ? { refuse: 'cluster mode: config-file upstreams live in the cluster store and are seeded when an instance starts; restart the instances one by one with the new file (docs/cluster.md)' }
+        : {}),
+    },
+    config,
+  );
   return {
     version,
     registry,

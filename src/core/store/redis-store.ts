@@ -210,6 +210,8 @@ function pairs(flat: readonly string[]): Array<[string, string]> {
   return out;
 }
 
+/** A config-file entry (`configs`) of an instance without membership is dropped after this long. */
+const CONFIG_ENTRY_GRACE_MS = 60_000;
 /** Attempts to seed this instance's config file when other instances keep changing the same upstreams. */
 const SEED_ATTEMPTS = 8;
 /** XREAD BLOCK timeout: how often the reader looks up from an idle stream (to notice close()). */
@@ -232,6 +234,8 @@ export class RedisChangeStore implements ChangeStore {
   private epoch = '';
   /** The state as delivered to the follower: this instance's view (what a reseed writes back). */
   private view = new Map<string, StoredUpstream>();
+  /** This instance's config file (skey -> document), to name differences with other instances' files. */
+  private base: ReadonlyMap<string, UpstreamDocument> = new Map();
   private cursor = 0;
   private follower: ((item: FeedItem) => void) | undefined;
   private readLoop: Promise<void> | undefined;
@@ -314,16 +318,24 @@ export class RedisChangeStore implements ChangeStore {
       // While opening, one attempt (a wrong address is a clear error at start); then retry for ever.
       retryStrategy: (attempt) => (this.opened && !this.closed ? Math.min(100 * attempt, 1000) : null),
     });
-    redis.on('error', (err: Error) => this.lost(`${err.message}`));
-    redis.on('close', () => this.lost('connection closed'));
+    redis.on('error', (err: Error) => this.lost(err.message));
+    // A close says less than the error that comes with it: it never replaces a reason.
+    redis.on('close', () => this.lost('connection closed', false));
     return redis;
   }
 
-  private lost(reason: string): void {
+  /**
+   * Out of step from now on (or still, since the first loss). The reason shown is the latest
+   * error: a Redis that came back but refuses this instance's password says so.
+   */
+  private lost(reason: string, replaces = true): void {
     if (this.closed || !this.opened) return;
     if (this.unsynced === undefined) {
       this.unsynced = { since: this.wallNow(), reason };
       this.warn(`${this.location} unreachable (${reason}): serving the last view, admin writes are refused until it is back`);
+    } else if (replaces && reason !== this.unsynced.reason) {
+      this.unsynced = { since: this.unsynced.since, reason };
+      this.warn(`${this.location} still unreachable (${reason}): serving the last view, admin writes are refused until it is back`);
     }
   }
 
@@ -351,6 +363,7 @@ export class RedisChangeStore implements ChangeStore {
   }
 
   async open(base: ReadonlyMap<string, UpstreamDocument>): Promise<StoreSnapshot> {
+    this.base = base;
     this.cmd = this.connection('cmd');
     this.reader = this.connection('reader');
     try {
@@ -380,32 +393,53 @@ export class RedisChangeStore implements ChangeStore {
   }
 
   /**
-   * Records this instance's config file in the cluster and names every other instance that
-   * started with a different one (the cluster then follows whichever file was seeded last).
+   * Records this instance's config file in the cluster and names every live instance that
+   * started with a different one, and what differs from what the cluster served (the cluster
+   * then follows whichever file was seeded last). Entries of instances gone for a while (no
+   * membership key, recorded over CONFIG_ENTRY_GRACE_MS ago) are dropped.
    */
   private async registerConfig(base: ReadonlyMap<string, UpstreamDocument>): Promise<string[]> {
+    const cmd = this.cmd!;
     const hash = createHash('sha256').update(JSON.stringify([...base])).digest('hex').slice(0, 16);
     const mine = { hash, file: this.opts.configFile ?? '(embedded default)', host: hostname(), at: this.wallNow() };
-    await this.cmd!.hset(this.keys.configs, this.instanceId, JSON.stringify(mine));
-    const others = await this.cmd!.hgetall(this.keys.configs);
-    const warnings: string[] = [];
+    await cmd.hset(this.keys.configs, this.instanceId, JSON.stringify(mine));
+    const others = await cmd.hgetall(this.keys.configs);
+    const differing: string[] = [];
     for (const [id, text] of Object.entries(others)) {
       if (id === this.instanceId) continue;
       let other: typeof mine;
       try {
         other = JSON.parse(text) as typeof mine;
       } catch {
+        await cmd.hdel(this.keys.configs, id);
         continue;
       }
-      if (other.hash !== hash) {
-        warnings.push(
-          `cluster ${this.cluster}: this instance (${this.instanceId}, config ${mine.file}, hash ${hash}) and instance ${id} ` +
-            `(config ${other.file} on ${other.host}, hash ${other.hash}, started ${new Date(other.at).toISOString()}) have different config files; ` +
-            `the cluster serves the upstreams of the file seeded last (docs/cluster.md): give every instance the same file`,
-        );
+      const live = (await cmd.exists(`${this.keys.instancePrefix}${id}`)) === 1;
+      if (!live && this.wallNow() - Number(other.at) > CONFIG_ENTRY_GRACE_MS) {
+        await cmd.hdel(this.keys.configs, id);
+        continue;
       }
+      if (other.hash !== hash) differing.push(`instance ${id} (config ${other.file} on ${other.host}, hash ${other.hash}, started ${new Date(other.at).toISOString()})`);
     }
-    return warnings;
+    if (differing.length === 0) return [];
+    const snap = await this.snapshot();
+    const added: string[] = [];
+    const changed: string[] = [];
+    const removed: string[] = [];
+    for (const [skey, doc] of base) {
+      const stored = snap.upstreams.get(skey);
+      if (stored?.origin === 'admin') continue;
+      if (stored?.upstream == null) added.push(skey);
+      else if (JSON.stringify(stored.upstream) !== JSON.stringify(doc)) changed.push(skey);
+    }
+    for (const [skey, stored] of snap.upstreams) if (stored.origin === 'file' && stored.upstream !== null && !base.has(skey)) removed.push(skey);
+    const list = (what: string, skeys: string[]) => (skeys.length === 0 ? [] : [`${what} ${skeys.slice(0, 10).join(', ')}${skeys.length > 10 ? ` and ${skeys.length - 10} more` : ''}`]);
+    const diff = [...list('adds', added), ...list('changes', changed), ...list('removes', removed)];
+    return [
+      `cluster ${this.cluster}: this instance (${this.instanceId}, config ${mine.file}, hash ${hash}) and ${differing.join(', ')} have different config files; ` +
+        `this file ${diff.length === 0 ? 'serves the same upstreams as the cluster did' : `${diff.join('; ')} (of what the cluster served)`}; ` +
+        `the cluster serves the config-file upstreams of the instance started last, admin changes stay (docs/cluster.md): give every instance the same file`,
+    ];
   }
 
   /**
@@ -458,7 +492,7 @@ export class RedisChangeStore implements ChangeStore {
         upstream,
         String(this.maxLen),
         change.origin === 'admin' ? '1' : '0',
-        ...changeFields(change, this.wallNow()),
+        ...changeFields(change, this.wallNow(), this.instanceId),
       )) as [string, string];
     } catch (err) {
       this.lost((err as Error).message);
@@ -572,6 +606,18 @@ export class RedisChangeStore implements ChangeStore {
     }
   }
 
+  /** Warns when another instance seeded a config-file upstream unlike this instance's file. */
+  private otherFile(change: UpstreamChange, by: string): void {
+    const mine = this.base.get(change.skey);
+    const theirs = change.kind === 'put' ? change.upstream : undefined;
+    if (JSON.stringify(mine) === JSON.stringify(theirs)) return;
+    const what = mine === undefined ? 'added it' : theirs === undefined ? 'removed it' : 'changed it';
+    this.warn(
+      `cluster ${this.cluster}: upstream ${change.skey} now follows the config file of instance ${by}, which ${what}; ` +
+        `this instance's file ${this.opts.configFile ?? '(embedded default)'} differs: give every instance the same file (docs/cluster.md)`,
+    );
+  }
+
   /** Replaces the state with a snapshot (the changes after the cursor are not in the stream). */
   private async rebase(why: 'trimmed' | 'reseeded'): Promise<void> {
     const snapshot = await this.snapshot();
@@ -586,6 +632,7 @@ export class RedisChangeStore implements ChangeStore {
       this.moved(entry.rev);
       return;
     }
+    if (entry.change.origin === 'file' && entry.by !== undefined && entry.by !== this.instanceId) this.otherFile(entry.change, entry.by);
     this.deliver({ type: 'change', revision: entry.rev, at: entry.at, change: entry.change });
   }
 

@@ -66,6 +66,12 @@ export interface ServeOptions {
    * instances through Redis instead of the data dir. Default: the config's server.store.
    */
   readonly cluster?: ClusterSettings;
+  /** Cluster mode's store URL (`--store`), over the config's server.store. */
+  readonly store?: string;
+  /** Cluster name (`--cluster`), over the config's server.cluster. */
+  readonly clusterName?: string;
+  /** This instance's id in the cluster (`--instance-id`). */
+  readonly instanceId?: string;
   /** Turn active health checking off (tests of other parts). */
   readonly healthChecks?: boolean;
   readonly logger?: Logger;
@@ -202,8 +208,15 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   readiness.register('store', () => (storeOpen ? unsyncedText(store) : 'the store is not open'));
 
   // Cluster mode from the flags (opts.cluster) or from the config's server.store / server.cluster.
-  const clusterSettings: ClusterSettings | undefined = opts.cluster ?? (settings.store !== undefined ? { redisUrl: settings.store, name: settings.cluster ?? DEFAULT_CLUSTER_NAME } : undefined);
-  if (clusterSettings === undefined && settings.cluster !== undefined) throw new CheckupsError('INVALID_CONFIG', 'server.cluster needs server.store (redis://HOST:PORT/DB)');
+  const storeUrl = opts.store ?? settings.store;
+  const clusterSettings: ClusterSettings | undefined =
+    opts.cluster ??
+    (storeUrl !== undefined
+      ? { redisUrl: storeUrl, name: opts.clusterName ?? settings.cluster ?? DEFAULT_CLUSTER_NAME, ...(opts.instanceId !== undefined ? { instanceId: opts.instanceId } : {}) }
+      : undefined);
+  if (clusterSettings === undefined && (settings.cluster !== undefined || opts.clusterName !== undefined || opts.instanceId !== undefined)) {
+    throw new CheckupsError('INVALID_CONFIG', '--cluster, --instance-id and server.cluster need a store: --store or server.store (redis://HOST:PORT/DB)');
+  }
   // A single instance starts versions at its start time (in microseconds), so they keep growing
   // across restarts; in a cluster every version comes from the shared revision counter.
   const registry = new UpstreamRegistry(config.global, { initialRevision: clusterSettings !== undefined ? 0 : Math.floor(clock.wallNow()) * 1000 });

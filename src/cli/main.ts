@@ -211,7 +211,6 @@ interface ServeFlags {
 }
 
 async function serve(o: ServeFlags): Promise<void> {
-  if ((o.cluster !== undefined || o.instanceId !== undefined) && o.store === undefined) throw new CliError('--cluster and --instance-id need --store redis://...', 2);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together', 2);
   if (o.tlsClientCa !== undefined && o.tlsCert === undefined) throw new CliError('--tls-client-ca needs --tls-cert and --tls-key', 2);
   // Loaded here so that client commands do not pay for the server's modules.
@@ -229,7 +228,9 @@ async function serve(o: ServeFlags): Promise<void> {
       ? { tls: { certFile: o.tlsCert, keyFile: o.tlsKey, ...(o.tlsClientCa !== undefined ? { clientCaFile: o.tlsClientCa } : {}) } }
       : {}),
     ...(o.maxMessageBytes !== undefined ? { maxMessageBytes: o.maxMessageBytes } : {}),
-    ...(o.store !== undefined ? { cluster: { redisUrl: o.store, name: o.cluster ?? 'default', ...(o.instanceId !== undefined ? { instanceId: o.instanceId } : {}) } } : {}),
+    ...(o.store !== undefined ? { store: o.store } : {}),
+    ...(o.cluster !== undefined ? { clusterName: o.cluster } : {}),
+    ...(o.instanceId !== undefined ? { instanceId: o.instanceId } : {}),
     logger: log,
   });
   let stopping = false;

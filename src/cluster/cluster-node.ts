@@ -32,14 +32,14 @@ import type { UpstreamRegistry } from '../core/registry.ts';
 import type { HealthChecker, ProbeOwnership } from '../health/health-checker.ts';
 import type { PeerProbeState } from '../health/state-machine.ts';
 import type { Clock, Timer } from '../util/clock.ts';
-import type { ClusterKeys } from '../core/store/redis-keys.ts';
+import { DEFAULT_STREAM_MAXLEN, type ClusterKeys } from '../core/store/redis-keys.ts';
 import { clusterHealthKeys, peerField, type ClusterHealthKeys } from './health-keys.ts';
 import { CLAIM, HEARTBEAT, LEAVE, PASSIVE_FAIL, PASSIVE_LIFT, PASSIVE_RESTORE, PUBLISH_HEALTH, RELEASE } from './scripts.ts';
 import { DEFAULT_SHARD_COUNT, shardOf, shardsOf, targetKeyOf } from './shard-map.ts';
 import { healthVerdictJson, parseVerdictEntry } from './verdict-entry.ts';
 
-/** Entries kept in the change stream (XADD MAXLEN ~). */
-export const STREAM_MAXLEN = 10_000;
+/** Entries kept in the change stream (XADD MAXLEN ~): the same cap as the store's appends. */
+const STREAM_MAXLEN = DEFAULT_STREAM_MAXLEN;
 /** Anti-entropy runs every this many renewals. */
 const ANTI_ENTROPY_EVERY = 12;
 

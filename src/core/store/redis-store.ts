@@ -5,14 +5,17 @@
  * - Every write is one Lua script: check the cluster epoch and the upstream's version, store the
  *   document, INCR the revision, XADD the entry. It is acknowledged once Redis ran it (with
  *   `appendfsync always`, once it is on Redis's disk).
- * - One reader per instance follows the change stream from the revision it holds (XREAD BLOCK on
- *   its own connection) and hands entries to the write path in order; a gap in the revisions
- *   (entries trimmed) makes it read a snapshot instead.
+ * - ONE reader per instance follows the change stream from the revision it holds (XREAD BLOCK
+ *   on its own connection) and hands entries in stream order to the write path (admin changes)
+ *   and to `onVerdict` (the cluster node): one order for both kinds, so versions never go back.
+ *   A gap in the revisions (entries trimmed) makes it read a snapshot instead (`onRebase`).
  * - Redis unreachable: the instance keeps its view, reports "unsynced since T" and refuses
  *   writes (STORE_UNAVAILABLE); when Redis is back it catches up from its cursor.
- * - Redis back without the cluster's data (the epoch key is gone or different): the instance
- *   seeds the cluster again from its own view, merged per upstream with the other instances'
- *   views by the revision each had (the newest wins; an admin write made since wins over all).
+ * - Redis back without the cluster's data (the epoch key is gone or different) or without its
+ *   last writes (the counter is behind what this instance read): the instance starts a new
+ *   epoch and seeds the cluster again from its own view, merged per upstream with the other
+ *   instances' views by the version each had (the newest wins; an admin write made since wins
+ *   over all), then reads a snapshot (`onRebase`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';

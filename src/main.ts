@@ -8,10 +8,9 @@
  * follow the file.
  */
 import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { ClusterNode } from './cluster/cluster-node.ts';
-import { CLUSTER_NAME, clusterKeys } from './core/store/redis-keys.ts';
-import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SelectionEngine } from './balance/selection-engine.ts';
 import { buildFeedbackLimits } from './config/build.ts';
@@ -22,6 +21,8 @@ import type { CheckupsConfig, DiscoveryAuthMode, FeedbackLimits } from './core/m
 import { UpstreamRegistry } from './core/registry.ts';
 import type { ChangeStore } from './core/store/change-store.ts';
 import { FileChangeStore } from './core/store/file-change-store.ts';
+import { CLUSTER_NAME, clusterKeys, DEFAULT_CLUSTER_NAME } from './core/store/redis-keys.ts';
+import { parseRedisUrl, redactRedisUrl, RedisChangeStore } from './core/store/redis-store.ts';
 import { UpstreamWritePath } from './core/write-path.ts';
 import { HealthChecker } from './health/health-checker.ts';
 import { LocalPassivePublisher } from './health/passive-publisher.ts';
@@ -68,8 +69,17 @@ export interface ServeOptions {
   readonly allowInsecureAdmin?: boolean;
   readonly tls?: TlsFiles;
   readonly maxMessageBytes?: number;
-  /** Cluster mode (docs/cluster.md): share probing and verdicts with other instances through Redis. */
+  /**
+   * Cluster mode (docs/cluster.md): admin changes, probing and verdicts shared with the other
+   * instances through Redis instead of the data dir. Default: the config's server.store.
+   */
   readonly cluster?: ClusterSettings;
+  /** Cluster mode's store URL (`--store`), over the config's server.store. */
+  readonly store?: string;
+  /** Cluster name (`--cluster`), over the config's server.cluster. */
+  readonly clusterName?: string;
+  /** This instance's id in the cluster (`--instance-id`). */
+  readonly instanceId?: string;
   /** Turn active health checking off (tests of other parts). */
   readonly healthChecks?: boolean;
   readonly logger?: Logger;
@@ -130,6 +140,12 @@ export function parseListen(value: string, what: string): { host: string; port: 
  * Loads the config file's upstreams with the store's changes on top, and starts following the
  * store. Returns how many upstreams the admin API wrote or deleted in earlier runs.
  */
+/** Why this instance is not in step with the store (for /readyz), or null. */
+export function unsyncedText(store: ChangeStore): string | null {
+  const sync = store.syncState();
+  return sync.synced ? null : `unsynced since ${new Date(sync.since).toISOString()}: ${store.location}: ${sync.reason}`;
+}
+
 async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store: ChangeStore, log: Logger): Promise<number> {
   const snapshot = await writes.open(config.upstreams);
   for (const w of snapshot.warnings) log.warn({ module: 'store' }, w);
@@ -139,24 +155,24 @@ async function restore(config: CheckupsConfig, writes: UpstreamWritePath, store:
   return admin;
 }
 
-/** A Redis URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, (_m, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`);
-}
-
-function clusterNode(settings: ClusterSettings, registry: UpstreamRegistry, clock: Clock, log: Logger): ClusterNode {
-  if (!/^rediss?:\/\//.test(settings.redisUrl)) throw new CheckupsError('INVALID_CONFIG', `store: ${JSON.stringify(redactUrl(settings.redisUrl))} is not a redis:// URL`);
-  if (!CLUSTER_NAME.test(settings.name)) throw new CheckupsError('INVALID_CONFIG', `cluster: ${JSON.stringify(settings.name.slice(0, 80))}: use letters, digits, _ . - (1..64)`);
-  const redis = new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+/**
+ * The cluster node (probe ownership, fenced verdicts, fleet-wide passive windows) of an
+ * instance whose store is `store()`: it checks the store's epoch and waits on its reader, the
+ * one reader of the change stream in this instance.
+ */
+function clusterNode(settings: ClusterSettings, instanceId: string, registry: UpstreamRegistry, clock: Clock, log: Logger, store: () => RedisChangeStore): ClusterNode {
+  const redis = new Redis({ ...parseRedisUrl(settings.redisUrl), lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, commandTimeout: 5000, connectionName: 'checkups-cluster' });
   redis.on('error', () => undefined); // reported by the failing calls
   return new ClusterNode({
     redis,
-    prefix: clusterKeys(settings.name).prefix,
-    instanceId: settings.instanceId ?? `${hostname()}-${process.pid}`,
+    keys: clusterKeys(settings.name),
+    instanceId,
     registry,
     clock,
     logger: log,
     leaseTtlMs: settings.leaseTtlMs ?? registry.global.checkupTimerIntervalMs,
+    epoch: () => store().epochId,
+    reached: (revision) => store().reached(revision),
   });
 }
 
@@ -211,21 +227,59 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   let storeOpen = false;
   // The config file is loaded by the time anything can ask (startCheckups threw otherwise).
   readiness.register('config', () => null);
-  readiness.register('store', () => (storeOpen ? null : 'the store is not open'));
+  readiness.register('store', () => (storeOpen ? unsyncedText(store) : 'the store is not open'));
 
-  // In a cluster, versions come from the shared revision counter (far above these).
+  // Cluster mode from the flags (opts.cluster) or from the config's server.store / server.cluster.
+  const storeUrl = opts.store ?? settings.store;
+  const clusterSettings: ClusterSettings | undefined =
+    opts.cluster ??
+    (storeUrl !== undefined
+      ? { redisUrl: storeUrl, name: opts.clusterName ?? settings.cluster ?? DEFAULT_CLUSTER_NAME, ...(opts.instanceId !== undefined ? { instanceId: opts.instanceId } : {}) }
+      : undefined);
+  if (clusterSettings === undefined && (settings.cluster !== undefined || opts.clusterName !== undefined || opts.instanceId !== undefined)) {
+    throw new CheckupsError('INVALID_CONFIG', '--cluster, --instance-id and server.cluster need a store: --store or server.store (redis://HOST:PORT/DB)');
+  }
+  // A single instance starts versions at its start time (in microseconds), so they keep growing
+  // across restarts; in a cluster every version comes from the shared revision counter.
   // Slow-start ramps start on the registry's clock, which the engine and Watch read as well.
-  const registry = new UpstreamRegistry(config.global, { initialRevision: opts.cluster !== undefined ? 0 : Math.floor(clock.wallNow()) * 1000, clock });
+  const registry = new UpstreamRegistry(config.global, { initialRevision: clusterSettings !== undefined ? 0 : Math.floor(clock.wallNow()) * 1000, clock });
   const dataDir = resolve(opts.dataDir ?? settings.dataDir ?? DEFAULT_DATA_DIR);
-  const store: ChangeStore = timedChangeStore(new FileChangeStore(dataDir), clock);
+  const storeLog = log.child({ module: 'store' });
+  // Cluster mode: the node first (the store hands it the verdict entries of the stream), then
+  // the store, whose reader is the ONE reader of the change stream in this instance: admin
+  // changes and verdicts are applied in stream order, so versions never go back.
+  let redisStore: RedisChangeStore | undefined;
+  let cluster: ClusterNode | undefined;
+  if (clusterSettings !== undefined) {
+    parseRedisUrl(clusterSettings.redisUrl); // a bad URL is a clear error before anything starts
+    if (!CLUSTER_NAME.test(clusterSettings.name)) throw new CheckupsError('INVALID_CONFIG', `--cluster: ${JSON.stringify(clusterSettings.name.slice(0, 80))}: use letters, digits, _ . - (1..64)`);
+    const instanceId = clusterSettings.instanceId ?? `${hostname()}-${process.pid}`;
+    const node = clusterNode(clusterSettings, instanceId, registry, clock, log, () => redisStore!);
+    cluster = node;
+    redisStore = new RedisChangeStore({
+      url: clusterSettings.redisUrl,
+      cluster: clusterSettings.name,
+      configFile,
+      instanceId,
+      warn: (m) => storeLog.warn(m),
+      onVerdict: (e) => node.applyVerdictEntry(e),
+      onRebase: (why) => node.rebase(why),
+    });
+  }
+  const store: ChangeStore = timedChangeStore(redisStore ?? new FileChangeStore(dataDir), clock);
   const writes = new UpstreamWritePath(registry, store, upstreamCodec, { warn: (m) => log.warn({ module: 'store' }, m) });
-  const restoredUpstreams = await restore(config, writes, store, log);
+  let restoredUpstreams: number;
+  try {
+    restoredUpstreams = await restore(config, writes, store, log);
+  } catch (err) {
+    await cluster?.stop();
+    throw err;
+  }
   storeOpen = true;
   // Upstreams the admin API wrote or deleted shadow the file (docs/durability.md).
   const adminWritten = (skey: string) => writes.origin(skey) === 'admin';
   for (const s of shadowedUpstreams(config, adminWritten)) log.warn({ module: 'config', skey: s.skey }, s.message);
 
-  const cluster = opts.cluster === undefined ? undefined : clusterNode(opts.cluster, registry, clock, log);
   const passivePublisher = new LocalPassivePublisher(registry, clock);
   const engine = new SelectionEngine(
     registry,
@@ -251,7 +305,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     stopPassiveEvents();
     await cluster?.stop();
     await writes.close();
-    throw new CheckupsError('STORE_UNAVAILABLE', `cluster ${opts.cluster!.name} on ${redactUrl(opts.cluster!.redisUrl)}: ${(err as Error).message}`);
+    throw new CheckupsError('STORE_UNAVAILABLE', `cluster ${clusterSettings!.name} on ${redactRedisUrl(clusterSettings!.redisUrl)}: ${(err as Error).message}`);
   }
   const startedAt = clock.wallNow();
   const sources: StatusSources = {
@@ -266,7 +320,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   let http: RunningHttpServer | undefined;
   try {
     grpc = await startGrpcServer(
-      { registry, engine, checker, clock, startedAt, writes, auth, events, version, xdsLogger: log.child({ module: 'xds' }), watchLogger: log.child({ module: 'watch' }) },
+      { registry, engine, checker, clock, startedAt, writes, store, auth, events, version, xdsLogger: log.child({ module: 'xds' }), watchLogger: log.child({ module: 'watch' }) },
       {
         listen: grpcListen,
         ...(tls !== undefined ? { tls } : {}),
@@ -310,7 +364,19 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   const httpAddress = `${httpListen.host}:${http.port}`;
   log.info({ module: 'main', version, config: configFile, grpc: grpcAddress, http: httpAddress, upstreams: registry.skeys().length, auth: auth.required, readAuth: { grpc: auth.protects('read', 'grpc'), http: auth.protects('read', 'http') }, tls: tls !== undefined }, 'checkups serving');
   const runningHttp = http;
-  const reloader = new ConfigReloader({ configFile, registry, adminWritten, log, events }, config);
+  const reloader = new ConfigReloader(
+    {
+      configFile,
+      registry,
+      adminWritten,
+      log,
+      events,
+      ...(cluster !== undefined
+        ? { refuse: 'cluster mode: config-file upstreams live in the cluster store and are seeded when an instance starts; restart the instances one by one with the new file (docs/cluster.md)' }
+        : {}),
+    },
+    config,
+  );
   return {
     version,
     registry,

@@ -255,7 +255,6 @@ interface ServeFlags {
 }
 
 async function serve(o: ServeFlags): Promise<void> {
-  if ((o.cluster !== undefined || o.instanceId !== undefined) && o.store === undefined) throw new CliError('--cluster and --instance-id need --store redis://...', 2);
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new CliError('--tls-cert and --tls-key go together', 2);
   if (o.tlsClientCa !== undefined && o.tlsCert === undefined) throw new CliError('--tls-client-ca needs --tls-cert and --tls-key', 2);
   // Loaded here so that client commands do not pay for the server's modules.
@@ -274,7 +273,9 @@ async function serve(o: ServeFlags): Promise<void> {
       ? { tls: { certFile: o.tlsCert, keyFile: o.tlsKey, ...(o.tlsClientCa !== undefined ? { clientCaFile: o.tlsClientCa } : {}) } }
       : {}),
     ...(o.maxMessageBytes !== undefined ? { maxMessageBytes: o.maxMessageBytes } : {}),
-    ...(o.store !== undefined ? { cluster: { redisUrl: o.store, name: o.cluster ?? 'default', ...(o.instanceId !== undefined ? { instanceId: o.instanceId } : {}) } } : {}),
+    ...(o.store !== undefined ? { store: o.store } : {}),
+    ...(o.cluster !== undefined ? { clusterName: o.cluster } : {}),
+    ...(o.instanceId !== undefined ? { instanceId: o.instanceId } : {}),
     logger: log,
   });
   let stopping = false;
@@ -356,8 +357,8 @@ function buildProgram(): Command {
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mTLS)')
     .option('--max-message-bytes <n>', 'largest request accepted', intArg(1024, 2 ** 31 - 1))
-    .option('--store <redis://host:port/db>', 'cluster mode: share probing and verdicts with other instances through this Redis')
-    .option('--cluster <name>', 'cluster name, so several clusters can share one Redis (default: default)')
+    .option('--store <redis://host:port/db>', 'cluster mode: keep admin changes in this Redis and share probing and verdicts with the other instances (default: server.store; docs/cluster.md)')
+    .option('--cluster <name>', 'cluster name, so several clusters can share one Redis (default: server.cluster or "default")')
     .option('--instance-id <id>', "this instance's id in the cluster (default: host name and pid)")
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .addHelpText('after', '\nTokens come from CHECKUPS_ADMIN_TOKEN, CHECKUPS_FEEDBACK_TOKEN, CHECKUPS_READ_TOKEN or server.*_token (docs/security.md). SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config file.')

@@ -14,7 +14,10 @@
  *   at once (coalesced per upstream into one stream entry). The script refuses a verdict whose
  *   lease value ("<instance> <epoch>") is no longer current: an instance that was paused past its
  *   lease cannot overwrite its successor. Every instance applies the entries in stream order
- *   with the entry's revision as the version, the owner included.
+ *   with the entry's revision as the version, the owner included. The node does not read the
+ *   stream itself: the store's reader (core/store/redis-store.ts) is the one reader of an
+ *   instance and hands verdict entries in (applyVerdictEntry) between the admin changes, so
+ *   both kinds are applied in one order and versions never go back.
  * - Anti-entropy: now and then the owner compares what it probed with what was applied and
  *   publishes again whatever differs, so a verdict lost to a Redis error repairs itself.
  * - Passive: failures reported to any instance are counted in one window per peer in Redis; the
@@ -29,21 +32,22 @@ import type { UpstreamRegistry } from '../core/registry.ts';
 import type { HealthChecker, ProbeOwnership } from '../health/health-checker.ts';
 import type { PeerProbeState } from '../health/state-machine.ts';
 import type { Clock, Timer } from '../util/clock.ts';
+import { DEFAULT_STREAM_MAXLEN, type ClusterKeys } from '../core/store/redis-keys.ts';
 import { clusterHealthKeys, peerField, type ClusterHealthKeys } from './health-keys.ts';
-import { CLAIM, HEARTBEAT, LEAVE, PASSIVE_FAIL, PASSIVE_LIFT, PUBLISH_HEALTH, RELEASE } from './scripts.ts';
+import { CLAIM, HEARTBEAT, LEAVE, PASSIVE_FAIL, PASSIVE_LIFT, PASSIVE_RESTORE, PUBLISH_HEALTH, RELEASE } from './scripts.ts';
 import { DEFAULT_SHARD_COUNT, shardOf, shardsOf, targetKeyOf } from './shard-map.ts';
 import { healthVerdictJson, parseVerdictEntry } from './verdict-entry.ts';
 
-/** Entries kept in the change stream (XADD MAXLEN ~). */
-export const STREAM_MAXLEN = 10_000;
+/** Entries kept in the change stream (XADD MAXLEN ~): the same cap as the store's appends. */
+const STREAM_MAXLEN = DEFAULT_STREAM_MAXLEN;
 /** Anti-entropy runs every this many renewals. */
 const ANTI_ENTROPY_EVERY = 12;
 
 export interface ClusterNodeOptions {
-  /** A connected-on-demand ioredis client for commands; the node makes its own for reading. */
+  /** A connected-on-demand ioredis client for the node's scripts (closed by stop()). */
   readonly redis: Redis;
-  /** Key prefix of the cluster, `checkups:{NAME}:`. */
-  readonly prefix: string;
+  /** The cluster's keys (`clusterKeys(NAME)`). */
+  readonly keys: ClusterKeys;
   readonly instanceId: string;
   readonly registry: UpstreamRegistry;
   readonly clock: Clock;
@@ -53,12 +57,13 @@ export interface ClusterNodeOptions {
   readonly shardCount?: number;
   /** What other instances and operators see about this one (addresses). */
   readonly info?: Readonly<Record<string, unknown>>;
+  /** The cluster epoch the instance is in step with (the store's); scripts that append check it. */
+  readonly epoch: () => string;
   /**
-   * False: the store's change-stream reader hands verdict entries in (applyVerdictEntry), so
-   * admin and verdict entries are applied by ONE reader in stream order. True (default): this
-   * node reads the stream itself and applies only verdict entries (no other reader of it).
+   * Resolves once the instance's stream reader handled every entry up to `revision` (false
+   * when it did not within a few seconds).
    */
-  readonly followStream?: boolean;
+  readonly reached: (revision: number) => Promise<boolean>;
 }
 
 /** A `verdict` entry of the change stream as the store's reader parsed its head. */
@@ -86,7 +91,6 @@ type Script = (...args: Array<string | number>) => Promise<unknown>;
 export class ClusterNode implements ProbeOwnership {
   private readonly keys: ClusterHealthKeys;
   private readonly shardCount: number;
-  private readonly reader: Redis;
   private checker: HealthChecker | undefined;
   private members: string[] = [];
   /** shard -> lease value "<instance> <epoch>" while held. */
@@ -104,15 +108,22 @@ export class ClusterNode implements ProbeOwnership {
   private lastRevision = 0;
   private readonly stats = { verdictsPublished: 0, verdictsRefused: 0, entriesApplied: 0, badEntries: 0 };
   private readonly allowedCache = new WeakMap<UpstreamSpec, number>();
-  /** Entries handed in before start(): applied after the baseline, those newer than it. */
-  private readonly early: VerdictStreamEntry[] = [];
-  private started = false;
+  /**
+   * Entries handed in while the baseline is (re)loaded: applied after it, those newer than it.
+   * Bounded: the store's reader hands in at most what the stream holds after the baseline.
+   */
+  private early: VerdictStreamEntry[] = [];
+  /** True while verdict entries are applied as they come (false before start and during a rebase). */
+  private following = false;
+  private rebasing: Promise<void> | undefined;
+  /** start() was called: stop() leaves the cluster (else there is nothing to give back). */
+  private joined = false;
+  private rebaseAgain = false;
 
   constructor(private readonly opts: ClusterNodeOptions) {
-    this.keys = clusterHealthKeys(opts.prefix);
+    this.keys = clusterHealthKeys(opts.keys);
     this.shardCount = opts.shardCount ?? DEFAULT_SHARD_COUNT;
-    this.reader = opts.redis.duplicate();
-    for (const [name, lua] of Object.entries({ hbeat: HEARTBEAT, leave: LEAVE, claim: CLAIM, release: RELEASE, publishHealth: PUBLISH_HEALTH, passiveFail: PASSIVE_FAIL, passiveLift: PASSIVE_LIFT })) {
+    for (const [name, lua] of Object.entries({ hbeat: HEARTBEAT, leave: LEAVE, claim: CLAIM, release: RELEASE, publishHealth: PUBLISH_HEALTH, passiveFail: PASSIVE_FAIL, passiveLift: PASSIVE_LIFT, passiveRestore: PASSIVE_RESTORE })) {
       opts.redis.defineCommand(`checkups_${name}`, { lua });
     }
   }
@@ -124,23 +135,48 @@ export class ClusterNode implements ProbeOwnership {
 
   /**
    * Joins: reads the verdicts published so far (the new owner of a shard starts from them),
-   * starts following the change stream, renews membership and leases from now on.
+   * applies verdict entries from there on, renews membership and leases from now on.
    */
   async start(): Promise<void> {
-    const r = this.opts.redis;
-    // The revision counter starts near the epoch time in microseconds, like a single
-    // instance's versions, so cluster versions are above those of an earlier single run.
-    await r.set(this.keys.revision, String(Math.floor(this.opts.clock.wallNow()) * 1000), 'NX');
+    this.joined = true;
     await this.loadBaseline();
-    this.started = true;
-    if (this.opts.followStream ?? true) void this.follow();
-    for (const e of this.early.splice(0)) this.applyVerdictEntry(e);
     await this.tick();
+  }
+
+  /**
+   * The store replaced its state with a snapshot (its reader's entries were trimmed, or Redis
+   * lost the cluster's data and it was seeded again): reload the published verdicts the same
+   * way. After a reseed the published verdicts are gone, so this instance publishes again the
+   * state of every target it probes, and puts back the passive exclusions it applies (so that
+   * their end is published once, as usual).
+   */
+  rebase(why: 'trimmed' | 'reseeded'): void {
+    if (why === 'reseeded') {
+      for (const { skey, id, state } of this.checker?.unpublished(true) ?? []) this.publish(skey, id, state);
+      void this.restoreExclusions();
+    }
+    if (this.rebasing !== undefined) {
+      this.rebaseAgain = true;
+      return;
+    }
+    this.rebasing = (async () => {
+      do {
+        this.rebaseAgain = false;
+        try {
+          await this.loadBaseline();
+        } catch (err) {
+          this.opts.logger.warn({ module: 'cluster', err: (err as Error).message }, 'reloading the published verdicts failed; entries are applied from the stream meanwhile');
+          this.resume();
+        }
+      } while (this.rebaseAgain && !this.stopped);
+    })().finally(() => {
+      this.rebasing = undefined;
+    });
   }
 
   /** Applies a verdict entry delivered by the store's stream reader, in stream order. */
   applyVerdictEntry(e: VerdictStreamEntry): void {
-    if (!this.started) {
+    if (!this.following) {
       this.early.push(e);
       return;
     }
@@ -148,6 +184,14 @@ export class ClusterNode implements ProbeOwnership {
     this.lastRevision = e.rev;
     this.stats.entriesApplied++;
     this.applyFields(e.rev, e.skey, e.fields);
+  }
+
+  /** Applies the entries that arrived while the baseline was loaded, newer ones only. */
+  private resume(): void {
+    this.following = true;
+    const early = this.early;
+    this.early = [];
+    for (const e of early) this.applyVerdictEntry(e);
   }
 
   status(): ClusterNodeStatus {
@@ -190,13 +234,13 @@ export class ClusterNode implements ProbeOwnership {
     for (const t of this.lifts.values()) t.cancel();
     const r = this.opts.redis;
     try {
+      if (!this.joined) throw new Error('not joined');
       if (this.held.size > 0) await this.script('release')(this.held.size, ...[...this.held.keys()].map((s) => this.leaseKey(s)), this.opts.instanceId);
       await this.script('leave')(2, this.keys.members, this.instanceKey(), this.opts.instanceId);
     } catch {
       // Redis away: the leases expire by themselves.
     }
     this.held.clear();
-    this.reader.disconnect();
     r.disconnect();
   }
 
@@ -259,8 +303,8 @@ export class ClusterNode implements ProbeOwnership {
     const batches = [...this.pendingHealth];
     this.pendingHealth.clear();
     for (const [skey, peers] of batches) {
-      const keys = [this.keys.revision, this.keys.changes, this.keys.verdicts, this.keys.touched];
-      const args: Array<string | number> = [STREAM_MAXLEN, skey, Math.round(this.opts.clock.wallNow())];
+      const keys = [this.keys.epoch, this.keys.revision, this.keys.changes, this.keys.verdicts, this.keys.touched];
+      const args: Array<string | number> = [this.opts.epoch(), STREAM_MAXLEN, skey, Math.round(this.opts.clock.wallNow())];
       for (const [id, state] of peers) {
         const holder = this.held.get(shardOf(targetKeyOf(skey, id), this.shardCount));
         // Not ours any more: still sent with the last lease value we know, so the script refuses
@@ -270,6 +314,12 @@ export class ClusterNode implements ProbeOwnership {
       }
       try {
         const [rev, refused] = (await this.script('publishHealth')(keys.length, ...keys, ...args)) as [string, number];
+        if (rev === 'EPOCH') {
+          // Redis lost the cluster's data: the store seeds it again, then everything owned is
+          // published again (rebase); until then nothing is written.
+          this.opts.logger.warn({ module: 'cluster', skey }, 'verdicts not published: the cluster epoch changed (Redis lost its data); publishing again once it is seeded');
+          continue;
+        }
         if (rev !== '0') this.stats.verdictsPublished += peers.size - Number(refused);
         if (Number(refused) > 0) {
           this.stats.verdictsRefused += Number(refused);
@@ -296,14 +346,15 @@ export class ClusterNode implements ProbeOwnership {
       const server = spec === undefined ? undefined : distinctPeers(spec).find((s) => peerId(s.host, s.port) === peer);
       if (spec === undefined || server === undefined || server.maxFails === 0) continue;
       try {
-        await this.script('passiveFail')(
-          6,
+        const res = await this.script('passiveFail')(
+          7,
           this.keys.passiveWindows,
           this.keys.passive,
           `${this.keys.ejectedPrefix}${skey}`,
           this.keys.revision,
           this.keys.changes,
           this.keys.touched,
+          this.keys.epoch,
           skey,
           peer,
           n,
@@ -312,15 +363,22 @@ export class ClusterNode implements ProbeOwnership {
           this.allowedEjections(spec),
           STREAM_MAXLEN,
           Math.round(this.opts.clock.wallNow()),
+          this.opts.epoch(),
         );
+        if (res === 'EPOCH') this.opts.logger.warn({ module: 'cluster', skey, peer }, 'passive failures not counted: the cluster epoch changed (Redis lost its data)');
       } catch (err) {
         this.opts.logger.warn({ module: 'cluster', skey, peer, err: (err as Error).message }, 'counting a passive failure in Redis failed');
       }
     }
   }
 
-  /** Reads the published verdicts and exclusions (the state before the stream's next entry). */
+  /**
+   * Reads the published verdicts and exclusions at one revision, waits until the stream reader
+   * handled every entry up to it (so the upstreams they name are there), applies them, then the
+   * verdict entries that came meanwhile, newer ones only. Verdict entries are held back meanwhile.
+   */
   private async loadBaseline(): Promise<void> {
+    this.following = false;
     const r = this.opts.redis;
     const res = await r.multi().get(this.keys.revision).hgetall(this.keys.verdicts).hgetall(this.keys.touched).hgetall(this.keys.passive).exec();
     if (res === null) throw new Error('reading the cluster verdicts was aborted');
@@ -329,6 +387,9 @@ export class ClusterNode implements ProbeOwnership {
       return v;
     }) as [string | null, Record<string, string>, Record<string, string>, Record<string, string>];
     const revision = Number(rev ?? 0);
+    if (!(await this.opts.reached(revision))) {
+      this.opts.logger.warn({ module: 'cluster', revision }, 'the change stream reader is behind the published verdicts; applying them anyway');
+    }
     const bySkey = new Map<string, string[]>();
     for (const [field, json] of Object.entries(verdicts)) {
       const skey = field.slice(0, field.indexOf('\n'));
@@ -347,41 +408,8 @@ export class ClusterNode implements ProbeOwnership {
       const version = Math.max(Number(touched[skey] ?? 0), this.opts.registry.upstream(skey)?.version ?? 0);
       this.applyFields(version, skey, new Map([['type', 'passive'], ['peers', `[${list.join(',')}]`]]));
     }
-    this.lastRevision = revision;
-    this.opts.registry.advanceTo(revision);
-  }
-
-  /** Follows the change stream from the baseline on (followStream: no other reader applies it). */
-  private async follow(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const res = (await this.reader.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', this.keys.changes, `${this.lastRevision}-0`)) as Array<[string, Array<[string, string[]]>]> | null;
-        if (res === null) continue;
-        for (const [, entries] of res) for (const [id, flat] of entries) this.applyStreamEntry(id, flat);
-      } catch (err) {
-        if (this.stopped) return;
-        this.opts.logger.warn({ module: 'cluster', err: (err as Error).message }, 'reading the change stream failed; retrying');
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  }
-
-  private applyStreamEntry(id: string, flat: string[]): void {
-    const fields = new Map<string, string>();
-    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(flat[i]!, flat[i + 1]!);
-    const rev = Number(fields.get('rev'));
-    const skey = fields.get('skey') ?? '';
-    if (id !== `${fields.get('rev')}-0` || !Number.isSafeInteger(rev) || skey === '') {
-      this.stats.badEntries++;
-      this.opts.logger.warn({ module: 'cluster', stream: this.keys.changes, id }, 'change stream entry does not parse (rev/skey); skipped');
-    } else if (fields.get('kind') === 'verdict') {
-      this.applyFields(rev, skey, fields);
-    } else {
-      this.opts.registry.advanceTo(rev);
-    }
-    const n = Number(id.split('-')[0]);
-    if (Number.isSafeInteger(n) && n > this.lastRevision) this.lastRevision = n;
-    this.stats.entriesApplied++;
+    this.lastRevision = Math.max(this.lastRevision, revision);
+    this.resume();
   }
 
   /** Applies one verdict entry at `version`. */
@@ -399,11 +427,29 @@ export class ClusterNode implements ProbeOwnership {
         if (this.checker !== undefined) this.checker.applyVerdict(skey, peer, state, version);
         else this.opts.registry.setHealth(skey, peer, state.health, version);
       }
-      return;
+    } else {
+      for (const { peer, verdict } of e.peers) {
+        this.opts.registry.setPassive(skey, peer, verdict, version);
+        this.armLift(skey, peer, verdict);
+      }
     }
-    for (const { peer, verdict } of e.peers) {
-      this.opts.registry.setPassive(skey, peer, verdict, version);
-      this.armLift(skey, peer, verdict);
+    // The same version on every instance, whatever each saw before (see registry.touch).
+    this.opts.registry.touch(skey, version);
+  }
+
+  private async restoreExclusions(): Promise<void> {
+    const registry = this.opts.registry;
+    for (const skey of registry.skeys()) {
+      for (const [peer, verdict] of [...(registry.upstream(skey)?.passiveExclusions() ?? [])]) {
+        try {
+          const res = await this.script('passiveRestore')(3, this.keys.passive, `${this.keys.ejectedPrefix}${skey}`, this.keys.epoch, this.opts.epoch(), skey, peer, Math.round(verdict.untilWall), verdict.failedCount);
+          if (res === 'EPOCH') return; // seeded again meanwhile: the next rebase restores them
+        } catch (err) {
+          this.opts.logger.warn({ module: 'cluster', skey, peer, err: (err as Error).message }, 'putting back a passive exclusion failed');
+        }
+        // A lift tried before it was back found nothing: try again now.
+        this.armLift(skey, peer, verdict);
+      }
     }
   }
 
@@ -418,11 +464,27 @@ export class ClusterNode implements ProbeOwnership {
       k,
       this.opts.clock.setTimer(delay, () => {
         this.lifts.delete(k);
-        void this.script('passiveLift')(5, this.keys.passive, `${this.keys.ejectedPrefix}${skey}`, this.keys.revision, this.keys.changes, this.keys.touched, skey, peer, String(Math.round(verdict.untilWall)), STREAM_MAXLEN, Math.round(this.opts.clock.wallNow())).catch(
-          (err: Error) => {
-            this.opts.logger.warn({ module: 'cluster', skey, peer, err: err.message }, 'lifting a passive exclusion failed; trying again in 1 s');
-            if (!this.stopped) this.lifts.set(k, this.opts.clock.setTimer(1000, () => this.armLift(skey, peer, verdict)));
-          },
+        const retry = (why: string) => {
+          this.opts.logger.warn({ module: 'cluster', skey, peer, err: why }, 'lifting a passive exclusion failed; trying again in 1 s');
+          if (!this.stopped) this.lifts.set(k, this.opts.clock.setTimer(1000, () => this.armLift(skey, peer, verdict)));
+        };
+        this.script('passiveLift')(
+          6,
+          this.keys.passive,
+          `${this.keys.ejectedPrefix}${skey}`,
+          this.keys.revision,
+          this.keys.changes,
+          this.keys.touched,
+          this.keys.epoch,
+          skey,
+          peer,
+          String(Math.round(verdict.untilWall)),
+          STREAM_MAXLEN,
+          Math.round(this.opts.clock.wallNow()),
+          this.opts.epoch(),
+        ).then(
+          (res) => res === 'EPOCH' && retry('the cluster epoch changed (Redis lost its data)'),
+          (err: Error) => retry(err.message),
         );
       }),
     );

@@ -1,14 +1,18 @@
 /**
  * Redis keys of membership, probe ownership and shared verdicts (docs/cluster.md, "Redis
- * layout"). They live under the cluster's prefix (`clusterKeys(NAME).prefix` of
- * core/store/redis-keys.ts, which also checks the name), so one hash tag holds every
- * key of a cluster and each script may touch any of them.
+ * layout"). They live under the cluster's prefix (`clusterKeys(NAME)` of
+ * core/store/redis-keys.ts, which also checks the name and names the keys shared with admin
+ * writes), so one hash tag holds every key of a cluster and each script may touch any of them.
  */
+import type { ClusterKeys } from '../core/store/redis-keys.ts';
+
 export interface ClusterHealthKeys {
   /** String: the cluster-wide revision counter, INCRed by every entry (shared with admin writes). */
   readonly revision: string;
   /** Stream: the change stream, one entry per revision (shared with admin writes). */
   readonly changes: string;
+  /** String: the cluster epoch (shared with admin writes): scripts that append check it. */
+  readonly epoch: string;
   /** Sorted set instance id -> expiry (Redis time, ms): the live members. */
   readonly members: string;
   /** Per instance: `<prefix>instance:<id>` -> JSON about it, expiring with its membership. */
@@ -29,15 +33,17 @@ export interface ClusterHealthKeys {
   readonly ejectedPrefix: string;
 }
 
-export function clusterHealthKeys(prefix: string): ClusterHealthKeys {
+export function clusterHealthKeys(base: ClusterKeys): ClusterHealthKeys {
+  const { prefix } = base;
   return {
-    revision: `${prefix}revision`,
-    changes: `${prefix}changes`,
+    revision: base.revision,
+    changes: base.changes,
+    epoch: base.epoch,
     members: `${prefix}members`,
-    instancePrefix: `${prefix}instance:`,
-    leasePrefix: `${prefix}lease:`,
+    instancePrefix: base.instancePrefix,
+    leasePrefix: base.leasePrefix,
     fence: `${prefix}fence`,
-    verdicts: `${prefix}verdicts`,
+    verdicts: base.verdicts,
     touched: `${prefix}touched`,
     passiveWindows: `${prefix}passive-windows`,
     passive: `${prefix}passive`,

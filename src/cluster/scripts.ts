@@ -2,25 +2,20 @@
  * The Lua scripts of membership, leases and verdicts. Each runs atomically in Redis; times come
  * from Redis (`TIME`), so instances' clocks do not have to agree for expiry and windows.
  *
- * Every script that changes what clients see INCRs the revision and appends exactly one entry
- * `<revision>-0` to the change stream (the revision rule of docs/cluster.md), and does nothing
+ * Every script that changes what clients see follows the revision rule of
+ * core/store/redis-keys.ts (its LUA_CLUSTER_LIB is prepended): it first checks the cluster
+ * epoch the instance is in step with (a Redis that lost the cluster's data gets nothing
+ * written until the instances seeded it again; the script returns 'EPOCH'), then INCRs the
+ * revision and appends exactly one entry `<revision>-0` to the change stream, and does nothing
  * at all when it refuses.
  */
+import { LUA_CLUSTER_LIB } from '../core/store/redis-keys.ts';
 
 /** Shared helpers, prepended to the scripts that need them. */
-const LIB = `
+const LIB = `${LUA_CLUSTER_LIB}
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
--- Revisions start near the epoch time in microseconds: exact in a double, but tostring()
--- keeps only 14 digits, so they are formatted with %.0f.
-local function append_entry(revision_key, changes_key, maxlen, fields)
-  local rev = string.format('%.0f', redis.call('INCR', revision_key))
-  local args = {changes_key, 'MAXLEN', '~', maxlen, rev .. '-0', 'rev', rev}
-  for i = 1, #fields do args[#args + 1] = fields[i] end
-  redis.call('XADD', unpack(args))
-  return rev
 end
 `;
 
@@ -87,28 +82,29 @@ return n
  * shard as "<instance> <epoch>"; one whose lease is not held with exactly that value (expired,
  * or taken by another instance since) is refused. The accepted ones are stored and go out as
  * ONE stream entry.
- * KEYS: revision, changes, verdicts, touched, then one lease key per verdict.
- * ARGV: maxlen, skey, at, then per verdict: holder, peer, verdict JSON.
- * Returns {revision or "0", refused count}.
+ * KEYS: epoch, revision, changes, verdicts, touched, then one lease key per verdict.
+ * ARGV: epoch, maxlen, skey, at, then per verdict: holder, peer, verdict JSON.
+ * Returns {revision or "0", refused count}, or {'EPOCH', 0} (nothing written).
  */
 export const PUBLISH_HEALTH = `${LIB}
+if not check_epoch(KEYS[1], ARGV[1]) then return {'EPOCH', 0} end
 local accepted = {}
 local refused = 0
-local n = (#ARGV - 3) / 3
+local n = (#ARGV - 4) / 3
 for i = 1, n do
-  local holder = ARGV[3 + 3 * i - 2]
-  if redis.call('GET', KEYS[4 + i]) == holder then
-    local peer = ARGV[3 + 3 * i - 1]
-    local v = ARGV[3 + 3 * i]
-    redis.call('HSET', KEYS[3], ARGV[2] .. '\\n' .. peer, v)
+  local holder = ARGV[4 + 3 * i - 2]
+  if redis.call('GET', KEYS[5 + i]) == holder then
+    local peer = ARGV[4 + 3 * i - 1]
+    local v = ARGV[4 + 3 * i]
+    redis.call('HSET', KEYS[4], ARGV[3] .. '\\n' .. peer, v)
     accepted[#accepted + 1] = v
   else
     refused = refused + 1
   end
 end
 if #accepted == 0 then return {'0', refused} end
-local rev = append_entry(KEYS[1], KEYS[2], ARGV[1], {'kind', 'verdict', 'at', ARGV[3], 'skey', ARGV[2], 'type', 'health', 'peers', '[' .. table.concat(accepted, ',') .. ']'})
-redis.call('HSET', KEYS[4], ARGV[2], rev)
+local rev = append_entry(KEYS[2], KEYS[3], ARGV[2], {'kind', 'verdict', 'at', ARGV[4], 'skey', ARGV[3], 'type', 'health', 'peers', '[' .. table.concat(accepted, ',') .. ']'})
+redis.call('HSET', KEYS[5], ARGV[3], rev)
 return {rev, refused}
 `;
 
@@ -116,11 +112,12 @@ return {rev, refused}
  * Counts failures of one peer in the fleet-wide passive window and excludes the peer when
  * they reach max_fails, within the ejection cap (the caller passes how many peers of the
  * upstream may be out at once, computed by balance/ejection-cap.ts).
- * KEYS: passive-windows, passive, ejected set of the upstream, revision, changes, touched.
- * ARGV: skey, peer, failures, max_fails, fail_timeout ms, allowed, maxlen, at.
- * Returns the entry's revision, or "0" when nothing was published.
+ * KEYS: passive-windows, passive, ejected set of the upstream, revision, changes, touched, epoch.
+ * ARGV: skey, peer, failures, max_fails, fail_timeout ms, allowed, maxlen, at, epoch.
+ * Returns the entry's revision, "0" when nothing was published, 'EPOCH' (nothing counted).
  */
 export const PASSIVE_FAIL = `${LIB}
+if not check_epoch(KEYS[7], ARGV[9]) then return 'EPOCH' end
 local field = ARGV[1] .. '\\n' .. ARGV[2]
 local now = now_ms()
 local ft = tonumber(ARGV[5])
@@ -152,9 +149,10 @@ return rev
 /**
  * Lifts a passive exclusion that ended. Every instance may try; only the first, while the
  * stored exclusion is still the one that ended, publishes.
- * KEYS: passive, ejected set, revision, changes, touched. ARGV: skey, peer, until, maxlen, at.
+ * KEYS: passive, ejected set, revision, changes, touched, epoch. ARGV: skey, peer, until, maxlen, at, epoch.
  */
 export const PASSIVE_LIFT = `${LIB}
+if not check_epoch(KEYS[6], ARGV[6]) then return 'EPOCH' end
 local field = ARGV[1] .. '\\n' .. ARGV[2]
 local cur = redis.call('HGET', KEYS[1], field)
 if not cur or string.format('%.0f', cjson.decode(cur)['until']) ~= ARGV[3] then return '0' end
@@ -164,4 +162,20 @@ local v = cjson.encode({peer = ARGV[2], ['until'] = 0, failed = 0})
 local rev = append_entry(KEYS[3], KEYS[4], ARGV[4], {'kind', 'verdict', 'at', ARGV[5], 'skey', ARGV[1], 'type', 'passive', 'peers', '[' .. v .. ']'})
 redis.call('HSET', KEYS[5], ARGV[1], rev)
 return rev
+`;
+
+/**
+ * Puts back a passive exclusion every instance still applies after Redis lost the cluster's
+ * data (and with it the exclusions), so that its end is published once, as usual. An
+ * exclusion already stored is left alone (every instance restores the same ones).
+ * KEYS: passive, ejected set of the upstream, epoch. ARGV: epoch, skey, peer, until ms, failed.
+ * Returns '1' when restored, '0' when already there, 'EPOCH'.
+ */
+export const PASSIVE_RESTORE = `${LIB}
+if not check_epoch(KEYS[3], ARGV[1]) then return 'EPOCH' end
+local field = ARGV[2] .. '\\n' .. ARGV[3]
+if redis.call('HEXISTS', KEYS[1], field) == 1 then return '0' end
+redis.call('HSET', KEYS[1], field, cjson.encode({peer = ARGV[3], ['until'] = tonumber(ARGV[4]), failed = tonumber(ARGV[5])}))
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+return '1'
 `;

@@ -173,6 +173,8 @@ export const settingsSchema = z.strictObject({
   grpc_listen: z.string({ error: 'must be host:port' }).optional(),
   http_listen: z.string({ error: 'must be host:port' }).optional(),
   data_dir: z.string({ error: 'must be a directory path' }).optional(),
+  store: z.string({ error: 'must be a store URL (redis://HOST:PORT/DB)' }).regex(/^rediss?:\/\//, { error: 'must be a store URL (redis://HOST:PORT/DB)' }).optional(),
+  cluster: z.string({ error: 'must be a cluster name' }).regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'cluster names use letters, digits, _ . - (1..64)' }).optional(),
   admin_token: token.optional(),
   read_token: token.optional(),
   feedback_token: token.optional(),

@@ -205,6 +205,8 @@ export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
       grpcListen: srv.grpc_listen,
       httpListen: srv.http_listen,
       dataDir: srv.data_dir,
+      store: srv.store,
+      cluster: srv.cluster,
       adminToken: srv.admin_token,
       readToken: srv.read_token,
       feedbackToken: srv.feedback_token,

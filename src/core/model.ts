@@ -186,6 +186,10 @@ export interface ServerSettings {
   readonly grpcListen?: string;
   readonly httpListen?: string;
   readonly dataDir?: string;
+  /** Cluster mode: redis://HOST:PORT/DB holding the shared record (docs/cluster.md). */
+  readonly store?: string;
+  /** Cluster name (key prefix in the store). */
+  readonly cluster?: string;
   readonly adminToken?: string;
   /** Token with the read right (Watch, SelectPeer, GetStatus, GetUpsTimeout, xDS, HTTP status). */
   readonly readToken?: string;

@@ -117,6 +117,11 @@ export class UpstreamEntry {
     return this.passiveVerdicts.get(id);
   }
 
+  /** Every published passive exclusion of this upstream. */
+  passiveExclusions(): IterableIterator<[PeerId, PassiveVerdict]> {
+    return this.passiveVerdicts.entries();
+  }
+
   /**
    * Peers whose heartbeat status or passive verdict changed after `version` (oldest first,
    * possibly repeated), or
@@ -217,11 +222,16 @@ export class UpstreamRegistry {
     if (revision > this.revision) this.revision = revision;
   }
 
-  /** The next version: the registry's own (`external` undefined) or one from the shared log. */
-  private stamp(external: number | undefined): number {
+  /**
+   * The next version of an upstream now at `previous`: the registry's own (`external`
+   * undefined) or one from the shared log. A change made here without the log may already have
+   * used that number for this upstream; a version is never reused nor goes back.
+   */
+  private stamp(external: number | undefined, previous?: number): number {
     if (external === undefined) return ++this.revision;
-    this.advanceTo(external);
-    return external;
+    const version = previous !== undefined && external <= previous ? previous + 1 : external;
+    this.advanceTo(version);
+    return version;
   }
 
   /**
@@ -229,9 +239,9 @@ export class UpstreamRegistry {
    * when given (a change-stream revision), else the next revision.
    */
   put(spec: UpstreamSpec, version?: number): number {
-    version = this.stamp(version);
     const heartbeat = heartbeatEnabled(spec, this.globalSpec);
     const existing = this.entries.get(spec.skey);
+    version = this.stamp(version, existing?.version);
     if (existing === undefined) {
       this.entries.set(spec.skey, new UpstreamEntry(spec, version, heartbeat, this.clock));
       this.emit({ skey: spec.skey, version, cause: 'created' });
@@ -289,7 +299,7 @@ export class UpstreamRegistry {
       if (health.status === 'err') entry.rampStarts.delete(id);
       else if (entry.usable(id)) entry.rampStarts.set(id, entry.now());
     }
-    entry.logPeerChange(id, this.stamp(version));
+    entry.logPeerChange(id, this.stamp(version, entry.version));
     this.emit({ skey, version: entry.version, cause: 'health', peer: id });
     return true;
   }
@@ -313,6 +323,21 @@ export class UpstreamRegistry {
     }
     entry.logPeerChange(id, this.stamp(version));
     this.emit({ skey, version: entry.version, cause: 'passive', peer: id });
+    return true;
+  }
+
+  /**
+   * Cluster mode: an entry of the shared log named this upstream (a verdict entry). Its version
+   * becomes that revision even when nothing visible changed here, so the version is "the last
+   * entry that named the upstream" on every instance, whether it applied each entry or loaded
+   * the published state later. Emits (cause `health`, no peer) when the version moved.
+   */
+  touch(skey: string, version: number): boolean {
+    this.advanceTo(version);
+    const entry = this.entries.get(skey);
+    if (entry === undefined || version <= entry.version) return false;
+    entry.version = version;
+    this.emit({ skey, version, cause: 'health' });
     return true;
   }
 

@@ -223,8 +223,9 @@ export class UpstreamWritePath {
     } else {
       const parsed = this.codec.parse(change.skey, change.upstream, ['upstream'], 'stored');
       if (parsed.ok) {
+        // The store's version check compares the stream revision (the registry's may be higher).
         const v = this.registry.put(parsed.value, version);
-        this.docVersions.set(change.skey, v);
+        this.docVersions.set(change.skey, revision ?? v);
         this.origins.set(change.skey, change.origin);
       } else {
         this.warn(`${this.store.location}: change to ${change.skey} at revision ${revision ?? '-'} does not validate here and was skipped (this instance keeps the previous state): ${parsed.errors.slice(0, 5).join('; ')}`);
@@ -253,7 +254,8 @@ export class UpstreamWritePath {
         this.warn(`${this.store.location}: stored upstream ${skey} does not validate here and was skipped: ${parsed.errors.slice(0, 5).join('; ')}`);
         continue;
       }
-      this.docVersions.set(skey, this.registry.put(parsed.value, version));
+      const v = this.registry.put(parsed.value, version);
+      this.docVersions.set(skey, version ?? v);
     }
     for (const skey of this.registry.skeys()) {
       if (!snapshot.upstreams.has(skey)) {

@@ -39,6 +39,7 @@ import type { SetPeerDownRequest as _checkups_v1_SetPeerDownRequest, SetPeerDown
 import type { SetPeerDownResponse as _checkups_v1_SetPeerDownResponse, SetPeerDownResponse__Output as _checkups_v1_SetPeerDownResponse__Output } from './checkups/v1/SetPeerDownResponse.ts';
 import type { SetPeerUpRequest as _checkups_v1_SetPeerUpRequest, SetPeerUpRequest__Output as _checkups_v1_SetPeerUpRequest__Output } from './checkups/v1/SetPeerUpRequest.ts';
 import type { SetPeerUpResponse as _checkups_v1_SetPeerUpResponse, SetPeerUpResponse__Output as _checkups_v1_SetPeerUpResponse__Output } from './checkups/v1/SetPeerUpResponse.ts';
+import type { StoreStatus as _checkups_v1_StoreStatus, StoreStatus__Output as _checkups_v1_StoreStatus__Output } from './checkups/v1/StoreStatus.ts';
 import type { UpdatePeerRequest as _checkups_v1_UpdatePeerRequest, UpdatePeerRequest__Output as _checkups_v1_UpdatePeerRequest__Output } from './checkups/v1/UpdatePeerRequest.ts';
 import type { UpdatePeerResponse as _checkups_v1_UpdatePeerResponse, UpdatePeerResponse__Output as _checkups_v1_UpdatePeerResponse__Output } from './checkups/v1/UpdatePeerResponse.ts';
 import type { UpdateUpstreamRequest as _checkups_v1_UpdateUpstreamRequest, UpdateUpstreamRequest__Output as _checkups_v1_UpdateUpstreamRequest__Output } from './checkups/v1/UpdateUpstreamRequest.ts';
@@ -113,6 +114,7 @@ export interface ProtoGrpcType {
       SetPeerDownResponse: MessageTypeDefinition<_checkups_v1_SetPeerDownResponse, _checkups_v1_SetPeerDownResponse__Output>
       SetPeerUpRequest: MessageTypeDefinition<_checkups_v1_SetPeerUpRequest, _checkups_v1_SetPeerUpRequest__Output>
       SetPeerUpResponse: MessageTypeDefinition<_checkups_v1_SetPeerUpResponse, _checkups_v1_SetPeerUpResponse__Output>
+      StoreStatus: MessageTypeDefinition<_checkups_v1_StoreStatus, _checkups_v1_StoreStatus__Output>
       UpdatePeerRequest: MessageTypeDefinition<_checkups_v1_UpdatePeerRequest, _checkups_v1_UpdatePeerRequest__Output>
       UpdatePeerResponse: MessageTypeDefinition<_checkups_v1_UpdatePeerResponse, _checkups_v1_UpdatePeerResponse__Output>
       UpdateUpstreamRequest: MessageTypeDefinition<_checkups_v1_UpdateUpstreamRequest, _checkups_v1_UpdateUpstreamRequest__Output>

@@ -21,6 +21,7 @@ import type { SelectPeerRequest as _checkups_v1_SelectPeerRequest, SelectPeerReq
 import type { SelectPeerResponse as _checkups_v1_SelectPeerResponse, SelectPeerResponse__Output as _checkups_v1_SelectPeerResponse__Output } from './checkups/v1/SelectPeerResponse.ts';
 import type { SelectedPeer as _checkups_v1_SelectedPeer, SelectedPeer__Output as _checkups_v1_SelectedPeer__Output } from './checkups/v1/SelectedPeer.ts';
 import type { Server as _checkups_v1_Server, Server__Output as _checkups_v1_Server__Output } from './checkups/v1/Server.ts';
+import type { StoreStatus as _checkups_v1_StoreStatus, StoreStatus__Output as _checkups_v1_StoreStatus__Output } from './checkups/v1/StoreStatus.ts';
 import type { UpstreamSnapshot as _checkups_v1_UpstreamSnapshot, UpstreamSnapshot__Output as _checkups_v1_UpstreamSnapshot__Output } from './checkups/v1/UpstreamSnapshot.ts';
 import type { UpstreamStatus as _checkups_v1_UpstreamStatus, UpstreamStatus__Output as _checkups_v1_UpstreamStatus__Output } from './checkups/v1/UpstreamStatus.ts';
 import type { WatchRequest as _checkups_v1_WatchRequest, WatchRequest__Output as _checkups_v1_WatchRequest__Output } from './checkups/v1/WatchRequest.ts';
@@ -64,6 +65,7 @@ export interface ProtoGrpcType {
       SelectPeerResponse: MessageTypeDefinition<_checkups_v1_SelectPeerResponse, _checkups_v1_SelectPeerResponse__Output>
       SelectedPeer: MessageTypeDefinition<_checkups_v1_SelectedPeer, _checkups_v1_SelectedPeer__Output>
       Server: MessageTypeDefinition<_checkups_v1_Server, _checkups_v1_Server__Output>
+      StoreStatus: MessageTypeDefinition<_checkups_v1_StoreStatus, _checkups_v1_StoreStatus__Output>
       UpstreamSnapshot: MessageTypeDefinition<_checkups_v1_UpstreamSnapshot, _checkups_v1_UpstreamSnapshot__Output>
       UpstreamStatus: MessageTypeDefinition<_checkups_v1_UpstreamStatus, _checkups_v1_UpstreamStatus__Output>
       WatchRequest: MessageTypeDefinition<_checkups_v1_WatchRequest, _checkups_v1_WatchRequest__Output>

@@ -181,12 +181,15 @@ export class HealthChecker {
     this.registry.advanceTo(version);
   }
 
-  /** Cluster mode: owned peers whose probed status or raw result differs from the applied one. */
-  *unpublished(): Iterable<{ skey: string; id: PeerId; state: PeerProbeState }> {
+  /**
+   * Cluster mode: owned peers whose probed status or raw result differs from the applied one
+   * (`all`: every owned peer, to publish again after Redis lost the published verdicts).
+   */
+  *unpublished(all = false): Iterable<{ skey: string; id: PeerId; state: PeerProbeState }> {
     for (const [skey, p] of this.upstreams) {
       for (const [id, state] of p.own) {
         const applied = p.peers.get(id);
-        if (applied === undefined || applied.health.status !== state.health.status || applied.lastRaw !== state.lastRaw) yield { skey, id, state };
+        if (all || applied === undefined || applied.health.status !== state.health.status || applied.lastRaw !== state.lastRaw) yield { skey, id, state };
       }
     }
   }

@@ -56,6 +56,11 @@ export interface ReloaderDeps {
   readonly adminWritten: (skey: string) => boolean;
   readonly log: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly events: EventLog;
+  /**
+   * Why this server does not reload its file at all (cluster mode: the config-file upstreams
+   * live in the shared store and are seeded when an instance starts), or undefined.
+   */
+  readonly refuse?: string;
 }
 
 export class ConfigReloader {
@@ -67,6 +72,12 @@ export class ConfigReloader {
 
   reload(): ReloadResult {
     const { configFile, registry, adminWritten, log, events } = this.deps;
+    if (this.deps.refuse !== undefined) {
+      configReloads.inc({ result: 'rejected' });
+      log.error({ module: 'config', file: configFile }, `config reload refused, nothing changed: ${this.deps.refuse}`);
+      events.record({ kind: 'config', level: 'warn', message: `reload of ${configFile} refused, nothing changed: ${this.deps.refuse}`, details: { action: 'reload', result: 'rejected', file: configFile, errors: [this.deps.refuse] } });
+      return { ok: false, errors: [this.deps.refuse], changes: [], shadowed: [], restartNeeded: [] };
+    }
     let next: CheckupsConfig;
     try {
       next = loadConfigFile(configFile);

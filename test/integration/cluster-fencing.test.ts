@@ -1,15 +1,18 @@
 /**
  * Fencing of probe verdicts, at the script level against a real Redis: a verdict carries the
  * lease value "<instance> <epoch>" it was probed under; once the lease expired or moved to
- * another instance (a new epoch), the script refuses it and changes nothing.
+ * another instance (a new epoch), the script refuses it and changes nothing. A verdict sent for
+ * another cluster epoch (Redis lost the cluster's data since) is refused the same way.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { clusterHealthKeys } from '../../src/cluster/health-keys.ts';
 import { CLAIM, PUBLISH_HEALTH, RELEASE } from '../../src/cluster/scripts.ts';
+import { clusterKeys } from '../../src/core/store/redis-keys.ts';
 import { startRedis, type TestRedis } from '../support/redis-server.ts';
 
-const keys = clusterHealthKeys('checkups:{fence}:');
+const keys = clusterHealthKeys(clusterKeys('fence'));
+const EPOCH = 'epoch-1';
 const lease = `${keys.leasePrefix}7`;
 const verdict = (status: string) => JSON.stringify({ peer: '10.0.0.1:80', status, raw: status, failNum: 0, okStreak: 1, msg: null, modified: 1 });
 
@@ -30,11 +33,13 @@ describe('cluster fencing (real Redis)', () => {
     claim = cmd('claim');
     release = cmd('release');
     publish = cmd('publishHealth');
+    await r.set(keys.epoch, EPOCH);
   });
 
   after(() => redis.stop());
 
-  const send = (holder: string, status: string) => publish(5, keys.revision, keys.changes, keys.verdicts, keys.touched, lease, 10_000, 'svc', 1, holder, '10.0.0.1:80', verdict(status)) as Promise<[string, number]>;
+  const send = (holder: string, status: string, epoch = EPOCH) =>
+    publish(6, keys.epoch, keys.revision, keys.changes, keys.verdicts, keys.touched, lease, epoch, 10_000, 'svc', 1, holder, '10.0.0.1:80', verdict(status)) as Promise<[string, number]>;
 
   it('a lease taken again gets a new epoch; the old holder is refused and nothing changes', async () => {
     const [e1] = (await claim(2, keys.fence, lease, 'X', 60_000)) as number[];
@@ -68,7 +73,18 @@ describe('cluster fencing (real Redis)', () => {
     const l = `${keys.leasePrefix}9`;
     const [e] = (await claim(2, keys.fence, l, 'X', 60_000)) as number[];
     await redis.client.del(l);
-    const r = (await publish(5, keys.revision, keys.changes, keys.verdicts, keys.touched, l, 10_000, 'svc', 1, `X ${e}`, '10.0.0.2:80', verdict('err'))) as [string, number];
+    const r = (await publish(6, keys.epoch, keys.revision, keys.changes, keys.verdicts, keys.touched, l, EPOCH, 10_000, 'svc', 1, `X ${e}`, '10.0.0.2:80', verdict('err'))) as [string, number];
     assert.deepEqual([r[0], Number(r[1])], ['0', 1]);
+  });
+
+  it('a verdict for another cluster epoch (Redis lost the data since) is refused and writes nothing', async () => {
+    await redis.client.del(lease);
+    const [e2] = (await claim(2, keys.fence, lease, 'Z', 60_000)) as number[];
+    assert.ok(e2! > 0);
+    const before = { len: await redis.client.xlen(keys.changes), rev: await redis.client.get(keys.revision) };
+    assert.deepEqual(await send(`Z ${e2}`, 'ok', 'epoch-0'), ['EPOCH', 0]);
+    assert.deepEqual({ len: await redis.client.xlen(keys.changes), rev: await redis.client.get(keys.revision) }, before, 'nothing written');
+    const [rev] = await send(`Z ${e2}`, 'ok');
+    assert.equal(Number(rev), Number(before.rev) + 1, 'the current epoch publishes');
   });
 });

@@ -4,12 +4,12 @@
  *
  * | kind      | written by                      | fields besides `rev`, `kind`, `at`, `skey` |
  * |-----------|---------------------------------|--------------------------------------------|
- * | `put`     | admin writes, config-file seeds | `origin` (file/admin), `upstream` (JSON)    |
- * | `delete`  | admin writes, config-file seeds | `origin`                                    |
+ * | `put`     | admin writes, config-file seeds | `origin` (file/admin), `upstream` (JSON), `by` |
+ * | `delete`  | admin writes, config-file seeds | `origin`, `by`                              |
  * | `verdict` | the probe-shard owner (health/) | owned by the verdict module; kept as fields |
  *
  * `rev` is the entry's revision (also its stream id `<rev>-0`), `at` the epoch ms it was
- * written. A reader never crashes on an entry it cannot read: parseStreamEntry says what is
+ * written, `by` the instance that wrote it (absent in entries a reseed wrote). A reader never crashes on an entry it cannot read: parseStreamEntry says what is
  * wrong and where, the reader logs it, counts it and moves on (docs/cluster.md).
  */
 import type { ChangeOrigin, UpstreamChange, UpstreamDocument } from './change-store.ts';
@@ -24,7 +24,7 @@ interface EntryHead {
 }
 
 export type StreamEntry =
-  | (EntryHead & { readonly kind: 'change'; readonly change: UpstreamChange })
+  | (EntryHead & { readonly kind: 'change'; readonly change: UpstreamChange; readonly by: string | undefined })
   /** A health verdict: the verdict module parses `fields` (every field of the entry). */
   | (EntryHead & { readonly kind: 'verdict'; readonly fields: ReadonlyMap<string, string> });
 
@@ -35,9 +35,9 @@ const QUOTE_MAX = 80;
 
 const quote = (s: string): string => JSON.stringify(s.length > QUOTE_MAX ? `${s.slice(0, QUOTE_MAX)}...` : s);
 
-/** The fields XADD writes for an admin or seed change (after `rev`, which the script adds). */
-export function changeFields(change: UpstreamChange, at: number): string[] {
-  const fields = ['kind', change.kind, 'at', String(at), 'skey', change.skey, 'origin', change.origin];
+/** The fields XADD writes for an admin or seed change by instance `by` (after `rev`, which the script adds). */
+export function changeFields(change: UpstreamChange, at: number, by: string): string[] {
+  const fields = ['kind', change.kind, 'at', String(at), 'skey', change.skey, 'origin', change.origin, 'by', by];
   if (change.kind === 'put') fields.push('upstream', JSON.stringify(change.upstream));
   return fields;
 }
@@ -63,11 +63,12 @@ export function parseStreamEntry(stream: string, id: string, flat: readonly stri
   if (skey === undefined || skey === '') return bad('skey is missing');
   const kind = fields.get('kind');
   const head = { rev, at, skey };
+  const by = fields.get('by');
   if (kind === 'verdict') return { ok: true, entry: { ...head, kind: 'verdict', fields } };
   if (kind !== 'put' && kind !== 'delete') return bad(`unknown kind ${quote(kind ?? '')} (known: ${ENTRY_KINDS.join(', ')})`);
   const origin = fields.get('origin');
   if (!isOrigin(origin)) return bad(`origin ${quote(origin ?? '')} is not file or admin`);
-  if (kind === 'delete') return { ok: true, entry: { ...head, kind: 'change', change: { kind, skey, origin } } };
+  if (kind === 'delete') return { ok: true, entry: { ...head, kind: 'change', change: { kind, skey, origin }, by } };
   const text = fields.get('upstream');
   if (text === undefined) return bad('a put without an upstream document');
   let upstream: unknown;
@@ -77,5 +78,5 @@ export function parseStreamEntry(stream: string, id: string, flat: readonly stri
     return bad(`upstream is not valid JSON (${(err as Error).message})`);
   }
   if (typeof upstream !== 'object' || upstream === null || Array.isArray(upstream)) return bad('upstream is not a JSON object');
-  return { ok: true, entry: { ...head, kind: 'change', change: { kind, skey, origin, upstream: upstream as UpstreamDocument } } };
+  return { ok: true, entry: { ...head, kind: 'change', change: { kind, skey, origin, upstream: upstream as UpstreamDocument }, by } };
 }

@@ -28,6 +28,8 @@ import { boundedList, clip } from '../../util/bounded-text.ts';
 import { peerId } from '../../core/model.ts';
 import { callerOf, type FeedbackLimiter } from '../feedback-limiter.ts';
 import type { Authenticator, Right } from './auth.ts';
+import type { ChangeStore } from '../../core/store/change-store.ts';
+import type { StoreStatus } from '../../generated/checkups/v1/StoreStatus.ts';
 
 export interface DiscoveryDeps {
   readonly registry: UpstreamRegistry;
@@ -46,6 +48,8 @@ export interface DiscoveryDeps {
   readonly maxResponseBytes?: number;
   readonly auth: Authenticator;
   readonly feedbackLimiter: FeedbackLimiter;
+  /** The store of admin changes, for its sync state. */
+  readonly store?: Pick<ChangeStore, 'kind' | 'location' | 'syncState'>;
 }
 
 export type StatusEncoder = (message: GetStatusResponse) => Buffer;
@@ -176,6 +180,11 @@ function xdsNodesToWire(nodes: readonly NodeStatus[]): XdsNodeStatus[] {
   }));
 }
 
+function storeStatusToWire(store: Pick<ChangeStore, 'kind' | 'location' | 'syncState'>): StoreStatus {
+  const sync = store.syncState();
+  return { kind: store.kind, location: store.location, synced: sync.synced, unsyncedSinceMs: sync.synced ? 0 : Math.round(sync.since), reason: sync.synced ? '' : sync.reason };
+}
+
 /** The fields of every page besides upstreams and xDS nodes. */
 function statusHead(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusResponse {
   const { registry, checker } = deps;
@@ -195,6 +204,7 @@ function statusHead(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusResponse {
     confHash: confHash === null ? '' : String(confHash),
     revision: registry.currentRevision,
     serverVersion: deps.version,
+    ...(deps.store !== undefined ? { store: storeStatusToWire(deps.store) } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
 import type { UpstreamStatus as _checkups_v1_UpstreamStatus, UpstreamStatus__Output as _checkups_v1_UpstreamStatus__Output } from '../../checkups/v1/UpstreamStatus.ts';
 import type { CheckerStatus as _checkups_v1_CheckerStatus, CheckerStatus__Output as _checkups_v1_CheckerStatus__Output } from '../../checkups/v1/CheckerStatus.ts';
 import type { XdsNodeStatus as _checkups_v1_XdsNodeStatus, XdsNodeStatus__Output as _checkups_v1_XdsNodeStatus__Output } from '../../checkups/v1/XdsNodeStatus.ts';
+import type { StoreStatus as _checkups_v1_StoreStatus, StoreStatus__Output as _checkups_v1_StoreStatus__Output } from '../../checkups/v1/StoreStatus.ts';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -52,6 +53,10 @@ export interface GetStatusResponse {
    * Nodes are listed on the first page only.
    */
   'xdsNodesOmitted'?: (number);
+  /**
+   * Where admin changes are kept, and whether this instance is in step with it.
+   */
+  'store'?: (_checkups_v1_StoreStatus | null);
 }
 
 /**
@@ -101,4 +106,8 @@ export interface GetStatusResponse__Output {
    * Nodes are listed on the first page only.
    */
   'xdsNodesOmitted': (number);
+  /**
+   * Where admin changes are kept, and whether this instance is in step with it.
+   */
+  'store': (_checkups_v1_StoreStatus__Output | null);
 }

@@ -374,11 +374,13 @@ class SdkStream extends EventEmitter {
   ) {
     super();
   }
-  write(bytes: Buffer): boolean {
+  write(bytes: Buffer, cb?: (err?: Error | null) => void): boolean {
     const m = decode(bytes);
     // What CheckupsClient.onMessage does.
     const clocks = watchClocks(m, this.clientClock.now());
     for (const u of m.upstreams) this.cache.apply(u, clocks);
+    // The bytes are read at once: the write is done (the hub sends nothing more until it is).
+    cb?.();
     return true;
   }
   end(): void {}

@@ -130,7 +130,8 @@ export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'checkups-bench-fleet-'));
   const svc = Array.from({ length: 10 }, (_, i) => `{ host: 10.0.0.${i + 1}, port: 80 }`).join(', ');
   const big = Array.from({ length: BIG }, (_, i) => `          - { host: 10.1.${i >> 8}.${i & 255}, port: 80, max_fails: 1, fail_timeout: 600 }`).join('\n');
-  const { child: server, address } = await startServer(dir, `upstreams:\n  svc:\n    cluster:\n      - servers: [ ${svc} ]\n  big:\n    cluster:\n      - servers:\n${big}\n`);
+  // One caller (this process) reports every failure: lift the per-caller share of exclusions.
+  const { child: server, address } = await startServer(dir, `server:\n  feedback: { peers_per_caller: ${MASS} }\nupstreams:\n  svc:\n    cluster:\n      - servers: [ ${svc} ]\n  big:\n    cluster:\n      - servers:\n${big}\n`);
   const proto = checkupsProto();
   const admin = new proto.AdminService(address, grpc.credentials.createInsecure());
   const discovery = new proto.DiscoveryService(address, grpc.credentials.createInsecure());
@@ -149,9 +150,10 @@ export async function run(): Promise<void> {
     results['RSS per stream KiB'] = Number((((rssAfter - rssBefore) * 1024) / total).toFixed(1));
 
     await flips(clients, admin, 0); // warm-up
-    const calm = await flips(clients, admin, 100);
+    // Flip numbers continue, so every flip changes something (down after up after down ...).
+    const calm = await flips(clients, admin, FLIPS);
     const stalledCount = (await all<{ stalled: number }>(clients, { cmd: 'stall', share: 0.01 })).reduce((a, r) => a + r.stalled, 0);
-    const stalled = await flips(clients, admin, 200);
+    const stalled = await flips(clients, admin, 2 * FLIPS);
     await all(clients, { cmd: 'unstall' });
     Object.assign(results, {
       'flip p50 ms': calm.p50,

@@ -20,6 +20,8 @@ import type { PassiveVerdict, PeerId, ServerSpec } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
 import { DEFAULT_MAX_EJECTION_PERCENT, mayEject } from './ejection-cap.ts';
 
+const MAX_CHANGE_LOG = 1024;
+
 export interface PassiveRecord {
   status: 'ok' | 'err';
   failedCount: number;
@@ -31,8 +33,31 @@ export class PassiveHealth {
   private readonly records = new Map<PeerId, PassiveRecord>();
   /** Monotonic end of every err record's exclusion, for the ejection cap (O(ejected) to count). */
   private readonly ejected = new Map<PeerId, number>();
-  /** Bumped whenever some record's status changes: cached availability must be rebuilt. */
+  /** Bumped whenever some record's status changes: cached availability must be updated. */
   epoch = 0;
+  /** The peer behind each recent epoch: changeLog[i] changed at epoch logStart + i + 1. */
+  private changeLog: PeerId[] = [];
+  private logStart = 0;
+
+  /**
+   * Peers whose status changed after `epoch` (possibly repeated), or undefined when the log no
+   * longer reaches back that far: a cache updates those peers only, in O(changes) instead of
+   * O(peers) (a mass failure is 1,000 changes in an upstream of 10,000).
+   */
+  changedSince(epoch: number): readonly PeerId[] | undefined {
+    return epoch < this.logStart ? undefined : this.changeLog.slice(epoch - this.logStart);
+  }
+
+  private bump(id: PeerId): void {
+    this.epoch++;
+    this.changeLog.push(id);
+    // Bounded: the older half goes at once, so each change costs O(1) amortized.
+    if (this.changeLog.length > MAX_CHANGE_LOG) {
+      const drop = this.changeLog.length - MAX_CHANGE_LOG / 2;
+      this.changeLog = this.changeLog.slice(drop);
+      this.logStart += drop;
+    }
+  }
 
   /** True while the server is passively excluded. */
   isDown(id: PeerId, failTimeoutMs: number, now: number): boolean {
@@ -60,7 +85,7 @@ export class PassiveHealth {
     let rec = this.records.get(id);
     if (rec === undefined || rec.windowStart + server.failTimeoutMs < now) {
       if (rec?.status === 'err') {
-        this.epoch++;
+        this.bump(id);
         this.ejected.delete(id);
       }
       rec = { status: 'ok', failedCount: 0, windowStart: now };
@@ -75,7 +100,7 @@ export class PassiveHealth {
       if (st === undefined || (st.status === 'ok' && other !== id)) {
         rec.status = 'err';
         this.ejected.set(id, rec.windowStart + server.failTimeoutMs);
-        this.epoch++;
+        this.bump(id);
         return true;
       }
     }
@@ -100,7 +125,7 @@ export class PassiveHealth {
     if (!wasDown && !mayEject(this.ejectedNow(now, id), peers.length, maxEjectionPercent)) return false;
     this.records.set(id, { status: 'err', failedCount: Math.max(rec?.failedCount ?? 0, verdict.failedCount), windowStart: until - server.failTimeoutMs });
     this.ejected.set(id, until);
-    this.epoch++;
+    this.bump(id);
     return !wasDown;
   }
 

@@ -7,8 +7,9 @@
  * is passively excluded. `unstable` and never-probed servers stay eligible. Masks are rebuilt
  * when the upstream's version or the passive epoch changes, or when a passive exclusion ends,
  * so a pick itself reads one byte per server at most. When the view can say which peers changed
- * since the version last seen (the registry can), only their bits are recomputed: a health flip
- * costs O(clusters listing the peer), plus one copy of the affected masks.
+ * since the version last seen (the registry can), and the passive table which of its peers
+ * changed since the epoch last seen, only their bits are recomputed: a health flip or a passive
+ * exclusion costs O(clusters listing the peer), plus one copy of the affected masks.
  *
  * Slow start (wrr only): with the mask bit, each eligible server's ramp start is passed on to
  * the cluster's ramp (slow-start.ts) from the view, which says when the peer became usable; a
@@ -95,11 +96,15 @@ export class UpstreamBalancer {
   /** Brings the skip masks up to date; cheap when nothing changed. */
   refresh(view: UpstreamView, passive: PassiveHealth, now: number): void {
     if (view.version === this.seenVersion && passive.epoch === this.seenEpoch && now < this.nextExpiry) return;
-    if (passive.epoch === this.seenEpoch && now < this.nextExpiry && this.seenVersion >= 0) {
-      const changed = view.peerChangesSince?.(this.seenVersion);
-      if (changed !== undefined) {
+    if (now < this.nextExpiry && this.seenVersion >= 0) {
+      // Only what changed since: peers in the registry's log and in the passive table's log.
+      const changed = view.version === this.seenVersion ? [] : view.peerChangesSince?.(this.seenVersion);
+      const passiveChanged = passive.epoch === this.seenEpoch ? [] : passive.changedSince(this.seenEpoch);
+      if (changed !== undefined && passiveChanged !== undefined) {
         this.seenVersion = view.version;
+        this.seenEpoch = passive.epoch;
         this.apply(view, passive, now, changed);
+        this.apply(view, passive, now, passiveChanged);
         return;
       }
     }

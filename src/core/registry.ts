@@ -28,7 +28,7 @@
  * that is just created, and peers that were usable all along, do not ramp. Passive exclusions do
  * not restart a ramp: they are each process's own short windows (docs/compat.md).
  */
-import type { CheckupsConfig, GlobalSpec, PassiveVerdict, PeerHealth, PeerId, UpstreamSpec } from './model.ts';
+import type { CheckupsConfig, GlobalSpec, PassiveVerdict, PeerHealth, PeerId, ServerSpec, UpstreamSpec } from './model.ts';
 import { distinctPeers, heartbeatEnabled, peerId } from './model.ts';
 
 export type ChangeCause = 'created' | 'updated' | 'health' | 'passive' | 'deleted';
@@ -58,7 +58,8 @@ export const PEER_LOG_SIZE = 256;
 export class UpstreamEntry {
   /** @internal */ readonly peers = new Map<PeerId, PeerHealth>();
   /** Distinct peer ids of `spec`: membership checks without scanning the clusters. */
-  private memberIds: ReadonlySet<PeerId>;
+  /** Each distinct peer's first listing (as distinctPeers gives it), by id. */
+  private members: ReadonlyMap<PeerId, ServerSpec>;
   /** Peers listed without `down` in at least one cluster. */
   private upIds: ReadonlySet<PeerId>;
   /** @internal Slow start: when each peer last became usable (clock ms); absent = usable all along, or not usable. */
@@ -79,7 +80,7 @@ export class UpstreamEntry {
     public heartbeat: boolean,
     private readonly clock: MonotonicClock = performanceClock,
   ) {
-    this.memberIds = idsOf(spec);
+    this.members = membersOf(spec);
     this.upIds = upIdsOf(spec);
     this.specVersion = version;
   }
@@ -109,7 +110,12 @@ export class UpstreamEntry {
   }
 
   has(id: PeerId): boolean {
-    return this.memberIds.has(id);
+    return this.members.has(id);
+  }
+
+  /** The peer's server entry (its first listing when several clusters list it), in O(1). */
+  server(id: PeerId): ServerSpec | undefined {
+    return this.members.get(id);
   }
 
   /** The published passive exclusion of a peer, if any. */
@@ -145,7 +151,7 @@ export class UpstreamEntry {
     this.spec = spec;
     this.version = version;
     this.heartbeat = heartbeat;
-    this.memberIds = idsOf(spec);
+    this.members = membersOf(spec);
     this.upIds = upIdsOf(spec);
     this.specVersion = version;
     this.logCount = 0;
@@ -162,8 +168,8 @@ export class UpstreamEntry {
   }
 }
 
-function idsOf(spec: UpstreamSpec): Set<PeerId> {
-  return new Set(distinctPeers(spec).map((s) => peerId(s.host, s.port)));
+function membersOf(spec: UpstreamSpec): Map<PeerId, ServerSpec> {
+  return new Map(distinctPeers(spec).map((s) => [peerId(s.host, s.port), s]));
 }
 
 function upIdsOf(spec: UpstreamSpec): Set<PeerId> {

@@ -3,7 +3,6 @@
  * health transitions (checkups_health_transitions_total): one function per kind of fact, so
  * the same fact reads the same in the log, the ring, SSE, WatchEvents and the CLI.
  */
-import { peerId } from '../core/model.ts';
 import type { UpstreamRegistry } from '../core/registry.ts';
 import { describeDiff, diffDetails, type UpstreamDiff } from '../core/diff.ts';
 import type { HealthTransition } from '../health/health-checker.ts';
@@ -53,7 +52,7 @@ export function recordPassiveTransition(events: EventLog, registry: UpstreamRegi
   const entry = registry.upstream(skey);
   if (entry === undefined) return;
   const verdict = entry.passive(peer);
-  const server = entry.spec.clusters.flatMap((c) => c.servers).find((s) => peerId(s.host, s.port) === peer);
+  const server = entry.server(peer);
   const to = verdict === undefined ? 'ok' : 'err';
   healthTransitions.inc({ cause: 'passive', to });
   const reason =

@@ -93,6 +93,40 @@ describe('changes cost what changed', () => {
     assert.deepEqual(skipped(balancer), skipped(fresh));
   });
 
+  it('1,000 passive exclusions at 10,000 servers update the skip masks in O(changes), matching a full rebuild', () => {
+    const registry = new UpstreamRegistry(GLOBAL);
+    registry.put(big());
+    const view = counting(registry.upstream('big')!);
+    let isDownCalls = 0;
+    // Counts the table's reads the way `counting` counts the registry's.
+    class CountingPassive extends PassiveHealth {
+      override isDown(id: PeerId, failTimeoutMs: number, now: number): boolean {
+        isDownCalls++;
+        return super.isDown(id, failTimeoutMs, now);
+      }
+    }
+    const passive = new CountingPassive();
+    const balancer = new UpstreamBalancer(view.spec);
+    balancer.refresh(view, passive, 0);
+    const servers = view.spec.clusters[0]!.servers;
+    const peers = ids;
+    for (let k = 0; k < 1000; k++) {
+      assert.equal(passive.record({ ...servers[k * 7]!, maxFails: 1, failTimeoutMs: 60_000 }, true, 1, peers), true);
+      isDownCalls = 0;
+      balancer.refresh(view, passive, 1);
+      assert.ok(isDownCalls <= 2, `exclusion ${k}: ${isDownCalls} passive reads`);
+    }
+    const fresh = new UpstreamBalancer(view.spec);
+    fresh.refresh(view, passive, 1);
+    assert.deepEqual(skipped(balancer), skipped(fresh));
+    assert.equal(skipped(balancer)[0]!.length, 1000);
+    // Older than the table's change log: one full rebuild, still exact.
+    const stale = new UpstreamBalancer(view.spec);
+    stale.refresh(view, new PassiveHealth(), 1);
+    stale.refresh(view, passive, 1);
+    assert.deepEqual(skipped(stale), skipped(fresh));
+  });
+
   it('feedback finds the peer without a scan, the last match in cluster order', () => {
     const registry = new UpstreamRegistry(GLOBAL);
     registry.put(upstream('u', [cluster(1, [server('10.0.0.1:80', { maxFails: 1 }), server('10.0.0.2:80', { maxFails: 1 })]), cluster(2, [server('10.0.0.1:80', { maxFails: 3 })])]));

@@ -28,7 +28,7 @@ import { HealthChecker } from './health/health-checker.ts';
 import { LocalPassivePublisher } from './health/passive-publisher.ts';
 import { runProbe } from './health/probes/index.ts';
 import { Authenticator } from './server/grpc/auth.ts';
-import { startGrpcServer, type RunningGrpcServer } from './server/grpc/server.ts';
+import { DEFAULT_CLUSTER_MAX_CONNECTION_AGE_MS, startGrpcServer, type RunningGrpcServer } from './server/grpc/server.ts';
 import { startHttpServer, type RunningHttpServer } from './server/http/admin-http.ts';
 import { serveEventStream } from './server/http/events-sse.ts';
 import { recordActiveTransition, recordPassiveTransition, recordRefusal } from './server/audit.ts';
@@ -328,6 +328,9 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
         ...(settings.streamStallTimeoutMs !== undefined ? { streamStallTimeoutMs: settings.streamStallTimeoutMs } : {}),
         ...(settings.maxResponseBytes !== undefined ? { maxResponseBytes: settings.maxResponseBytes } : {}),
         feedbackLimits: opts.feedbackLimits ?? settings.feedback ?? buildFeedbackLimits(),
+        ...(settings.streamAdmission !== undefined ? { streamAdmission: settings.streamAdmission } : {}),
+        maxConnectionAgeMs: settings.maxConnectionAgeMs ?? (clusterSettings !== undefined ? DEFAULT_CLUSTER_MAX_CONNECTION_AGE_MS : 0),
+        ...(settings.maxConnectionAgeGraceMs !== undefined ? { maxConnectionAgeGraceMs: settings.maxConnectionAgeGraceMs } : {}),
       },
     );
     http = await startHttpServer(httpListen, {

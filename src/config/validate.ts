@@ -221,6 +221,9 @@ export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
       eventBuffer: srv.event_buffer,
       streamStallTimeoutMs: srv.stream_stall_timeout === undefined ? undefined : secondsToMs(srv.stream_stall_timeout),
       maxResponseBytes: srv.max_response_bytes,
+      streamAdmission: srv.stream_admission,
+      maxConnectionAgeMs: srv.max_connection_age === undefined ? undefined : secondsToMs(srv.max_connection_age),
+      maxConnectionAgeGraceMs: srv.max_connection_age_grace === undefined ? undefined : secondsToMs(srv.max_connection_age_grace),
     }).filter(([, v]) => v !== undefined),
   );
   return { ok: true, value: { global: buildGlobal(res.data.global), server, upstreams } };

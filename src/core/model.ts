@@ -212,6 +212,12 @@ export interface ServerSettings {
   readonly streamStallTimeoutMs?: number;
   /** Largest GetStatus response; more upstreams go on further pages (default 4 MiB). */
   readonly maxResponseBytes?: number;
+  /** New Watch and xDS streams admitted per second and at once (server/stream-admission.ts). */
+  readonly streamAdmission?: { readonly rate: number; readonly burst: number };
+  /** A client connection is asked to reconnect after this long, ±10% (0: never; default: 30 min in cluster mode, else never). */
+  readonly maxConnectionAgeMs?: number;
+  /** Its streams may go on this long after that before the connection is closed (default 30 s). */
+  readonly maxConnectionAgeGraceMs?: number;
 }
 
 export interface CheckupsConfig {

@@ -91,6 +91,12 @@ export const streamStalls = new Counter({
   labelNames: ['kind'],
   registers,
 });
+export const streamsRefused = new Counter({
+  name: 'checkups_streams_refused_total',
+  help: 'New Watch and xDS streams refused, by kind (watch, xds) and reason (admission: server.stream_admission during a reconnect storm).',
+  labelNames: ['kind', 'reason'],
+  registers,
+});
 export const streamMessages = new Counter({ name: 'checkups_stream_messages_total', help: 'Messages written to streams, by kind (watch, xds).', labelNames: ['kind'], registers });
 export const xdsAcks = new Counter({ name: 'checkups_xds_acks_total', help: 'xDS ACKs received, by resource type.', labelNames: ['type'], registers });
 export const xdsNacks = new Counter({ name: 'checkups_xds_nacks_total', help: 'xDS NACKs received, by resource type.', labelNames: ['type'], registers });

@@ -28,6 +28,7 @@ import { boundedList, clip } from '../../util/bounded-text.ts';
 import { peerId } from '../../core/model.ts';
 import { callerOf, type FeedbackLimiter } from '../feedback-limiter.ts';
 import type { Authenticator, Right } from './auth.ts';
+import type { StreamAdmission } from '../stream-admission.ts';
 import type { ChangeStore } from '../../core/store/change-store.ts';
 import type { StoreStatus } from '../../generated/checkups/v1/StoreStatus.ts';
 
@@ -48,6 +49,8 @@ export interface DiscoveryDeps {
   readonly maxResponseBytes?: number;
   readonly auth: Authenticator;
   readonly feedbackLimiter: FeedbackLimiter;
+  /** Admits new Watch streams at a bounded rate (stream-admission.ts); none: every one. */
+  readonly admission?: Pick<StreamAdmission, 'admit'>;
   /** The store of admin changes, for its sync state. */
   readonly store?: Pick<ChangeStore, 'kind' | 'location' | 'syncState'>;
 }
@@ -225,6 +228,7 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
     Watch: (call) => {
       try {
         auth.check(call, 'read');
+        deps.admission?.admit('watch');
       } catch (err) {
         call.emit('error', errorToWire(err));
         return;

@@ -3,6 +3,7 @@
  * server reflection of all of them (v1 and v1alpha, from compiled descriptors, so grpcurl
  * works) on one port, plaintext or TLS (optionally requiring client certificates).
  */
+import { DEFAULT_STREAM_ADMISSION, StreamAdmission, type StreamAdmissionLimits } from '../stream-admission.ts';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { readFileSync } from 'node:fs';
@@ -35,9 +36,23 @@ export interface GrpcServerOptions {
   readonly maxResponseBytes?: number;
   /** Feedback limits (default: config/defaults.ts). */
   readonly feedbackLimits?: FeedbackLimits;
+  /** New Watch and xDS streams per second and at once (default DEFAULT_STREAM_ADMISSION). */
+  readonly streamAdmission?: StreamAdmissionLimits;
+  /** Connections are asked to reconnect after this long ±10% (grpc-js GOAWAY); 0 or none: never. */
+  readonly maxConnectionAgeMs?: number;
+  /** Their streams may go on this long after that (default DEFAULT_MAX_CONNECTION_AGE_GRACE_MS). */
+  readonly maxConnectionAgeGraceMs?: number;
 }
 
-export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes' | 'encodeStatus' | 'maxResponseBytes' | 'feedbackLimiter'> &
+/**
+ * In cluster mode connections get a maximum age by default, so clients spread over instances
+ * again after one restarts (all its clients moved to the others) and after scaling out.
+ */
+export const DEFAULT_CLUSTER_MAX_CONNECTION_AGE_MS = 30 * 60_000;
+/** Enough for a client to open its new stream (resuming with what it holds) before the old one ends. */
+export const DEFAULT_MAX_CONNECTION_AGE_GRACE_MS = 30_000;
+
+export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes' | 'encodeStatus' | 'maxResponseBytes' | 'feedbackLimiter' | 'admission'> &
   Omit<AdminDeps, 'engine' | 'registry' | 'clock' | 'auth'> & { readonly xdsLogger?: XdsLogger; readonly watchLogger?: StreamLogger };
 
 export interface RunningGrpcServer {
@@ -65,6 +80,10 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    // grpc-js sends GOAWAY after the age (with ±10% jitter of its own), then closes after the grace.
+    ...(opts.maxConnectionAgeMs !== undefined && opts.maxConnectionAgeMs > 0
+      ? { 'grpc.max_connection_age_ms': opts.maxConnectionAgeMs, 'grpc.max_connection_age_grace_ms': opts.maxConnectionAgeGraceMs ?? DEFAULT_MAX_CONNECTION_AGE_GRACE_MS }
+      : {}),
   });
   const defs = packageDefinition();
   const discovery = defs['checkups.v1.DiscoveryService'] as grpc.ServiceDefinition;
@@ -76,11 +95,15 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
     ...stall,
     ...(deps.watchLogger !== undefined ? { logger: deps.watchLogger } : {}),
   });
+  const admission = new StreamAdmission(opts.streamAdmission ?? DEFAULT_STREAM_ADMISSION, deps.clock);
   // xDS serves the same endpoints as Watch: it needs the read right too.
   const xds = registerXds(server, {
     registry: deps.registry,
     clock: deps.clock,
-    authorize: (call) => void deps.auth.check(call, 'read'),
+    authorize: (call) => {
+      deps.auth.check(call, 'read');
+      admission.admit('xds');
+    },
     ...(opts.streamStallTimeoutMs !== undefined ? { streamStallTimeoutMs: opts.streamStallTimeoutMs } : {}),
     ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}),
   });
@@ -94,6 +117,7 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
       ...deps,
       watch,
       feedbackLimiter,
+      admission,
       xdsNodes: () => xds.nodeStatus(),
       encodeStatus: statusMethod.responseSerialize as StatusEncoder,
       ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),

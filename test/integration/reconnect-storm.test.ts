@@ -1,0 +1,140 @@
+/**
+ * Reconnect storms and connection age, over real connections:
+ *
+ * - new Watch and xDS streams are admitted at a bounded rate (server.stream_admission); 80 SDK
+ *   clients started at once against 10 per second (burst 10) are refused UNAVAILABLE, back off
+ *   with jitter, and all become current; SelectPeer stays responsive meanwhile; the time until
+ *   every client is current is printed. A raw ADS stream beyond the bucket gets UNAVAILABLE with
+ *   a message that says what to do.
+ * - server.max_connection_age: grpc-js sends GOAWAY after the age (±10%) and closes after the
+ *   grace; an SDK client reconnects, resumes with what it holds (nothing resent) and stays
+ *   current.
+ */
+import * as grpc from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CheckupsClient } from '../../src/client/index.ts';
+import type { Checkups } from '../../src/main.ts';
+import { ENDPOINT } from '../../src/server/xds/type-urls.ts';
+import { call, clients } from '../support/grpc-clients.ts';
+import { NODE, xdsClient, type SotwResponse } from '../support/xds-harness.ts';
+import { waitFor } from '../support/xds-backends.ts';
+import { startTestServer } from '../support/test-server.ts';
+
+const UPSTREAMS = 'upstreams:\n  api:\n    cluster:\n      - servers: [ { host: 10.0.0.1, port: 80 }, { host: 10.0.0.2, port: 80 } ]\n';
+
+async function metric(httpAddress: string, name: string): Promise<number> {
+  const text = await (await fetch(`http://${httpAddress}/metrics`)).text();
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+}
+
+describe('reconnect storm: bounded admission of new streams', () => {
+  let dir: string;
+  let server: Checkups;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'checkups-storm-'));
+    await writeFile(join(dir, 'checkups.yaml'), `server:\n  stream_admission: { rate: 10, burst: 10 }\n${UPSTREAMS}`);
+    server = await startTestServer(dir);
+  });
+  after(async () => {
+    await server?.stop(0);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('80 SDK clients at once: refused beyond the bucket, back off, all current; SelectPeer stays responsive', async () => {
+    const refusedBefore = await metric(server.httpAddress, 'checkups_streams_refused_total');
+    const c = clients(server.grpcAddress);
+    const t0 = performance.now();
+    const fleet = Array.from({ length: 80 }, () => new CheckupsClient({ servers: server.grpcAddress, token: '' }));
+    try {
+      const selectLatencies: number[] = [];
+      let storming = true;
+      const selecting = (async () => {
+        while (storming) {
+          const t = performance.now();
+          await call(c.discovery, c.discovery.SelectPeer, { skey: 'api' });
+          selectLatencies.push(performance.now() - t);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      await Promise.all(fleet.map((f) => f.ready(30_000)));
+      const allCurrentMs = performance.now() - t0;
+      storming = false;
+      await selecting;
+      const refused = (await metric(server.httpAddress, 'checkups_streams_refused_total')) - refusedBefore;
+      selectLatencies.sort((a, b) => a - b);
+      const p99 = selectLatencies[Math.floor(selectLatencies.length * 0.99)] ?? 0;
+      console.log(`reconnect storm: 80 clients at 10 streams/s (burst 10): all current after ${allCurrentMs.toFixed(0)} ms, ${refused} streams refused, SelectPeer p99 ${p99.toFixed(1)} ms over ${selectLatencies.length} calls`);
+      assert.ok(refused >= 40, `${refused} refusals`);
+      // 80 streams at 10/s after a burst of 10 need about 7 s; backoff adds a little.
+      assert.ok(allCurrentMs >= 5000, `admitted faster than the rate allows: ${allCurrentMs.toFixed(0)} ms`);
+      assert.ok(p99 < 100, `SelectPeer p99 ${p99.toFixed(1)} ms`);
+      // Every client holds the current state: a write reaches all of them.
+      const { version } = await call(c.admin, c.admin.UpdatePeer, { skey: 'api', host: '10.0.0.2', port: 80, weight: 5 });
+      await Promise.all(fleet.map((f) => f.synced(Number(version), 10_000)));
+    } finally {
+      await Promise.all(fleet.map((f) => f.close()));
+      c.close();
+    }
+  });
+
+  it('an ADS stream beyond the bucket is refused UNAVAILABLE, saying what to do', async () => {
+    const xds = xdsClient(server.grpcAddress);
+    const statuses: grpc.StatusObject[] = [];
+    const streams = Array.from({ length: 30 }, (_, i) => {
+      const s = (xds as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<object, SotwResponse> }).StreamAggregatedResources();
+      s.on('data', () => undefined);
+      s.on('error', () => undefined);
+      s.on('status', (st: grpc.StatusObject) => statuses.push(st));
+      s.write({ node: { ...NODE, id: `storm-${i}` }, type_url: ENDPOINT, resource_names: ['api'] });
+      return s;
+    });
+    try {
+      await waitFor(() => statuses.some((s) => s.code === grpc.status.UNAVAILABLE), 'a refused ADS stream', 10_000);
+      const refused = statuses.find((s) => s.code === grpc.status.UNAVAILABLE)!;
+      assert.match(refused.details, /too many new streams: checkups admits 10 per second .*retry after a backoff with jitter/);
+    } finally {
+      for (const s of streams) s.cancel();
+      xds.close();
+    }
+  });
+});
+
+describe('max_connection_age: clients reconnect and resume', () => {
+  let dir: string;
+  let server: Checkups;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'checkups-age-'));
+    await writeFile(join(dir, 'checkups.yaml'), `server:\n  max_connection_age: 1\n  max_connection_age_grace: 0.5\n${UPSTREAMS}`);
+    server = await startTestServer(dir);
+  });
+  after(async () => {
+    await server?.stop(0);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the SDK reconnects after each age, resends nothing it holds, and stays current', async () => {
+    const sdk = new CheckupsClient({ servers: server.grpcAddress, token: '' });
+    const c = clients(server.grpcAddress);
+    let connects = 0;
+    let changes = 0;
+    sdk.on('connect', () => connects++);
+    sdk.on('change', () => changes++);
+    try {
+      await sdk.ready();
+      const changesAtStart = changes;
+      // Three ages (1 s ±10% + 0.5 s grace each) pass.
+      await waitFor(() => connects >= 3, 'the SDK to reconnect after its connection aged', 15_000);
+      assert.equal(changes, changesAtStart, 'a resumed Watch resends nothing the client holds');
+      const { version } = await call(c.admin, c.admin.UpdatePeer, { skey: 'api', host: '10.0.0.1', port: 80, weight: 3 });
+      await sdk.synced(Number(version), 5000);
+      assert.equal(sdk.upstream('api')!.clusters[0]!.peers.find((p) => p.host === '10.0.0.1')!.weight, 3);
+    } finally {
+      await sdk.close();
+      c.close();
+    }
+  });
+});

@@ -31,6 +31,7 @@ interface Stream {
   cancel(): void;
   pause(): void;
   resume(): void;
+  retry(): void;
 }
 
 const proto = checkupsProto();
@@ -43,24 +44,55 @@ function onMessage(s: Stream): void {
   if (s.expecting && s.gotAt === null) s.gotAt = now();
 }
 
+/**
+ * A stream the server refused or ended (admission during a storm, a restart) is opened again
+ * after a backoff with full jitter, as the SDK does; `cancel()` (ours) ends it for good.
+ */
+function reopening(open: (attempt: number) => { cancel(): void; pause(): void; resume(): void }, s: Stream): void {
+  let attempt = 0;
+  let current = open(attempt);
+  let cancelled = false;
+  s.cancel = () => {
+    cancelled = true;
+    current.cancel();
+  };
+  s.pause = () => current.pause();
+  s.resume = () => current.resume();
+  s.retry = () => {
+    if (cancelled) return;
+    const delay = Math.random() * Math.min(5000, 100 * 2 ** Math.min(attempt++, 16));
+    setTimeout(() => {
+      if (!cancelled) current = open(attempt);
+    }, delay);
+  };
+}
+
 function openWatch(i: number): Stream {
-  const call = discovery[i % CHANNELS]!.Watch({ skeys: ['svc'] });
-  const s: Stream = { synced: false, stalled: false, expecting: false, gotAt: null, cancel: () => call.cancel(), pause: () => call.pause(), resume: () => call.resume() };
-  call.on('data', () => onMessage(s));
-  call.on('error', () => undefined);
+  const s = { synced: false, stalled: false, expecting: false, gotAt: null } as Stream;
+  reopening(() => {
+    const call = discovery[i % CHANNELS]!.Watch({ skeys: ['svc'] });
+    call.on('data', () => onMessage(s));
+    call.on('error', () => undefined);
+    call.on('status', (st: grpc.StatusObject) => st.code !== grpc.status.CANCELLED && s.retry());
+    return { cancel: () => call.cancel(), pause: () => call.pause(), resume: () => call.resume() };
+  }, s);
   return s;
 }
 
 function openAds(i: number): Stream {
-  const call = (xds[i % CHANNELS] as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<object, SotwResponse> }).StreamAggregatedResources();
-  const s: Stream = { synced: false, stalled: false, expecting: false, gotAt: null, cancel: () => call.cancel(), pause: () => call.pause(), resume: () => call.resume() };
-  call.on('data', (r: SotwResponse) => {
-    onMessage(s);
-    // A stalled client neither reads nor ACKs; the ACK is what lets the server send the next one.
-    if (!s.stalled) call.write({ type_url: ENDPOINT, version_info: r.version_info, response_nonce: r.nonce, resource_names: ['svc'] });
-  });
-  call.on('error', () => undefined);
-  call.write({ node: { ...NODE, id: `fleet-${process.pid}-${i}` }, type_url: ENDPOINT, resource_names: ['svc'] });
+  const s = { synced: false, stalled: false, expecting: false, gotAt: null } as Stream;
+  reopening(() => {
+    const call = (xds[i % CHANNELS] as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<object, SotwResponse> }).StreamAggregatedResources();
+    call.on('data', (r: SotwResponse) => {
+      onMessage(s);
+      // A stalled client neither reads nor ACKs; the ACK is what lets the server send the next one.
+      if (!s.stalled) call.write({ type_url: ENDPOINT, version_info: r.version_info, response_nonce: r.nonce, resource_names: ['svc'] });
+    });
+    call.on('error', () => undefined);
+    call.on('status', (st: grpc.StatusObject) => st.code !== grpc.status.CANCELLED && s.retry());
+    call.write({ node: { ...NODE, id: `fleet-${process.pid}-${i}` }, type_url: ENDPOINT, resource_names: ['svc'] });
+    return { cancel: () => call.cancel(), pause: () => call.pause(), resume: () => call.resume() };
+  }, s);
   return s;
 }
 

@@ -13,8 +13,9 @@
  *    1,000 failing probes), while SelectPeer and GetStatus are timed; then the time until a
  *    Watch on `big` holds the final state. Targets: SelectPeer and GetStatus p99 < 100 ms
  *    meanwhile; final state < 1 s after the last batch.
- * 4. Reconnect storm: every stream of the fleet dropped and opened again at once; time until all
- *    are synced again, and SelectPeer p99 meanwhile.
+ * 4. Reconnect storm: every stream of the fleet dropped and opened again at once, admitted at the
+ *    server's default server.stream_admission (refused streams retry after a backoff with full
+ *    jitter, as the SDK does); time until all are synced again, and SelectPeer p99 meanwhile.
  * 5. Largest message: a second server with 10,000 upstreams; GetStatus and the first Watch
  *    message, in bytes, against the 4 MiB default receive limit of gRPC clients.
  *
@@ -126,6 +127,10 @@ async function flips(clients: ClientProcess[], admin: grpc.Client, start: number
   return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), missing };
 }
 
+function serializeWatch(req: object): Buffer {
+  return (checkupsProto().DiscoveryService as unknown as { service: { Watch: { requestSerialize(r: object): Buffer } } }).service.Watch.requestSerialize(req);
+}
+
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'checkups-bench-fleet-'));
   const svc = Array.from({ length: 10 }, (_, i) => `{ host: 10.0.0.${i + 1}, port: 80 }`).join(', ');
@@ -164,17 +169,26 @@ export async function run(): Promise<void> {
       'undelivered (live streams)': calm.missing + stalled.missing,
     });
 
-    // Mass failure on `big`, with a Watch on it to see the final state.
-    const bigWatch = discovery.Watch({ skeys: ['big'] });
-    let downSeen = 0;
-    let finalAt = 0;
-    bigWatch.on('data', (m: { upstreams: Array<{ clusters: Array<{ peers: Array<{ passiveStatus: string }> }> }> }) => {
-      for (const u of m.upstreams) {
-        downSeen = u.clusters.reduce((a, c) => a + c.peers.filter((p) => p.passiveStatus === 'PASSIVE_STATUS_ERR').length, 0);
-        if (downSeen === MASS && finalAt === 0) finalAt = performance.now();
-      }
-    });
+    // Mass failure on `big`, with a Watch on it to see the final state. Its messages (1 MB each)
+    // are kept as bytes with their arrival time and decoded afterwards, so decoding here does not
+    // delay the timing loops of this process.
+    const decodeWatch = (checkupsProto().DiscoveryService as unknown as { service: { Watch: { responseDeserialize(b: Buffer): { upstreams: Array<{ clusters: Array<{ peers: Array<{ passiveStatus: string }> }> }> } } } }).service.Watch.responseDeserialize;
+    const rawWatch = new grpc.Client(address, grpc.credentials.createInsecure());
+    const bigWatch = rawWatch.makeServerStreamRequest('/checkups.v1.DiscoveryService/Watch', (b: Buffer) => b, (b: Buffer) => b, serializeWatch({ skeys: ['big'] }));
+    const bigMessages: Array<{ at: number; bytes: Buffer }> = [];
+    bigWatch.on('data', (bytes: Buffer) => bigMessages.push({ at: performance.now(), bytes }));
     bigWatch.on('error', () => undefined);
+    /** When the Watch first held MASS failed peers (0: never), and how many it ended with. */
+    const finalState = (): { finalAt: number; downSeen: number } => {
+      let downSeen = 0;
+      for (const { at, bytes } of bigMessages) {
+        for (const u of decodeWatch(bytes).upstreams) {
+          downSeen = u.clusters.reduce((a, c) => a + c.peers.filter((p) => p.passiveStatus === 'PASSIVE_STATUS_ERR').length, 0);
+          if (downSeen === MASS) return { finalAt: at, downSeen };
+        }
+      }
+      return { finalAt: 0, downSeen };
+    };
     await sleep(500);
     let massRunning = true;
     const selectLat = timeLoop(() => unary(discovery, 'SelectPeer', { skey: 'svc' }), () => massRunning);
@@ -191,11 +205,19 @@ export async function run(): Promise<void> {
       ),
     );
     const lastWrite = performance.now();
-    await waitUntil(async () => finalAt !== 0, 30_000);
+    // The final state is one message on the Watch after the last batch; wait for the stream to go quiet.
+    let seen = -1;
+    await waitUntil(async () => {
+      const quiet = bigMessages.length === seen;
+      seen = bigMessages.length;
+      return quiet && seen > 0 && performance.now() - lastWrite > 500;
+    }, 30_000);
     massRunning = false;
     const [sel, st] = await Promise.all([selectLat, statusLat]);
     bigWatch.cancel();
+    rawWatch.close();
     rawStatus.close();
+    const { finalAt, downSeen } = finalState();
     Object.assign(results, {
       'mass failure batches s': Number(((lastWrite - massStart) / 1000).toFixed(2)),
       'peers failed (seen on Watch)': downSeen,

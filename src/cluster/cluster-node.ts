@@ -342,9 +342,9 @@ export class ClusterNode implements ProbeOwnership {
     const batch = [...this.pendingFailures.values()];
     this.pendingFailures.clear();
     for (const { skey, peer, n } of batch) {
-      const spec = this.opts.registry.upstream(skey)?.spec;
-      const server = spec === undefined ? undefined : distinctPeers(spec).find((s) => peerId(s.host, s.port) === peer);
-      if (spec === undefined || server === undefined || server.maxFails === 0) continue;
+      const entry = this.opts.registry.upstream(skey);
+      const server = entry?.server(peer);
+      if (entry === undefined || server === undefined || server.maxFails === 0) continue;
       try {
         const res = await this.script('passiveFail')(
           7,
@@ -360,7 +360,7 @@ export class ClusterNode implements ProbeOwnership {
           n,
           server.maxFails,
           server.failTimeoutMs,
-          this.allowedEjections(spec),
+          this.allowedEjections(entry.spec),
           STREAM_MAXLEN,
           Math.round(this.opts.clock.wallNow()),
           this.opts.epoch(),

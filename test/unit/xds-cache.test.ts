@@ -7,6 +7,8 @@ import { describe, it } from 'node:test';
 import { UpstreamRegistry } from '../../src/core/registry.ts';
 import { DEFAULT_XDS_COALESCE_MS, XdsResourceCache, type ResourceChange } from '../../src/server/xds/cache.ts';
 import { envoyCodec } from '../../src/server/xds/proto.ts';
+import { buildLoadAssignment } from '../../src/server/xds/resources/endpoint.ts';
+import { treesOf } from '../../src/server/xds/resources/tree.ts';
 import { CLUSTER, ENDPOINT, LISTENER, ROUTE } from '../../src/server/xds/type-urls.ts';
 import { flush } from '../support/async.ts';
 import { cluster, server, upstream } from '../support/builders.ts';
@@ -183,6 +185,64 @@ describe('xDS resource cache', () => {
     clock.advance(DEFAULT_XDS_COALESCE_MS);
     assert.equal(cache.rebuilds - rebuilds, 1);
     assert.deepEqual(kinds(changes.at(-1)!), ['Cluster:api', 'Cluster:api~dc1', 'ClusterLoadAssignment:api', 'ClusterLoadAssignment:api~dc1', 'RouteConfiguration:api', 'RouteConfiguration:api~dc1']);
+    cache.close();
+  });
+});
+
+describe('slow start over xDS: ramped locality weights', () => {
+  const SLOW = { windowMs: 10_000, aggression: 1, minWeightPercent: 10 };
+  const two = () => upstream('api', [cluster(1, [server('10.0.0.1:80', { weight: 100 }), server('10.0.0.2:80', { weight: 100 })])], { slowStart: SLOW });
+
+  it('a peer back from err gets its weight times the ramp factor as locality weight, then all of it', () => {
+    const clock = new FakeClock();
+    const registry = new UpstreamRegistry(GLOBAL, { initialRevision: 1_000_000, clock });
+    registry.put(two());
+    registry.setHealth('api', '10.0.0.2:80', health('err'));
+    registry.setHealth('api', '10.0.0.2:80', health('ok'));
+    const entry = registry.upstream('api')!;
+    const tree = treesOf(entry.spec, () => 0)[0]!;
+    const weightsAt = () => {
+      let ramping = false;
+      const cla = buildLoadAssignment(tree, { view: entry, addresses: () => [], now: () => entry.now(), ramping: () => (ramping = true) })!;
+      return { weights: cla.endpoints.map((e) => e.load_balancing_weight!.value), ramping };
+    };
+    assert.deepEqual(weightsAt(), { weights: [100, 10], ramping: true }, 'the floor: 10% at once');
+    clock.advance(5_000);
+    assert.deepEqual(weightsAt(), { weights: [100, 50], ramping: true });
+    clock.advance(5_000);
+    assert.deepEqual(weightsAt(), { weights: [100, 100], ramping: false });
+    // Hash modes do not ramp (as in SelectPeer).
+    registry.put({ ...two(), mode: 'hash' });
+    registry.setHealth('api', '10.0.0.2:80', health('err'));
+    registry.setHealth('api', '10.0.0.2:80', health('ok'));
+    const hashed = registry.upstream('api')!;
+    const cla = buildLoadAssignment(treesOf(hashed.spec, () => 0)[0]!, { view: hashed, addresses: () => [], now: () => hashed.now() })!;
+    assert.deepEqual(cla.endpoints.map((e) => e.load_balancing_weight!.value), [100, 100]);
+  });
+
+  it('the cache pushes the CLA again every 1/20 of the window while a peer ramps, and stops after', () => {
+    const clock = new FakeClock();
+    const registry = new UpstreamRegistry(GLOBAL, { initialRevision: 1_000_000, clock });
+    const cache = new XdsResourceCache(registry, envoyCodec(), { clock, resolveHost: async () => [], dnsRefreshMs: REFRESH_MS });
+    const changes: ResourceChange[][] = [];
+    cache.subscribe((c) => changes.push([...c]));
+    registry.put(two());
+    cache.settle();
+    registry.setHealth('api', '10.0.0.2:80', health('err'));
+    clock.advance(DEFAULT_XDS_COALESCE_MS);
+    registry.setHealth('api', '10.0.0.2:80', health('ok'));
+    clock.advance(DEFAULT_XDS_COALESCE_MS);
+    const start = changes.length;
+    const versions = new Set<string>();
+    for (let t = 0; t < 12_000; t += 100) {
+      clock.advance(100);
+      versions.add(cache.get(ENDPOINT, 'api')!.version);
+    }
+    const pushes = changes.slice(start).filter((b) => kinds(b).includes('ClusterLoadAssignment:api')).length;
+    assert.ok(pushes >= 15 && pushes <= 21, `${pushes} CLA pushes over the window`);
+    const settled = changes.length;
+    clock.advance(60_000);
+    assert.equal(changes.length, settled, 'nothing more once the ramp is over');
     cache.close();
   });
 });

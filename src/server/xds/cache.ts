@@ -14,6 +14,9 @@
  *   process start time in microseconds (main.ts), so versions never repeat across restarts and a
  *   client resuming with an old version never mistakes new data for what it holds. A type's
  *   version is the version of its latest change.
+ * - Slow start: a ramping server's locality weight follows the ramp (resources/endpoint.ts), so
+ *   while one ramps its upstream's CLAs are built again every RAMP_PUSHES-th of the window (at
+ *   least every RAMP_MIN_STEP_MS), on the injected clock, until the ramp ends.
  * - Deleted resources stay a while as tombstones, so a stream can keep a removed Cluster in its
  *   full-state update until the Listener pointing at it is gone (make-before-break).
  * - A name deleted and created again gets a new generation (tree.ts), which its Listener and
@@ -63,6 +66,9 @@ export interface XdsCacheOptions {
 }
 
 export const DEFAULT_XDS_COALESCE_MS = 10;
+/** Pushes over one slow-start window (each a CLA update to every subscriber). */
+const RAMP_PUSHES = 20;
+const RAMP_MIN_STEP_MS = 500;
 
 type RebuildScope = 'spec' | 'dynamic';
 
@@ -83,6 +89,8 @@ export class XdsResourceCache {
   /** Upstreams to rebuild at the next flush, with the widest scope asked for. */
   private readonly dirty = new Map<string, RebuildScope>();
   private timer: Timer | undefined;
+  /** Upstreams with a peer in slow start: their CLAs are built again every ramp step. */
+  private readonly rampTimers = new Map<string, Timer>();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -165,6 +173,8 @@ export class XdsResourceCache {
     this.timer?.cancel();
     this.timer = undefined;
     this.dirty.clear();
+    for (const t of this.rampTimers.values()) t.cancel();
+    this.rampTimers.clear();
     this.unsubscribe();
     this.dns.close();
     this.listeners.clear();
@@ -191,6 +201,23 @@ export class XdsResourceCache {
     });
   }
 
+  /** While a peer of `skey` ramps (`windowMs` set), its CLAs are built again a step later. */
+  private scheduleRamp(skey: string, windowMs: number | undefined): void {
+    if (windowMs === undefined) {
+      this.rampTimers.get(skey)?.cancel();
+      this.rampTimers.delete(skey);
+      return;
+    }
+    if (this.rampTimers.has(skey)) return;
+    this.rampTimers.set(
+      skey,
+      this.opts.clock.setTimer(Math.max(RAMP_MIN_STEP_MS, windowMs / RAMP_PUSHES), () => {
+        this.rampTimers.delete(skey);
+        this.markDirty(skey, 'dynamic');
+      }),
+    );
+  }
+
   private *hostsInUse(): Iterable<string> {
     for (const hosts of this.hostsBySkey.values()) yield* hosts;
   }
@@ -214,8 +241,9 @@ export class XdsResourceCache {
         this.hostsBySkey.set(skey, hostNamesOf(entry.spec.clusters));
       }
     }
+    let ramping = false;
     if (entry !== undefined) {
-      const ctx: EndpointContext = { view: entry, addresses: (host) => this.dns.addresses(host) };
+      const ctx: EndpointContext = { view: entry, addresses: (host) => this.dns.addresses(host), now: () => entry.now(), ramping: () => (ramping = true) };
       for (const kind of RESOURCE_KINDS) {
         if (scope === 'dynamic' && !kind.dynamic) continue;
         for (const tree of trees) {
@@ -234,6 +262,7 @@ export class XdsResourceCache {
         }
       }
     }
+    this.scheduleRamp(skey, ramping ? entry?.spec.slowStart.windowMs : undefined);
     if (updates.length === 0 && removals.length === 0) return;
     const version = this.nextVersion();
     const changes: ResourceChange[] = [];

@@ -20,9 +20,10 @@
  * - No servers: an empty `endpoints` list; the Cluster stays (clients fail fast, not in 15 s).
  */
 import { isIP } from 'node:net';
-import type { ClusterSpec, ServerSpec } from '../../../core/model.ts';
+import type { ClusterSpec, PeerId, ServerSpec } from '../../../core/model.ts';
 import { peerId } from '../../../core/model.ts';
 import type { UpstreamView } from '../../../balance/upstream-balancer.ts';
+import { slowStartFactor, slowStartOn } from '../../../balance/slow-start.ts';
 import type { ClusterLoadAssignment, HealthStatus, LbEndpoint, LocalityLbEndpoints } from '../envoy-types.ts';
 import { ENDPOINT } from '../type-urls.ts';
 import type { ResourceKind } from './kind.ts';
@@ -43,6 +44,28 @@ export interface EndpointContext {
   readonly view: UpstreamView;
   /** IP literals of a host name; undefined until its first resolution has finished. */
   addresses(host: string): readonly string[] | undefined;
+  /** Now, on the clock slow-start ramps started on (the registry's); without it nothing ramps. */
+  now?(): number;
+  /** Told when a locality weight was ramped: the CLA must be built again as the ramp goes on. */
+  ramping?(): void;
+}
+
+/**
+ * A server's locality weight: its weight, or while it ramps (slow start, wrr only) its weight
+ * times Envoy's factor, as SelectPeer and the SDK pick. Each server is a locality of its own
+ * (weights must reach gRPC, which ignores endpoint weights under round robin), so Envoy's own
+ * slow start, which ramps endpoints within a locality, would change nothing: the ramp is pushed
+ * as locality weights instead, and both Envoy and gRPC follow it.
+ */
+function localityWeight(s: ServerSpec, id: PeerId, ctx: EndpointContext): number {
+  const spec = ctx.view.spec;
+  if (spec.mode !== 'wrr' || !slowStartOn(spec.slowStart) || ctx.now === undefined) return s.weight;
+  const at = ctx.view.rampStart?.(id);
+  if (at === undefined) return s.weight;
+  const factor = slowStartFactor(ctx.now() - at, spec.slowStart);
+  if (factor >= 1) return s.weight;
+  ctx.ramping?.();
+  return Math.max(1, Math.round(s.weight * factor));
 }
 
 /**
@@ -125,7 +148,7 @@ export function buildLoadAssignment(tree: ServiceTree, ctx: EndpointContext): Cl
         });
       }
       if (lbEndpoints.length === 0) continue;
-      localities.push({ locality: { region: tree.skey, zone: zoneOf(c), sub_zone: id }, lb_endpoints: lbEndpoints, weight: s.weight });
+      localities.push({ locality: { region: tree.skey, zone: zoneOf(c), sub_zone: id }, lb_endpoints: lbEndpoints, weight: localityWeight(s, id, ctx) });
     }
     if (localities.length === 0) continue;
     const weights = fitWeights(localities.map((l) => l.weight));

@@ -36,7 +36,7 @@ describe('grpc-js-xds 1.14.1 against checkups', () => {
   };
 
   before(async () => {
-    for (const name of ['a', 'b', 'd', 'w1', 'w3', 'h1', 'h2', 'h3']) b[name] = await startBackend(name);
+    for (const name of ['a', 'b', 'd', 'w1', 'w3', 'h1', 'h2', 'h3', 'r1', 'r2']) b[name] = await startBackend(name);
     const s = (n: string, extra = '') => `{ host: 127.0.0.1, port: ${b[n]!.port}${extra} }`;
     dir = mkdtempSync(join(tmpdir(), 'checkups-xds-grpcjs-'));
     // `weighted` has slow_start: its Cluster carries slow_start_config, which grpc-js-xds must
@@ -49,6 +49,7 @@ describe('grpc-js-xds 1.14.1 against checkups', () => {
   sticky: { mode: hash, cluster: [ { servers: [ ${s('h1')}, ${s('h2')}, ${s('h3')} ] } ] }
   empty: { cluster: [ { servers: [] } ] }
   readd: { cluster: [ { servers: [ ${s('d')} ] } ] }
+  ramp: { slow_start: 3, cluster: [ { servers: [ ${s('r1', ', weight: 100')}, ${s('r2', ', weight: 100')} ] } ] }
 `,
     );
     server = await startTestServer(dir);
@@ -105,6 +106,24 @@ describe('grpc-js-xds 1.14.1 against checkups', () => {
     const counts = await spread(channel('weighted'), 400);
     const share = (counts['w3'] ?? 0) / 400;
     assert.ok(Math.abs(share - 0.75) < 0.08, `weight 3 of 4 got ${JSON.stringify(counts)}`);
+  });
+
+  it('slow start: a server back from err ramps in grpc-js too (ramped locality weights), then gets its full share', async () => {
+    const c = channel('ramp');
+    const r2 = peerId('127.0.0.1', b['r2']!.port);
+    await waitFor(async () => ((await spread(c, 20))['r2'] ?? 0) > 0, 'both servers in use', 10_000);
+    server.registry.setHealth('ramp', r2, health('err'));
+    await waitFor(async () => (await spread(c, 10))['r2'] === undefined, 'r2 out while err', 5000);
+    server.registry.setHealth('ramp', r2, health('ok'));
+    // 10% of its weight at first: about 1 call in 11.
+    await waitFor(async () => ((await spread(c, 10))['r2'] ?? 0) > 0, 'r2 back, ramping', 5000);
+    const early = await spread(c, 100);
+    assert.ok((early['r2'] ?? 0) <= 35, `early in the ramp r2 got ${early['r2'] ?? 0} of 100`);
+    // After the 3 s window: its full share, about half.
+    await new Promise((r) => setTimeout(r, 3500));
+    const late = await spread(c, 100);
+    assert.ok((late['r2'] ?? 0) >= 35 && (late['r2'] ?? 0) <= 65, `after the ramp r2 got ${late['r2'] ?? 0} of 100`);
+    console.log(`slow start in grpc-js: r2 got ${early['r2'] ?? 0}/100 early in the ramp, ${late['r2']}/100 after it`);
   });
 
   it('ring hash: the same x-hash-key always reaches the same server; no key sticks per channel', async () => {

@@ -13,9 +13,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createInterface } from 'node:readline';
+import { backoffDelayMs } from '../src/client/watch-connection.ts';
 import { ENDPOINT } from '../src/server/xds/type-urls.ts';
 import { checkupsProto } from '../src/wire/proto.ts';
-import { NODE, xdsClient, type SotwResponse } from '../test/support/xds-harness.ts';
+import { adsCall, NODE, xdsClient, type SotwResponse } from '../test/support/xds-harness.ts';
 
 const [address, watchArg, adsArg, channelsArg] = process.argv.slice(2) as [string, string, string, string];
 const WATCH = Number(watchArg);
@@ -46,7 +47,7 @@ function onMessage(s: Stream): void {
 
 /**
  * A stream the server refused or ended (admission during a storm, a restart) is opened again
- * after a backoff with full jitter, as the SDK does; `cancel()` (ours) ends it for good.
+ * after the SDK's backoff with full jitter; `cancel()` (ours) ends it for good.
  */
 function reopening(open: (attempt: number) => { cancel(): void; pause(): void; resume(): void }, s: Stream): void {
   let attempt = 0;
@@ -60,7 +61,7 @@ function reopening(open: (attempt: number) => { cancel(): void; pause(): void; r
   s.resume = () => current.resume();
   s.retry = () => {
     if (cancelled) return;
-    const delay = Math.random() * Math.min(5000, 100 * 2 ** Math.min(attempt++, 16));
+    const delay = backoffDelayMs(attempt++, Math.random);
     setTimeout(() => {
       if (!cancelled) current = open(attempt);
     }, delay);
@@ -82,7 +83,7 @@ function openWatch(i: number): Stream {
 function openAds(i: number): Stream {
   const s = { synced: false, stalled: false, expecting: false, gotAt: null } as Stream;
   reopening(() => {
-    const call = (xds[i % CHANNELS] as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<object, SotwResponse> }).StreamAggregatedResources();
+    const call = adsCall(xds[i % CHANNELS]!);
     call.on('data', (r: SotwResponse) => {
       onMessage(s);
       // A stalled client neither reads nor ACKs; the ACK is what lets the server send the next one.

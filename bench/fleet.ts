@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { checkupsProto } from '../src/wire/proto.ts';
+import { waitFor } from '../test/support/xds-backends.ts';
 import { printTable, quantile, writeResult } from './harness.ts';
 
 const SHORT = process.env['CI'] === 'true' || process.env['CHECKUPS_BENCH_SHORT'] === '1';
@@ -77,13 +78,12 @@ async function all<T>(clients: ClientProcess[], cmd: object): Promise<T[]> {
   return Promise.all(clients.map((c) => c.ask<T>(cmd)));
 }
 
-async function waitUntil(pred: () => Promise<boolean>, maxMs: number): Promise<boolean> {
-  const deadline = Date.now() + maxMs;
-  while (Date.now() < deadline) {
-    if (await pred()) return true;
-    await sleep(25);
-  }
-  return false;
+/** waitFor (test/support) as a yes/no: whether `pred` held within `maxMs`. */
+function heldWithin(pred: () => Promise<boolean>, what: string, maxMs: number): Promise<boolean> {
+  return waitFor(pred, what, maxMs).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Times one unary call repeatedly until `stop` is set; resolves with the sorted latencies. */
@@ -109,7 +109,7 @@ async function flip(clients: ClientProcess[], admin: grpc.Client, n: number): Pr
   await all(clients, { cmd: 'expect' });
   const t0 = now();
   await unary(admin, n % 2 === 0 ? 'SetPeerDown' : 'SetPeerUp', { skey: 'svc', host: '10.0.0.1', port: 80 });
-  await waitUntil(async () => (await all<{ got: number; of: number }>(clients, { cmd: 'count' })).every((r) => r.got === r.of), 10_000);
+  await heldWithin(async () => (await all<{ got: number; of: number }>(clients, { cmd: 'count' })).every((r) => r.got === r.of), 'every live stream to get the flip', 10_000);
   const reports = await all<{ at: number[] }>(clients, { cmd: 'report' });
   const counts = await all<{ got: number; of: number }>(clients, { cmd: 'count' });
   return { latencies: reports.flatMap((r) => r.at.map((t) => t - t0)), missing: counts.reduce((a, c) => a + c.of - c.got, 0) };
@@ -147,7 +147,7 @@ export async function run(): Promise<void> {
     const connectAt = performance.now();
     for (let p = 0; p < CLIENT_PROCESSES; p++) clients.push(new ClientProcess(address, WATCH_STREAMS / CLIENT_PROCESSES, ADS_STREAMS / CLIENT_PROCESSES));
     const total = WATCH_STREAMS + ADS_STREAMS;
-    const synced = await waitUntil(async () => (await all<{ synced: number }>(clients, { cmd: 'synced' })).reduce((a, r) => a + r.synced, 0) === total, 120_000);
+    const synced = await heldWithin(async () => (await all<{ synced: number }>(clients, { cmd: 'synced' })).reduce((a, r) => a + r.synced, 0) === total, 'the fleet to sync', 120_000);
     if (!synced) throw new Error('the fleet did not sync within 120 s');
     results['connect s'] = Number(((performance.now() - connectAt) / 1000).toFixed(1));
     await sleep(1000);
@@ -207,11 +207,15 @@ export async function run(): Promise<void> {
     const lastWrite = performance.now();
     // The final state is one message on the Watch after the last batch; wait for the stream to go quiet.
     let seen = -1;
-    await waitUntil(async () => {
-      const quiet = bigMessages.length === seen;
-      seen = bigMessages.length;
-      return quiet && seen > 0 && performance.now() - lastWrite > 500;
-    }, 30_000);
+    await heldWithin(
+      async () => {
+        const quiet = bigMessages.length === seen;
+        seen = bigMessages.length;
+        return quiet && seen > 0 && performance.now() - lastWrite > 500;
+      },
+      'the Watch on big to go quiet',
+      30_000,
+    );
     massRunning = false;
     const [sel, st] = await Promise.all([selectLat, statusLat]);
     bigWatch.cancel();
@@ -231,7 +235,7 @@ export async function run(): Promise<void> {
     const stormSelect = timeLoop(() => unary(discovery, 'SelectPeer', { skey: 'svc' }), () => stormRunning);
     const stormAt = performance.now();
     await all(clients, { cmd: 'reconnect' });
-    const resynced = await waitUntil(async () => (await all<{ synced: number }>(clients, { cmd: 'synced' })).reduce((a, r) => a + r.synced, 0) === total, 120_000);
+    const resynced = await heldWithin(async () => (await all<{ synced: number }>(clients, { cmd: 'synced' })).reduce((a, r) => a + r.synced, 0) === total, 'the fleet to sync again', 120_000);
     const stormMs = performance.now() - stormAt;
     stormRunning = false;
     Object.assign(results, { 'reconnect storm: all synced s': resynced ? Number((stormMs / 1000).toFixed(1)) : 'not within 120 s', 'SelectPeer p99 ms during storm': quantile(await stormSelect, 0.99) });

@@ -30,6 +30,14 @@ export interface WatchConnectionOptions {
   readonly backoffMaxMs?: number;
 }
 
+/**
+ * Exponential backoff with full jitter (a uniform draw below base * 2^attempt, capped): clients
+ * that lost the same server at once come back spread out instead of together.
+ */
+export function backoffDelayMs(attempt: number, random: () => number, baseMs = 100, maxMs = 5000): number {
+  return random() * Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 16));
+}
+
 export class WatchConnection {
   private attempt = 0;
   private stream: grpc.ClientReadableStream<WatchResponse__Output> | undefined;
@@ -92,9 +100,8 @@ export class WatchConnection {
         return this.connect();
       }
       this.opts.connection.next();
-      const base = this.opts.backoffBaseMs ?? 100;
-      const cap = Math.min(this.opts.backoffMaxMs ?? 5000, base * 2 ** Math.min(this.attempt++, 16));
-      this.retry = this.opts.clock.setTimer(this.opts.random() * cap, () => this.connect());
+      const delay = backoffDelayMs(this.attempt++, this.opts.random, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
+      this.retry = this.opts.clock.setTimer(delay, () => this.connect());
     };
     stream.on('error', (err: grpc.ServiceError) => end(err.message));
     stream.on('end', () => end('stream ended'));

@@ -338,6 +338,12 @@ export class ClusterNode implements ProbeOwnership {
     return n;
   }
 
+  /** The keys a script that publishes a passive verdict of `skey` touches, in the scripts' KEYS order. */
+  private passiveVerdictKeys(skey: string): [string, string, string, string, string, string] {
+    const k = this.keys;
+    return [k.passive, `${k.ejectedPrefix}${skey}`, k.revision, k.changes, k.touched, k.epoch];
+  }
+
   private async flushFailures(): Promise<void> {
     const batch = [...this.pendingFailures.values()];
     this.pendingFailures.clear();
@@ -349,12 +355,7 @@ export class ClusterNode implements ProbeOwnership {
         const res = await this.script('passiveFail')(
           7,
           this.keys.passiveWindows,
-          this.keys.passive,
-          `${this.keys.ejectedPrefix}${skey}`,
-          this.keys.revision,
-          this.keys.changes,
-          this.keys.touched,
-          this.keys.epoch,
+          ...this.passiveVerdictKeys(skey),
           skey,
           peer,
           n,
@@ -470,12 +471,7 @@ export class ClusterNode implements ProbeOwnership {
         };
         this.script('passiveLift')(
           6,
-          this.keys.passive,
-          `${this.keys.ejectedPrefix}${skey}`,
-          this.keys.revision,
-          this.keys.changes,
-          this.keys.touched,
-          this.keys.epoch,
+          ...this.passiveVerdictKeys(skey),
           skey,
           peer,
           String(Math.round(verdict.untilWall)),

@@ -23,7 +23,7 @@ import { CheckupsClient } from '../../src/client/index.ts';
 import type { Checkups } from '../../src/main.ts';
 import { CLUSTER } from '../../src/server/xds/type-urls.ts';
 import { startBackend, waitFor, who, type Backend } from '../support/xds-backends.ts';
-import { NODE, xdsClient, type SotwResponse } from '../support/xds-harness.ts';
+import { adsCall, NODE, xdsClient, type SotwResponse } from '../support/xds-harness.ts';
 import { startTestServer } from '../support/test-server.ts';
 
 const UPSTREAMS = 10_000;
@@ -103,7 +103,7 @@ describe('fleet scale at default client settings', () => {
 
   it('a CDS wildcard (as Envoy asks) brings all 10,001 clusters in one response under 4 MiB', async () => {
     const client = xdsClient(server.grpcAddress);
-    const stream = (client as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<object, SotwResponse> }).StreamAggregatedResources();
+    const stream = adsCall(client);
     try {
       const first = await new Promise<SotwResponse>((resolve, reject) => {
         stream.on('data', resolve);

@@ -24,7 +24,7 @@ import { ENDPOINT } from '../../src/server/xds/type-urls.ts';
 import { structToJson } from '../../src/wire/struct.ts';
 import { call, clients, type Clients } from '../support/grpc-clients.ts';
 import { freePort } from '../support/net.ts';
-import { NODE, xdsClient, type SotwResponse } from '../support/xds-harness.ts';
+import { adsCall, NODE, xdsClient, type SotwResponse } from '../support/xds-harness.ts';
 import { waitFor } from '../support/xds-backends.ts';
 
 const SKEYS = ['u0', 'u1', 'u2', 'u3'];
@@ -122,7 +122,7 @@ class XdsHistory {
   start(): void {
     if (this.stopped) return;
     this.client ??= xdsClient(this.address);
-    const call = (this.client as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<object, SotwResponse> }).StreamAggregatedResources();
+    const call = adsCall(this.client);
     this.call = call;
     call.on('data', (r: SotwResponse) => {
       this.responses++;

@@ -20,7 +20,7 @@ import { CheckupsClient } from '../../src/client/index.ts';
 import type { Checkups } from '../../src/main.ts';
 import { ENDPOINT } from '../../src/server/xds/type-urls.ts';
 import { call, clients } from '../support/grpc-clients.ts';
-import { NODE, xdsClient, type SotwResponse } from '../support/xds-harness.ts';
+import { adsCall, NODE, xdsClient, type SotwResponse } from '../support/xds-harness.ts';
 import { waitFor } from '../support/xds-backends.ts';
 import { startTestServer } from '../support/test-server.ts';
 
@@ -85,7 +85,7 @@ describe('reconnect storm: bounded admission of new streams', () => {
     const xds = xdsClient(server.grpcAddress);
     const statuses: grpc.StatusObject[] = [];
     const streams = Array.from({ length: 30 }, (_, i) => {
-      const s = (xds as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<object, SotwResponse> }).StreamAggregatedResources();
+      const s = adsCall(xds);
       s.on('data', () => undefined);
       s.on('error', () => undefined);
       s.on('status', (st: grpc.StatusObject) => statuses.push(st));

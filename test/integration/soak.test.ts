@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { ENDPOINT } from '../../src/server/xds/type-urls.ts';
 import { call, clients, type Clients } from '../support/grpc-clients.ts';
-import { NODE, xdsClient, type SotwResponse } from '../support/xds-harness.ts';
+import { adsCall, NODE, xdsClient, type SotwResponse } from '../support/xds-harness.ts';
 
 const ENABLED = process.env['CHECKUPS_SOAK'] === '1';
 const SECONDS = Number(process.env['CHECKUPS_SOAK_SECONDS'] ?? 240);
@@ -60,7 +60,7 @@ describe('soak (CHECKUPS_SOAK=1)', { skip: ENABLED ? false : 'set CHECKUPS_SOAK=
       watches[i] = s;
     };
     const openAds = (i: number) => {
-      const s = (xdsChannels[i % CHANNELS] as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<object, SotwResponse> }).StreamAggregatedResources();
+      const s = adsCall(xdsChannels[i % CHANNELS]!);
       s.on('data', (r: SotwResponse) => {
         adsResponses++;
         s.write({ type_url: ENDPOINT, version_info: r.version_info, response_nonce: r.nonce, resource_names: ['api', 'web'] });

@@ -86,6 +86,11 @@ export function xdsClient(address: string, service = 'discovery.AggregatedDiscov
   return new ctor(address, grpc.credentials.createInsecure());
 }
 
+/** A raw ADS (SotW) call on an `xdsClient`, for clients that drive the protocol themselves. */
+export function adsCall(client: grpc.Client): grpc.ClientDuplexStream<object, SotwResponse> {
+  return (client as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<object, SotwResponse> }).StreamAggregatedResources();
+}
+
 /** One raw stream: send requests, await responses in order, assert silence. */
 export class RawStream<Res extends { nonce: string; type_url: string }> {
   readonly received: Res[] = [];

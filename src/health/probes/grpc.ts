@@ -12,6 +12,7 @@
  * One unary call needs little of gRPC: a 5-byte frame around two tiny protobuf messages, whose
  * codec is below, and the status in the trailers.
  */
+import * as grpc from '@grpc/grpc-js';
 import { connect as http2Connect, constants as h2 } from 'node:http2';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import type { ProbeResult } from '../state-machine.ts';
@@ -24,12 +25,6 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus */
 const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
-
-/** google.rpc.Code names, as grpc-status carries them by number. */
-const GRPC_CODE_NAMES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
-] as const;
 
 function varint(n: number): number[] {
   const out: number[] = [];
@@ -102,7 +97,7 @@ function grpcStatusText(code: number, message: string | undefined): string {
   } catch {
     // Not percent-encoded as the protocol asks: keep it as sent.
   }
-  return `${GRPC_CODE_NAMES[code] ?? `status ${code}`}: ${text}`;
+  return `${grpc.status[code] ?? `status ${code}`}: ${text}`;
 }
 
 export const grpcProbe: Probe = (target, spec, ctx) =>

@@ -2,7 +2,7 @@
  * Tiny benchmark harness: time-boxed batches, median of rounds, a printed table and a JSON file
  * under bench/results/. Ratios are meant to be read within one run (the machine is noisy).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 export interface Measurement {
@@ -144,4 +144,23 @@ export async function closedLoop(callers: number, ms: number, call: (done: (err:
 /** The q-quantile of sorted values. */
 export function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+/** Linux USER_HZ: /proc counts CPU time in 1/100 s. */
+const CLK_TCK = 100;
+
+/** CPU seconds (user + system) a process used so far, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/**
+ * CPU seconds the whole machine spent busy so far (every core, every process: user, nice,
+ * system, irq, softirq), from /proc/stat. Over a window divided by its length: busy cores.
+ */
+export function machineBusySeconds(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]!) / CLK_TCK;
 }

@@ -57,7 +57,6 @@ export const PEER_LOG_SIZE = 256;
 /** One upstream as the registry holds it; also the view the selection engine reads. */
 export class UpstreamEntry {
   /** @internal */ readonly peers = new Map<PeerId, PeerHealth>();
-  /** Distinct peer ids of `spec`: membership checks without scanning the clusters. */
   /** Each distinct peer's first listing (as distinctPeers gives it), by id. */
   private members: ReadonlyMap<PeerId, ServerSpec>;
   /** Peers listed without `down` in at least one cluster. */
@@ -73,6 +72,13 @@ export class UpstreamEntry {
   /** Version the spec was set at: the log never reaches back past it. */
   private specVersion: number;
   /** @internal */ readonly passiveVerdicts = new Map<PeerId, PassiveVerdict>();
+  /**
+   * @internal The shared-log revision `version` was last set from (0: set by this registry).
+   * The changes one log entry (or one loaded baseline) carries are applied together under that
+   * entry's revision: the second peer of an entry must not get revision + 1, or instances that
+   * applied the same entries would show different versions.
+   */
+  logRevision = 0;
 
   constructor(
     public spec: UpstreamSpec,
@@ -233,10 +239,16 @@ export class UpstreamRegistry {
    * undefined) or one from the shared log. A change made here without the log may already have
    * used that number for this upstream; a version is never reused nor goes back.
    */
-  private stamp(external: number | undefined, previous?: number): number {
-    if (external === undefined) return ++this.revision;
-    const version = previous !== undefined && external <= previous ? previous + 1 : external;
+  private stamp(external: number | undefined, entry?: UpstreamEntry): number {
+    if (external === undefined) {
+      if (entry !== undefined) entry.logRevision = 0;
+      return ++this.revision;
+    }
+    const previous = entry?.version;
+    const sameLogEntry = entry !== undefined && external === previous && entry.logRevision === external;
+    const version = previous !== undefined && external <= previous && !sameLogEntry ? previous + 1 : external;
     this.advanceTo(version);
+    if (entry !== undefined) entry.logRevision = version === external ? external : 0;
     return version;
   }
 
@@ -247,9 +259,12 @@ export class UpstreamRegistry {
   put(spec: UpstreamSpec, version?: number): number {
     const heartbeat = heartbeatEnabled(spec, this.globalSpec);
     const existing = this.entries.get(spec.skey);
-    version = this.stamp(version, existing?.version);
+    const external = version;
+    version = this.stamp(external, existing);
     if (existing === undefined) {
-      this.entries.set(spec.skey, new UpstreamEntry(spec, version, heartbeat, this.clock));
+      const created = new UpstreamEntry(spec, version, heartbeat, this.clock);
+      if (external !== undefined) created.logRevision = version;
+      this.entries.set(spec.skey, created);
       this.emit({ skey: spec.skey, version, cause: 'created' });
       return version;
     }
@@ -305,7 +320,7 @@ export class UpstreamRegistry {
       if (health.status === 'err') entry.rampStarts.delete(id);
       else if (entry.usable(id)) entry.rampStarts.set(id, entry.now());
     }
-    entry.logPeerChange(id, this.stamp(version, entry.version));
+    entry.logPeerChange(id, this.stamp(version, entry));
     this.emit({ skey, version: entry.version, cause: 'health', peer: id });
     return true;
   }
@@ -327,7 +342,7 @@ export class UpstreamRegistry {
       if (version !== undefined) this.advanceTo(version);
       return false;
     }
-    entry.logPeerChange(id, this.stamp(version));
+    entry.logPeerChange(id, this.stamp(version, entry));
     this.emit({ skey, version: entry.version, cause: 'passive', peer: id });
     return true;
   }
@@ -343,6 +358,7 @@ export class UpstreamRegistry {
     const entry = this.entries.get(skey);
     if (entry === undefined || version <= entry.version) return false;
     entry.version = version;
+    entry.logRevision = version;
     this.emit({ skey, version, cause: 'health' });
     return true;
   }

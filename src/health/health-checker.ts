@@ -82,6 +82,8 @@ interface PeerFlaps {
 /** Probe state of one upstream: per-peer states plus the counts the aggregation rules read. */
 interface UpstreamProbes {
   order: PeerId[];
+  /** The same peers as `order`, for O(1) membership (a verdict for one peer must not scan them all). */
+  members: ReadonlySet<PeerId>;
   /** Applied state of every peer (in a cluster: the last published verdicts). */
   readonly peers: Map<PeerId, PeerProbeState>;
   /** Cluster mode: this instance's latest state of the peers it owns (ahead of `peers`). */
@@ -163,7 +165,7 @@ export class HealthChecker {
    */
   applyVerdict(skey: string, id: PeerId, state: PeerProbeState, version: number): void {
     const p = this.upstreams.get(skey);
-    if (p === undefined || !p.order.includes(id)) {
+    if (p === undefined || !p.members.has(id)) {
       this.registry.advanceTo(version);
       return;
     }
@@ -234,9 +236,10 @@ export class HealthChecker {
       this.upstreams.delete(skey);
       return;
     }
-    const p = probes ?? { order: [], peers: new Map(), own: new Map(), flaps: new Map(), okRaw: 0, errRaw: 0, agg: { anyOk: false, allErr: false } };
+    const p = probes ?? { order: [], members: new Set(), peers: new Map(), own: new Map(), flaps: new Map(), okRaw: 0, errRaw: 0, agg: { anyOk: false, allErr: false } };
     this.upstreams.set(skey, p);
     p.order = [...keep];
+    p.members = keep;
     const ownership = this.opts.ownership;
     for (const s of wanted) {
       const id = peerId(s.host, s.port);

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { CheckupsClient } from '../../src/client/index.ts';
 import type { GetStatusResponse__Output } from '../../src/generated/checkups/v1/GetStatusResponse.ts';
 import type { WatchResponse__Output } from '../../src/generated/checkups/v1/WatchResponse.ts';
@@ -123,7 +124,14 @@ ${servers(backends.ports.slice(half))}
     for (;;) {
       last = await Promise.all(live().map(async (i) => view(await status(i))));
       if (last.every((v) => v === last[0])) return last[0]!;
-      if (Date.now() > deadline) assert.fail(`instances disagree (${what}):\n${last.join('\n')}`);
+      if (Date.now() > deadline) {
+        // What each instance warned about says which one fell behind and why.
+        const warnings = live().map((i) => `${i.id}: ${i.logs.filter((l) => Number(l['level']) >= 40).slice(-8).map((l) => JSON.stringify(l)).join('\n   ')}`);
+        const r = new Redis(redis.url);
+        const entries = (await r.xrevrange('checkups:{t}:changes', '+', '-', 'COUNT', 30)) as Array<[string, string[]]>;
+        r.disconnect();
+        assert.fail(`instances disagree (${what}):\n${last.join('\n')}\nwarnings:\n${warnings.join('\n')}\nstream:\n${entries.map(([id, f]) => `${id} ${f.join(' ').slice(0, 300)}`).join('\n')}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }

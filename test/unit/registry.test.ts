@@ -39,6 +39,26 @@ describe('upstream registry', () => {
     assert.equal(registry.delete('api'), false);
   });
 
+  it('changes carried by one shared-log entry share its revision; a local change before it still never reuses a version', () => {
+    const registry = new UpstreamRegistry(GLOBAL);
+    registry.put(api, 100);
+    // One entry (revision 101) turns two peers err, another (102) passes one peer and its passive verdict.
+    assert.ok(registry.setHealth('api', 'a:1', errHealth, 101));
+    assert.ok(registry.setHealth('api', 'b:1', errHealth, 101));
+    assert.equal(registry.upstream('api')!.version, 101);
+    assert.ok(registry.setPassive('api', 'c:1', { untilWall: 5000, failedCount: 2 }, 102));
+    assert.ok(registry.setHealth('api', 'c:1', errHealth, 102));
+    assert.equal(registry.upstream('api')!.version, 102);
+    // A local change takes 103; an entry that also says 103 must not show its state under the same number.
+    assert.ok(registry.setHealth('api', 'a:1', { ...errHealth, status: 'ok' }));
+    assert.equal(registry.upstream('api')!.version, 103);
+    assert.ok(registry.setHealth('api', 'b:1', { ...errHealth, status: 'ok' }, 103));
+    assert.equal(registry.upstream('api')!.version, 104);
+    // An older revision never takes the version back, for passive verdicts too.
+    assert.ok(registry.setPassive('api', 'c:1', undefined, 90));
+    assert.equal(registry.upstream('api')!.version, 105);
+  });
+
   it('health counters change in place; only a status change makes a new version', () => {
     const { registry, log } = withLog();
     registry.put(api);

@@ -49,6 +49,8 @@ export function fitCount(sizes: readonly number[], budget: number): number {
 export class ResponseSizeLimit {
   /** `reason|type` -> the last version logged: at most 2 reasons x 4 types entries. */
   private readonly logged = new Map<string, string>();
+  /** `sotw|type` / `delta|type` -> the budget at the type's latest version (at most 8 entries). */
+  private readonly budgets = new Map<string, { readonly version: string; readonly bytes: number }>();
   private oversizedCount = 0;
   private partCount = 0;
 
@@ -63,12 +65,23 @@ export class ResponseSizeLimit {
 
   /** Bytes left for resources in a SotW response of `typeUrl` at `version`. */
   sotwBudget(version: string, typeUrl: string): number {
-    return this.maxBytes - sotwResponse(version, typeUrl, LONGEST_NONCE, []).length;
+    return this.budget('sotw', version, typeUrl);
   }
 
   /** Bytes left for resources and removed names in a delta response of `typeUrl` at `version`. */
   deltaBudget(version: string, typeUrl: string): number {
-    return this.maxBytes - deltaResponse(version, typeUrl, LONGEST_NONCE, [], []).length;
+    return this.budget('delta', version, typeUrl);
+  }
+
+  /** Every stream plans at the same few versions: the header is measured once per version. */
+  private budget(variant: 'sotw' | 'delta', version: string, typeUrl: string): number {
+    const key = `${variant}|${typeUrl}`;
+    const known = this.budgets.get(key);
+    if (known?.version === version) return known.bytes;
+    const header = variant === 'sotw' ? sotwResponse(version, typeUrl, LONGEST_NONCE, []) : deltaResponse(version, typeUrl, LONGEST_NONCE, [], []);
+    const bytes = this.maxBytes - header.length;
+    this.budgets.set(key, { version, bytes });
+    return bytes;
   }
 
   /** Responses sent over the limit (a whole SotW Listener/Cluster set, or one resource alone). */

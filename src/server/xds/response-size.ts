@@ -31,6 +31,11 @@ const MAX_LOGGED_NAME_CHARS = 256;
 
 export type OversizeReason = 'full_state' | 'resource';
 
+interface Budget {
+  readonly version: string;
+  readonly bytes: number;
+}
+
 /**
  * How many of `sizes`, from the first, fit in `budget` bytes together; at least one, so an item
  * larger than the budget goes alone rather than never.
@@ -49,8 +54,8 @@ export function fitCount(sizes: readonly number[], budget: number): number {
 export class ResponseSizeLimit {
   /** `reason|type` -> the last version logged: at most 2 reasons x 4 types entries. */
   private readonly logged = new Map<string, string>();
-  /** `sotw|type` / `delta|type` -> the budget at the type's latest version (at most 8 entries). */
-  private readonly budgets = new Map<string, { readonly version: string; readonly bytes: number }>();
+  /** Per variant, type URL -> the budget at the type's latest version (served types only: 4 each). */
+  private readonly budgets = { sotw: new Map<string, Budget>(), delta: new Map<string, Budget>() };
   private oversizedCount = 0;
   private partCount = 0;
 
@@ -75,12 +80,11 @@ export class ResponseSizeLimit {
 
   /** Every stream plans at the same few versions: the header is measured once per version. */
   private budget(variant: 'sotw' | 'delta', version: string, typeUrl: string): number {
-    const key = `${variant}|${typeUrl}`;
-    const known = this.budgets.get(key);
+    const known = this.budgets[variant].get(typeUrl);
     if (known?.version === version) return known.bytes;
     const header = variant === 'sotw' ? sotwResponse(version, typeUrl, LONGEST_NONCE, []) : deltaResponse(version, typeUrl, LONGEST_NONCE, [], []);
     const bytes = this.maxBytes - header.length;
-    this.budgets.set(key, { version, bytes });
+    this.budgets[variant].set(typeUrl, { version, bytes });
     return bytes;
   }
 

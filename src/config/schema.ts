@@ -196,7 +196,7 @@ export const settingsSchema = z.strictObject({
   event_buffer: integer(100, 1_000_000).optional(),
   /** Seconds a Watch or xDS stream may leave a message unread before it is closed. */
   stream_stall_timeout: seconds().optional(),
-  /** Bytes: GetStatus pages stay under it (gRPC clients' default limit is 4 MiB). */
+  /** Bytes: GetStatus pages and xDS responses stay under it where they can (gRPC clients' default limit is 4 MiB). */
   max_response_bytes: integer(64 * 1024, 64 * 1024 * 1024).optional(),
   /** New Watch and xDS streams admitted per second (rate) and at once (burst). */
   stream_admission: z.strictObject({ rate: integer(1, 1_000_000), burst: integer(1, 10_000_000) }).optional(),

@@ -210,7 +210,7 @@ export interface ServerSettings {
   readonly eventBuffer?: number;
   /** A Watch or xDS stream whose client leaves a message unread this long is closed (default 30 s). */
   readonly streamStallTimeoutMs?: number;
-  /** Largest GetStatus response; more upstreams go on further pages (default 4 MiB). */
+  /** Largest GetStatus response (more upstreams go on further pages) and xDS response (split where xDS allows); default 4 MiB. */
   readonly maxResponseBytes?: number;
   /** New Watch and xDS streams admitted per second and at once (server/stream-admission.ts). */
   readonly streamAdmission?: { readonly rate: number; readonly burst: number };

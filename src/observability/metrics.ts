@@ -100,6 +100,18 @@ export const streamsRefused = new Counter({
 export const streamMessages = new Counter({ name: 'checkups_stream_messages_total', help: 'Messages written to streams, by kind (watch, xds).', labelNames: ['kind'], registers });
 export const xdsAcks = new Counter({ name: 'checkups_xds_acks_total', help: 'xDS ACKs received, by resource type.', labelNames: ['type'], registers });
 export const xdsNacks = new Counter({ name: 'checkups_xds_nacks_total', help: 'xDS NACKs received, by resource type.', labelNames: ['type'], registers });
+export const xdsResponseParts = new Counter({
+  name: 'checkups_xds_response_parts_total',
+  help: 'xDS responses that carried part of a push too large for server.max_response_bytes (the rest followed after their ACK), by resource type.',
+  labelNames: ['type'],
+  registers,
+});
+export const xdsOversized = new Counter({
+  name: 'checkups_xds_oversized_responses_total',
+  help: 'xDS responses sent over server.max_response_bytes, by resource type and reason (full_state: a SotW Listener or Cluster set, which cannot be split; resource: one resource alone).',
+  labelNames: ['type', 'reason'],
+  registers,
+});
 
 /** Short, bounded label for an xDS type URL ("cluster", ...; "other" for anything else). */
 export function xdsTypeLabel(typeUrl: string): string {

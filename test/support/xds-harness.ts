@@ -31,12 +31,16 @@ export interface XdsHarness {
   close(): Promise<void>;
 }
 
-export async function startXdsServer(opts: Partial<Omit<XdsDeps, 'registry'>> & { registry?: UpstreamRegistry } = {}): Promise<XdsHarness> {
-  const registry = opts.registry ?? new UpstreamRegistry(GLOBAL, { initialRevision: Date.now() * 1000 });
-  const server = new grpc.Server();
+/** `serverOptions`: the grpc.Server's own (`grpc.max_send_message_length` makes grpc-js fail a larger response). */
+export async function startXdsServer(
+  opts: Partial<Omit<XdsDeps, 'registry'>> & { registry?: UpstreamRegistry; serverOptions?: grpc.ServerOptions } = {},
+): Promise<XdsHarness> {
+  const { serverOptions, ...deps } = opts;
+  const registry = deps.registry ?? new UpstreamRegistry(GLOBAL, { initialRevision: Date.now() * 1000 });
+  const server = new grpc.Server(serverOptions);
   const logs: LogLine[] = [];
   const logger = { info: (obj: object, msg: string) => void logs.push({ level: 'info', obj, msg }), warn: (obj: object, msg: string) => void logs.push({ level: 'warn', obj, msg }) };
-  const xds = registerXds(server, { clock: systemClock, coalesceMs: 5, logger, ...opts, registry });
+  const xds = registerXds(server, { clock: systemClock, coalesceMs: 5, logger, ...deps, registry });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   return {
     registry,
@@ -70,7 +74,7 @@ export interface DeltaResponse {
 
 export const nameOf = (r: AnyResource): string => (r.cluster_name ?? r.name) as string;
 
-type Ctor = new (address: string, creds: grpc.ChannelCredentials) => grpc.Client;
+type Ctor = new (address: string, creds: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client;
 
 function services() {
   const pkg = grpc.loadPackageDefinition(envoyCodec().packageDefinition) as unknown as {
@@ -80,10 +84,10 @@ function services() {
 }
 
 /** A client for any of the xDS services: `service` like 'discovery.AggregatedDiscoveryService'. */
-export function xdsClient(address: string, service = 'discovery.AggregatedDiscoveryService'): grpc.Client {
+export function xdsClient(address: string, service = 'discovery.AggregatedDiscoveryService', options?: grpc.ChannelOptions): grpc.Client {
   const [pkg, name] = service.split('.') as [string, string];
   const ctor = services()[pkg]!.v3[name]!;
-  return new ctor(address, grpc.credentials.createInsecure());
+  return new ctor(address, grpc.credentials.createInsecure(), options);
 }
 
 /** A raw ADS (SotW) call on an `xdsClient`, for clients that drive the protocol themselves. */

@@ -29,6 +29,7 @@ import { peerId } from '../../core/model.ts';
 import { callerOf, type FeedbackLimiter } from '../feedback-limiter.ts';
 import type { Authenticator, Right } from './auth.ts';
 import type { StreamAdmission } from '../stream-admission.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../response-limit.ts';
 import type { ChangeStore } from '../../core/store/change-store.ts';
 import type { StoreStatus } from '../../generated/checkups/v1/StoreStatus.ts';
 
@@ -57,8 +58,6 @@ export interface DiscoveryDeps {
 
 export type StatusEncoder = (message: GetStatusResponse) => Buffer;
 
-/** gRPC clients' default receive limit (grpc-js, grpc-go, C-core): 4 MiB. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 /** Room left for the fields after the upstreams (checker, revision, versions, page token). */
 const TRAILER_RESERVE = 1024;
 /** xDS nodes take at most this share of the first page. */

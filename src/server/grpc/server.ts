@@ -32,7 +32,7 @@ export interface GrpcServerOptions {
   readonly watchCoalesceMs?: number;
   /** Watch and xDS streams whose client leaves a message unread this long are closed (stream-flow.ts). */
   readonly streamStallTimeoutMs?: number;
-  /** Largest GetStatus response (pages beyond), bytes. */
+  /** Largest GetStatus response (pages beyond) and xDS response (split where xDS allows), bytes. */
   readonly maxResponseBytes?: number;
   /** Feedback limits (default: config/defaults.ts). */
   readonly feedbackLimits?: FeedbackLimits;
@@ -105,6 +105,7 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
       admission.admit('xds');
     },
     ...(opts.streamStallTimeoutMs !== undefined ? { streamStallTimeoutMs: opts.streamStallTimeoutMs } : {}),
+    ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),
     ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}),
   });
   const feedbackLimiter = new FeedbackLimiter(opts.feedbackLimits ?? buildFeedbackLimits(), deps.clock);

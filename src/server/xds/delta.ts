@@ -12,12 +12,15 @@
  * - Reconnect: `initial_resource_versions` says what the client holds; only differences go out.
  * - Re-subscribing a held name resends it; unsubscribing a name still covered by the wildcard
  *   resends it too (the spec's exception), otherwise an unsubscribe needs no answer.
+ * - Size (response-size.ts): changes and removals that do not fit in one response go in parts,
+ *   resources first, each part after the previous one's ACK.
  */
 import type { CachedResource } from './cache.ts';
 import type { DeltaDiscoveryRequest } from './envoy-types.ts';
+import { fitCount } from './response-size.ts';
 import { XdsStreamBase, type FlushPhase, type PlannedResponse, type TypeState } from './stream-base.ts';
 import { isServedType, type ResourceTypeUrl } from './type-urls.ts';
-import { deltaResponse } from './wire.ts';
+import { deltaResponse, removedNameBytes } from './wire.ts';
 
 /** `sent` marker: the client was told this subscribed name does not exist. */
 const ABSENT = '\u0000absent';
@@ -73,16 +76,28 @@ export class DeltaStream extends XdsStreamBase<DeltaDiscoveryRequest> {
     // As in SotW, the first answer to a wildcard subscription goes out even when empty.
     const firstWildcard = state.sub.wildcard && state.lastNonce === undefined;
     if (out.length === 0 && removed.length === 0 && !firstWildcard) return undefined;
-    return () => {
-      for (const name of removed) {
-        if (state.sub.names.has(name)) state.sent.set(name, ABSENT);
-        else state.sent.delete(name);
-      }
-      const version = cache.version(typeUrl);
-      const entries = out.map((r) => cache.deltaEntry(r));
-      const key = () => `${phase}|${typeUrl}|${version}|${out.map((r) => `${r.name}@${r.version}`).join('|')}|-${removed.join('|')}`;
-      this.send(state, version, key, (nonce) => deltaResponse(version, typeUrl, nonce, entries, removed));
-      for (const r of out) state.sent.set(r.name, r.version);
+    const version = cache.version(typeUrl);
+    // Resources first, then removed names, as many as fit (at least one item).
+    const budget = this.ctx.size.deltaBudget(version, typeUrl);
+    const sizes = out.map((r) => cache.deltaEntry(r).length);
+    for (const name of removed) sizes.push(removedNameBytes(name));
+    const n = fitCount(sizes, budget);
+    const partOut = n >= out.length ? out : out.slice(0, n);
+    const partRemoved = n <= out.length ? [] : n === sizes.length ? removed : removed.slice(0, n - out.length);
+    const alone = n === 1 && sizes[0]! > budget ? (out[0]?.name ?? removed[0]!) : undefined;
+    return {
+      partial: n < sizes.length,
+      send: () => {
+        if (alone !== undefined) this.ctx.size.resourceOversized(typeUrl, alone, out[0]?.version ?? version, this.ctx.size.maxBytes - budget + sizes[0]!);
+        for (const name of partRemoved) {
+          if (state.sub.names.has(name)) state.sent.set(name, ABSENT);
+          else state.sent.delete(name);
+        }
+        const entries = partOut.map((r) => cache.deltaEntry(r));
+        const key = () => `${phase}|${typeUrl}|${version}|${partOut.map((r) => `${r.name}@${r.version}`).join('|')}|-${partRemoved.join('|')}`;
+        this.send(state, version, key, (nonce) => deltaResponse(version, typeUrl, nonce, entries, partRemoved));
+        for (const r of partOut) state.sent.set(r.name, r.version);
+      },
     };
   }
 }

@@ -9,6 +9,8 @@
  *   write pre-assembled response bytes (encode once, wire.ts). The Envoy protos, the resource
  *   cache and its registry subscription start with the first xDS stream (or `start()`), so a
  *   server nobody asks for xDS pays nothing.
+ * - Responses stay under `maxResponseBytes` where the protocol allows splitting them
+ *   (response-size.ts); the same limit as GetStatus pages, `server.max_response_bytes`.
  * - Every stream is authorized first (`authorize`: the read right, docs/security.md): CDS and
  *   EDS carry the same peers as Watch. A refused stream costs no proto loading.
  */
@@ -18,12 +20,14 @@ import type { Clock } from '../../util/clock.ts';
 import { tolerantDeserializer } from '../grpc/unparseable.ts';
 import { StallGuard } from '../stream-flow.ts';
 import { errorToWire } from '../../wire/errors.ts';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../response-limit.ts';
 import { DEFAULT_XDS_COALESCE_MS, XdsResourceCache } from './cache.ts';
 import { DeltaStream } from './delta.ts';
 import { DEFAULT_DNS_REFRESH_MS, systemResolveHost, type ResolveHost } from './dns.ts';
 import type { DeltaDiscoveryRequest, DiscoveryRequest } from './envoy-types.ts';
 import { XdsHub } from './hub.ts';
 import { envoyCodec, type EnvoyCodec } from './proto.ts';
+import { ResponseSizeLimit } from './response-size.ts';
 import { SotwStream } from './sotw.ts';
 import type { StreamContext, XdsCall, XdsCounters } from './stream-base.ts';
 import { XdsStatus, type NodeStatus, type XdsLogger } from './status.ts';
@@ -41,6 +45,11 @@ export interface XdsDeps {
   readonly coalesceMs?: number;
   /** A stream whose client has not read a response for this long is closed (stream-flow.ts). */
   readonly streamStallTimeoutMs?: number;
+  /**
+   * Largest response, bytes (default DEFAULT_MAX_RESPONSE_BYTES, at least MIN_XDS_RESPONSE_BYTES):
+   * larger pushes are split where the protocol allows, and counted where it does not.
+   */
+  readonly maxResponseBytes?: number;
   /** Throws (a CheckupsError) when the call may not open a stream: the read right (docs/security.md). */
   readonly authorize?: (call: grpc.ServerDuplexStream<unknown, Buffer>) => void;
 }
@@ -66,6 +75,10 @@ export interface XdsStats {
   readonly busyStreams: number;
   /** Streams closed because their client stopped reading. */
   readonly stalls: number;
+  /** Responses that carried part of a push over maxResponseBytes; the rest followed their ACK. */
+  readonly responseParts: number;
+  /** Responses sent over maxResponseBytes (a SotW Listener/Cluster set, or one resource alone). */
+  readonly oversizedResponses: number;
 }
 
 export interface XdsServer {
@@ -104,6 +117,8 @@ export const XDS_SERVICES: readonly string[] = [...new Set([...SOTW_METHODS, ...
 export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
   const status = new XdsStatus(() => deps.clock.wallNow(), deps.logger);
   const counters: XdsCounters = { responses: 0, requests: 0, ackHeld: 0 };
+  // Checked now, not at the first stream: a bad limit fails the server's start.
+  const size = new ResponseSizeLimit(deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, (detail, msg) => status.warn(detail, msg));
   let running: { codec: EnvoyCodec; ctx: StreamContext } | undefined;
   let closed = false;
 
@@ -124,7 +139,7 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
       ...(deps.streamStallTimeoutMs !== undefined ? { timeoutMs: deps.streamStallTimeoutMs } : {}),
       ...(deps.logger !== undefined ? { logger: deps.logger } : {}),
     });
-    running = { codec, ctx: { cache, hub, status, counters, stalls } };
+    running = { codec, ctx: { cache, hub, status, counters, stalls, size } };
     return running;
   };
 
@@ -177,6 +192,8 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
       pendingTypes: running?.ctx.hub.pendingTypes() ?? 0,
       busyStreams: running?.ctx.stalls.busyStreams ?? 0,
       stalls: running?.ctx.stalls.stalls ?? 0,
+      responseParts: size.parts,
+      oversizedResponses: size.oversized,
     }),
     nodeStatus: () => status.nodes(),
     cache: () => start().ctx.cache,

@@ -15,9 +15,13 @@
  * - Listener and Cluster responses carry the full subscribed set; Route and Endpoint responses
  *   only what changed. During the `updates` phase a deleted Cluster stays in the full set (from
  *   its tombstone) until the `removals` phase, after the Listener that used it is gone.
+ * - Size (response-size.ts): Route and Endpoint changes that do not fit in one response go in
+ *   parts, each after the previous one's ACK; a full Listener or Cluster set goes whole, counted
+ *   when over the limit.
  */
 import type { CachedResource } from './cache.ts';
 import type { DiscoveryRequest } from './envoy-types.ts';
+import { fitCount } from './response-size.ts';
 import { XdsStreamBase, type FlushPhase, type PlannedResponse, type TypeState } from './stream-base.ts';
 import { isServedType, requiresFullState, type ResourceTypeUrl } from './type-urls.ts';
 import { sotwResponse } from './wire.ts';
@@ -84,13 +88,40 @@ export class SotwStream extends XdsStreamBase<DiscoveryRequest> {
       for (const name of gone) state.sent.delete(name);
       return undefined;
     }
-    return () => {
-      for (const name of gone) state.sent.delete(name);
-      const version = cache.version(typeUrl);
-      const entries = out.map((r) => r.sotwEntry);
-      const key = () => `${phase}|${typeUrl}|${version}|${out.map((r) => `${r.name}@${r.version}`).join('|')}`;
-      this.send(state, version, key, (nonce) => sotwResponse(version, typeUrl, nonce, entries));
-      for (const r of out) state.sent.set(r.name, r.version);
+    const version = cache.version(typeUrl);
+    const { part, report } = this.sizePart(typeUrl, version, out, full);
+    return {
+      partial: part.length < out.length,
+      send: () => {
+        report?.();
+        for (const name of gone) state.sent.delete(name);
+        const entries = part.map((r) => r.sotwEntry);
+        const key = () => `${phase}|${typeUrl}|${version}|${part.map((r) => `${r.name}@${r.version}`).join('|')}`;
+        this.send(state, version, key, (nonce) => sotwResponse(version, typeUrl, nonce, entries));
+        for (const r of part) state.sent.set(r.name, r.version);
+      },
     };
+  }
+
+  /**
+   * What of `out` goes in this response: all of a full-state type, else the leading resources
+   * that fit, at least one. `report` counts an oversized response once it is sent (a plan held
+   * by the ACK gate is made again later).
+   */
+  private sizePart(typeUrl: ResourceTypeUrl, version: string, out: CachedResource[], full: boolean): { part: CachedResource[]; report?: () => void } {
+    const { size } = this.ctx;
+    const budget = size.sotwBudget(version, typeUrl);
+    const sizes = out.map((r) => r.sotwEntry.length);
+    if (full) {
+      let total = 0;
+      for (const n of sizes) total += n;
+      if (total <= budget) return { part: out };
+      return { part: out, report: () => size.fullStateOversized(typeUrl, version, size.maxBytes - budget + total, out.length) };
+    }
+    const n = fitCount(sizes, budget);
+    const part = n === out.length ? out : out.slice(0, n);
+    if (n > 1 || sizes[0]! <= budget) return { part };
+    const alone = out[0]!;
+    return { part, report: () => size.resourceOversized(typeUrl, alone.name, alone.version, size.maxBytes - budget + sizes[0]!) };
   }
 }

@@ -125,7 +125,8 @@ export class XdsStatus {
     if (log) this.warn({ nodeId, type: shortName(clip(typeUrl, MAX_NODE_TEXT_CHARS)), version: clip(version, MAX_NODE_TEXT_CHARS), code, error: clip(message, MAX_LOGGED_NACK_CHARS) }, 'xds: client rejected a response (NACK)');
   }
 
-  private warn(detail: object, msg: string): void {
+  /** Logs an xDS warning (the process warning when no logger was given). */
+  warn(detail: object, msg: string): void {
     if (this.logger !== undefined) this.logger.warn(detail, msg);
     else process.emitWarning(`checkups ${msg}: ${JSON.stringify(detail)}`);
   }

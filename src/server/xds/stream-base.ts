@@ -18,12 +18,17 @@
  * Make-before-break survives both: a flush goes through the types in push order (then removal
  * order) and stops at the first held type that has something to send, so a later type never
  * overtakes an earlier one; if updates were held, removals wait too.
+ *
+ * Size: a type whose changes do not fit in one response (response-size.ts) sends a part; the
+ * rest stays due, like changes held by the gate, and goes after the part's ACK. The flush stops
+ * after a part as it does at a held type, so later types wait for the whole of it.
  */
 import * as grpc from '@grpc/grpc-js';
 import { streamMessages } from '../../observability/metrics.ts';
 import { isUnparseable, unparseableError, type Unparseable } from '../grpc/unparseable.ts';
 import { clip, MAX_DETAILS_CHARS } from '../../util/bounded-text.ts';
 import type { XdsResourceCache } from './cache.ts';
+import type { ResponseSizeLimit } from './response-size.ts';
 import type { NodeInfo } from './envoy-types.ts';
 import type { StallGuard, StreamFlow } from '../stream-flow.ts';
 import type { HubStream, SharedResponses, XdsHub } from './hub.ts';
@@ -47,6 +52,7 @@ export interface StreamContext {
   readonly status: XdsStatus;
   readonly counters: XdsCounters;
   readonly stalls: StallGuard;
+  readonly size: ResponseSizeLimit;
 }
 
 /** `updates`: changed resources only, removals held back; `removals`/`all`: everything. */
@@ -64,8 +70,13 @@ export interface TypeState {
   awaitingAck: boolean;
 }
 
-/** A response ready to go; calling it sends it and records what the client now holds. */
-export type PlannedResponse = () => void;
+/** A response ready to go. */
+export interface PlannedResponse {
+  /** Sends it and records what the client now holds. */
+  readonly send: () => void;
+  /** It carries only part of what is due (size limit): the rest goes after its ACK. */
+  readonly partial: boolean;
+}
 
 export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null; readonly type_url: string; readonly response_nonce: string }> implements HubStream {
   protected nodeId = '';
@@ -112,8 +123,9 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
 
   /**
    * Sends what is dirty, newest state, in make-before-break order; a single dirty type goes out
-   * in one response (`all`). Stops at the first type held by its unacknowledged response (see
-   * the top of this file); everything due stays dirty for the flush its ACK triggers.
+   * in one response (`all`) when it fits. Stops at the first type held by its unacknowledged
+   * response, or after a type that sent only a part (see the top of this file); everything due
+   * stays dirty for the flush its ACK triggers.
    */
   flush(shared?: SharedResponses): void {
     if (this.closed || this.flow.busy || this.dirty.size === 0) return;
@@ -121,6 +133,7 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     this.dirty.clear();
     this.shared = shared;
     let held = false;
+    let partial = false;
     try {
       const phases: readonly FlushPhase[] = due.size === 1 ? ['all'] : ['updates', 'removals'];
       for (const phase of phases) {
@@ -133,16 +146,19 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
             held = true;
             break;
           }
-          plan();
+          plan.send();
+          if (plan.partial) {
+            this.ctx.size.partSent(t);
+            partial = true;
+            break;
+          }
         }
-        if (held) break;
+        if (held || partial) break;
       }
     } finally {
       this.shared = undefined;
-      if (held) {
-        this.ctx.counters.ackHeld++;
-        for (const t of due) this.dirty.add(t);
-      }
+      if (held) this.ctx.counters.ackHeld++;
+      if (held || partial) for (const t of due) this.dirty.add(t);
     }
   }
 
@@ -170,7 +186,8 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
   /**
    * Sends one response. `key` identifies its content (phase, type, resources and versions);
    * during a hub flush equal keys share one assembled response (hub.ts SharedResponses). Nonces:
-   * `s<n>` per stream, `b<flush>.<i>` when shared — distinct namespaces, unique per stream.
+   * `s<n>` per stream, `b<flush>.<i>` when shared — distinct namespaces, unique per stream, and
+   * never longer than response-size.ts MAX_NONCE_CHARS (its budgets count on it).
    */
   protected send(state: TypeState, version: string, key: () => string, bytes: (nonce: string) => Buffer): void {
     let nonce: string;

@@ -53,6 +53,12 @@ export function deltaResourceEntry(name: string, version: string, anyBytes: Buff
   return lengthDelimited(DELTA.resources, resource);
 }
 
+/** Bytes a DeltaDiscoveryResponse spends on one `removed_resources` name. */
+export function removedNameBytes(name: string): number {
+  const n = Buffer.byteLength(name, 'utf8');
+  return lengthPrefix(DELTA.removedResources, n).length + n;
+}
+
 export function sotwResponse(versionInfo: string, typeUrl: string, nonce: string, entries: readonly Buffer[]): Buffer {
   return Buffer.concat([stringField(SOTW.versionInfo, versionInfo), ...entries, stringField(SOTW.typeUrl, typeUrl), stringField(SOTW.nonce, nonce)]);
 }

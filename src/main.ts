@@ -37,7 +37,7 @@ import { timedChangeStore } from './server/timed-change-store.ts';
 import { ConfigReloader, shadowedUpstreams, type ReloadResult } from './server/reload.ts';
 import { fillStateMetrics, statusView, type StatusSources } from './server/status-view.ts';
 import { DEFAULT_EVENT_BUFFER, EventLog } from './observability/events.ts';
-import { buildInfo, onScrape, scrapeMetrics, streamsOpen } from './observability/metrics.ts';
+import { buildInfo, clusterMembers, clusterRevision, clusterShardsHeld, onScrape, scrapeMetrics, streamsOpen } from './observability/metrics.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { CheckupsError } from './util/errors.ts';
 import { packageRoot } from './util/package-root.ts';
@@ -362,6 +362,12 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     fillStateMetrics(sources, perPeer);
     streamsOpen.set({ kind: 'watch' }, runningGrpc.watch.stats().streams);
     streamsOpen.set({ kind: 'xds' }, runningGrpc.xds.stats().streams);
+    if (cluster !== undefined) {
+      const c = cluster.status();
+      clusterMembers.set(c.members.length);
+      clusterShardsHeld.set(c.shardsHeld);
+      clusterRevision.set(redisStore?.cursorRevision ?? 0);
+    }
   });
   const grpcAddress = `${grpcHost.includes(':') ? `[${grpcHost}]` : grpcHost}:${grpc.port}`;
   const httpAddress = `${httpListen.host}:${http.port}`;

@@ -26,6 +26,7 @@
 import type { Logger } from 'pino';
 import { Redis } from 'ioredis';
 import { maxPassiveEjections } from '../balance/ejection-cap.ts';
+import { clusterBadEntries, clusterVerdicts } from '../observability/metrics.ts';
 import type { PassiveVerdict, PeerId, UpstreamSpec } from '../core/model.ts';
 import { distinctPeers, peerId } from '../core/model.ts';
 import type { UpstreamRegistry } from '../core/registry.ts';
@@ -320,9 +321,13 @@ export class ClusterNode implements ProbeOwnership {
           this.opts.logger.warn({ module: 'cluster', skey }, 'verdicts not published: the cluster epoch changed (Redis lost its data); publishing again once it is seeded');
           continue;
         }
-        if (rev !== '0') this.stats.verdictsPublished += peers.size - Number(refused);
+        if (rev !== '0') {
+          this.stats.verdictsPublished += peers.size - Number(refused);
+          clusterVerdicts.inc({ result: 'published' }, peers.size - Number(refused));
+        }
         if (Number(refused) > 0) {
           this.stats.verdictsRefused += Number(refused);
+          clusterVerdicts.inc({ result: 'refused' }, Number(refused));
           this.opts.logger.warn({ module: 'cluster', skey, refused: Number(refused) }, 'verdicts refused: the shard lease moved on (stale fencing epoch)');
         }
       } catch (err) {
@@ -418,6 +423,7 @@ export class ClusterNode implements ProbeOwnership {
     const parsed = parseVerdictEntry(fields);
     if (!parsed.ok) {
       this.stats.badEntries++;
+      clusterBadEntries.inc();
       this.opts.logger.warn({ module: 'cluster', stream: this.keys.changes, rev: version, skey, error: parsed.error }, 'verdict entry does not parse; skipped');
       this.opts.registry.advanceTo(version);
       return;

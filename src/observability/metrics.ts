@@ -131,6 +131,19 @@ export const eventsDropped = new Counter({
 });
 export const configReloads = new Counter({ name: 'checkups_config_reloads_total', help: 'Config file reloads (SIGHUP), by result (applied, rejected).', labelNames: ['result'], registers });
 
+// --- cluster mode ------------------------------------------------------------------------
+
+export const clusterMembers = new Gauge({ name: 'checkups_cluster_members', help: 'Live instances of this instance\'s cluster, as of its last renewal (cluster mode).', registers });
+export const clusterShardsHeld = new Gauge({ name: 'checkups_cluster_shards_held', help: 'Probe shards whose lease this instance holds (of 256; cluster mode).', registers });
+export const clusterRevision = new Gauge({ name: 'checkups_cluster_revision', help: 'Revision of the last change-stream entry this instance applied (cluster mode); equal on every instance when they are in step.', registers });
+export const clusterVerdicts = new Counter({
+  name: 'checkups_cluster_verdicts_total',
+  help: 'Heartbeat verdicts this instance sent to Redis, by result (published; refused: the shard lease had moved on, a stale fencing epoch).',
+  labelNames: ['result'],
+  registers,
+});
+export const clusterBadEntries = new Counter({ name: 'checkups_cluster_bad_entries_total', help: 'Verdict entries of the change stream that did not parse and were skipped.', registers });
+
 // --- scrape hooks --------------------------------------------------------------------------
 
 const scrapeHooks = new Set<() => void>();

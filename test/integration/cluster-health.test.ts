@@ -59,6 +59,13 @@ async function status(inst: Instance): Promise<GetStatusResponse__Output> {
   }
 }
 
+/** Samples of a Prometheus exposition: `name{labels}` -> value. */
+function metricsOf(text: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) if (line !== '' && !line.startsWith('#')) m.set(line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1)));
+  return m;
+}
+
 /** skey -> [version, every peer's heartbeat and passive status]: what must agree across instances. */
 function view(st: GetStatusResponse__Output): string {
   return JSON.stringify(
@@ -142,6 +149,20 @@ ${servers(backends.ports.slice(half))}
     await until(() => backends.ports.every((p) => backends.count(p, 0) > 0), 'every backend to be probed', 10_000);
     const agreedView = await agreed('after start');
     assert.ok(!agreedView.includes('HEALTH_STATUS_UNCHECKED:') || agreedView.includes('"pas"'));
+    // What an operator's Prometheus sees: three members everywhere, the 256 shards held once, the
+    // verdicts of the first probes published (none refused), every instance at the same revision.
+    const scrape = () => Promise.all(live().map(async (i) => metricsOf(await (await fetch(`http://${i.http}/metrics`)).text())));
+    const scraped = await scrape();
+    for (const m of scraped) assert.equal(m.get('checkups_cluster_members'), 3);
+    assert.equal(scraped.reduce((n, m) => n + m.get('checkups_cluster_shards_held')!, 0), DEFAULT_SHARD_COUNT);
+    assert.ok(scraped.reduce((n, m) => n + (m.get('checkups_cluster_verdicts_total{result="published"}') ?? 0), 0) >= TARGETS);
+    // A verdict may be on its way to some instances: equal within a moment, not necessarily now.
+    for (const deadline = Date.now() + 10_000; ; ) {
+      const revisions = (await scrape()).map((m) => m.get('checkups_cluster_revision'));
+      if (new Set(revisions).size === 1) break;
+      if (Date.now() > deadline) assert.fail(`instances at different revisions: ${revisions.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const from = performance.now();
     await new Promise((r) => setTimeout(r, 8 * INTERVAL_MS));
     const to = performance.now();

@@ -14,9 +14,10 @@
  *    Watch on `big` holds the final state. Targets: SelectPeer and GetStatus p99 < 100 ms
  *    meanwhile; final state < 1 s after the last batch. Beside the client-observed p99s, the
  *    server's own event-loop delay, loop utilization and CPU share over the phase (measured
- *    inside the server child, test/support/serve-child.ts) and this process's loop delay: they
- *    say whether a missed target is the server blocking, the server waiting for a core (the
- *    processes of this bench share the machine) or the measuring process itself.
+ *    inside the server child, test/support/serve-child.ts), its garbage collection, and this
+ *    process's loop delay: they say whether a missed target is the server blocking (its work or
+ *    a GC pause), the server waiting for a core (the processes of this bench share the
+ *    machine) or the measuring process itself.
  * 4. Reconnect storm: every stream of the fleet dropped and opened again at once, admitted at the
  *    server's default server.stream_admission (refused streams retry after a backoff with full
  *    jitter, as the SDK does); time until all are synced again, and SelectPeer p99 meanwhile.
@@ -63,6 +64,9 @@ interface ServerLoop {
   readonly utilization: number;
   /** The server's CPU time / wall time over the phase (below 1 while its loop is late: it waited for a core). */
   readonly cpuShare: number;
+  /** Garbage collection in the server over the phase, and its longest pause. */
+  readonly gcMs: number;
+  readonly gcMaxMs: number;
 }
 
 interface ServerChild {
@@ -267,6 +271,7 @@ export async function run(): Promise<void> {
       'GetStatus p99 ms during': quantile(st, 0.99),
       'server loop delay p99 / max ms during': `${loop.p99Ms} / ${loop.maxMs}`,
       'server loop busy / CPU share during': `${loop.utilization} / ${loop.cpuShare}`,
+      'server GC ms / longest pause ms during': `${loop.gcMs} / ${loop.gcMaxMs}`,
       'bench process loop delay p99 / max ms during': `${Math.round(benchLoop.percentile(99) / 1e4) / 100} / ${Math.round(benchLoop.max / 1e4) / 100}`,
       'final state after last batch ms': finalAt === 0 ? 'never' : Math.round(Math.max(0, finalAt - lastWrite)),
     });
@@ -329,6 +334,6 @@ export async function run(): Promise<void> {
     [`largest message ${results['GetStatus bytes @10k upstreams']} / ${results['largest Watch message bytes @10k upstreams']} bytes (target < ${MAX_MESSAGE})`, (results['GetStatus bytes @10k upstreams'] as number) < MAX_MESSAGE && (results['largest Watch message bytes @10k upstreams'] as number) < MAX_MESSAGE],
   ];
   for (const [text, ok] of checks) console.log(`${text}: ${ok ? 'ok' : 'MISSED'}`);
-  console.log(`during the mass failure the server's own event loop was late by p99 / max ${results['server loop delay p99 / max ms during']} ms, busy / CPU share ${results['server loop busy / CPU share during']} (test/support/serve-child.ts says how to read them)`);
+  console.log(`during the mass failure the server's own event loop was late by p99 / max ${results['server loop delay p99 / max ms during']} ms, busy / CPU share ${results['server loop busy / CPU share during']}, GC ${results['server GC ms / longest pause ms during']} ms (test/support/serve-child.ts says how to read them)`);
   console.log(`written: ${writeResult('fleet', { short: SHORT, watchStreams: WATCH_STREAMS, adsStreams: ADS_STREAMS, clientProcesses: CLIENT_PROCESSES, ...results, stalledRatio: ratio })}`);
 }

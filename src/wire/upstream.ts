@@ -4,8 +4,11 @@
  * GetStatus and GetServers answers here; the SDK decodes Watch snapshots here straight into the
  * model (no validator: the server validated the document before it stored it).
  *
- * Adding a field to a peer or an upstream (passive state, flags): encode it in `peerMessage` /
- * `snapshotToWire`, decode it in `snapshotFromWire`, and show it in report.ts. Nowhere else.
+ * Adding a field to a peer or an upstream (passive state, flags): encode it in `peerToWire` /
+ * `peerStatusToWire` (per peer) or the `*HeadToWire` functions (per upstream or cluster),
+ * decode it in `snapshotFromWire`, and show it in report.ts. Nowhere else. A per-peer field
+ * must come from a field of `PeerInputs`: upstream-encoding.ts encodes a peer again only when
+ * one of its inputs is another value.
  */
 import { buildUpstream, clusterKeyOf } from '../config/build.ts';
 import { upstreamToRaw } from '../config/serialize.ts';

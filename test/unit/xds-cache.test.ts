@@ -348,4 +348,24 @@ describe('slow start over xDS: ramped locality weights', () => {
     assert.equal(changes.length, settled, 'nothing more once the ramp is over');
     cache.close();
   });
+
+  it('a CLA first asked for while a peer ramps follows the ramp from then on', () => {
+    const clock = new FakeClock();
+    const registry = new UpstreamRegistry(GLOBAL, { initialRevision: 1_000_000, clock });
+    const cache = new XdsResourceCache(registry, envoyCodec(), { clock, resolveHost: async () => [], dnsRefreshMs: REFRESH_MS });
+    const changes: ResourceChange[][] = [];
+    cache.subscribe((c) => changes.push([...c]));
+    registry.put(two());
+    registry.setHealth('api', '10.0.0.2:80', health('err'));
+    registry.setHealth('api', '10.0.0.2:80', health('ok'));
+    clock.advance(2_000); // ramping, and nobody asked: nothing built, nothing pushed
+    assert.equal(cache.get(ENDPOINT, 'api'), undefined);
+    cache.setWanted(ENDPOINT, 'api', true);
+    const first = cache.get(ENDPOINT, 'api')!.version;
+    clock.advance(8_000);
+    const pushes = changes.filter((b) => kinds(b).includes('ClusterLoadAssignment:api')).length;
+    assert.ok(pushes >= 12 && pushes <= 17, `${pushes} CLA pushes over the rest of the window`);
+    assert.ok(Number(cache.get(ENDPOINT, 'api')!.version) > Number(first));
+    cache.close();
+  });
 });

@@ -5,12 +5,13 @@
  *
  * Benchmarks may ask about the server's own event loop, with lines on stdin (when it is a pipe):
  *   loop-start  -> {"ok": true}   starts measuring (again, from zero)
- *   loop-report -> {"loop": {"p99Ms", "maxMs", "meanMs", "utilization", "cpuShare", "gcMs", "gcMaxMs"}}   since loop-start
+ *   loop-report -> {"loop": {"p99Ms", "maxMs", "meanMs", "utilization", "cpuMs", "cpuShare", "gcMs", "gcMaxMs"}}   since loop-start
  * The delay is how late the server's loop ran a timer (perf_hooks monitorEventLoopDelay): a
  * request arriving then waited that long before the server could start on it. It grows when the
  * server blocks on its own work and when the OS does not give it a core; `cpuShare` (CPU time of
  * the process / wall time) tells which: near 1 with a busy loop, the server used its core; far
- * below while the loop is late, it waited for one. Utilization: share of the time the loop was busy.
+ * below while the loop is late, it waited for one; `cpuMs` is that CPU time (the work done,
+ * whatever the contention). Utilization: share of the time the loop was busy.
  * `gcMs` / `gcMaxMs`: garbage collection in all and its longest pause (a pause blocks the loop).
  */
 import { createInterface } from 'node:readline';
@@ -61,7 +62,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     histogram.disable();
     gc.disconnect();
     loop = undefined;
-    reply({ loop: { p99Ms: ms(histogram.percentile(99)), maxMs: ms(histogram.max), meanMs: ms(histogram.mean), utilization: round2(performance.eventLoopUtilization(since).utilization), cpuShare: round2((used.user + used.system) / 1000 / (performance.now() - at)), gcMs: Math.round(gcMs), gcMaxMs: round2(gcMaxMs) } });
+    reply({ loop: { p99Ms: ms(histogram.percentile(99)), maxMs: ms(histogram.max), meanMs: ms(histogram.mean), utilization: round2(performance.eventLoopUtilization(since).utilization), cpuMs: Math.round((used.user + used.system) / 1000), cpuShare: round2((used.user + used.system) / 1000 / (performance.now() - at)), gcMs: Math.round(gcMs), gcMaxMs: round2(gcMaxMs) } });
   } else {
     reply({ error: `unknown command ${line}` });
   }

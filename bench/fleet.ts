@@ -12,7 +12,12 @@
  *    failures with max_fails 1, ten batches of 100 in flight: the same per-peer health path as
  *    1,000 failing probes), while SelectPeer and GetStatus are timed; then the time until a
  *    Watch on `big` holds the final state. Targets: SelectPeer and GetStatus p99 < 100 ms
- *    meanwhile; final state < 1 s after the last batch.
+ *    meanwhile; final state < 1 s after the last batch. Beside the client-observed p99s, the
+ *    server's own event-loop delay, loop utilization and CPU share over the phase (measured
+ *    inside the server child, test/support/serve-child.ts), its garbage collection, and this
+ *    process's loop delay: they say whether a missed target is the server blocking (its work or
+ *    a GC pause), the server waiting for a core (the processes of this bench share the
+ *    machine) or the measuring process itself.
  * 4. Reconnect storm: every stream of the fleet dropped and opened again at once, admitted at the
  *    server's default server.stream_admission (refused streams retry after a backoff with full
  *    jitter, as the SDK does); time until all are synced again, and SelectPeer p99 meanwhile.
@@ -23,10 +28,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { checkupsProto } from '../src/wire/proto.ts';
 import { waitFor } from '../test/support/xds-backends.ts';
@@ -50,11 +55,43 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
 
-async function startServer(dir: string, yaml: string): Promise<{ child: ChildProcess; address: string }> {
+/** The server's own event loop over a phase (test/support/serve-child.ts measures it). */
+interface ServerLoop {
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly meanMs: number;
+  /** Share of the phase the server's loop was busy (1: saturated). */
+  readonly utilization: number;
+  /** The server's CPU time over the phase: the work it did, whatever the contention. */
+  readonly cpuMs: number;
+  /** The server's CPU time / wall time over the phase (below 1 while its loop is late: it waited for a core). */
+  readonly cpuShare: number;
+  /** Garbage collection in the server over the phase, and its longest pause. */
+  readonly gcMs: number;
+  readonly gcMaxMs: number;
+}
+
+interface ServerChild {
+  readonly child: ChildProcess;
+  readonly address: string;
+  /** One command line to the server child, its one-line JSON answer. */
+  ask<T>(cmd: 'loop-start' | 'loop-report'): Promise<T>;
+}
+
+async function startServer(dir: string, yaml: string): Promise<ServerChild> {
   writeFileSync(join(dir, 'c.yaml'), yaml);
-  const child = spawn(process.execPath, ['--max-old-space-size=4096', '--import', 'tsx', 'test/support/serve-child.ts', join(dir, 'c.yaml'), join(dir, 'data')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-  return { child, address: (JSON.parse(line) as { grpc: string }).grpc };
+  const child = spawn(process.execPath, ['--max-old-space-size=4096', '--import', 'tsx', 'test/support/serve-child.ts', join(dir, 'c.yaml'), join(dir, 'data')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => JSON.parse((await lines.next()).value as string) as unknown;
+  const { grpc: address } = (await next()) as { grpc: string };
+  return {
+    child,
+    address,
+    ask: async <T>(cmd: string) => {
+      child.stdin!.write(`${cmd}\n`);
+      return (await next()) as T;
+    },
+  };
 }
 
 class ClientProcess {
@@ -136,7 +173,8 @@ export async function run(): Promise<void> {
   const svc = Array.from({ length: 10 }, (_, i) => `{ host: 10.0.0.${i + 1}, port: 80 }`).join(', ');
   const big = Array.from({ length: BIG }, (_, i) => `          - { host: 10.1.${i >> 8}.${i & 255}, port: 80, max_fails: 1, fail_timeout: 600 }`).join('\n');
   // One caller (this process) reports every failure: lift the per-caller share of exclusions.
-  const { child: server, address } = await startServer(dir, `server:\n  feedback: { peers_per_caller: ${MASS} }\nupstreams:\n  svc:\n    cluster:\n      - servers: [ ${svc} ]\n  big:\n    cluster:\n      - servers:\n${big}\n`);
+  const serverChild = await startServer(dir, `server:\n  feedback: { peers_per_caller: ${MASS} }\nupstreams:\n  svc:\n    cluster:\n      - servers: [ ${svc} ]\n  big:\n    cluster:\n      - servers:\n${big}\n`);
+  const { child: server, address } = serverChild;
   const proto = checkupsProto();
   const admin = new proto.AdminService(address, grpc.credentials.createInsecure());
   const discovery = new proto.DiscoveryService(address, grpc.credentials.createInsecure());
@@ -189,15 +227,21 @@ export async function run(): Promise<void> {
       }
       return { finalAt: 0, downSeen };
     };
+    // One call of each before the phase: its timings are of the mass failure, not of a first call
+    // (GetStatus encodes every peer of `big` the first time, then only the peers that changed).
+    const rawStatus = new grpc.Client(address, grpc.credentials.createInsecure());
+    const getStatus = () => new Promise((resolve, reject) => rawStatus.makeUnaryRequest('/checkups.v1.DiscoveryService/GetStatus', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (e, r) => (e ? reject(e) : resolve(r))));
+    await getStatus();
+    await unary(discovery, 'SelectPeer', { skey: 'svc' });
     await sleep(500);
+    // Where the time goes: the server's own loop, and this process's (it runs the timing loops).
+    await serverChild.ask('loop-start');
+    const benchLoop = monitorEventLoopDelay({ resolution: 10 });
+    benchLoop.enable();
     let massRunning = true;
     const selectLat = timeLoop(() => unary(discovery, 'SelectPeer', { skey: 'svc' }), () => massRunning);
     // GetStatus answers are not decoded here: the timing is the server's (and the wire's), not this process's decoding.
-    const rawStatus = new grpc.Client(address, grpc.credentials.createInsecure());
-    const statusLat = timeLoop(
-      () => new Promise((resolve, reject) => rawStatus.makeUnaryRequest('/checkups.v1.DiscoveryService/GetStatus', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (e, r) => (e ? reject(e) : resolve(r)))),
-      () => massRunning,
-    );
+    const statusLat = timeLoop(getStatus, () => massRunning);
     const massStart = performance.now();
     await Promise.all(
       Array.from({ length: MASS / 100 }, (_, b) =>
@@ -218,6 +262,8 @@ export async function run(): Promise<void> {
     );
     massRunning = false;
     const [sel, st] = await Promise.all([selectLat, statusLat]);
+    benchLoop.disable();
+    const { loop } = await serverChild.ask<{ loop: ServerLoop }>('loop-report');
     bigWatch.cancel();
     rawWatch.close();
     rawStatus.close();
@@ -227,6 +273,11 @@ export async function run(): Promise<void> {
       'peers failed (seen on Watch)': downSeen,
       'SelectPeer p99 ms during': quantile(sel, 0.99),
       'GetStatus p99 ms during': quantile(st, 0.99),
+      'server loop delay p99 / max ms during': `${loop.p99Ms} / ${loop.maxMs}`,
+      'server loop busy / CPU share during': `${loop.utilization} / ${loop.cpuShare}`,
+      'server CPU ms during': loop.cpuMs,
+      'server GC ms / longest pause ms during': `${loop.gcMs} / ${loop.gcMaxMs}`,
+      'bench process loop delay p99 / max ms during': `${Math.round(benchLoop.percentile(99) / 1e4) / 100} / ${Math.round(benchLoop.max / 1e4) / 100}`,
       'final state after last batch ms': finalAt === 0 ? 'never' : Math.round(Math.max(0, finalAt - lastWrite)),
     });
 
@@ -288,5 +339,6 @@ export async function run(): Promise<void> {
     [`largest message ${results['GetStatus bytes @10k upstreams']} / ${results['largest Watch message bytes @10k upstreams']} bytes (target < ${MAX_MESSAGE})`, (results['GetStatus bytes @10k upstreams'] as number) < MAX_MESSAGE && (results['largest Watch message bytes @10k upstreams'] as number) < MAX_MESSAGE],
   ];
   for (const [text, ok] of checks) console.log(`${text}: ${ok ? 'ok' : 'MISSED'}`);
+  console.log(`during the mass failure the server's own event loop was late by p99 / max ${results['server loop delay p99 / max ms during']} ms, busy / CPU share ${results['server loop busy / CPU share during']}, GC ${results['server GC ms / longest pause ms during']} ms (test/support/serve-child.ts says how to read them)`);
   console.log(`written: ${writeResult('fleet', { short: SHORT, watchStreams: WATCH_STREAMS, adsStreams: ADS_STREAMS, clientProcesses: CLIENT_PROCESSES, ...results, stalledRatio: ratio })}`);
 }

@@ -4,14 +4,21 @@
  * GetStatus and GetServers answers here; the SDK decodes Watch snapshots here straight into the
  * model (no validator: the server validated the document before it stored it).
  *
- * Adding a field to a peer or an upstream (passive state, flags): encode it in `peerMessage` /
- * `snapshotToWire`, decode it in `snapshotFromWire`, and show it in report.ts. Nowhere else.
+ * Adding a field to a peer or an upstream (passive state, flags): encode it in `peerToWire` /
+ * `peerStatusToWire` (per peer) or the `*HeadToWire` functions (per upstream or cluster),
+ * decode it in `snapshotFromWire`, and show it in report.ts. Nowhere else. A per-peer field
+ * must come from a field of `PeerInputs`: upstream-encoding.ts encodes a peer again only when
+ * one of its inputs is another value.
  */
 import { buildUpstream, clusterKeyOf } from '../config/build.ts';
 import { upstreamToRaw } from '../config/serialize.ts';
 import type { ClusterSpec, PassiveVerdict, PeerHealth, PeerId, ServerSpec, UpstreamSpec } from '../core/model.ts';
 import { peerId, probeStatusOf } from '../core/model.ts';
+import type { ClusterState } from '../generated/checkups/v1/ClusterState.ts';
 import type { ClusterStatus } from '../generated/checkups/v1/ClusterStatus.ts';
+import type { Peer } from '../generated/checkups/v1/Peer.ts';
+import type { PeerStatus } from '../generated/checkups/v1/PeerStatus.ts';
+import type { UpstreamStatus } from '../generated/checkups/v1/UpstreamStatus.ts';
 import type { PeerHealth as PeerHealthMessage, PeerHealth__Output } from '../generated/checkups/v1/PeerHealth.ts';
 import type { Server, Server__Output } from '../generated/checkups/v1/Server.ts';
 import type { Struct } from '../generated/google/protobuf/Struct.ts';
@@ -100,25 +107,43 @@ export function optionsToWire(spec: UpstreamSpec): Struct {
  * (`server_clock_ms`), so a snapshot encoded once and sent later still says the right thing.
  */
 export function snapshotToWire(u: UpstreamState): UpstreamSnapshot {
+  return { ...snapshotHeadToWire(u), clusters: u.spec.clusters.map((c) => ({ ...clusterHeadToWire(c), peers: c.servers.map((s) => peerToWire(peerInputs(u, s))) })) };
+}
+
+/** A snapshot's fields besides `clusters` (upstream-encoding.ts encodes the clusters in parts). */
+export function snapshotHeadToWire(u: UpstreamState): Omit<UpstreamSnapshot, 'clusters'> {
+  return { skey: u.spec.skey, version: u.version, config: optionsToWire(u.spec), heartbeat: u.heartbeat };
+}
+
+/** A ClusterState's fields besides `peers`. */
+export function clusterHeadToWire(c: ClusterSpec): Omit<ClusterState, 'peers'> {
+  return { key: String(c.key), ...(c.try !== undefined ? { try: c.try } : {}) };
+}
+
+/**
+ * Everything one peer of a snapshot depends on. All immutable values (the registry replaces a
+ * health or verdict object, never changes it), so equal inputs make equal bytes
+ * (upstream-encoding.ts encodes a peer again only when one of them is another object).
+ */
+export interface PeerInputs {
+  readonly server: ServerSpec;
+  readonly health: PeerHealth | undefined;
+  readonly passive: PassiveVerdict | undefined;
+  readonly rampStart: number | undefined;
+}
+
+export function peerInputs(u: UpstreamState, s: ServerSpec): PeerInputs {
+  const id = peerId(s.host, s.port);
+  return { server: s, health: effectiveHealth(u, id), passive: u.passive(id), rampStart: u.rampStart?.(id) };
+}
+
+/** One peer of a snapshot. */
+export function peerToWire(p: PeerInputs): Peer {
   return {
-    skey: u.spec.skey,
-    version: u.version,
-    config: optionsToWire(u.spec),
-    heartbeat: u.heartbeat,
-    clusters: u.spec.clusters.map((c) => ({
-      key: String(c.key),
-      peers: c.servers.map((s) => {
-        const id = peerId(s.host, s.port);
-        const ramp = u.rampStart?.(id);
-        return {
-          server: serverToWire(s),
-          health: healthToWireMessage(effectiveHealth(u, id)),
-          ...passiveToWireFields(u.passive(id)),
-          ...(ramp !== undefined ? { slowStartClockMs: Math.floor(ramp) } : {}),
-        };
-      }),
-      ...(c.try !== undefined ? { try: c.try } : {}),
-    })),
+    server: serverToWire(p.server),
+    health: healthToWireMessage(p.health),
+    ...passiveToWireFields(p.passive),
+    ...(p.rampStart !== undefined ? { slowStartClockMs: Math.floor(p.rampStart) } : {}),
   };
 }
 
@@ -184,11 +209,29 @@ export function snapshotFromWire(s: UpstreamSnapshot__Output, previous?: Pick<De
  * instance and client acts on), with this process's count of failures in the current window.
  */
 export function clusterStatusesToWire(u: UpstreamState, countedHere: (id: PeerId) => number): ClusterStatus[] {
-  return u.spec.clusters.map((c) => ({
-    key: String(c.key),
-    peers: c.servers.map((s) => {
-      const id = peerId(s.host, s.port);
-      return { server: serverToWire(s), health: healthToWireMessage(effectiveHealth(u, id)), ...passiveToWireFields(u.passive(id), countedHere(id)) };
-    }),
-  }));
+  return u.spec.clusters.map((c) => ({ ...clusterStatusHeadToWire(c), peers: c.servers.map((s) => peerStatusToWire(peerStatusInputs(u, s, countedHere))) }));
+}
+
+/** An UpstreamStatus's fields besides `clusters` (upstream-encoding.ts encodes the clusters in parts). */
+export function upstreamStatusHeadToWire(u: UpstreamState): Omit<UpstreamStatus, 'clusters'> {
+  return { skey: u.spec.skey, version: u.version, heartbeat: u.heartbeat };
+}
+
+/** A ClusterStatus's fields besides `peers`. */
+export function clusterStatusHeadToWire(c: ClusterSpec): Omit<ClusterStatus, 'peers'> {
+  return { key: String(c.key) };
+}
+
+/** What one peer's status depends on: a snapshot peer's inputs plus this process's own count. */
+export interface PeerStatusInputs extends PeerInputs {
+  readonly countedHere: number;
+}
+
+export function peerStatusInputs(u: UpstreamState, s: ServerSpec, countedHere: (id: PeerId) => number): PeerStatusInputs {
+  const id = peerId(s.host, s.port);
+  return { server: s, health: effectiveHealth(u, id), passive: u.passive(id), rampStart: undefined, countedHere: countedHere(id) };
+}
+
+export function peerStatusToWire(p: PeerStatusInputs): PeerStatus {
+  return { server: serverToWire(p.server), health: healthToWireMessage(p.health), ...passiveToWireFields(p.passive, p.countedHere) };
 }

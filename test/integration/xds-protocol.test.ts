@@ -280,4 +280,32 @@ describe('xDS SotW ADS protocol (docs/envoy.md)', () => {
     assert.equal((await s.status).code, grpc.status.OK);
     c2.close();
   });
+
+  it('17: EDS on demand: a CLA nobody subscribes to is not built on changes; the first subscriber gets the current one, later changes are pushed', async () => {
+    const healthOf = (r: SotwResponse) => (r.resources[0]!['endpoints'] as Array<{ lb_endpoints: Array<{ health_status: string }> }>)[0]!.lb_endpoints[0]!.health_status;
+    h.registry.put(ups('od', 10_017));
+    h.xds.cache().settle();
+    const encodes = h.xds.stats().encodes;
+    flip('od');
+    h.xds.cache().settle();
+    assert.equal(h.xds.stats().encodes, encodes, 'no stream asks for od over EDS: nothing built');
+    const s = open();
+    s.send({ node: NODE, type_url: E, resource_names: ['od'] });
+    const r = await s.next();
+    assert.deepEqual(names(r), ['od']);
+    assert.equal(healthOf(r), 'UNHEALTHY', 'the current state');
+    assert.equal(h.xds.stats().encodes - encodes, 1, 'built once, when asked');
+    s.send(ack(r, ['od']));
+    flip('od');
+    const pushed = await s.next();
+    assert.equal(healthOf(pushed), 'HEALTHY');
+    assert.ok(Number(pushed.version_info) > Number(r.version_info));
+    s.close();
+    await waitFor(() => h.xds.stats().watches === 0, 'the stream gone');
+    const after = h.xds.stats().encodes;
+    flip('od');
+    h.xds.cache().settle();
+    assert.equal(h.xds.stats().encodes, after, 'its last subscriber gone: nothing built again');
+    h.registry.delete('od');
+  });
 });

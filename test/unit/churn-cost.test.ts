@@ -1,7 +1,8 @@
 /**
  * Changes cost what changed (issue: performance under churn): a health verdict is O(1) in the
  * registry and in the balancer's skip masks, counted in operations rather than timed; the Watch
- * hub encodes nothing inside the registry's event and once per window after it.
+ * hub encodes nothing inside the registry's event and once per window after it, and within that
+ * encode only the peers that changed.
  */
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
@@ -151,13 +152,19 @@ describe('changes cost what changed', () => {
       return call;
     });
     const encodes = hub.stats().encodes;
+    const peerEncodes = hub.stats().peerEncodes;
     const messages = hub.stats().messages;
     for (let i = 0; i < 1000; i++) registry.setHealth('big', ids[i]!, health('err'));
     assert.equal(hub.stats().encodes, encodes, 'nothing encoded inside the registry event');
     assert.equal(hub.stats().messages, messages);
     clock.advance(20);
     assert.equal(hub.stats().encodes - encodes, 1, 'one encode for 1,000 verdicts');
+    // ids[0] is listed twice (levels 1 and 2): 1,001 peer entries changed, of 10,002.
+    assert.equal(hub.stats().peerEncodes - peerEncodes, 1001, 'that encode redoes the changed peers only');
     assert.deepEqual(new Set(calls.map((c) => c.writes)), new Set([2]), 'initial snapshot + one coalesced change per stream');
+    registry.setHealth('big', ids[5000]!, health('err'));
+    clock.advance(20);
+    assert.equal(hub.stats().peerEncodes - peerEncodes, 1002, 'one more verdict, one more peer');
     hub.close();
   });
 });

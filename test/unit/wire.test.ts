@@ -13,9 +13,11 @@ import { errorFromWire, errorToWire } from '../../src/wire/errors.ts';
 import { packageDefinition } from '../../src/wire/proto.ts';
 import { snapshotReport } from '../../src/wire/report.ts';
 import { healthFromWire, healthToWire, passiveFromWire, passiveToWire } from '../../src/wire/status.ts';
-import { snapshotFromWire, snapshotToWire } from '../../src/wire/upstream.ts';
+import { clusterStatusesToWire, snapshotFromWire, snapshotToWire, upstreamStatusHeadToWire, type UpstreamState } from '../../src/wire/upstream.ts';
+import { SnapshotEncoder, UpstreamStatusEncoder } from '../../src/wire/upstream-encoding.ts';
 
 const watch = (packageDefinition()['checkups.v1.DiscoveryService'] as grpc.ServiceDefinition)['Watch']!;
+const getStatus = (packageDefinition()['checkups.v1.DiscoveryService'] as grpc.ServiceDefinition)['GetStatus']!;
 const roundTrip = (m: WatchResponse): WatchResponse__Output => watch.responseDeserialize(watch.responseSerialize(m)) as WatchResponse__Output;
 
 const CONFIG = {
@@ -41,6 +43,44 @@ const CONFIG = {
 };
 
 describe('wire layer', () => {
+  it('Watch snapshots and GetStatus upstreams encoded in parts are the same messages: across health, passive, ramp, count and spec changes, re-encoding changed peers only', () => {
+    const parsed = parseConfig(CONFIG);
+    assert.ok(parsed.ok);
+    const spec = parsed.value.upstreams.get('api')!;
+    const health = new Map<PeerId, PeerHealth>();
+    const passive = new Map<PeerId, PassiveVerdict>();
+    const ramps = new Map<PeerId, number>();
+    let state: UpstreamState = { spec, version: 1, heartbeat: true, health: (id) => health.get(id), passive: (id) => passive.get(id), rampStart: (id) => ramps.get(id) };
+    const encoder = new SnapshotEncoder();
+    const statusEncoder = new UpstreamStatusEncoder();
+    const counts = new Map<PeerId, number>();
+    const countedHere = (id: PeerId) => counts.get(id) ?? 0;
+    const same = (what: string) => {
+      assert.deepEqual(watch.responseDeserialize(encoder.entry(state)), watch.responseDeserialize(watch.responseSerialize({ upstreams: [snapshotToWire(state)] })), what);
+      const whole = getStatus.responseSerialize({ upstreams: [{ ...upstreamStatusHeadToWire(state), clusters: clusterStatusesToWire(state, countedHere) }] });
+      assert.deepEqual(getStatus.responseDeserialize(statusEncoder.entry(state, countedHere)), getStatus.responseDeserialize(whole), `${what} (GetStatus)`);
+    };
+    same('first encode');
+    assert.equal(encoder.peerEncodes, 4, 'every peer entry once');
+    health.set('10.0.0.1:80', { status: 'err', failNum: 3, lastModified: 1234, msg: 'refused', extras: { role: 'master' }, protection: { reason: 'last' }, dampedUntil: 9, flaps: 2 });
+    same('a health change');
+    assert.equal(encoder.peerEncodes, 6, 'the peer listed twice (levels 1 and dc1), nothing else');
+    passive.set('[::1]:81', { failedCount: 5, untilWall: 99_000 });
+    ramps.set('b.example:8080', 777.9);
+    same('a passive verdict and a ramp');
+    assert.equal(encoder.peerEncodes, 8);
+    same('nothing changed');
+    assert.equal(encoder.peerEncodes, 8);
+    assert.equal(statusEncoder.peerEncodes, 7, 'GetStatus: the ramp is not part of a status');
+    counts.set('[::1]:81', 7);
+    same("this process's own count");
+    assert.equal(statusEncoder.peerEncodes, 8);
+    state = { ...state, version: 2, heartbeat: false };
+    same('heartbeat off: every health reads unchecked');
+    state = { ...state, spec: { ...spec, clusters: spec.clusters.map((c) => ({ ...c, servers: c.servers.map((x) => ({ ...x, weight: x.weight + 1 })) })) } };
+    same('a new spec');
+  });
+
   it('a spec and its health travel through protobuf bytes and decode to the same model', () => {
     const parsed = parseConfig(CONFIG);
     assert.ok(parsed.ok);

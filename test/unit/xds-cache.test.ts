@@ -1,6 +1,7 @@
 /**
  * XdsResourceCache on a fake clock with an injected resolver: versions, encode-once, which
- * kinds each registry change rebuilds, DNS first resolution / refresh / failure, tombstones.
+ * kinds each registry change rebuilds, DNS first resolution / refresh / failure, tombstones,
+ * CLAs built on demand (only for names some stream subscribes to).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -17,8 +18,14 @@ import { GLOBAL, health, unpackAny } from '../support/xds-harness.ts';
 
 const REFRESH_MS = 30_000;
 
-/** `eager`: rebuild right after each change, to check what one rebuild produces (coalescing has its own tests). */
-function setup(dns: Record<string, string[] | Error> = {}, eager = true) {
+/** CLAs the tests below look at: subscribed, as a stream would (the hub calls setWanted). */
+const SUBSCRIBED_CLAS = ['api', 'api~dc1', 'db', 'x', 'big'];
+
+/**
+ * `eager`: rebuild right after each change, to check what one rebuild produces (coalescing has
+ * its own tests). `clas`: CLA names subscribed to from the start.
+ */
+function setup(dns: Record<string, string[] | Error> = {}, eager = true, clas = SUBSCRIBED_CLAS) {
   const clock = new FakeClock();
   const registry = new UpstreamRegistry(GLOBAL, { initialRevision: 1_000_000 });
   const lookups: string[] = [];
@@ -29,6 +36,7 @@ function setup(dns: Record<string, string[] | Error> = {}, eager = true) {
     return a ?? [];
   };
   const cache = new XdsResourceCache(registry, envoyCodec(), { clock, resolveHost, dnsRefreshMs: REFRESH_MS });
+  for (const name of clas) cache.setWanted(ENDPOINT, name, true);
   const changes: ResourceChange[][] = [];
   cache.subscribe((c) => changes.push([...c]));
   if (eager) registry.subscribe(() => cache.settle());
@@ -189,6 +197,100 @@ describe('xDS resource cache', () => {
   });
 });
 
+describe('xDS resource cache: CLAs on demand', () => {
+  const bigServers = Array.from({ length: 2000 }, (_, i) => server(`10.1.${i >> 8}.${i & 255}:80`));
+  const big = () => upstream('big', [cluster(1, bigServers), cluster('dc1', [server('10.2.0.1:80')])]);
+  const fail = (registry: UpstreamRegistry, from: number, to: number, status: 'ok' | 'err' = 'err') => {
+    for (let i = from; i < to; i++) registry.setHealth('big', `10.1.${i >> 8}.${i & 255}:80`, health(status));
+  };
+  /** The CLA `name` built from the registry's state now, and its endpoints marked UNHEALTHY. */
+  const currentCla = (registry: UpstreamRegistry, name: string) => {
+    const entry = registry.upstream('big')!;
+    const cla = buildLoadAssignment(treesOf(entry.spec).find((t) => t.name === name)!, { view: entry, addresses: () => [] })!;
+    return { any: envoyCodec().encodeAny(ENDPOINT, cla).any, unhealthy: cla.endpoints.flatMap((l) => l.lb_endpoints).filter((e) => e.health_status === 'UNHEALTHY').length };
+  };
+  /** Whether the cache holds the CLA of the current state; how many endpoints it has UNHEALTHY. */
+  const unhealthy = (registry: UpstreamRegistry, cache: XdsResourceCache, name = 'big') => {
+    const now = currentCla(registry, name);
+    assert.ok(cache.get(ENDPOINT, name)!.any.equals(now.any), `the cached ${name} CLA is the current state`);
+    return now.unhealthy;
+  };
+
+  it('a mass failure on an upstream nobody subscribes to builds and encodes no CLA; the first subscriber gets the current one, at a newer version', () => {
+    const { registry, cache, changes, clock } = setup({}, false, []);
+    registry.put(big());
+    cache.settle();
+    assert.equal(cache.get(ENDPOINT, 'big'), undefined, 'no CLA built for nobody');
+    assert.ok(cache.get(CLUSTER, 'big') !== undefined, 'the Cluster is (CDS wildcard subscribers want every one)');
+    const encodes = cache.encodes;
+    const batches = changes.length;
+    const clusterVersion = Number(cache.get(CLUSTER, 'big')!.version);
+    for (let w = 0; w < 10; w++) {
+      fail(registry, w * 100, (w + 1) * 100);
+      clock.advance(DEFAULT_XDS_COALESCE_MS);
+    }
+    assert.equal(cache.encodes, encodes, 'ten windows of failures: nothing encoded');
+    assert.equal(changes.length, batches, 'nothing announced');
+    assert.equal(cache.get(ENDPOINT, 'big'), undefined);
+
+    cache.setWanted(ENDPOINT, 'big', true);
+    assert.equal(cache.encodes - encodes, 1, 'one CLA built, for the name asked, at once');
+    assert.equal(cache.get(ENDPOINT, 'big~dc1'), undefined, 'not its sibling');
+    const first = cache.get(ENDPOINT, 'big')!;
+    assert.equal(unhealthy(registry, cache), 1000, 'the current state');
+    assert.ok(Number(first.version) > clusterVersion && Number(first.version) >= registry.currentRevision, 'a version above every earlier one');
+    assert.equal(cache.version(ENDPOINT), first.version);
+    assert.equal(changes.length, batches, 'built for the one asking: announced to nobody');
+
+    // Subscribed: a change is rebuilt and announced as before, at a newer version.
+    fail(registry, 0, 1, 'ok');
+    clock.advance(DEFAULT_XDS_COALESCE_MS);
+    assert.deepEqual(kinds(changes.at(-1)!), ['ClusterLoadAssignment:big']);
+    const second = cache.get(ENDPOINT, 'big')!;
+    assert.ok(Number(second.version) > Number(first.version));
+    assert.equal(unhealthy(registry, cache), 999);
+
+    // The last subscriber gone: changes build nothing again.
+    cache.setWanted(ENDPOINT, 'big', false);
+    assert.equal(cache.get(ENDPOINT, 'big'), undefined);
+    const quiet = cache.encodes;
+    fail(registry, 0, 1, 'err');
+    clock.advance(DEFAULT_XDS_COALESCE_MS);
+    assert.equal(cache.encodes, quiet);
+    // Wanted again: built now, at a version above the last one handed out.
+    cache.setWanted(ENDPOINT, 'big', true);
+    const third = cache.get(ENDPOINT, 'big')!;
+    assert.ok(Number(third.version) > Number(second.version));
+    assert.equal(unhealthy(registry, cache), 1000);
+    cache.close();
+  });
+
+  it('a CLA wanted again unchanged keeps its version; one whose upstream went away is not kept', () => {
+    const { registry, cache } = setup({}, true, []);
+    registry.put(big());
+    cache.setWanted(ENDPOINT, 'big~dc1', true);
+    const v = cache.get(ENDPOINT, 'big~dc1')!.version;
+    cache.setWanted(ENDPOINT, 'big~dc1', false);
+    fail(registry, 0, 10); // changes `big`, not the dc1 cluster
+    cache.setWanted(ENDPOINT, 'big~dc1', true);
+    assert.equal(cache.get(ENDPOINT, 'big~dc1')!.version, v, 'byte-identical: same version (a resuming delta client is not sent it again)');
+    cache.setWanted(ENDPOINT, 'big~dc1', false);
+    registry.delete('big');
+    registry.put(big());
+    cache.setWanted(ENDPOINT, 'big~dc1', true);
+    assert.ok(Number(cache.get(ENDPOINT, 'big~dc1')!.version) > Number(v), 'a deleted upstream does not bring back its old CLA versions');
+  });
+
+  it('a name subscribed before its upstream exists is built when the upstream appears, and announced', () => {
+    const { registry, cache, changes } = setup({}, true, []);
+    cache.setWanted(ENDPOINT, 'big', true);
+    assert.equal(cache.get(ENDPOINT, 'big'), undefined);
+    registry.put(big());
+    assert.ok(kinds(changes.at(-1)!).includes('ClusterLoadAssignment:big'));
+    assert.ok(!kinds(changes.at(-1)!).includes('ClusterLoadAssignment:big~dc1'), 'the unsubscribed sibling is not built');
+  });
+});
+
 describe('slow start over xDS: ramped locality weights', () => {
   const SLOW = { windowMs: 10_000, aggression: 1, minWeightPercent: 10 };
   const two = () => upstream('api', [cluster(1, [server('10.0.0.1:80', { weight: 100 }), server('10.0.0.2:80', { weight: 100 })])], { slowStart: SLOW });
@@ -224,6 +326,7 @@ describe('slow start over xDS: ramped locality weights', () => {
     const clock = new FakeClock();
     const registry = new UpstreamRegistry(GLOBAL, { initialRevision: 1_000_000, clock });
     const cache = new XdsResourceCache(registry, envoyCodec(), { clock, resolveHost: async () => [], dnsRefreshMs: REFRESH_MS });
+    cache.setWanted(ENDPOINT, 'api', true);
     const changes: ResourceChange[][] = [];
     cache.subscribe((c) => changes.push([...c]));
     registry.put(two());
@@ -243,6 +346,26 @@ describe('slow start over xDS: ramped locality weights', () => {
     const settled = changes.length;
     clock.advance(60_000);
     assert.equal(changes.length, settled, 'nothing more once the ramp is over');
+    cache.close();
+  });
+
+  it('a CLA first asked for while a peer ramps follows the ramp from then on', () => {
+    const clock = new FakeClock();
+    const registry = new UpstreamRegistry(GLOBAL, { initialRevision: 1_000_000, clock });
+    const cache = new XdsResourceCache(registry, envoyCodec(), { clock, resolveHost: async () => [], dnsRefreshMs: REFRESH_MS });
+    const changes: ResourceChange[][] = [];
+    cache.subscribe((c) => changes.push([...c]));
+    registry.put(two());
+    registry.setHealth('api', '10.0.0.2:80', health('err'));
+    registry.setHealth('api', '10.0.0.2:80', health('ok'));
+    clock.advance(2_000); // ramping, and nobody asked: nothing built, nothing pushed
+    assert.equal(cache.get(ENDPOINT, 'api'), undefined);
+    cache.setWanted(ENDPOINT, 'api', true);
+    const first = cache.get(ENDPOINT, 'api')!.version;
+    clock.advance(8_000);
+    const pushes = changes.filter((b) => kinds(b).includes('ClusterLoadAssignment:api')).length;
+    assert.ok(pushes >= 12 && pushes <= 17, `${pushes} CLA pushes over the rest of the window`);
+    assert.ok(Number(cache.get(ENDPOINT, 'api')!.version) > Number(first));
     cache.close();
   });
 });

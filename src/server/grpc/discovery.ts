@@ -13,7 +13,6 @@ import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { DiscoveryServiceHandlers } from '../../generated/checkups/v1/DiscoveryService.ts';
 import type { GetStatusRequest__Output } from '../../generated/checkups/v1/GetStatusRequest.ts';
 import type { GetStatusResponse } from '../../generated/checkups/v1/GetStatusResponse.ts';
-import type { UpstreamStatus } from '../../generated/checkups/v1/UpstreamStatus.ts';
 import type { XdsNodeStatus } from '../../generated/checkups/v1/XdsNodeStatus.ts';
 import type { HealthChecker } from '../../health/health-checker.ts';
 import type { NodeStatus } from '../xds/status.ts';
@@ -21,7 +20,7 @@ import { feedbackOutcomes } from '../../observability/metrics.ts';
 import type { Clock } from '../../util/clock.ts';
 import { CheckupsError } from '../../util/errors.ts';
 import { errorToWire } from '../../wire/errors.ts';
-import { clusterStatusesToWire } from '../../wire/upstream.ts';
+import { UpstreamStatusEncoder } from '../../wire/upstream-encoding.ts';
 import { healthToWire } from '../../wire/status.ts';
 import type { WatchHub } from './watch.ts';
 import { boundedList, clip } from '../../util/bounded-text.ts';
@@ -109,8 +108,10 @@ function requireSkey(skey: string): string {
  * `upstreams_remaining` say what follows. An upstream bigger than the limit on its own still
  * goes out, alone on its page (it cannot be split; 65,535 servers are about 6 MB).
  * xDS nodes are listed on the first page, within a quarter of the limit (`xds_nodes_omitted`).
+ * `upstreams` keeps each peer's encoded status between calls: a call encodes again only the
+ * peers whose status changed since (wire/upstream-encoding.ts).
  */
-export function statusPage(deps: Omit<DiscoveryDeps, 'watch'>, req: Pick<GetStatusRequest__Output, 'pageSize' | 'pageToken'>): Buffer {
+export function statusPage(deps: Omit<DiscoveryDeps, 'watch'>, req: Pick<GetStatusRequest__Output, 'pageSize' | 'pageToken'>, upstreams: UpstreamStatusEncoder): Buffer {
   const { registry, encodeStatus: encode } = deps;
   const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const skeys = registry.skeys();
@@ -137,7 +138,8 @@ export function statusPage(deps: Omit<DiscoveryDeps, 'watch'>, req: Pick<GetStat
   const pageSize = req.pageSize > 0 ? req.pageSize : Infinity;
   let i = start;
   for (; i < skeys.length && i - start < pageSize; i++) {
-    const bytes = encode({ upstreams: [upstreamStatus(deps, skeys[i]!)] });
+    const skey = skeys[i]!;
+    const bytes = upstreams.entry(registry.upstream(skey)!, countedHere(deps.engine, skey));
     if (i > start && size + bytes.length > maxBytes - TRAILER_RESERVE) break;
     parts.push(bytes);
     size += bytes.length;
@@ -149,11 +151,6 @@ export function statusPage(deps: Omit<DiscoveryDeps, 'watch'>, req: Pick<GetStat
     xdsNodesOmitted: omitted,
   });
   return Buffer.concat([...parts, trailer]);
-}
-
-function upstreamStatus(deps: Omit<DiscoveryDeps, 'watch'>, skey: string): UpstreamStatus {
-  const entry = deps.registry.upstream(skey)!;
-  return { skey, version: entry.version, heartbeat: entry.heartbeat, clusters: clusterStatusesToWire(entry, countedHere(deps.engine, skey)) };
 }
 
 /** Page tokens: base64url of `index:skey`, the first upstream of the next page and where it was. */
@@ -212,6 +209,7 @@ function statusHead(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusResponse {
 
 export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers {
   const { engine, auth, feedbackLimiter: limiter } = deps;
+  const statusUpstreams = new UpstreamStatusEncoder();
   /**
    * Applies one outcome within the per-peer limit: 'applied', or 'limited' (a failure not
    * counted). Unknown upstreams and peers throw as engine.feedback does.
@@ -306,7 +304,7 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
       return { applied, rejected: boundedList(rejected, 100, 600) };
     }),
     // Answers with ready bytes (statusPage); the method's serializer is the identity (server.ts).
-    GetStatus: authorized(auth, 'read', (req) => statusPage(deps, req) as unknown as GetStatusResponse),
+    GetStatus: authorized(auth, 'read', (req) => statusPage(deps, req, statusUpstreams) as unknown as GetStatusResponse),
     GetUpsTimeout: authorized(auth, 'read', (req) => {
       const t = engine.getUpsTimeout(requireSkey(req.skey));
       if (t === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(req.skey)}`);

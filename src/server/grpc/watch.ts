@@ -4,6 +4,8 @@
  * - Encode once: an upstream's snapshot is serialised once per version, as a ready-made
  *   `WatchResponse.upstreams` entry; a response is the concatenation of such entries plus the
  *   few trailing fields (protobuf merges concatenated messages). 1,000 streams, one encode.
+ *   And that encode redoes only the peers that changed (wire/upstream-encoding.ts): at 10,000
+ *   servers, one window of a mass failure costs the changed peers plus a copy, not 10,000.
  * - Coalescing: a change only marks its upstream dirty (O(1) inside the registry's event); once
  *   per `coalesceMs` window the dirty upstreams are handed to the streams watching them and
  *   each stream is flushed once, with the newest state of everything dirty. Each upstream is
@@ -23,7 +25,7 @@ import type { WatchRequest__Output } from '../../generated/checkups/v1/WatchRequ
 import type { WatchResponse } from '../../generated/checkups/v1/WatchResponse.ts';
 import type { Clock, Timer } from '../../util/clock.ts';
 import { pushDuration, pushesTotal, streamMessages } from '../../observability/metrics.ts';
-import { snapshotToWire } from '../../wire/upstream.ts';
+import { SnapshotEncoder } from '../../wire/upstream-encoding.ts';
 import { StallGuard, type StreamFlow, type StreamLogger } from '../stream-flow.ts';
 
 /** Encodes a WatchResponse object (the proto-loader serializer of the Watch method). */
@@ -55,6 +57,8 @@ export interface WatchHubStats {
   readonly streams: number;
   /** Snapshot encodings performed (one per upstream version that some stream needed). */
   readonly encodes: number;
+  /** Peers encoded within them: the peers that changed, not every peer of each snapshot. */
+  readonly peerEncodes: number;
   readonly messages: number;
   /** Streams with a message their client has not taken yet. */
   readonly busyStreams: number;
@@ -70,6 +74,7 @@ export class WatchHub {
   private readonly changed = new Set<string>();
   /** skey -> [version, encoded upstreams entry]. */
   private readonly encoded = new Map<string, { version: number; bytes: Buffer }>();
+  private readonly snapshots = new SnapshotEncoder();
   private timer: Timer | undefined;
   private encodes = 0;
   private messages = 0;
@@ -95,7 +100,7 @@ export class WatchHub {
   stats(): WatchHubStats {
     let pending = 0;
     for (const sub of this.subscribers) pending += sub.dirty.size;
-    return { streams: this.subscribers.size, encodes: this.encodes, messages: this.messages, busyStreams: this.stalls.busyStreams, pendingUpstreams: pending, stalls: this.stalls.stalls };
+    return { streams: this.subscribers.size, encodes: this.encodes, peerEncodes: this.snapshots.peerEncodes, messages: this.messages, busyStreams: this.stalls.busyStreams, pendingUpstreams: pending, stalls: this.stalls.stalls };
   }
 
   /** Serves one Watch call until the client goes away (or `close()`). */
@@ -170,7 +175,7 @@ export class WatchHub {
     if (entry === undefined) return undefined;
     const cached = this.encoded.get(skey);
     if (cached !== undefined && cached.version === entry.version) return cached;
-    const fresh = { version: entry.version, bytes: this.encode({ upstreams: [snapshotToWire(entry)] }) };
+    const fresh = { version: entry.version, bytes: this.snapshots.entry(entry) };
     this.encodes++;
     this.encoded.set(skey, fresh);
     return fresh;

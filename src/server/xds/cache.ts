@@ -8,9 +8,16 @@
  *   one scheduled flush per `coalesceMs` window rebuilds each dirty upstream once, whatever the
  *   number of changes. 1,000 of 10,000 peers failing one by one cost one CLA rebuild per window,
  *   not 1,000 (each O(servers)). `settle()` runs the flush now.
+ * - On demand: ClusterLoadAssignments (the kind rebuilt on every health change, O(servers)) are
+ *   built only for names some stream subscribes to (ResourceKind.onDemand). The hub says when a
+ *   name gets its first subscriber and loses its last (`setWanted`); the first builds the CLA
+ *   at once from the current state, so that stream's answer carries it. A mass failure on an
+ *   upstream nobody asks for over xDS then costs no CLA at all. A CLA nobody wants any more is
+ *   set aside ("parked"): rebuilt later byte-identical, it keeps its version.
  * - Encode once: a resource is serialized once per version, as google.protobuf.Any bytes
  *   already framed as a response entry; every stream sends those same bytes (`encodes` counts).
- * - Versions: one counter, `max(registry revision, last + 1)`. Registry revisions start at the
+ * - Versions: one counter, `max(registry revision, last + 1)`, also for a CLA built on demand
+ *   (so a version never goes back, however late a resource is built). Registry revisions start at the
  *   process start time in microseconds (main.ts), so versions never repeat across restarts and a
  *   client resuming with an old version never mistakes new data for what it holds. A type's
  *   version is the version of its latest change.
@@ -28,7 +35,7 @@ import { HostAddressBook, type ResolveHost } from './dns.ts';
 import type { EnvoyCodec } from './proto.ts';
 import { hostNamesOf } from './resources/endpoint.ts';
 import { RESOURCE_KINDS, type EndpointContext } from './resources/index.ts';
-import { treesOf } from './resources/tree.ts';
+import { skeyOfTree, treesOf, type ServiceTree } from './resources/tree.ts';
 import type { XdsLogger } from './status.ts';
 import { CLUSTER, PUSH_ORDER, type ResourceTypeUrl } from './type-urls.ts';
 import { deltaResourceEntry } from './wire.ts';
@@ -72,9 +79,18 @@ const RAMP_MIN_STEP_MS = 500;
 
 type RebuildScope = 'spec' | 'dynamic';
 
+/** Types whose resources are built only while wanted (resources/kind.ts `onDemand`). */
+const ON_DEMAND_TYPES: readonly ResourceTypeUrl[] = RESOURCE_KINDS.filter((k) => k.onDemand).map((k) => k.typeUrl);
+
+type ResourceUpdate = { typeUrl: ResourceTypeUrl; name: string; any: Buffer; sotwEntry: Buffer };
+
 export class XdsResourceCache {
   private readonly live = new Map<ResourceTypeUrl, Map<string, CachedResource>>(PUSH_ORDER.map((t) => [t, new Map()]));
   private readonly tombstones = new Map<ResourceTypeUrl, Map<string, CachedResource>>(PUSH_ORDER.map((t) => [t, new Map()]));
+  /** Per on-demand type: names some stream subscribes to (as many as the hub's watch entries). */
+  private readonly wanted = new Map<ResourceTypeUrl, Set<string>>(ON_DEMAND_TYPES.map((t) => [t, new Set()]));
+  /** Per on-demand type: the last build of names nobody wants now (at most one per tree name). */
+  private readonly parked = new Map<ResourceTypeUrl, Map<string, CachedResource>>(ON_DEMAND_TYPES.map((t) => [t, new Map()]));
   private readonly typeVersions = new Map<ResourceTypeUrl, string>();
   /** Resource names each upstream publishes (all kinds share the tree names). */
   private readonly namesBySkey = new Map<string, Set<string>>();
@@ -158,6 +174,35 @@ export class XdsResourceCache {
     return (res.deltaEntry ??= deltaResourceEntry(res.name, res.version, res.any));
   }
 
+  /**
+   * Whether some stream subscribes to `name` of `typeUrl`: the hub calls this when a name gets
+   * its first subscriber (true) and loses its last (false). Kinds built on demand are built for
+   * such names only: the first subscriber gets the resource built now, if its upstream exists
+   * (otherwise when it appears). That build is announced to no listener: the only stream
+   * watching the name is the one asking, and it answers from the cache. Other kinds ignore this.
+   */
+  setWanted(typeUrl: ResourceTypeUrl, name: string, wanted: boolean): void {
+    const names = this.wanted.get(typeUrl);
+    if (names === undefined) return;
+    if (!wanted) {
+      names.delete(name);
+      const res = this.get(typeUrl, name);
+      if (res === undefined) return;
+      this.live.get(typeUrl)!.delete(name);
+      this.parked.get(typeUrl)!.set(name, res);
+      return;
+    }
+    if (names.has(name)) return;
+    names.add(name);
+    const skey = skeyOfTree(name);
+    const entry = this.registry.upstream(skey);
+    if (entry === undefined || this.namesBySkey.get(skey)?.has(name) !== true) return;
+    const trees = treesOf(entry.spec, (n) => this.generations.get(n) ?? 0).filter((t) => t.name === name);
+    const { updates, ramping } = this.build(skey, trees, (kind) => kind.typeUrl === typeUrl);
+    if (ramping) this.scheduleRamp(skey, entry.spec.slowStart.windowMs);
+    if (updates.length > 0) this.apply(updates, []);
+  }
+
   /** Listeners run synchronously after each batch of changes. Returns the unsubscribe function. */
   subscribe(listener: ChangeBatchListener): () => void {
     this.listeners.add(listener);
@@ -228,11 +273,14 @@ export class XdsResourceCache {
     const entry = this.registry.upstream(skey);
     const before = this.namesBySkey.get(skey) ?? new Set<string>();
     const trees = entry === undefined ? [] : treesOf(entry.spec, (name) => this.generations.get(name) ?? 0);
-    const updates: Array<{ typeUrl: ResourceTypeUrl; name: string; any: Buffer; sotwEntry: Buffer }> = [];
     const removals: Array<{ typeUrl: ResourceTypeUrl; name: string }> = [];
     if (scope === 'spec') {
       const now = new Set(trees.map((t) => t.name));
-      for (const name of before) if (!now.has(name)) for (const t of PUSH_ORDER) if (this.get(t, name) !== undefined) removals.push({ typeUrl: t, name });
+      for (const name of before) {
+        if (now.has(name)) continue;
+        for (const t of PUSH_ORDER) if (this.get(t, name) !== undefined) removals.push({ typeUrl: t, name });
+        for (const parkedOfType of this.parked.values()) parkedOfType.delete(name);
+      }
       if (entry === undefined) {
         this.namesBySkey.delete(skey);
         this.hostsBySkey.delete(skey);
@@ -241,29 +289,62 @@ export class XdsResourceCache {
         this.hostsBySkey.set(skey, hostNamesOf(entry.spec.clusters));
       }
     }
-    let ramping = false;
-    if (entry !== undefined) {
-      const ctx: EndpointContext = { view: entry, addresses: (host) => this.dns.addresses(host), now: () => entry.now(), ramping: () => (ramping = true) };
-      for (const kind of RESOURCE_KINDS) {
-        if (scope === 'dynamic' && !kind.dynamic) continue;
-        for (const tree of trees) {
-          const message = kind.build(tree, ctx);
-          if (message === undefined) continue;
-          let encoded;
-          try {
-            encoded = this.codec.encodeAny(kind.typeUrl, message);
-          } catch (err) {
-            this.opts.logger?.warn({ name: tree.name, err: (err as Error).message }, 'xds: cannot encode resource');
-            continue;
-          }
-          this.encodeCount++;
-          if (this.get(kind.typeUrl, tree.name)?.any.equals(encoded.any) === true) continue;
-          updates.push({ typeUrl: kind.typeUrl, name: tree.name, ...encoded });
-        }
-      }
-    }
+    const { updates, ramping } = this.build(skey, trees, (kind) => scope === 'spec' || kind.dynamic);
     this.scheduleRamp(skey, ramping ? entry?.spec.slowStart.windowMs : undefined);
     if (updates.length === 0 && removals.length === 0) return;
+    const changes = this.apply(updates, removals);
+    for (const listener of this.listeners) {
+      try {
+        listener(changes);
+      } catch (err) {
+        this.opts.logger?.warn({ err: (err as Error).message }, 'xds: change listener failed');
+      }
+    }
+  }
+
+  /**
+   * Builds and encodes the kinds `include` selects for `trees` of `skey` (an on-demand kind only
+   * for wanted names); returns those whose bytes changed. A parked build with the very same
+   * bytes comes back as it was, version and all.
+   */
+  private build(skey: string, trees: readonly ServiceTree[], include: (kind: (typeof RESOURCE_KINDS)[number]) => boolean): { updates: ResourceUpdate[]; ramping: boolean } {
+    const updates: ResourceUpdate[] = [];
+    const entry = this.registry.upstream(skey);
+    let ramping = false;
+    if (entry === undefined) return { updates, ramping };
+    const ctx: EndpointContext = { view: entry, addresses: (host) => this.dns.addresses(host), now: () => entry.now(), ramping: () => (ramping = true) };
+    for (const kind of RESOURCE_KINDS) {
+      if (!include(kind)) continue;
+      const wanted = this.wanted.get(kind.typeUrl);
+      for (const tree of trees) {
+        if (wanted !== undefined && !wanted.has(tree.name)) continue;
+        const message = kind.build(tree, ctx);
+        if (message === undefined) continue;
+        let encoded;
+        try {
+          encoded = this.codec.encodeAny(kind.typeUrl, message);
+        } catch (err) {
+          this.opts.logger?.warn({ name: tree.name, err: (err as Error).message }, 'xds: cannot encode resource');
+          continue;
+        }
+        this.encodeCount++;
+        if (this.get(kind.typeUrl, tree.name)?.any.equals(encoded.any) === true) continue;
+        const parked = this.parked.get(kind.typeUrl)?.get(tree.name);
+        if (parked !== undefined) {
+          this.parked.get(kind.typeUrl)!.delete(tree.name);
+          if (parked.any.equals(encoded.any)) {
+            this.live.get(kind.typeUrl)!.set(tree.name, parked);
+            continue;
+          }
+        }
+        updates.push({ typeUrl: kind.typeUrl, name: tree.name, ...encoded });
+      }
+    }
+    return { updates, ramping };
+  }
+
+  /** Stores updates (one new version for all) and removals; returns them as changes. */
+  private apply(updates: readonly ResourceUpdate[], removals: ReadonlyArray<{ typeUrl: ResourceTypeUrl; name: string }>): ResourceChange[] {
     const version = this.nextVersion();
     const changes: ResourceChange[] = [];
     for (const u of updates) {
@@ -282,12 +363,6 @@ export class XdsResourceCache {
       this.typeVersions.set(r.typeUrl, version);
       changes.push({ typeUrl: r.typeUrl, name: r.name, removed: true });
     }
-    for (const listener of this.listeners) {
-      try {
-        listener(changes);
-      } catch (err) {
-        this.opts.logger?.warn({ err: (err as Error).message }, 'xds: change listener failed');
-      }
-    }
+    return changes;
   }
 }

@@ -5,6 +5,9 @@
  * cache changes marks the watching streams dirty for those types; after `coalesceMs` every dirty
  * stream flushes once, with the newest state (so a burst of changes costs each stream one
  * response per type, and the resources inside were encoded once for all of them).
+ *
+ * The hub also tells the cache which names are wanted at all (first watcher in, last one out):
+ * ClusterLoadAssignments are built only for those (cache.ts "On demand").
  */
 import { pushDuration, pushesTotal } from '../../observability/metrics.ts';
 import type { Clock, Timer } from '../../util/clock.ts';
@@ -44,7 +47,7 @@ export class XdsHub {
   private readonly unsubscribe: () => void;
 
   constructor(
-    cache: XdsResourceCache,
+    private readonly cache: XdsResourceCache,
     private readonly clock: Clock,
     private readonly coalesceMs: number,
   ) {
@@ -72,6 +75,8 @@ export class XdsHub {
     let set = this.byName.get(key);
     if (set === undefined) this.byName.set(key, (set = new Set()));
     set.add(stream);
+    // After the stream is counted: building on demand happens now, before the stream answers.
+    if (set.size === 1) this.cache.setWanted(typeUrl, name, true);
   }
 
   unwatch(stream: HubStream, typeUrl: ResourceTypeUrl, name: string): void {
@@ -79,7 +84,9 @@ export class XdsHub {
     const set = this.byName.get(key);
     if (set === undefined) return;
     set.delete(stream);
-    if (set.size === 0) this.byName.delete(key);
+    if (set.size > 0) return;
+    this.byName.delete(key);
+    this.cache.setWanted(typeUrl, name, false);
   }
 
   setWildcard(stream: HubStream, typeUrl: ResourceTypeUrl, on: boolean): void {

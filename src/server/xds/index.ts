@@ -82,7 +82,7 @@ export interface XdsStats {
 }
 
 export interface XdsServer {
-  /** Loads the protos and builds the resources now instead of on the first stream. */
+  /** Loads the protos and builds the resources now instead of on the first stream (CLAs: when first asked for, cache.ts). */
   start(): void;
   stats(): XdsStats;
   /** Per node id: versions sent, ACKed and NACKed per type (what GetStatus/CSDS show). */

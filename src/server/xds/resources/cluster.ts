@@ -50,6 +50,7 @@ export function slowStartConfig(name: string, spec: SlowStartSpec): SlowStartCon
 export const clusterType = {
   typeUrl: CLUSTER,
   dynamic: false,
+  onDemand: false,
   build(tree: ServiceTree): Cluster {
     return {
       name: tree.name,

@@ -162,5 +162,11 @@ export const endpointType = {
   typeUrl: ENDPOINT,
   /** Changes with health and DNS too, not only with the spec. */
   dynamic: true,
+  /**
+   * The one kind rebuilt on every health change, and the largest (O(servers)): built only while
+   * some stream subscribes to it, so a mass failure on an upstream nobody asks for over xDS
+   * costs nothing here.
+   */
+  onDemand: true,
   build: buildLoadAssignment,
 } satisfies ResourceKind;

@@ -1,6 +1,6 @@
 /**
  * The resource kinds checkups publishes per tree (tree.ts), in ADS push order. Adding a kind is
- * one file exporting `{ typeUrl, dynamic, build }` plus one entry here; the cache and the
+ * one file exporting `{ typeUrl, dynamic, onDemand, build }` plus one entry here; the cache and the
  * stream handlers dispatch on type URL and stay untouched.
  */
 import { clusterType } from './cluster.ts';

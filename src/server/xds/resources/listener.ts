@@ -14,6 +14,7 @@ export const listenerType = {
   typeUrl: LISTENER,
   /** Depends on the spec only, not on health or DNS. */
   dynamic: false,
+  onDemand: false,
   build(tree: ServiceTree): Listener {
     return {
       name: tree.name,

@@ -43,6 +43,7 @@ export function hashPolicies(mode: BalanceMode): HashPolicy[] {
 export const routeType = {
   typeUrl: ROUTE,
   dynamic: false,
+  onDemand: false,
   build(tree: ServiceTree): RouteConfiguration {
     return {
       name: tree.name,

@@ -33,6 +33,12 @@ export interface ServiceTree {
   readonly generation: number;
 }
 
+/** The upstream a tree name belongs to (`K` and `K~NAME` both belong to K). */
+export function skeyOfTree(name: string): string {
+  const at = name.indexOf(NAMED_CLUSTER_SEPARATOR);
+  return at < 0 ? name : name.slice(0, at);
+}
+
 export function treesOf(spec: UpstreamSpec, generationOf: (name: string) => number = () => 0): ServiceTree[] {
   const tree = (name: string, clusters: readonly ClusterSpec[]): ServiceTree => ({ name, skey: spec.skey, mode: spec.mode, slowStart: spec.slowStart, clusters, generation: generationOf(name) });
   const trees = [tree(spec.skey, spec.clusters)];

@@ -30,6 +30,8 @@ function resources(count: number, servers: number) {
   for (let u = 0; u < count; u++) {
     registry.put(upstream(`u${u}`, [cluster(1, Array.from({ length: servers }, (_, i) => server(`10.${u}.${i >> 8}.${i & 255}:8080`)))]));
   }
+  // CLAs are built for the names some stream subscribes to: subscribe to all, as a stream would.
+  for (const name of cache.names(CLUSTER)) cache.setWanted(ENDPOINT, name, true);
   const clas = [...cache.names(ENDPOINT)].map((n) => cache.get(ENDPOINT, n)!);
   return { cache, clas };
 }

@@ -101,15 +101,12 @@ ${servers(backends.ports.slice(half))}
           - { host: 10.9.0.2, port: 80, max_fails: 2, fail_timeout: 30 }
 `,
     );
-    const started = await Promise.all(['A', 'B', 'C'].map((id) => startInstance({ id, config: join(dir, 'checkups.yaml'), dataDir: join(dir, `data-${id}`), redisUrl: redis.url, cluster: 't' })));
-    for (const i of started) instances.set(i.id, i);
+    const started = await Promise.all(['A', 'B', 'C'].map((id) => startInstance({ id, config: join(dir, 'checkups.yaml'), dataDir: join(dir, `data-${id}`), store: redis.url, cluster: 't' })));
+    for (const i of started) instances.set(i.id!, i);
   });
 
   after(async () => {
-    for (const i of instances.values()) {
-      i.kill('SIGKILL');
-      await i.exited;
-    }
+    for (const i of instances.values()) await i.kill();
     await backends?.close();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -203,7 +200,7 @@ ${servers(backends.ports.slice(half))}
     try {
       await until(() => watchers.every((w) => w.statuses.at(-1) === 'HEALTH_STATUS_OK'), 'the target to be ok on A and B', 20_000);
       const logsBefore = ['A', 'B'].map((id) => instances.get(id)!.logs.length);
-      paused.kill('SIGSTOP');
+      paused.child.kill('SIGSTOP');
       // A and B see C gone and take its shards.
       await Promise.all(
         ['A', 'B'].map((id, k) => {
@@ -215,7 +212,7 @@ ${servers(backends.ports.slice(half))}
       await backends.closePort(port);
       await until(() => watchers.every((w) => w.statuses.at(-1) === 'HEALTH_STATUS_ERR'), 'err on A and B', 20_000);
       const refusedBefore = paused.logs.filter((l) => String(l['msg']).startsWith('verdicts refused')).length;
-      paused.kill('SIGCONT');
+      paused.child.kill('SIGCONT');
       await paused.logged((l) => l['msg'] === 'probe ownership changed' && l['members'] === 3 && (l['shards'] as number) > 0, 30_000);
       // Two more intervals with C back: no status change of the target anywhere.
       await new Promise((r) => setTimeout(r, 2 * INTERVAL_MS));
@@ -232,8 +229,7 @@ ${servers(backends.ports.slice(half))}
   it('kill -9 of one instance: its targets are probed again within 2 intervals; the rest agree', async () => {
     const victim = instances.get('B')!;
     const killedAt = performance.now();
-    victim.kill('SIGKILL');
-    await victim.exited;
+    await victim.kill();
     const deadline = killedAt + 2 * INTERVAL_MS;
     await new Promise((r) => setTimeout(r, 3 * INTERVAL_MS));
     const open = backends.ports.filter((p) => !backends.closed.has(p));

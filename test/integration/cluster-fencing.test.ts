@@ -41,7 +41,7 @@ describe('cluster fencing (real Redis)', () => {
   after(() => redis.stop());
 
   const send = (holder: string, status: string, epoch = EPOCH) =>
-    publish(6, keys.epoch, keys.revision, keys.changes, keys.verdicts, keys.touched, lease, epoch, 10_000, 'svc', 1, holder, '10.0.0.1:80', verdict(status)) as Promise<[string, number]>;
+    publish(6, keys.epoch, keys.revision, keys.changes, keys.verdicts, keys.touched, lease, epoch, 10_000, 'svc', 1, holder.split(' ')[0]!, holder, '10.0.0.1:80', verdict(status)) as Promise<[string, number]>;
 
   it('a lease taken again gets a new epoch; the old holder is refused and nothing changes', async () => {
     const [e1] = (await claim(2, keys.fence, lease, 'X', 60_000)) as number[];
@@ -68,14 +68,14 @@ describe('cluster fencing (real Redis)', () => {
     assert.equal(Number(rev3), Number(before.rev) + 1, 'one entry, the next revision');
     const [[id, fields]] = (await client.xrange(keys.changes, '-', '+', 'COUNT', 1000)).slice(-1) as [[string, string[]]];
     assert.equal(id, `${rev3}-0`);
-    assert.deepEqual(fields.slice(0, 10), ['rev', rev3, 'kind', 'verdict', 'at', '1', 'skey', 'svc', 'type', 'health']);
+    assert.deepEqual(fields.slice(0, 12), ['rev', rev3, 'kind', 'verdict', 'at', '1', 'skey', 'svc', 'type', 'health', 'by', 'Y'], 'the entry names its publisher');
   });
 
   it('a lease that expired and was taken by nobody refuses too', async () => {
     const l = `${keys.leasePrefix}9`;
     const [e] = (await claim(2, keys.fence, l, 'X', 60_000)) as number[];
     await client.del(l);
-    const r = (await publish(6, keys.epoch, keys.revision, keys.changes, keys.verdicts, keys.touched, l, EPOCH, 10_000, 'svc', 1, `X ${e}`, '10.0.0.2:80', verdict('err'))) as [string, number];
+    const r = (await publish(6, keys.epoch, keys.revision, keys.changes, keys.verdicts, keys.touched, l, EPOCH, 10_000, 'svc', 1, 'X', `X ${e}`, '10.0.0.2:80', verdict('err'))) as [string, number];
     assert.deepEqual([r[0], Number(r[1])], ['0', 1]);
   });
 

@@ -1,6 +1,7 @@
 /**
  * Cluster mode, probing and verdicts (docs/cluster.md): a real redis-server on its own port and
- * three `checkups serve` processes. Probes are counted at the backends.
+ * three `checkups serve` processes (at log level debug, to see where transitions are logged).
+ * Probes are counted at the backends.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,11 +10,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CheckupsClient } from '../../src/client/index.ts';
 import type { GetStatusResponse__Output } from '../../src/generated/checkups/v1/GetStatusResponse.ts';
+import type { WatchEventsResponse__Output } from '../../src/generated/checkups/v1/WatchEventsResponse.ts';
 import type { WatchResponse__Output } from '../../src/generated/checkups/v1/WatchResponse.ts';
 import { DEFAULT_SHARD_COUNT, ownerOf, shardOf, targetKeyOf } from '../../src/cluster/shard-map.ts';
 import { ENDPOINT } from '../../src/server/xds/type-urls.ts';
+import { structToJson } from '../../src/wire/struct.ts';
 import { until } from '../support/async.ts';
-import { CountingBackends, startInstance, type Instance } from '../support/cluster-instances.ts';
+import { CountingBackends, startInstance, type Instance, type InstanceLogLine } from '../support/cluster-instances.ts';
 import { call, clients } from '../support/grpc-clients.ts';
 import { startRedis, type TestRedis } from '../support/redis-server.ts';
 import { ack, NODE, sotwStream, xdsClient, type AnyResource } from '../support/xds-harness.ts';
@@ -58,6 +61,22 @@ async function status(inst: Instance): Promise<GetStatusResponse__Output> {
   }
 }
 
+/** The health events an instance's trail holds (AdminService.WatchEvents, not following), with their details. */
+function healthTrail(inst: Instance): Promise<Array<{ peer: string; details: Record<string, unknown> }>> {
+  const c = clients(inst.grpc);
+  return new Promise((resolve, reject) => {
+    const out: Array<{ peer: string; details: Record<string, unknown> }> = [];
+    const stream = c.admin.WatchEvents({ last: 100_000, kinds: ['health'] }, { deadline: Date.now() + 10_000 });
+    stream.on('data', (m: WatchEventsResponse__Output) => out.push(...m.events.map((e) => ({ peer: e.peer, details: structToJson(e.details) as Record<string, unknown> }))));
+    stream.on('error', (err) => (c.close(), reject(err)));
+    stream.on('end', () => (c.close(), resolve(out)));
+  });
+}
+
+/** pino's numeric levels. */
+const DEBUG = 20;
+const INFO = 30;
+
 /** skey -> [version, every peer's heartbeat and passive status]: what must agree across instances. */
 function view(st: GetStatusResponse__Output): string {
   return JSON.stringify(
@@ -99,9 +118,15 @@ ${servers(backends.ports.slice(half))}
       - servers:
           - { host: 10.9.0.1, port: 80, max_fails: 2, fail_timeout: 30 }
           - { host: 10.9.0.2, port: 80, max_fails: 2, fail_timeout: 30 }
+  pas2:
+    enable: false
+    cluster:
+      - servers:
+          - { host: 10.9.1.1, port: 80, max_fails: 2, fail_timeout: 3 }
+          - { host: 10.9.1.2, port: 80, max_fails: 2, fail_timeout: 3 }
 `,
     );
-    const started = await Promise.all(['A', 'B', 'C'].map((id) => startInstance({ id, config: join(dir, 'checkups.yaml'), dataDir: join(dir, `data-${id}`), store: redis.url, cluster: 't' })));
+    const started = await Promise.all(['A', 'B', 'C'].map((id) => startInstance({ id, config: join(dir, 'checkups.yaml'), dataDir: join(dir, `data-${id}`), store: redis.url, cluster: 't', args: ['--log-level', 'debug'] })));
     for (const i of started) instances.set(i.id!, i);
   });
 
@@ -187,6 +212,51 @@ ${servers(backends.ports.slice(half))}
       eds.close();
       xds.close();
       await sdk.close();
+    }
+  });
+
+  it('a transition is logged once across the fleet: at info/warn by the instance that published it, at debug by the others; every trail records it', async () => {
+    const ids = ['A', 'B', 'C'];
+    const all = () => ids.map((id) => instances.get(id)!);
+    /** [instance, level] of every log line matching `pred`, across the three. */
+    const lines = (pred: (l: InstanceLogLine) => boolean) => all().flatMap((i) => i.logs.filter(pred).map((l) => [i.id, l.level] as const));
+    const atInfo = (pred: (l: InstanceLogLine) => boolean) => lines(pred).filter(([, level]) => level >= INFO);
+    const atDebug = (pred: (l: InstanceLogLine) => boolean) => lines(pred).filter(([, level]) => level === DEBUG).map(([id]) => id).sort();
+
+    // Heartbeat: a target of b (the SIGSTOP case below takes one of a) goes down; its owner
+    // publishes err.
+    const port = backends.ports.slice(TARGETS / 2)[0]!;
+    const peer = `127.0.0.1:${port}`;
+    const owner = ownerOf(shardOf(targetKeyOf('b', peer), DEFAULT_SHARD_COUNT), ids);
+    await backends.closePort(port);
+    const down = (l: InstanceLogLine) => l['module'] === 'events' && l['peer'] === peer && l['to'] === 'err';
+    for (const i of all()) await i.logged(down, 20_000);
+    assert.deepEqual(atInfo(down), [[owner, 40]], `one warn line, by the probe owner ${owner}`);
+    assert.deepEqual(atDebug(down), ids.filter((id) => id !== owner), 'debug on the others');
+
+    // Passive: both failures reported to C, so C's script publishes the exclusion; the lift
+    // (fail_timeout 3 s) is published by whichever instance lifts first.
+    const cc = clients(instances.get('C')!.grpc);
+    try {
+      for (let n = 0; n < 2; n++) await call(cc.discovery, cc.discovery.Feedback, { skey: 'pas2', host: '10.9.1.1', port: 80, failed: true });
+    } finally {
+      cc.close();
+    }
+    const passive = (to: string) => (l: InstanceLogLine) => l['module'] === 'events' && l['skey'] === 'pas2' && l['cause'] === 'passive' && l['to'] === to;
+    for (const i of all()) await i.logged(passive('err'), 20_000);
+    assert.deepEqual(atInfo(passive('err')), [['C', 40]], 'one warn line, by C');
+    assert.deepEqual(atDebug(passive('err')), ['A', 'B']);
+    for (const i of all()) await i.logged(passive('ok'), 20_000);
+    const lifted = atInfo(passive('ok'));
+    assert.equal(lifted.length, 1, `one info line for the lift: ${JSON.stringify(lifted)}`);
+    assert.equal(atDebug(passive('ok')).length, 2);
+
+    // Every instance's own event trail has all three transitions.
+    for (const i of all()) {
+      const trail = await healthTrail(i);
+      assert.ok(trail.some((e) => e.peer === peer && e.details['to'] === 'err' && e.details['cause'] === 'active'), `${i.id}: the heartbeat flip`);
+      assert.ok(trail.some((e) => e.peer === '10.9.1.1:80' && e.details['to'] === 'err' && e.details['cause'] === 'passive'), `${i.id}: the exclusion`);
+      assert.ok(trail.some((e) => e.peer === '10.9.1.1:80' && e.details['to'] === 'ok' && e.details['cause'] === 'passive'), `${i.id}: the lift`);
     }
   });
 

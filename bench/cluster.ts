@@ -24,13 +24,14 @@ import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { DEFAULT_SHARD_COUNT, ownerOf, shardOf, targetKeyOf } from '../src/cluster/shard-map.ts';
 import type { WatchResponse__Output } from '../src/generated/checkups/v1/WatchResponse.ts';
 import { checkupsProto } from '../src/wire/proto.ts';
+import { startInstance, type Instance } from '../test/support/cluster-instances.ts';
+import { startRedis, type TestRedis } from '../test/support/redis-server.ts';
 import { cpuSeconds, machineBusySeconds, printTable, quantile, writeResult } from './harness.ts';
 
 const SHORT = process.env['CI'] === 'true' || process.env['CHECKUPS_BENCH_SHORT'] === '1';
@@ -72,65 +73,9 @@ class LineChild {
   }
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  for await (const l of lines) if (/Ready to accept connections/.test(l)) break;
-  child.stdout!.resume();
-  return { url: `redis://127.0.0.1:${port}`, child };
-}
-
-interface Instance {
-  readonly id: string;
-  readonly child: ChildProcess;
-  readonly grpc: string;
-  readonly http: string;
-  readonly logs: Array<Record<string, unknown>>;
-}
-
-async function startInstance(id: string, config: string, dir: string, redisUrl: string, cluster: string): Promise<Instance> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', config, '--data-dir', join(dir, `data-${cluster}-${id}`), '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--store', redisUrl, '--cluster', cluster, '--instance-id', id],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CHECKUPS_ADMIN_TOKEN: '' } },
-  );
-  const logs: Array<Record<string, unknown>> = [];
-  let grpcAddress: string | undefined;
-  let httpAddress: string | undefined;
-  const serving = new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (text) => {
-      try {
-        const l = JSON.parse(text) as Record<string, unknown>;
-        logs.push(l);
-        if (/^checkups .*serving$/.test(String(l['msg']))) {
-          grpcAddress = l['grpc'] as string;
-          httpAddress = l['http'] as string;
-          resolve();
-        }
-      } catch {
-        // not a log line
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`instance ${id} exited (${code}) before serving`)));
-  });
-  await serving;
-  return { id, child, grpc: grpcAddress!, http: httpAddress!, logs };
-}
-
-async function stopInstance(i: Instance, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (i.child.exitCode !== null || i.child.signalCode !== null) return;
-  const exited = once(i.child, 'exit');
-  i.child.kill(signal);
-  await exited;
+/** Instance `id` of cluster `cluster`, its data dir under `dir`. */
+function startMember(id: string, config: string, dir: string, store: string, cluster: string): Promise<Instance> {
+  return startInstance({ id, config, store, cluster, dataDir: join(dir, `data-${cluster}-${id}`) });
 }
 
 /** Probes an instance ran so far (its checkups_probes_total, every label). */
@@ -184,7 +129,7 @@ export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'checkups-bench-cluster-'));
   const listeners: LineChild[] = [];
   const instances: Instance[] = [];
-  let redis: { url: string; child: ChildProcess } | undefined;
+  let redis: TestRedis | undefined;
   try {
     for (let a = 0; a < ADDRESSES; a += ADDRESSES_PER_LISTENER) {
       const n = Math.min(ADDRESSES_PER_LISTENER, ADDRESSES - a);
@@ -198,7 +143,7 @@ export async function run(): Promise<void> {
     const windowMs = MEASURE_INTERVALS * INTERVAL_MS;
 
     // 1. One instance doing all the work.
-    const solo = await startInstance('S', config, dir, redis.url, 'solo');
+    const solo = await startMember('S', config, dir, redis.url, 'solo');
     instances.push(solo);
     await sleep(1.5 * INTERVAL_MS);
     const soloWindow = await sampleWindow([solo], windowMs);
@@ -206,10 +151,11 @@ export async function run(): Promise<void> {
     const soloProbes = (await countProbes(listeners, soloWindow.from, soloWindow.to)) / TARGETS / ((soloWindow.to - soloWindow.from) / INTERVAL_MS);
     /** CPU seconds per probe of the instance alone: its cost for the whole fleet's work is this x the fleet's probe rate. */
     const soloCpuPerProbe = (soloCpu * soloWindow.seconds) / soloWindow.probes[0]!;
-    await stopInstance(solo);
+    // SIGTERM: it leaves the cluster (gives its leases back) as an operator's stop does.
+    await solo.kill('SIGTERM');
 
     // 2. Three instances sharing the work.
-    const trio = await Promise.all(IDS.map((id) => startInstance(id, config, dir, redis!.url, 'trio')));
+    const trio = await Promise.all(IDS.map((id) => startMember(id, config, dir, redis!.url, 'trio')));
     instances.push(...trio);
     await until(() => trio.every((i) => i.logs.some((l) => l['msg'] === 'probe ownership changed' && l['members'] === 3)), 'three members everywhere', 60_000);
     await sleep(1.5 * INTERVAL_MS);
@@ -225,7 +171,8 @@ export async function run(): Promise<void> {
     const latencies = new Map<string, number[]>(IDS.map((id) => [id, []]));
     const seen = new Map<string, Set<string>>(IDS.map((id) => [id, new Set()]));
     const closed = new Set<string>();
-    const streams = trio.map((inst) => {
+    const streams = trio.map((inst, k) => {
+      const id = IDS[k]!;
       const client = new proto.DiscoveryService(inst.grpc, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 << 20 });
       const stream = client.Watch({ skeys: [], knownVersions: {} });
       let synced = false;
@@ -236,9 +183,9 @@ export async function run(): Promise<void> {
             for (const c of u.clusters)
               for (const p of c.peers) {
                 const key = `${p.server!.host}:${p.server!.port}`;
-                if (closed.has(key) && p.health?.status === 'HEALTH_STATUS_ERR' && !seen.get(inst.id)!.has(key)) {
-                  seen.get(inst.id)!.add(key);
-                  latencies.get(inst.id)!.push(now - Number(p.health.lastModifiedMs));
+                if (closed.has(key) && p.health?.status === 'HEALTH_STATUS_ERR' && !seen.get(id)!.has(key)) {
+                  seen.get(id)!.add(key);
+                  latencies.get(id)!.push(now - Number(p.health.lastModifiedMs));
                 }
               }
         }
@@ -258,7 +205,7 @@ export async function run(): Promise<void> {
     // 4. Takeover after kill -9 of B.
     const victim = trio[1]!;
     const killedAt = Date.now();
-    await stopInstance(victim, 'SIGKILL');
+    await victim.kill('SIGKILL');
     await sleep(3 * INTERVAL_MS);
     const first: Record<string, number> = {};
     for (const l of listeners) Object.assign(first, await l.ask<Record<string, number>>(`first ${killedAt}`));
@@ -293,15 +240,12 @@ export async function run(): Promise<void> {
       `written: ${writeResult('cluster', { short: SHORT, targets: TARGETS, intervalMs: INTERVAL_MS, probesPerTargetPerInterval: probesPerInterval, soloProbesPerTargetPerInterval: soloProbes, soloCpuCores: soloCpu, soloCpuUsPerProbe: soloCpuPerProbe * 1e6, machineBusyCoresAlone: soloWindow.machineBusyCores, machineBusyCoresThree: trioWindow.machineBusyCores, instances: perInstance, flipped: closed.size, takeoverMs, takeoverIntervals: takeoverMs / INTERVAL_MS, victimTargets: owned.length })}`,
     );
   } finally {
-    for (const i of instances) await stopInstance(i, 'SIGKILL');
+    for (const i of instances) await i.kill('SIGKILL');
     for (const l of listeners) {
       l.child.kill('SIGTERM');
       await once(l.child, 'exit');
     }
-    if (redis !== undefined) {
-      redis.child.kill('SIGKILL');
-      await once(redis.child, 'exit');
-    }
+    await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

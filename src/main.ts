@@ -290,7 +290,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
   );
   // Passive exclusions as published (what every reader sees): one event when set, one when lifted.
   const stopPassiveEvents = registry.subscribe((change) => {
-    if (change.cause === 'passive' && change.peer !== undefined) recordPassiveTransition(events, registry, change.skey, change.peer);
+    if (change.cause === 'passive' && change.peer !== undefined) recordPassiveTransition(events, registry, change.skey, change.peer, change.relayed === true);
   });
   const checker =
     opts.healthChecks === false

@@ -305,7 +305,7 @@ export class ClusterNode implements ProbeOwnership {
     this.pendingHealth.clear();
     for (const [skey, peers] of batches) {
       const keys = [this.keys.epoch, this.keys.revision, this.keys.changes, this.keys.verdicts, this.keys.touched];
-      const args: Array<string | number> = [this.opts.epoch(), STREAM_MAXLEN, skey, Math.round(this.opts.clock.wallNow())];
+      const args: Array<string | number> = [this.opts.epoch(), STREAM_MAXLEN, skey, Math.round(this.opts.clock.wallNow()), this.opts.instanceId];
       for (const [id, state] of peers) {
         const holder = this.held.get(shardOf(targetKeyOf(skey, id), this.shardCount));
         // Not ours any more: still sent with the last lease value we know, so the script refuses
@@ -370,6 +370,7 @@ export class ClusterNode implements ProbeOwnership {
           STREAM_MAXLEN,
           Math.round(this.opts.clock.wallNow()),
           this.opts.epoch(),
+          this.opts.instanceId,
         );
         if (res === 'EPOCH') this.opts.logger.warn({ module: 'cluster', skey, peer }, 'passive failures not counted: the cluster epoch changed (Redis lost its data)');
       } catch (err) {
@@ -418,7 +419,12 @@ export class ClusterNode implements ProbeOwnership {
     this.resume();
   }
 
-  /** Applies one verdict entry at `version`. */
+  /**
+   * Applies one verdict entry at `version`. Its transitions are logged at info/warn only when
+   * this instance published it (`by`); the others record them at debug (relayed), so each shows
+   * up once in aggregated logs. The published state loaded on joining has no `by`: relayed too
+   * (the publisher logged those transitions when they happened).
+   */
   private applyFields(version: number, skey: string, fields: ReadonlyMap<string, string>): void {
     const parsed = parseVerdictEntry(fields);
     if (!parsed.ok) {
@@ -429,14 +435,15 @@ export class ClusterNode implements ProbeOwnership {
       return;
     }
     const e = parsed.entry;
+    const relayed = e.by !== this.opts.instanceId;
     if (e.type === 'health') {
       for (const { peer, state } of e.peers) {
-        if (this.checker !== undefined) this.checker.applyVerdict(skey, peer, state, version);
+        if (this.checker !== undefined) this.checker.applyVerdict(skey, peer, state, version, relayed);
         else this.opts.registry.setHealth(skey, peer, state.health, version);
       }
     } else {
       for (const { peer, verdict } of e.peers) {
-        this.opts.registry.setPassive(skey, peer, verdict, version);
+        this.opts.registry.setPassive(skey, peer, verdict, version, relayed);
         this.armLift(skey, peer, verdict);
       }
     }
@@ -484,6 +491,7 @@ export class ClusterNode implements ProbeOwnership {
           STREAM_MAXLEN,
           Math.round(this.opts.clock.wallNow()),
           this.opts.epoch(),
+          this.opts.instanceId,
         ).then(
           (res) => res === 'EPOCH' && retry('the cluster epoch changed (Redis lost its data)'),
           (err: Error) => retry(err.message),

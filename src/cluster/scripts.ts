@@ -83,19 +83,19 @@ return n
  * or taken by another instance since) is refused. The accepted ones are stored and go out as
  * ONE stream entry.
  * KEYS: epoch, revision, changes, verdicts, touched, then one lease key per verdict.
- * ARGV: epoch, maxlen, skey, at, then per verdict: holder, peer, verdict JSON.
+ * ARGV: epoch, maxlen, skey, at, by (this instance), then per verdict: holder, peer, verdict JSON.
  * Returns {revision or "0", refused count}, or {'EPOCH', 0} (nothing written).
  */
 export const PUBLISH_HEALTH = `${LIB}
 if not check_epoch(KEYS[1], ARGV[1]) then return {'EPOCH', 0} end
 local accepted = {}
 local refused = 0
-local n = (#ARGV - 4) / 3
+local n = (#ARGV - 5) / 3
 for i = 1, n do
-  local holder = ARGV[4 + 3 * i - 2]
+  local holder = ARGV[5 + 3 * i - 2]
   if redis.call('GET', KEYS[5 + i]) == holder then
-    local peer = ARGV[4 + 3 * i - 1]
-    local v = ARGV[4 + 3 * i]
+    local peer = ARGV[5 + 3 * i - 1]
+    local v = ARGV[5 + 3 * i]
     redis.call('HSET', KEYS[4], ARGV[3] .. '\\n' .. peer, v)
     accepted[#accepted + 1] = v
   else
@@ -103,7 +103,7 @@ for i = 1, n do
   end
 end
 if #accepted == 0 then return {'0', refused} end
-local rev = append_entry(KEYS[2], KEYS[3], ARGV[2], {'kind', 'verdict', 'at', ARGV[4], 'skey', ARGV[3], 'type', 'health', 'peers', '[' .. table.concat(accepted, ',') .. ']'})
+local rev = append_entry(KEYS[2], KEYS[3], ARGV[2], {'kind', 'verdict', 'at', ARGV[4], 'skey', ARGV[3], 'type', 'health', 'by', ARGV[5], 'peers', '[' .. table.concat(accepted, ',') .. ']'})
 redis.call('HSET', KEYS[5], ARGV[3], rev)
 return {rev, refused}
 `;
@@ -113,7 +113,7 @@ return {rev, refused}
  * they reach max_fails, within the ejection cap (the caller passes how many peers of the
  * upstream may be out at once, computed by balance/ejection-cap.ts).
  * KEYS: passive-windows, passive, ejected set of the upstream, revision, changes, touched, epoch.
- * ARGV: skey, peer, failures, max_fails, fail_timeout ms, allowed, maxlen, at, epoch.
+ * ARGV: skey, peer, failures, max_fails, fail_timeout ms, allowed, maxlen, at, epoch, by (this instance).
  * Returns the entry's revision, "0" when nothing was published, 'EPOCH' (nothing counted).
  */
 export const PASSIVE_FAIL = `${LIB}
@@ -141,7 +141,7 @@ if untilMs <= now then return '0' end
 redis.call('ZADD', KEYS[3], untilMs, ARGV[2])
 local v = cjson.encode({peer = ARGV[2], ['until'] = untilMs, failed = count})
 redis.call('HSET', KEYS[2], field, v)
-local rev = append_entry(KEYS[4], KEYS[5], ARGV[7], {'kind', 'verdict', 'at', ARGV[8], 'skey', ARGV[1], 'type', 'passive', 'peers', '[' .. v .. ']'})
+local rev = append_entry(KEYS[4], KEYS[5], ARGV[7], {'kind', 'verdict', 'at', ARGV[8], 'skey', ARGV[1], 'type', 'passive', 'by', ARGV[10], 'peers', '[' .. v .. ']'})
 redis.call('HSET', KEYS[6], ARGV[1], rev)
 return rev
 `;
@@ -149,7 +149,7 @@ return rev
 /**
  * Lifts a passive exclusion that ended. Every instance may try; only the first, while the
  * stored exclusion is still the one that ended, publishes.
- * KEYS: passive, ejected set, revision, changes, touched, epoch. ARGV: skey, peer, until, maxlen, at, epoch.
+ * KEYS: passive, ejected set, revision, changes, touched, epoch. ARGV: skey, peer, until, maxlen, at, epoch, by (this instance).
  */
 export const PASSIVE_LIFT = `${LIB}
 if not check_epoch(KEYS[6], ARGV[6]) then return 'EPOCH' end
@@ -159,7 +159,7 @@ if not cur or string.format('%.0f', cjson.decode(cur)['until']) ~= ARGV[3] then 
 redis.call('HDEL', KEYS[1], field)
 redis.call('ZREM', KEYS[2], ARGV[2])
 local v = cjson.encode({peer = ARGV[2], ['until'] = 0, failed = 0})
-local rev = append_entry(KEYS[3], KEYS[4], ARGV[4], {'kind', 'verdict', 'at', ARGV[5], 'skey', ARGV[1], 'type', 'passive', 'peers', '[' .. v .. ']'})
+local rev = append_entry(KEYS[3], KEYS[4], ARGV[4], {'kind', 'verdict', 'at', ARGV[5], 'skey', ARGV[1], 'type', 'passive', 'by', ARGV[7], 'peers', '[' .. v .. ']'})
 redis.call('HSET', KEYS[5], ARGV[1], rev)
 return rev
 `;

@@ -4,6 +4,9 @@
  *
  * Fields besides the common `rev`, `kind` (= verdict), `at`, `skey`:
  * - `type`: `health` (heartbeat verdicts of an owner) or `passive` (max_fails exclusions);
+ * - `by`: the instance whose script call published it (the probe owner; for passive, the
+ *   instance whose reported failure reached max_fails, or that lifted the exclusion). Only that
+ *   instance logs the transitions at info/warn; absent in entries of older versions;
  * - `peers`: a JSON array, one object per peer:
  *   health: {peer, status, raw, failNum, okStreak, msg, modified}; passive: {peer, until, failed}
  *   (`until` 0: the exclusion was lifted).
@@ -12,9 +15,10 @@ import type { PassiveVerdict, PeerId } from '../core/model.ts';
 import { HEARTBEAT_STATUSES } from '../core/model.ts';
 import type { PeerProbeState } from '../health/state-machine.ts';
 
-export type VerdictEntry =
+export type VerdictEntry = { readonly by: string | undefined } & (
   | { readonly type: 'health'; readonly peers: ReadonlyArray<{ readonly peer: PeerId; readonly state: PeerProbeState }> }
-  | { readonly type: 'passive'; readonly peers: ReadonlyArray<{ readonly peer: PeerId; readonly verdict: PassiveVerdict | undefined }> };
+  | { readonly type: 'passive'; readonly peers: ReadonlyArray<{ readonly peer: PeerId; readonly verdict: PassiveVerdict | undefined }> }
+);
 
 const RAW = ['ok', 'unstable', 'err'] as const;
 
@@ -37,6 +41,7 @@ export function parseVerdictEntry(fields: ReadonlyMap<string, string>): Parsed {
     return { ok: false, error: 'peers is not JSON' };
   }
   if (!Array.isArray(peers)) return { ok: false, error: 'peers is not a list' };
+  const by = fields.get('by');
   if (type === 'health') {
     const out: Array<{ peer: PeerId; state: PeerProbeState }> = [];
     for (const [i, p] of peers.entries()) {
@@ -54,7 +59,7 @@ export function parseVerdictEntry(fields: ReadonlyMap<string, string>): Parsed {
         },
       });
     }
-    return { ok: true, entry: { type, peers: out } };
+    return { ok: true, entry: { type, by, peers: out } };
   }
   if (type === 'passive') {
     const out: Array<{ peer: PeerId; verdict: PassiveVerdict | undefined }> = [];
@@ -62,7 +67,7 @@ export function parseVerdictEntry(fields: ReadonlyMap<string, string>): Parsed {
       if (!isObj(p) || typeof p['peer'] !== 'string' || typeof p['until'] !== 'number' || typeof p['failed'] !== 'number') return { ok: false, error: `peers[${i}]: needs peer, until, failed` };
       out.push({ peer: p['peer'], verdict: p['until'] === 0 ? undefined : { untilWall: p['until'], failedCount: p['failed'] } });
     }
-    return { ok: true, entry: { type, peers: out } };
+    return { ok: true, entry: { type, by, peers: out } };
   }
   return { ok: false, error: `unknown verdict type ${JSON.stringify(String(type).slice(0, 40))}` };
 }

@@ -40,6 +40,11 @@ export interface RegistryChange {
   readonly cause: ChangeCause;
   /** For `health` and `passive`: the peer whose status changed. */
   readonly peer?: PeerId;
+  /**
+   * For `passive`, cluster mode: the verdict was published by another instance, which logs the
+   * transition (this one records it at debug level). Absent otherwise.
+   */
+  readonly relayed?: true;
 }
 
 export type ChangeListener = (change: RegistryChange) => void;
@@ -328,8 +333,9 @@ export class UpstreamRegistry {
   /**
    * Publishes (or with `undefined`, lifts) a peer's passive exclusion. Bumps the version (and
    * emits) when the exclusion appears, ends or gets a new end; a new count alone does not.
+   * `relayed`: see RegistryChange.relayed.
    */
-  setPassive(skey: string, id: PeerId, verdict: PassiveVerdict | undefined, version?: number): boolean {
+  setPassive(skey: string, id: PeerId, verdict: PassiveVerdict | undefined, version?: number, relayed = false): boolean {
     const entry = this.entries.get(skey);
     if (entry === undefined || !entry.has(id)) {
       if (version !== undefined) this.advanceTo(version);
@@ -343,7 +349,7 @@ export class UpstreamRegistry {
       return false;
     }
     entry.logPeerChange(id, this.stamp(version, entry));
-    this.emit({ skey, version: entry.version, cause: 'passive', peer: id });
+    this.emit({ skey, version: entry.version, cause: 'passive', peer: id, ...(relayed ? { relayed } : {}) });
     return true;
   }
 

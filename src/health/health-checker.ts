@@ -59,6 +59,11 @@ export interface HealthTransition {
   readonly health: PeerHealth;
   /** Probe type (typ) of the upstream. */
   readonly typ: string;
+  /**
+   * Cluster mode: the verdict that caused it was published by another instance (or loaded from
+   * what was published), which logs the transition; this instance records it at debug level.
+   */
+  readonly relayed: boolean;
 }
 
 export interface HealthCheckerStatus {
@@ -161,9 +166,10 @@ export class HealthChecker {
 
   /**
    * Cluster mode: applies a published verdict (from any owner, this one included) at `version`,
-   * the revision of the change-stream entry that carried it.
+   * the revision of the change-stream entry that carried it. `relayed`: another instance
+   * published it (see HealthTransition.relayed).
    */
-  applyVerdict(skey: string, id: PeerId, state: PeerProbeState, version: number): void {
+  applyVerdict(skey: string, id: PeerId, state: PeerProbeState, version: number, relayed: boolean): void {
     const p = this.upstreams.get(skey);
     if (p === undefined || !p.members.has(id)) {
       this.registry.advanceTo(version);
@@ -176,9 +182,9 @@ export class HealthChecker {
     const agg = this.aggregate(p);
     if (agg.anyOk !== p.agg.anyOk || agg.allErr !== p.agg.allErr) {
       p.agg = agg;
-      for (const other of p.order) this.publish(skey, p, other, version);
+      for (const other of p.order) this.publish(skey, p, other, version, relayed);
     } else {
-      this.publish(skey, p, id, version);
+      this.publish(skey, p, id, version, relayed);
     }
     this.registry.advanceTo(version);
   }
@@ -322,7 +328,7 @@ export class HealthChecker {
     }
   }
 
-  private publish(skey: string, p: UpstreamProbes, id: PeerId, version?: number): void {
+  private publish(skey: string, p: UpstreamProbes, id: PeerId, version?: number, relayed = false): void {
     const st = p.peers.get(id);
     if (st === undefined) return;
     const spec = this.registry.upstream(skey)?.spec;
@@ -345,7 +351,7 @@ export class HealthChecker {
       ...(isDampingOn(spec.flapDamping) ? { flaps: flapCount(flap, now, spec.flapDamping) } : {}),
     };
     if (this.registry.setHealth(skey, id, health, version)) {
-      this.opts.onTransition?.({ skey, peer: id, from: before ?? 'unchecked', to: status, health, typ: spec.typ });
+      this.opts.onTransition?.({ skey, peer: id, from: before ?? 'unchecked', to: status, health, typ: spec.typ, relayed });
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * The event and audit trail: health transitions (active, passive, admin), admin changes (what,
- * new version, who), refused calls, config reloads. Each event is one pino line and one entry
- * of a bounded in-memory ring, which followers read: the AdminService.WatchEvents stream,
+ * new version, who), refused calls, config reloads. Each event is one pino line (at the level
+ * the event asks for: in a cluster, a transition another instance published is logged at debug
+ * here, so a log aggregator shows it once) and one entry of a bounded in-memory ring, which followers read: the AdminService.WatchEvents stream,
  * `GET /events` (server-sent events) and `checkups events`.
  *
  * Memory is bounded whatever readers do. The ring holds the newest `capacity` events
@@ -35,7 +36,8 @@ export interface CheckupsEvent {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
-export type NewEvent = Omit<CheckupsEvent, 'seq' | 'at'> & { readonly level?: 'info' | 'warn' };
+/** `level`: of the pino line only (default info); the ring, followers and metrics take every event alike. */
+export type NewEvent = Omit<CheckupsEvent, 'seq' | 'at'> & { readonly level?: 'debug' | 'info' | 'warn' };
 
 /** Who made a call: the credential's name, the TLS client certificate subject, the address. */
 export interface Actor {
@@ -90,7 +92,7 @@ export class EventLog {
   private readonly followers = new Set<EventFollower>();
 
   constructor(
-    private readonly opts: { readonly capacity?: number; readonly logger?: Pick<Logger, 'info' | 'warn'>; readonly wallNow: () => number },
+    private readonly opts: { readonly capacity?: number; readonly logger?: Pick<Logger, 'debug' | 'info' | 'warn'>; readonly wallNow: () => number },
   ) {
     this.ring = new Array<CheckupsEvent | undefined>(opts.capacity ?? DEFAULT_EVENT_BUFFER);
   }

@@ -9,7 +9,6 @@ import type { HealthTransition } from '../health/health-checker.ts';
 import type { Actor, EventLog } from '../observability/events.ts';
 import { healthTransitions } from '../observability/metrics.ts';
 
-/** A probe result moved a peer's heartbeat status (the first verdict after start included). */
 /** What protection or flap damping did to a transition, for the event's one-line message. */
 function transitionNote(h: HealthTransition['health']): string {
   if (h.dampedUntil !== undefined) return `; damped: flapping (${h.flaps ?? 0} changes), held err until ${new Date(h.dampedUntil).toISOString()}`;
@@ -17,12 +16,23 @@ function transitionNote(h: HealthTransition['health']): string {
   return '';
 }
 
+/**
+ * The pino level of a health transition: warn into err, else info; debug when another instance
+ * of the cluster published the verdict (it logs the transition at warn or info itself), so a
+ * log aggregator shows each fleet-wide transition once. Every instance still records the event.
+ */
+function transitionLevel(to: string, relayed: boolean): 'debug' | 'info' | 'warn' {
+  if (relayed) return 'debug';
+  return to === 'err' ? 'warn' : 'info';
+}
+
+/** A probe result moved a peer's heartbeat status (the first verdict after start included). */
 export function recordActiveTransition(events: EventLog, t: HealthTransition): void {
   healthTransitions.inc({ cause: 'active', to: t.to });
   const last = t.health.recent?.at(-1);
   events.record({
     kind: 'health',
-    level: t.to === 'err' ? 'warn' : 'info',
+    level: transitionLevel(t.to, t.relayed),
     skey: t.skey,
     peer: t.peer,
     message: `${t.skey} ${t.peer}: ${t.from} -> ${t.to}${t.health.msg !== null ? ` (${t.health.msg})` : ''}${transitionNote(t.health)}`,
@@ -46,9 +56,10 @@ export function recordActiveTransition(events: EventLog, t: HealthTransition): v
 
 /**
  * A passive exclusion of `peer` was published (request outcomes: max_fails within
- * fail_timeout) or lifted (its window ended), as the registry now says.
+ * fail_timeout) or lifted (its window ended), as the registry now says. `relayed`: another
+ * instance of the cluster published it (see transitionLevel).
  */
-export function recordPassiveTransition(events: EventLog, registry: UpstreamRegistry, skey: string, peer: string): void {
+export function recordPassiveTransition(events: EventLog, registry: UpstreamRegistry, skey: string, peer: string, relayed: boolean): void {
   const entry = registry.upstream(skey);
   if (entry === undefined) return;
   const verdict = entry.passive(peer);
@@ -61,7 +72,7 @@ export function recordPassiveTransition(events: EventLog, registry: UpstreamRegi
       : `${verdict.failedCount} failed requests within fail_timeout ${(server?.failTimeoutMs ?? 0) / 1000}s (max_fails ${server?.maxFails ?? '?'})`;
   events.record({
     kind: 'health',
-    level: verdict === undefined ? 'info' : 'warn',
+    level: transitionLevel(to, relayed),
     skey,
     peer,
     message: `${skey} ${peer}: passive ${verdict === undefined ? 'err -> ok' : 'ok -> err'} (${reason})`,

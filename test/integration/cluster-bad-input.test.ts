@@ -16,7 +16,8 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { clusterKeys } from '../../src/core/store/redis-keys.ts';
 import { jsonToValue, structToJson } from '../../src/wire/struct.ts';
-import { startInstance, startRedis, type Instance, type RedisProcess } from '../support/cluster.ts';
+import { startInstance, type Instance } from '../support/cluster-instances.ts';
+import { startRedis, type TestRedis } from '../support/redis-server.ts';
 import { call, clients, grpcError } from '../support/grpc-clients.ts';
 
 const CONFIG = `global: { default_heartbeat_enable: false }
@@ -72,7 +73,7 @@ const readyz = async (i: Instance) => {
 describe('cluster bad input', { timeout: 600_000 }, () => {
   let dir: string;
   const started: Instance[] = [];
-  const redises: RedisProcess[] = [];
+  const redises: TestRedis[] = [];
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'checkups-cluster-bad-'));
@@ -103,7 +104,7 @@ describe('cluster bad input', { timeout: 600_000 }, () => {
   });
 
   it('a Redis that refuses the credentials: refused at start saying so; revoked while running: keeps serving, unsynced with the reason, writes UNAVAILABLE; fixed: catches up', async () => {
-    const redis = await startRedis(join(dir, 'redis-auth'), { persistent: false, extra: ['--requirepass', 'right-pass'] });
+    const redis = await startRedis({ dir: join(dir, 'redis-auth'), args: ['--requirepass', 'right-pass'] });
     redises.push(redis);
     const base = `127.0.0.1:${redis.port}/0`;
     const none = await serveFails(['--config', join(dir, 'checkups.yaml'), '--store', `redis://${base}`]);
@@ -114,7 +115,7 @@ describe('cluster bad input', { timeout: 600_000 }, () => {
     assert.match(wrong.stderr, /Redis redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0 cluster default: Redis refused the credentials \(WRONGPASS/);
     assert.doesNotMatch(wrong.stderr, /wrong-pass/);
 
-    const a = await startInstance(join(dir, 'checkups.yaml'), `redis://:right-pass@${base}`, 'auth', ['--instance-id', 'A']);
+    const a = await startInstance({ config: join(dir, 'checkups.yaml'), store: `redis://:right-pass@${base}`, cluster: 'auth', id: 'A' });
     started.push(a);
     const ca = clients(a.grpc);
     const admin = new Redis({ host: '127.0.0.1', port: redis.port, password: 'right-pass', maxRetriesPerRequest: 1 });
@@ -142,9 +143,9 @@ describe('cluster bad input', { timeout: 600_000 }, () => {
   });
 
   it('stream entries that do not parse (or do not validate): warned about with stream and entry id, skipped; instances keep serving and following', async () => {
-    const redis = await startRedis(join(dir, 'redis-entries'), { persistent: false });
+    const redis = await startRedis({ dir: join(dir, 'redis-entries') });
     redises.push(redis);
-    const [a, b] = await Promise.all(['A', 'B'].map((id) => startInstance(join(dir, 'checkups.yaml'), redis.url, 'entries', ['--instance-id', id])));
+    const [a, b] = await Promise.all(['A', 'B'].map((id) => startInstance({ config: join(dir, 'checkups.yaml'), store: redis.url, cluster: 'entries', id })));
     started.push(a!, b!);
     const keys = clusterKeys('entries');
     const r = redis.client();
@@ -182,7 +183,7 @@ describe('cluster bad input', { timeout: 600_000 }, () => {
   });
 
   it('two instances with different config files: both name the difference and the files, keep serving, admin changes stay; SIGHUP is refused in cluster mode', async () => {
-    const redis = await startRedis(join(dir, 'redis-configs'), { persistent: false });
+    const redis = await startRedis({ dir: join(dir, 'redis-configs') });
     redises.push(redis);
     const one = join(dir, 'one.yaml');
     const two = join(dir, 'two.yaml');
@@ -192,14 +193,14 @@ describe('cluster bad input', { timeout: 600_000 }, () => {
         .join('')}`;
     writeFileSync(one, doc({ x: 9201, shared: 9202 }));
     writeFileSync(two, doc({ y: 9203, shared: 9204 }));
-    const a = await startInstance(one, redis.url, 'configs', ['--instance-id', 'A']);
+    const a = await startInstance({ config: one, store: redis.url, cluster: 'configs', id: 'A' });
     started.push(a);
     const ca = clients(a.grpc);
     try {
       await call(ca.admin, ca.admin.UpdateUpstream, { skey: 'adm', cluster: servers([9205]) });
-      const b = await startInstance(two, redis.url, 'configs', ['--instance-id', 'B']);
+      const b = await startInstance({ config: two, store: redis.url, cluster: 'configs', id: 'B' });
       started.push(b);
-      const warning = await b.logged(/have different config files/);
+      const warning = (await b.logged(/have different config files/)).msg;
       assert.match(warning, /this instance \(B, config .*two\.yaml, hash \w+\) and instance A \(config .*one\.yaml on /);
       assert.match(warning, /this file adds y; changes shared; removes x \(of what the cluster served\)/);
       await a.logged(/upstream shared now follows the config file of instance B, which changed it; this instance's file .*one\.yaml differs/);

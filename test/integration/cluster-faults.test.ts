@@ -24,9 +24,9 @@ import type { GetStatusResponse__Output } from '../../src/generated/checkups/v1/
 import type { WatchResponse__Output } from '../../src/generated/checkups/v1/WatchResponse.ts';
 import { jsonToValue, structToJson } from '../../src/wire/struct.ts';
 import { until } from '../support/async.ts';
-import { startInstance, startRedis, type Instance, type RedisProcess } from '../support/cluster.ts';
-import { CountingBackends } from '../support/cluster-instances.ts';
+import { CountingBackends, startInstance, type Instance } from '../support/cluster-instances.ts';
 import { call, clients, grpcError } from '../support/grpc-clients.ts';
+import { startRedis, type TestRedis } from '../support/redis-server.ts';
 
 /** Lease lifetime = probe interval: long enough for a loaded 2-core machine to renew in time. */
 const INTERVAL_S = 2;
@@ -120,7 +120,7 @@ class Watcher {
 
 describe('cluster faults: Redis with appendfsync always', { timeout: 600_000 }, () => {
   let dir: string;
-  let redis: RedisProcess;
+  let redis: TestRedis;
   let backends: CountingBackends;
   const inst = new Map<string, Instance>();
   const cluster = `f${process.pid}`;
@@ -132,8 +132,8 @@ describe('cluster faults: Redis with appendfsync always', { timeout: 600_000 }, 
     dir = mkdtempSync(join(tmpdir(), 'checkups-faults-'));
     backends = await CountingBackends.start(2);
     writeFileSync(join(dir, 'checkups.yaml'), config(backends.ports));
-    redis = await startRedis(join(dir, 'redis'), { persistent: true });
-    await Promise.all(['A', 'B', 'C'].map(async (id) => inst.set(id, await startInstance(join(dir, 'checkups.yaml'), redis.url, cluster, ['--instance-id', id]))));
+    redis = await startRedis({ dir: join(dir, 'redis'), appendfsync: 'always' });
+    await Promise.all(['A', 'B', 'C'].map(async (id) => inst.set(id, await startInstance({ config: join(dir, 'checkups.yaml'), store: redis.url, cluster, id }))));
     // Every instance shows both peers ok (probed by their owners, applied everywhere).
     for (const i of inst.values()) {
       await eventually(async () => (await status(i)).upstreams.find((u) => u.skey === 'h')!.clusters.flatMap((c) => c.peers).every((p) => p.health!.status === 'HEALTH_STATUS_OK'), `h ok on ${i.grpc}`);
@@ -315,7 +315,7 @@ describe('cluster faults: Redis with appendfsync always', { timeout: 600_000 }, 
 
 describe('cluster faults: Redis comes back empty (no persistence)', { timeout: 300_000 }, () => {
   let dir: string;
-  let redis: RedisProcess;
+  let redis: TestRedis;
   let backends: CountingBackends;
   const inst: Instance[] = [];
   const cluster = `e${process.pid}`;
@@ -324,8 +324,8 @@ describe('cluster faults: Redis comes back empty (no persistence)', { timeout: 3
     dir = mkdtempSync(join(tmpdir(), 'checkups-empty-'));
     backends = await CountingBackends.start(1);
     writeFileSync(join(dir, 'checkups.yaml'), config(backends.ports));
-    redis = await startRedis(join(dir, 'redis'), { persistent: false });
-    await Promise.all(['A', 'B', 'C'].map(async (id) => inst.push(await startInstance(join(dir, 'checkups.yaml'), redis.url, cluster, ['--instance-id', id]))));
+    redis = await startRedis({ dir: join(dir, 'redis') });
+    await Promise.all(['A', 'B', 'C'].map(async (id) => inst.push(await startInstance({ config: join(dir, 'checkups.yaml'), store: redis.url, cluster, id }))));
   });
 
   after(async () => {
@@ -375,7 +375,7 @@ describe('cluster faults: Redis comes back empty (no persistence)', { timeout: 3
         await eventually(async () => JSON.stringify(await portsOn(a, 'new')) === '[9302]', 'new on A');
         assert.deepEqual(watcher.backwards, [], 'versions only go forward on B');
         // A new instance joins the seeded cluster and sees the same.
-        const d = await startInstance(join(dir, 'checkups.yaml'), redis.url, cluster, ['--instance-id', 'D']);
+        const d = await startInstance({ config: join(dir, 'checkups.yaml'), store: redis.url, cluster, id: 'D' });
         inst.push(d);
         assert.deepEqual(await portsOn(d, 'keep'), [9300, 9301]);
         assert.equal(await portsOn(d, 'gone'), undefined);

@@ -1,20 +1,22 @@
 /**
  * Cluster mode, probing and verdicts (docs/cluster.md): a real redis-server on its own port and
- * three `checkups serve` processes. Probes are counted at the backends.
+ * three `checkups serve` processes (at log level debug, to see where transitions are logged).
+ * Probes are counted at the backends.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
 import { CheckupsClient } from '../../src/client/index.ts';
 import type { GetStatusResponse__Output } from '../../src/generated/checkups/v1/GetStatusResponse.ts';
+import type { WatchEventsResponse__Output } from '../../src/generated/checkups/v1/WatchEventsResponse.ts';
 import type { WatchResponse__Output } from '../../src/generated/checkups/v1/WatchResponse.ts';
 import { DEFAULT_SHARD_COUNT, ownerOf, shardOf, targetKeyOf } from '../../src/cluster/shard-map.ts';
 import { ENDPOINT } from '../../src/server/xds/type-urls.ts';
+import { structToJson } from '../../src/wire/struct.ts';
 import { until } from '../support/async.ts';
-import { CountingBackends, startInstance, type Instance } from '../support/cluster-instances.ts';
+import { CountingBackends, startInstance, type Instance, type InstanceLogLine } from '../support/cluster-instances.ts';
 import { call, clients } from '../support/grpc-clients.ts';
 import { startRedis, type TestRedis } from '../support/redis-server.ts';
 import { ack, NODE, sotwStream, xdsClient, type AnyResource } from '../support/xds-harness.ts';
@@ -66,6 +68,22 @@ function metricsOf(text: string): Map<string, number> {
   return m;
 }
 
+/** The health events an instance's trail holds (AdminService.WatchEvents, not following), with their details. */
+function healthTrail(inst: Instance): Promise<Array<{ peer: string; details: Record<string, unknown> }>> {
+  const c = clients(inst.grpc);
+  return new Promise((resolve, reject) => {
+    const out: Array<{ peer: string; details: Record<string, unknown> }> = [];
+    const stream = c.admin.WatchEvents({ last: 100_000, kinds: ['health'] }, { deadline: Date.now() + 10_000 });
+    stream.on('data', (m: WatchEventsResponse__Output) => out.push(...m.events.map((e) => ({ peer: e.peer, details: structToJson(e.details) as Record<string, unknown> }))));
+    stream.on('error', (err) => (c.close(), reject(err)));
+    stream.on('end', () => (c.close(), resolve(out)));
+  });
+}
+
+/** pino's numeric levels. */
+const DEBUG = 20;
+const INFO = 30;
+
 /** skey -> [version, every peer's heartbeat and passive status]: what must agree across instances. */
 function view(st: GetStatusResponse__Output): string {
   return JSON.stringify(
@@ -107,17 +125,20 @@ ${servers(backends.ports.slice(half))}
       - servers:
           - { host: 10.9.0.1, port: 80, max_fails: 2, fail_timeout: 30 }
           - { host: 10.9.0.2, port: 80, max_fails: 2, fail_timeout: 30 }
+  pas2:
+    enable: false
+    cluster:
+      - servers:
+          - { host: 10.9.1.1, port: 80, max_fails: 2, fail_timeout: 3 }
+          - { host: 10.9.1.2, port: 80, max_fails: 2, fail_timeout: 3 }
 `,
     );
-    const started = await Promise.all(['A', 'B', 'C'].map((id) => startInstance({ id, config: join(dir, 'checkups.yaml'), dataDir: join(dir, `data-${id}`), redisUrl: redis.url, cluster: 't' })));
-    for (const i of started) instances.set(i.id, i);
+    const started = await Promise.all(['A', 'B', 'C'].map((id) => startInstance({ id, config: join(dir, 'checkups.yaml'), dataDir: join(dir, `data-${id}`), store: redis.url, cluster: 't', args: ['--log-level', 'debug'] })));
+    for (const i of started) instances.set(i.id!, i);
   });
 
   after(async () => {
-    for (const i of instances.values()) {
-      i.kill('SIGKILL');
-      await i.exited;
-    }
+    for (const i of instances.values()) await i.kill();
     await backends?.close();
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -134,7 +155,7 @@ ${servers(backends.ports.slice(half))}
       if (Date.now() > deadline) {
         // What each instance warned about says which one fell behind and why.
         const warnings = live().map((i) => `${i.id}: ${i.logs.filter((l) => Number(l['level']) >= 40).slice(-8).map((l) => JSON.stringify(l)).join('\n   ')}`);
-        const r = new Redis(redis.url);
+        const r = redis.client();
         const entries = (await r.xrevrange('checkups:{t}:changes', '+', '-', 'COUNT', 30)) as Array<[string, string[]]>;
         r.disconnect();
         assert.fail(`instances disagree (${what}):\n${last.join('\n')}\nwarnings:\n${warnings.join('\n')}\nstream:\n${entries.map(([id, f]) => `${id} ${f.join(' ').slice(0, 300)}`).join('\n')}`);
@@ -222,6 +243,51 @@ ${servers(backends.ports.slice(half))}
     }
   });
 
+  it('a transition is logged once across the fleet: at info/warn by the instance that published it, at debug by the others; every trail records it', async () => {
+    const ids = ['A', 'B', 'C'];
+    const all = () => ids.map((id) => instances.get(id)!);
+    /** [instance, level] of every log line matching `pred`, across the three. */
+    const lines = (pred: (l: InstanceLogLine) => boolean) => all().flatMap((i) => i.logs.filter(pred).map((l) => [i.id, l.level] as const));
+    const atInfo = (pred: (l: InstanceLogLine) => boolean) => lines(pred).filter(([, level]) => level >= INFO);
+    const atDebug = (pred: (l: InstanceLogLine) => boolean) => lines(pred).filter(([, level]) => level === DEBUG).map(([id]) => id).sort();
+
+    // Heartbeat: a target of b (the SIGSTOP case below takes one of a) goes down; its owner
+    // publishes err.
+    const port = backends.ports.slice(TARGETS / 2)[0]!;
+    const peer = `127.0.0.1:${port}`;
+    const owner = ownerOf(shardOf(targetKeyOf('b', peer), DEFAULT_SHARD_COUNT), ids);
+    await backends.closePort(port);
+    const down = (l: InstanceLogLine) => l['module'] === 'events' && l['peer'] === peer && l['to'] === 'err';
+    for (const i of all()) await i.logged(down, 20_000);
+    assert.deepEqual(atInfo(down), [[owner, 40]], `one warn line, by the probe owner ${owner}`);
+    assert.deepEqual(atDebug(down), ids.filter((id) => id !== owner), 'debug on the others');
+
+    // Passive: both failures reported to C, so C's script publishes the exclusion; the lift
+    // (fail_timeout 3 s) is published by whichever instance lifts first.
+    const cc = clients(instances.get('C')!.grpc);
+    try {
+      for (let n = 0; n < 2; n++) await call(cc.discovery, cc.discovery.Feedback, { skey: 'pas2', host: '10.9.1.1', port: 80, failed: true });
+    } finally {
+      cc.close();
+    }
+    const passive = (to: string) => (l: InstanceLogLine) => l['module'] === 'events' && l['skey'] === 'pas2' && l['cause'] === 'passive' && l['to'] === to;
+    for (const i of all()) await i.logged(passive('err'), 20_000);
+    assert.deepEqual(atInfo(passive('err')), [['C', 40]], 'one warn line, by C');
+    assert.deepEqual(atDebug(passive('err')), ['A', 'B']);
+    for (const i of all()) await i.logged(passive('ok'), 20_000);
+    const lifted = atInfo(passive('ok'));
+    assert.equal(lifted.length, 1, `one info line for the lift: ${JSON.stringify(lifted)}`);
+    assert.equal(atDebug(passive('ok')).length, 2);
+
+    // Every instance's own event trail has all three transitions.
+    for (const i of all()) {
+      const trail = await healthTrail(i);
+      assert.ok(trail.some((e) => e.peer === peer && e.details['to'] === 'err' && e.details['cause'] === 'active'), `${i.id}: the heartbeat flip`);
+      assert.ok(trail.some((e) => e.peer === '10.9.1.1:80' && e.details['to'] === 'err' && e.details['cause'] === 'passive'), `${i.id}: the exclusion`);
+      assert.ok(trail.some((e) => e.peer === '10.9.1.1:80' && e.details['to'] === 'ok' && e.details['cause'] === 'passive'), `${i.id}: the lift`);
+    }
+  });
+
   it('SIGSTOP an instance past its lease, then SIGCONT: the others take over, nothing flaps, it rejoins', async () => {
     const paused = instances.get('C')!;
     // A target C probes now (same shard map as the instances), and Watch streams on A and B
@@ -232,7 +298,7 @@ ${servers(backends.ports.slice(half))}
     try {
       await until(() => watchers.every((w) => w.statuses.at(-1) === 'HEALTH_STATUS_OK'), 'the target to be ok on A and B', 20_000);
       const logsBefore = ['A', 'B'].map((id) => instances.get(id)!.logs.length);
-      paused.kill('SIGSTOP');
+      paused.child.kill('SIGSTOP');
       // A and B see C gone and take its shards.
       await Promise.all(
         ['A', 'B'].map((id, k) => {
@@ -244,7 +310,7 @@ ${servers(backends.ports.slice(half))}
       await backends.closePort(port);
       await until(() => watchers.every((w) => w.statuses.at(-1) === 'HEALTH_STATUS_ERR'), 'err on A and B', 20_000);
       const refusedBefore = paused.logs.filter((l) => String(l['msg']).startsWith('verdicts refused')).length;
-      paused.kill('SIGCONT');
+      paused.child.kill('SIGCONT');
       await paused.logged((l) => l['msg'] === 'probe ownership changed' && l['members'] === 3 && (l['shards'] as number) > 0, 30_000);
       // Two more intervals with C back: no status change of the target anywhere.
       await new Promise((r) => setTimeout(r, 2 * INTERVAL_MS));
@@ -261,8 +327,7 @@ ${servers(backends.ports.slice(half))}
   it('kill -9 of one instance: its targets are probed again within 2 intervals; the rest agree', async () => {
     const victim = instances.get('B')!;
     const killedAt = performance.now();
-    victim.kill('SIGKILL');
-    await victim.exited;
+    await victim.kill();
     const deadline = killedAt + 2 * INTERVAL_MS;
     await new Promise((r) => setTimeout(r, 3 * INTERVAL_MS));
     const open = backends.ports.filter((p) => !backends.closed.has(p));

@@ -15,7 +15,8 @@ import type { WatchResponse__Output } from '../../src/generated/checkups/v1/Watc
 import { ENDPOINT } from '../../src/server/xds/type-urls.ts';
 import { jsonToValue, structToJson } from '../../src/wire/struct.ts';
 import { until } from '../support/async.ts';
-import { startInstance, startRedis, type Instance, type RedisProcess } from '../support/cluster.ts';
+import { startInstance, type Instance } from '../support/cluster-instances.ts';
+import { startRedis, type TestRedis } from '../support/redis-server.ts';
 import { call, clients, grpcError, type Clients } from '../support/grpc-clients.ts';
 import { NODE, sotwStream, xdsClient } from '../support/xds-harness.ts';
 
@@ -66,7 +67,7 @@ async function readyz(instance: Instance): Promise<{ status: number; text: strin
 
 describe('cluster mode: three instances on one Redis', { timeout: 240_000 }, () => {
   let dir: string;
-  let redis: RedisProcess;
+  let redis: TestRedis;
   let configFile: string;
   const instances: Instance[] = [];
   const cluster = `t${process.pid}`;
@@ -75,9 +76,9 @@ describe('cluster mode: three instances on one Redis', { timeout: 240_000 }, () 
     dir = mkdtempSync(join(tmpdir(), 'checkups-cluster-'));
     configFile = join(dir, 'checkups.yaml');
     writeFileSync(configFile, CONFIG);
-    redis = await startRedis(join(dir, 'redis'), { persistent: true });
+    redis = await startRedis({ dir: join(dir, 'redis'), appendfsync: 'always' });
     // Pushed as they come up, so `after` stops every one that started even if another failed.
-    await Promise.all([0, 1, 2].map(async () => instances.push(await startInstance(configFile, redis.url, cluster))));
+    await Promise.all([0, 1, 2].map(async () => instances.push(await startInstance({ config: configFile, store: redis.url, cluster }))));
   });
 
   after(async () => {

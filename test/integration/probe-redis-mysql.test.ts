@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import type { MysqlOptions, RedisOptions } from '../../src/core/model.ts';
 import { runProbe } from '../../src/health/probes/index.ts';
 import { parseInfo } from '../../src/health/probes/redis.ts';
-import { blackhole, ctx, freePort, listen, spec, startRedis } from '../support/net.ts';
+import { blackhole, ctx, freePort, listen, spec } from '../support/net.ts';
+import { startRedis, type TestRedis } from '../support/redis-server.ts';
 import { ensureMariaDb, ensureRedis } from '../support/services.ts';
 
 const TIMEOUT_MS = 1000;
@@ -37,8 +38,8 @@ async function pingOnlyRedis(info: 'error' | 'silent'): Promise<{ server: Server
 }
 
 describe('redis probe', () => {
-  let replica: Awaited<ReturnType<typeof startRedis>>;
-  let locked: Awaited<ReturnType<typeof startRedis>>;
+  let replica: TestRedis;
+  let locked: TestRedis;
   let deadMasterPort: number;
   let hole: Awaited<ReturnType<typeof blackhole>>;
 
@@ -46,8 +47,8 @@ describe('redis probe', () => {
     await ensureRedis();
     deadMasterPort = await freePort();
     [replica, locked, hole] = await Promise.all([
-      startRedis(['--replicaof', '127.0.0.1', String(deadMasterPort)]),
-      startRedis(['--requirepass', 'secret']),
+      startRedis({ args: ['--replicaof', '127.0.0.1', String(deadMasterPort)] }),
+      startRedis({ args: ['--requirepass', 'secret'] }),
       blackhole(),
     ]);
   });

@@ -57,7 +57,7 @@ describe('Redis store: Redis lost its last writes', () => {
     const oldEpoch = a.epochId;
 
     // Redis comes back without the last write: counter, stream entry and state as before it.
-    const r = redis.client;
+    const r = redis.client();
     await r.set(keys.revision, String(w1.revision));
     await r.xdel(keys.changes, `${r2}-0`);
     await r.hdel(keys.upstreams, 'web2');

@@ -1,7 +1,9 @@
 /**
- * `checkups serve` instances of one cluster as separate processes (the CLI, as operators run
- * it), and TCP backends that count every connection made to them (= probes, counted at the
- * backends).
+ * Cluster-mode test support: `checkups serve --store URL --cluster NAME` instances as separate
+ * processes (the CLI, as operators run it), each reporting its addresses and warnings through
+ * its JSON log on stdout; and TCP backends that count every connection made to them (= probes,
+ * counted at the backends). The one way tests and benches start a cluster instance; the Redis
+ * they share comes from redis-server.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,57 +11,114 @@ import { createServer, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
 import { listen } from './net.ts';
 
+/** One parsed pino line of an instance. */
+export type InstanceLogLine = { readonly level: number; readonly msg: string } & Readonly<Record<string, unknown>>;
+
+export interface InstanceOptions {
+  /** The config file (`--config`). */
+  readonly config: string;
+  /** The store URL (`--store`). */
+  readonly store: string;
+  /** The cluster name (`--cluster`). */
+  readonly cluster: string;
+  /** `--instance-id`; absent: the default (host name and pid). */
+  readonly id?: string;
+  /** `--data-dir`; absent: the default. */
+  readonly dataDir?: string;
+  /** More `checkups serve` arguments (`--log-level debug`, ...). */
+  readonly args?: readonly string[];
+}
+
 export interface Instance {
-  readonly id: string;
+  /** The id it was given, or undefined (then the default, host name and pid). */
+  readonly id: string | undefined;
   readonly child: ChildProcess;
   readonly grpc: string;
   readonly http: string;
-  /** Parsed JSON log lines so far. */
-  readonly logs: Array<Record<string, unknown>>;
-  /** Resolves when a log line matching `pred` arrives (or one already did). */
-  logged(pred: (line: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
-  kill(signal: NodeJS.Signals): void;
-  exited: Promise<unknown>;
+  /** Every log line so far, parsed. */
+  readonly logs: InstanceLogLine[];
+  /**
+   * Resolves with the first log line (already logged or later) whose message matches `match`
+   * (a RegExp) or for which `match` holds; rejects after `ms` or when the instance exits first.
+   */
+  logged(match: RegExp | ((line: InstanceLogLine) => boolean), ms?: number): Promise<InstanceLogLine>;
+  /** Sends `signal` (default SIGKILL) and resolves once the process is gone (at once if it is). Not for SIGSTOP/SIGHUP: use child.kill. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startInstance(opts: { id: string; config: string; dataDir: string; redisUrl: string; cluster: string }): Promise<Instance> {
+/** The log line of a server that is up (`checkups <version> serving`). */
+const SERVING = /^checkups (?:\S+ )?serving$/;
+
+/** Starts one instance on free loopback ports; resolves once it serves. */
+export async function startInstance(opts: InstanceOptions): Promise<Instance> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', opts.config, '--data-dir', opts.dataDir, '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--store', opts.redisUrl, '--cluster', opts.cluster, '--instance-id', opts.id],
+    [
+      '--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', opts.config, '--store', opts.store, '--cluster', opts.cluster,
+      '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0',
+      ...(opts.id !== undefined ? ['--instance-id', opts.id] : []),
+      ...(opts.dataDir !== undefined ? ['--data-dir', opts.dataDir] : []),
+      ...(opts.args ?? []),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CHECKUPS_ADMIN_TOKEN: '' } },
   );
+  const name = `instance ${opts.id ?? `pid ${child.pid}`}`;
   const exited = once(child, 'exit');
-  const logs: Array<Record<string, unknown>> = [];
-  const waiters: Array<{ pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
+  const logs: InstanceLogLine[] = [];
+  const waiters = new Set<{ test: (l: InstanceLogLine) => boolean; resolve: (l: InstanceLogLine) => void }>();
   createInterface({ input: child.stdout! }).on('line', (text) => {
-    let line: Record<string, unknown>;
+    let line: InstanceLogLine;
     try {
-      line = JSON.parse(text) as Record<string, unknown>;
+      line = JSON.parse(text) as InstanceLogLine;
     } catch {
       return;
     }
     logs.push(line);
-    for (let i = waiters.length - 1; i >= 0; i--) if (waiters[i]!.pred(line)) waiters.splice(i, 1)[0]!.resolve(line);
+    for (const w of waiters) {
+      if (w.test(line)) {
+        waiters.delete(w);
+        w.resolve(line);
+      }
+    }
   });
-  const logged = (pred: (l: Record<string, unknown>) => boolean, ms = 20_000) => {
-    const seen = logs.find(pred);
+  const logged = (match: RegExp | ((l: InstanceLogLine) => boolean), ms = 20_000): Promise<InstanceLogLine> => {
+    const test = match instanceof RegExp ? (l: InstanceLogLine) => match.test(String(l.msg)) : match;
+    const seen = logs.find(test);
     if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`instance ${opts.id}: no such log line within ${ms} ms`)), ms);
+    return new Promise((resolve, reject) => {
+      const fail = (why: string) => {
+        waiters.delete(w);
+        clearTimeout(timer);
+        reject(new Error(`${name}: no log line matching ${String(match)} ${why}; got:\n${logs.map((l) => l.msg).join('\n')}`));
+      };
+      const timer = setTimeout(() => fail(`within ${ms} ms`), ms);
       timer.unref();
-      waiters.push({
-        pred,
-        resolve: (l) => {
+      const w = {
+        test,
+        resolve: (l: InstanceLogLine) => {
           clearTimeout(timer);
           resolve(l);
         },
-      });
-      void exited.then(() => reject(new Error(`instance ${opts.id} exited (${child.exitCode ?? child.signalCode})`)));
+      };
+      waiters.add(w);
+      void exited.then(() => waiters.has(w) && fail(`before it exited (${child.exitCode ?? child.signalCode})`));
     });
   };
   // Generous: a cold start transpiles every module (tsx), slow on a loaded 2-core machine.
-  const serving = await logged((l) => /^checkups .*serving$/.test(String(l['msg'])), 300_000);
-  return { id: opts.id, child, grpc: serving['grpc'] as string, http: serving['http'] as string, logs, logged, kill: (s) => void child.kill(s), exited };
+  const serving = await logged((l) => SERVING.test(String(l.msg)), 300_000);
+  return {
+    id: opts.id,
+    child,
+    grpc: serving['grpc'] as string,
+    http: serving['http'] as string,
+    logs,
+    logged,
+    kill: async (signal = 'SIGKILL') => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await exited;
+    },
+  };
 }
 
 /** TCP listeners that accept and close; each connection is one probe, timestamped. */

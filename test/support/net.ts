@@ -1,5 +1,5 @@
 /** Loopback servers and probe contexts for integration tests. Everything binds 127.0.0.1. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { readdirSync } from 'node:fs';
@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProbeType, UpstreamSpec } from '../../src/core/model.ts';
 import type { ProbeContext } from '../../src/health/probes/types.ts';
 import { upstream } from './builders.ts';
-import { redisAnswers } from './services.ts';
 
 /** Anything with listen/address/close: net, http, https, tls servers. */
 interface Listenable {
@@ -104,30 +103,6 @@ export async function startTcpServerChild(mode: 'sink' | 'blackhole'): Promise<{
       await exited;
     },
   };
-}
-
-/** Spawns a throwaway redis-server on a free port; resolves once it answers PING. */
-export async function startRedis(args: string[]): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...args], {
-    stdio: 'ignore',
-  });
-  const exited = once(child, 'exit');
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  };
-  const deadline = Date.now() + 10_000;
-  while (!(await redisAnswers(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`redis-server on port ${port} did not come up (exit code ${child.exitCode})`);
-    }
-    await sleep(25);
-  }
-  return { port, child, stop };
 }
 
 /**

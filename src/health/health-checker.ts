@@ -102,6 +102,9 @@ interface UpstreamProbes {
 
 const targetKey = (skey: string, id: PeerId): string => `${skey}\n${id}`;
 
+/** Probes planned this close together start on one wake-up of the scheduler (see SchedulerOptions.gatherMs). */
+const PROBE_GATHER_MS = 5;
+
 export class HealthChecker {
   private readonly scheduler: ProbeScheduler<Target>;
   private readonly upstreams = new Map<string, UpstreamProbes>();
@@ -120,6 +123,7 @@ export class HealthChecker {
       random: opts.random ?? Math.random,
       concurrency: opts.concurrency ?? 512,
       jitter: opts.jitter ?? 0.02,
+      gatherMs: PROBE_GATHER_MS,
       interval: (t) => this.intervalOf(t),
       timeout: (t) => this.registry.upstream(t.skey)?.spec.timeoutMs ?? 5000,
       run: (t, signal) => this.check(t, signal),

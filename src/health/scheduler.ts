@@ -12,6 +12,7 @@
  * - Spread: a random initial phase in [0, interval) and a small random offset per interval
  *   (`jitter`, a fraction of the interval) so targets do not synchronise.
  * - Bounded: at most `concurrency` probes in flight; due targets wait in the heap.
+ * - Gathered: one wake-up starts every target due within `gatherMs` of it.
  * - Hard deadline: each probe gets an AbortSignal that fires at its timeout. A probe that ignores
  *   it is abandoned `graceMs` later (its slot is freed and it is counted as hung), so nothing a
  *   target does can hold the loop.
@@ -35,6 +36,13 @@ export interface SchedulerOptions<T> {
   readonly graceMs?: number;
   /** Watchdog period. */
   readonly watchdogMs?: number;
+  /**
+   * Targets planned within this many ms after a wake-up start with it (default 0): one timer
+   * wake-up, and one turn of the event loop, serve them all. A wake-up per probe costs more
+   * than the probe's own JavaScript at a few thousand probes a second; starting a few ms early
+   * costs nothing a schedule of seconds can see.
+   */
+  readonly gatherMs?: number;
   interval(target: T): number;
   timeout(target: T): number;
   /** One check. A throw or rejection is the caller's to record; the scheduler only times it. */
@@ -187,6 +195,7 @@ export class ProbeScheduler<T> {
   private dispatch(): void {
     if (!this.active) return;
     const now = this.opts.clock.now();
+    const until = now + (this.opts.gatherMs ?? 0);
     while (this.running < this.opts.concurrency) {
       const top = this.heap.peek();
       if (top === undefined) break;
@@ -194,7 +203,7 @@ export class ProbeScheduler<T> {
         this.heap.pop();
         continue;
       }
-      if (top.at > now) break;
+      if (top.at > until) break;
       this.heap.pop();
       this.launch(top.slot, top.at, now);
     }

@@ -62,6 +62,24 @@ describe('ProbeScheduler', () => {
     assert.equal(h.scheduler.stats().lateness.max, 0);
   });
 
+  it('gathers: one wake-up starts every target planned within gatherMs of it, early by at most that, without drift', async () => {
+    const phases = [0.1, 0.103, 0.12];
+    const h = harness({ gatherMs: 5, random: () => phases.shift() ?? 0 });
+    for (const name of ['a', 'b', 'c']) h.scheduler.add(name, { name, takesMs: 1 });
+    h.scheduler.start();
+    await run(h.clock, 3050);
+    assert.deepEqual(h.startsOf('a'), [100, 1100, 2100]);
+    assert.deepEqual(h.startsOf('b'), [100, 1100, 2100], 'planned at 103, started with a');
+    assert.deepEqual(h.startsOf('c'), [120, 1120, 2120], 'planned 20 ms later: its own wake-up');
+    // Without gathering, b starts when planned.
+    const phases0 = [0.1, 0.103];
+    const h0 = harness({ random: () => phases0.shift() ?? 0 });
+    for (const name of ['a', 'b']) h0.scheduler.add(name, { name, takesMs: 1 });
+    h0.scheduler.start();
+    await run(h0.clock, 1050);
+    assert.deepEqual(h0.startsOf('b'), [103]);
+  });
+
   it('spreads first starts over the interval and jitters later ones within bounds', async () => {
     const h = harness({ jitter: 0.05 });
     for (let i = 0; i < 200; i++) h.scheduler.add(`t${i}`, { name: `t${i}`, takesMs: 1 });

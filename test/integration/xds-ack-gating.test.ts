@@ -58,7 +58,10 @@ describe('xDS ACK gating', () => {
     assert.equal(mute.received.length, 2);
     const stats1 = h.xds.stats();
     assert.equal(stats1.responses - stats0.responses, FLIPS, 'one response per flip, all to the live stream');
-    assert.ok(stats1.ackHeld - stats0.ackHeld >= FLIPS, 'each flush held the mute stream back');
+    // Held by its unacknowledged response (counted here), or, on a loaded machine, by a write
+    // whose callback had not come back yet (back-pressure, not counted here): either way nothing
+    // more was sent to it (above).
+    assert.ok(stats1.ackHeld - stats0.ackHeld >= 1, 'the gate held the mute stream back');
     assert.deepEqual([stats1.pendingTypes, stats1.busyStreams], [1, 0]);
 
     // A spec change makes CDS dirty too: still nothing, two dirty types.

@@ -113,6 +113,13 @@ export const xdsOversized = new Counter({
   registers,
 });
 
+export const xdsStreamsClosed = new Counter({
+  name: 'checkups_xds_streams_closed_total',
+  help: 'xDS streams the server closed for what their client asked, by reason (too_many_names: more subscribed resource names than one stream may hold, 50,000).',
+  labelNames: ['reason'],
+  registers,
+});
+
 /** Short, bounded label for an xDS type URL ("cluster", ...; "other" for anything else). */
 export function xdsTypeLabel(typeUrl: string): string {
   const m = /\.v3\.(Listener|RouteConfiguration|Cluster|ClusterLoadAssignment)$/.exec(typeUrl);

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLUSTER as C, ENDPOINT as E, HTTP_CONNECTION_MANAGER, LISTENER as L, ROUTE as R } from '../../src/server/xds/type-urls.ts';
 import { cluster, server, upstream } from '../support/builders.ts';
+import { metricValue } from '../support/metrics.ts';
 import { waitFor } from '../support/xds-backends.ts';
-import { ack, health, NODE, nameOf, sotwStream, startXdsServer, xdsClient, type SotwResponse, type XdsHarness } from '../support/xds-harness.ts';
+import { ack, deltaStream, health, NODE, nameOf, sotwStream, startXdsServer, xdsClient, type SotwResponse, type XdsHarness } from '../support/xds-harness.ts';
 
 const names = (r: SotwResponse) => r.resources.map(nameOf).sort();
 const ups = (skey: string, port: number, extra = {}) => upstream(skey, [cluster(1, [server(`127.0.0.1:${port}`)])], extra);
@@ -307,5 +308,24 @@ describe('xDS SotW ADS protocol (docs/envoy.md)', () => {
     h.xds.cache().settle();
     assert.equal(h.xds.stats().encodes, after, 'its last subscriber gone: nothing built again');
     h.registry.delete('od');
+  });
+  it('18: a stream naming more than 50,000 resources (none of them real) is closed with RESOURCE_EXHAUSTED, counted and logged; the others are served and nothing is left behind', async () => {
+    const closed0 = await metricValue('checkups_xds_streams_closed_total', { reason: 'too_many_names' });
+    const watches0 = h.xds.stats().watches;
+    const greedy = deltaStream(client);
+    greedy.send({ node: { ...NODE, id: 'greedy' }, type_url: E, resource_names_subscribe: ['a'] });
+    await greedy.next();
+    for (let k = 0; k < 6; k++) greedy.send({ type_url: E, resource_names_subscribe: Array.from({ length: 10_000 }, (_, i) => `nope-${k}-${i}`) });
+    const st = await greedy.status;
+    assert.equal(st.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.match(st.details, /more than 50000 resource names/);
+    assert.equal(await metricValue('checkups_xds_streams_closed_total', { reason: 'too_many_names' }), closed0 + 1);
+    await waitFor(() => h.xds.stats().watches === watches0, 'its watches gone');
+    // Everyone else is served as before.
+    const s = open();
+    s.send({ node: NODE, type_url: E, resource_names: ['a'] });
+    const r = await s.next();
+    assert.deepEqual(r.resources.map(nameOf), ['a']);
+    s.close();
   });
 });

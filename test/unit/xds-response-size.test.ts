@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UpstreamRegistry } from '../../src/core/registry.ts';
-import { metricsRegistry } from '../../src/observability/metrics.ts';
 import { XdsResourceCache, type CachedResource } from '../../src/server/xds/cache.ts';
 import { envoyCodec } from '../../src/server/xds/proto.ts';
 import { fitCount, MAX_NONCE_CHARS, MIN_XDS_RESPONSE_BYTES, ResponseSizeLimit } from '../../src/server/xds/response-size.ts';
@@ -16,6 +15,7 @@ import { CLUSTER, ENDPOINT } from '../../src/server/xds/type-urls.ts';
 import { deltaResponse, removedNameBytes, sotwResponse } from '../../src/server/xds/wire.ts';
 import { cluster, server, upstream } from '../support/builders.ts';
 import { FakeClock } from '../support/fake-clock.ts';
+import { metricValue } from '../support/metrics.ts';
 import { GLOBAL } from '../support/xds-harness.ts';
 
 const LIMIT = 8 * 1024;
@@ -44,11 +44,6 @@ function decoder(method: 'StreamAggregatedResources' | 'DeltaAggregatedResources
 function quietLimit(maxBytes = LIMIT) {
   const warnings: Array<{ detail: Record<string, unknown>; msg: string }> = [];
   return { size: new ResponseSizeLimit(maxBytes, (detail, msg) => void warnings.push({ detail: detail as Record<string, unknown>, msg })), warnings };
-}
-
-async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
-  const metric = await metricsRegistry.getSingleMetric(name)!.get();
-  return metric.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
 }
 
 describe('xDS response size', () => {

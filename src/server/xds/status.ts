@@ -23,6 +23,12 @@ export const MAX_NACK_MESSAGE_CHARS = 512;
 const MAX_LOGGED_NACK_CHARS = 2048;
 /** Type URLs one stream (and one node's status) may hold; requests for more are counted and ignored. */
 export const MAX_TYPES_PER_STREAM = 16;
+/**
+ * Resource names one stream may subscribe to, all types together. Every name holds state on the
+ * stream and in the hub, so a client naming ever more (existing or not) is closed beyond this;
+ * a real client of 10,000 clusters names about 10,000.
+ */
+export const MAX_NAMES_PER_STREAM = 50_000;
 /** Warnings logged per stream; later ones are counted (xds stats `suppressedWarnings`). */
 export const MAX_WARNINGS_PER_STREAM = 10;
 /** Node ids and user agents are kept up to this length. */

@@ -24,7 +24,7 @@
  * after a part as it does at a held type, so later types wait for the whole of it.
  */
 import * as grpc from '@grpc/grpc-js';
-import { streamMessages } from '../../observability/metrics.ts';
+import { streamMessages, xdsStreamsClosed } from '../../observability/metrics.ts';
 import { isUnparseable, unparseableError, type Unparseable } from '../grpc/unparseable.ts';
 import { clip, MAX_DETAILS_CHARS } from '../../util/bounded-text.ts';
 import type { XdsResourceCache } from './cache.ts';
@@ -32,7 +32,7 @@ import type { ResponseSizeLimit } from './response-size.ts';
 import type { NodeInfo } from './envoy-types.ts';
 import type { StallGuard, StreamFlow } from '../stream-flow.ts';
 import type { HubStream, SharedResponses, XdsHub } from './hub.ts';
-import { MAX_NODE_TEXT_CHARS, MAX_TYPES_PER_STREAM, MAX_WARNINGS_PER_STREAM, type XdsStatus } from './status.ts';
+import { MAX_NAMES_PER_STREAM, MAX_NODE_TEXT_CHARS, MAX_TYPES_PER_STREAM, MAX_WARNINGS_PER_STREAM, type XdsStatus } from './status.ts';
 import { Subscription } from './subscription.ts';
 import { isServedType, PUSH_ORDER, REMOVAL_ORDER, type ResourceTypeUrl } from './type-urls.ts';
 
@@ -258,7 +258,20 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     const answersLatest = req.response_nonce !== '' && req.response_nonce === state.lastNonce;
     if (answersLatest) state.awaitingAck = false;
     this.onRequest(req, state, isNew);
+    if (this.namesHeld() > MAX_NAMES_PER_STREAM) return this.tooManyNames();
     if (answersLatest) this.flush();
+  }
+
+  private namesHeld(): number {
+    let n = 0;
+    for (const s of this.types.values()) n += s.sub.names.size;
+    return n;
+  }
+
+  private tooManyNames(): void {
+    xdsStreamsClosed.inc({ reason: 'too_many_names' });
+    this.ctx.status.warn({ nodeId: this.nodeId, names: this.namesHeld(), limit: MAX_NAMES_PER_STREAM }, 'xds: stream closed: it subscribed to more resource names than one stream may hold');
+    this.fail(grpc.status.RESOURCE_EXHAUSTED, `this stream subscribed to more than ${MAX_NAMES_PER_STREAM} resource names (all types together); subscribe to fewer per stream, or use the wildcard for clusters and listeners`);
   }
 
   /** Records a client's NACK, logging it while this stream's warning budget lasts. */

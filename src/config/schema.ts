@@ -199,7 +199,7 @@ export const settingsSchema = z.strictObject({
   /** Bytes: GetStatus pages and xDS responses stay under it where they can (gRPC clients' default limit is 4 MiB). */
   max_response_bytes: integer(64 * 1024, 64 * 1024 * 1024).optional(),
   /** New Watch and xDS streams admitted per second (rate) and at once (burst). */
-  stream_admission: z.strictObject({ rate: integer(1, 1_000_000), burst: integer(1, 10_000_000) }).optional(),
+  stream_admission: z.strictObject({ rate: integer(1, 1_000_000), burst: integer(1, 10_000_000), per_connection: integer(1, 1_000_000).optional() }).optional(),
   /** Seconds (±10% jitter) after which a client connection is asked to reconnect (0: never). */
   max_connection_age: seconds({ allowZero: true }).optional(),
   /** Seconds the streams of such a connection may go on before it is closed. */

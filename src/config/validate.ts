@@ -221,7 +221,10 @@ export function parseConfig(input: unknown): Parsed<CheckupsConfig> {
       eventBuffer: srv.event_buffer,
       streamStallTimeoutMs: srv.stream_stall_timeout === undefined ? undefined : secondsToMs(srv.stream_stall_timeout),
       maxResponseBytes: srv.max_response_bytes,
-      streamAdmission: srv.stream_admission,
+      streamAdmission:
+        srv.stream_admission === undefined
+          ? undefined
+          : { rate: srv.stream_admission.rate, burst: srv.stream_admission.burst, ...(srv.stream_admission.per_connection !== undefined ? { perConnection: srv.stream_admission.per_connection } : {}) },
       maxConnectionAgeMs: srv.max_connection_age === undefined ? undefined : secondsToMs(srv.max_connection_age),
       maxConnectionAgeGraceMs: srv.max_connection_age_grace === undefined ? undefined : secondsToMs(srv.max_connection_age_grace),
     }).filter(([, v]) => v !== undefined),

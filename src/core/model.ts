@@ -213,7 +213,7 @@ export interface ServerSettings {
   /** Largest GetStatus response (more upstreams go on further pages) and xDS response (split where xDS allows); default 4 MiB. */
   readonly maxResponseBytes?: number;
   /** New Watch and xDS streams admitted per second and at once (server/stream-admission.ts). */
-  readonly streamAdmission?: { readonly rate: number; readonly burst: number };
+  readonly streamAdmission?: { readonly rate: number; readonly burst: number; readonly perConnection?: number };
   /** A client connection is asked to reconnect after this long, ±10% (0: never; default: 30 min in cluster mode, else never). */
   readonly maxConnectionAgeMs?: number;
   /** Its streams may go on this long after that before the connection is closed (default 30 s). */

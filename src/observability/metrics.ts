@@ -93,7 +93,7 @@ export const streamStalls = new Counter({
 });
 export const streamsRefused = new Counter({
   name: 'checkups_streams_refused_total',
-  help: 'New Watch and xDS streams refused, by kind (watch, xds) and reason (admission: server.stream_admission during a reconnect storm).',
+  help: 'New Watch and xDS streams refused, by kind (watch, xds) and reason (admission: server.stream_admission during a reconnect storm; per_connection: the connection already held server.stream_admission.per_connection open streams).',
   labelNames: ['kind', 'reason'],
   registers,
 });

@@ -23,6 +23,7 @@ import { call, clients } from '../support/grpc-clients.ts';
 import { adsCall, NODE, xdsClient, type SotwResponse } from '../support/xds-harness.ts';
 import { waitFor } from '../support/xds-backends.ts';
 import { startTestServer } from '../support/test-server.ts';
+import { checkupsProto } from '../../src/wire/proto.ts';
 
 const UPSTREAMS = 'upstreams:\n  api:\n    cluster:\n      - servers: [ { host: 10.0.0.1, port: 80 }, { host: 10.0.0.2, port: 80 } ]\n';
 
@@ -135,6 +136,49 @@ describe('max_connection_age: clients reconnect and resume', () => {
     } finally {
       await sdk.close();
       c.close();
+    }
+  });
+});
+
+describe('streams per connection', () => {
+  let dir: string;
+  let server: Checkups;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'checkups-per-conn-'));
+    await writeFile(join(dir, 'checkups.yaml'), `server:\n  stream_admission: { rate: 1000, burst: 1000, per_connection: 3 }\n${UPSTREAMS}`);
+    server = await startTestServer(dir);
+  });
+  after(async () => {
+    await server?.stop(0);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('one connection gets 3 Watch streams and RESOURCE_EXHAUSTED beyond; another connection is served; a closed stream frees its place', async () => {
+    const proto = checkupsProto();
+    // Each its own connection (grpc-js would otherwise share one between the two clients).
+    const greedy = new proto.DiscoveryService(server.grpcAddress, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+    const other = new proto.DiscoveryService(server.grpcAddress, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+    const refused0 = await metric(server.httpAddress, 'checkups_streams_refused_total\\{kind="watch",reason="per_connection"\\}');
+    const open = (client: typeof greedy) => {
+      const s = client.Watch({ skeys: ['api'], knownVersions: {} });
+      const outcome = new Promise<'synced' | number>((resolve) => {
+        s.on('data', (m: { syncComplete?: boolean }) => m.syncComplete && resolve('synced'));
+        s.on('error', (e: grpc.ServiceError) => resolve(e.code));
+      });
+      return { s, outcome };
+    };
+    try {
+      const first = [open(greedy), open(greedy), open(greedy)];
+      assert.deepEqual(await Promise.all(first.map((x) => x.outcome)), ['synced', 'synced', 'synced']);
+      const over = [open(greedy), open(greedy)];
+      assert.deepEqual(await Promise.all(over.map((x) => x.outcome)), [grpc.status.RESOURCE_EXHAUSTED, grpc.status.RESOURCE_EXHAUSTED]);
+      assert.equal(await metric(server.httpAddress, 'checkups_streams_refused_total\\{kind="watch",reason="per_connection"\\}'), refused0 + 2);
+      assert.equal(await open(other).outcome, 'synced', 'another connection is served');
+      first[0]!.s.cancel();
+      await waitFor(async () => (await open(greedy).outcome) === 'synced', 'a place freed on the greedy connection', 5000);
+    } finally {
+      greedy.close();
+      other.close();
     }
   });
 });

@@ -225,7 +225,7 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
     Watch: (call) => {
       try {
         auth.check(call, 'read');
-        deps.admission?.admit('watch');
+        deps.admission?.admit('watch', call);
       } catch (err) {
         call.emit('error', errorToWire(err));
         return;

@@ -95,14 +95,14 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
     ...stall,
     ...(deps.watchLogger !== undefined ? { logger: deps.watchLogger } : {}),
   });
-  const admission = new StreamAdmission(opts.streamAdmission ?? DEFAULT_STREAM_ADMISSION, deps.clock);
+  const admission = new StreamAdmission(opts.streamAdmission ?? DEFAULT_STREAM_ADMISSION, deps.clock, (detail, msg) => deps.watchLogger?.warn(detail, msg));
   // xDS serves the same endpoints as Watch: it needs the read right too.
   const xds = registerXds(server, {
     registry: deps.registry,
     clock: deps.clock,
     authorize: (call) => {
       deps.auth.check(call, 'read');
-      admission.admit('xds');
+      admission.admit('xds', call);
     },
     ...(opts.streamStallTimeoutMs !== undefined ? { streamStallTimeoutMs: opts.streamStallTimeoutMs } : {}),
     ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),

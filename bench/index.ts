@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   fanout: () => import('./fanout.ts'),
   cluster: () => import('./cluster.ts'),
   fleet: () => import('./fleet.ts'),
+  feedback: () => import('./feedback.ts'),
 };
 
 const names = process.argv.slice(2);

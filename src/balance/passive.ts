@@ -18,6 +18,7 @@
  */
 import type { PassiveVerdict, PeerId, ServerSpec } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
+import { MinHeap } from '../util/heap.ts';
 import { DEFAULT_MAX_EJECTION_PERCENT, mayEject } from './ejection-cap.ts';
 
 const MAX_CHANGE_LOG = 1024;
@@ -29,10 +30,39 @@ export interface PassiveRecord {
   windowStart: number;
 }
 
+/** One end of an exclusion, in the order they come (ejected below). */
+interface EjectionEnd {
+  at: number;
+  seq: number;
+  readonly id: PeerId;
+}
+
+/**
+ * The last peers list record() was given, as a set, and how many of its members have an err
+ * record (raw status): the last-usable-server guard is a subtraction instead of a scan.
+ */
+interface GuardCount {
+  readonly peers: readonly PeerId[];
+  readonly members: ReadonlySet<PeerId>;
+  err: number;
+}
+
+/**
+ * Every outcome costs O(1) amortized, O(log ejected) when it excludes a peer, whatever the number
+ * of peers already excluded: a mass failure (1,000 peers of 10,000) is linear, not quadratic.
+ */
 export class PassiveHealth {
   private readonly records = new Map<PeerId, PassiveRecord>();
-  /** Monotonic end of every err record's exclusion, for the ejection cap (O(ejected) to count). */
+  /** Monotonic end of every err record's exclusion, for the ejection cap. */
   private readonly ejected = new Map<PeerId, number>();
+  /**
+   * The same ends by time, so ended exclusions leave without a scan. Lazy: an entry whose peer no
+   * longer has that end in `ejected` is dropped when it comes up, and the heap is rebuilt when
+   * such entries outnumber the live ones.
+   */
+  private ejectionEnds = new MinHeap<EjectionEnd>();
+  private ejectionSeq = 0;
+  private guard: GuardCount | undefined;
   /** Bumped whenever some record's status changes: cached availability must be updated. */
   epoch = 0;
   /** The peer behind each recent epoch: changeLog[i] changed at epoch logStart + i + 1. */
@@ -77,7 +107,9 @@ export class PassiveHealth {
 
   /**
    * Accounts one outcome of `server`. `peers` lists every distinct peer of the upstream (for the
-   * last-usable-server guard). Returns true when the server became err.
+   * last-usable-server guard); it is read once per array, not per call: pass the same array
+   * while the peers stay the same (the balancer's), a new one when they change, and do not change
+   * it in place. Returns true when the server became err.
    */
   record(server: ServerSpec, failed: boolean, now: number, peers: readonly PeerId[], maxEjectionPercent = DEFAULT_MAX_EJECTION_PERCENT): boolean {
     if (server.maxFails === 0) return false;
@@ -87,6 +119,7 @@ export class PassiveHealth {
       if (rec?.status === 'err') {
         this.bump(id);
         this.ejected.delete(id);
+        this.countErr(id, -1);
       }
       rec = { status: 'ok', failedCount: 0, windowStart: now };
       this.records.set(id, rec);
@@ -95,16 +128,14 @@ export class PassiveHealth {
     rec.failedCount++;
     if (rec.failedCount < server.maxFails || rec.status === 'err') return false;
     if (!mayEject(this.ejectedNow(now, id), peers.length, maxEjectionPercent)) return false;
-    for (const other of peers) {
-      const st = this.records.get(other);
-      if (st === undefined || (st.status === 'ok' && other !== id)) {
-        rec.status = 'err';
-        this.ejected.set(id, rec.windowStart + server.failTimeoutMs);
-        this.bump(id);
-        return true;
-      }
-    }
-    return false;
+    // The guard: some other peer has no record or an ok one. `id` itself is ok here.
+    const guard = this.guardOf(peers);
+    if (guard.members.size - guard.err - (guard.members.has(id) ? 1 : 0) === 0) return false;
+    rec.status = 'err';
+    this.countErr(id, 1);
+    this.eject(id, rec.windowStart + server.failTimeoutMs);
+    this.bump(id);
+    return true;
   }
 
   /**
@@ -123,25 +154,57 @@ export class PassiveHealth {
     if (rec !== undefined && rec.status === 'err' && rec.windowStart + server.failTimeoutMs >= until - 1) return false;
     const wasDown = rec !== undefined && rec.status === 'err' && rec.windowStart + server.failTimeoutMs > now;
     if (!wasDown && !mayEject(this.ejectedNow(now, id), peers.length, maxEjectionPercent)) return false;
+    if (rec?.status !== 'err') this.countErr(id, 1);
     this.records.set(id, { status: 'err', failedCount: Math.max(rec?.failedCount ?? 0, verdict.failedCount), windowStart: until - server.failTimeoutMs });
-    this.ejected.set(id, until);
+    this.eject(id, until);
     this.bump(id);
     return !wasDown;
   }
 
-  /** Peers other than `except` excluded at `now`; drops ended exclusions as it goes. */
+  /** Peers other than `except` excluded at `now`; drops ended exclusions first. */
   private ejectedNow(now: number, except: PeerId): number {
-    let n = 0;
-    for (const [id, until] of this.ejected) {
-      if (until <= now) this.ejected.delete(id);
-      else if (id !== except) n++;
+    for (let end = this.ejectionEnds.peek(); end !== undefined && end.at <= now; end = this.ejectionEnds.peek()) {
+      this.ejectionEnds.pop();
+      // Every end at or before `now` has its entry here, so this drops every ended exclusion.
+      const until = this.ejected.get(end.id);
+      if (until !== undefined && until <= now) this.ejected.delete(end.id);
     }
-    return n;
+    return this.ejected.size - (this.ejected.has(except) ? 1 : 0);
+  }
+
+  private eject(id: PeerId, until: number): void {
+    this.ejected.set(id, until);
+    this.ejectionEnds.push({ at: until, seq: this.ejectionSeq++, id });
+    // Ends replaced or dropped before they came up stay in the heap: bounded to twice the live ones.
+    if (this.ejectionEnds.size > 2 * this.ejected.size + 64) {
+      this.ejectionEnds = new MinHeap();
+      for (const [peer, at] of this.ejected) this.ejectionEnds.push({ at, seq: this.ejectionSeq++, id: peer });
+    }
+  }
+
+  /** The guard's count for `peers`, counted afresh when record() is given another array. */
+  private guardOf(peers: readonly PeerId[]): GuardCount {
+    if (this.guard?.peers !== peers) {
+      const members = new Set(peers);
+      let err = 0;
+      for (const id of members) if (this.records.get(id)?.status === 'err') err++;
+      this.guard = { peers, members, err };
+    }
+    return this.guard;
+  }
+
+  /** Keeps the guard's count in step with a record of `id` turning err (+1) or leaving err (-1). */
+  private countErr(id: PeerId, delta: 1 | -1): void {
+    if (this.guard?.members.has(id) === true) this.guard.err += delta;
   }
 
   /** Drops records of peers no longer configured (an upstream update removed them). */
   retain(keep: ReadonlySet<PeerId>): void {
-    for (const id of this.records.keys()) if (!keep.has(id)) this.records.delete(id);
+    for (const [id, rec] of this.records) {
+      if (keep.has(id)) continue;
+      if (rec.status === 'err') this.countErr(id, -1);
+      this.records.delete(id);
+    }
     for (const id of this.ejected.keys()) if (!keep.has(id)) this.ejected.delete(id);
   }
 }

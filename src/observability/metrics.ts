@@ -60,10 +60,11 @@ export const grpcHandling = new Histogram({ name: 'checkups_grpc_server_handling
 export const feedbackOutcomes = new Counter({
   name: 'checkups_feedback_outcomes_total',
   help:
-    'Request outcomes reported by Feedback/FeedbackBatch: applied; rejected (unknown upstream or peer, bad port); batch_too_large (in a FeedbackBatch over server.feedback.max_batch); rate_limited (over the caller\'s rate); peer_limited (a failure one caller may not add to that peer now: server.feedback.peers_per_caller).',
+    'Request outcomes reported by Feedback/FeedbackBatch: applied; rejected (unknown upstream or peer, bad port); batch_too_large (in a FeedbackBatch over server.feedback.max_batch); rate_limited (over the caller\'s rate); peer_limited (a failure one caller may not add to that peer now: server.feedback.peers_per_caller); busy (a FeedbackBatch refused whole: too many outcomes of other batches were waiting to be applied).',
   labelNames: ['result'],
   registers,
 });
+export const feedbackOutcomesWaiting = new Gauge({ name: 'checkups_feedback_outcomes_waiting', help: 'FeedbackBatch outcomes accepted and not applied yet (batches are applied one after the other, a chunk per turn of the event loop; the number is bounded, docs/security.md).', registers });
 export const feedbackCallers = new Gauge({ name: 'checkups_feedback_callers', help: 'Callers whose feedback limits are tracked now (at most 10,000; the least recently seen are evicted).', registers });
 export const feedbackCallersEvicted = new Counter({ name: 'checkups_feedback_callers_evicted_total', help: 'Callers whose feedback limit state was dropped to keep the table bounded (least recently seen first).', registers });
 export const authRefusals = new Counter({

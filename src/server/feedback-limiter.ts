@@ -33,6 +33,7 @@ import { feedbackCallers, feedbackCallersEvicted } from '../observability/metric
 import { clip } from '../util/bounded-text.ts';
 import type { Clock } from '../util/clock.ts';
 import { CheckupsError } from '../util/errors.ts';
+import { MinHeap } from '../util/heap.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
 
 export const MAX_FEEDBACK_CALLERS = 10_000;
@@ -53,12 +54,28 @@ interface Window {
   count: number;
 }
 
+/** When something keyed `key` ends, in a heap by time (lazy: stale entries are skipped). */
+interface End<K> {
+  at: number;
+  seq: number;
+  readonly key: K;
+}
+
+/** Peers one caller alone brought to max_fails in one upstream, with the end of that window. */
+interface Saturated {
+  readonly until: Map<PeerId, number>;
+  /** The same ends by time: ended ones leave without a scan. */
+  readonly ends: MinHeap<End<PeerId>>;
+}
+
 interface CallerState {
   readonly bucket: TokenBucket;
   /** `skey \0 peer` -> window. */
   readonly windows: Map<string, Window>;
-  /** skey -> peers this caller alone brought to max_fails, with the end of that window. */
-  readonly saturated: Map<string, Map<PeerId, number>>;
+  /** The windows' ends by time, for the sweep; one entry per window opened. */
+  readonly windowEnds: MinHeap<End<string>>;
+  /** skey -> peers this caller alone brought to max_fails. */
+  readonly saturated: Map<string, Saturated>;
   nextSweep: number;
 }
 
@@ -92,10 +109,16 @@ export interface FeedbackLimiterStats {
   readonly evicted: number;
 }
 
+/**
+ * Each outcome costs O(1) amortized (O(log n) heap steps when it opens a window or saturates a
+ * peer), whatever the number of windows or saturated peers a caller has: ended ones are found by
+ * time, not by a scan, so a mass failure reported by one caller is linear.
+ */
 export class FeedbackLimiter {
   private readonly callers = new Map<string, CallerState>();
   private windows = 0;
   private evicted = 0;
+  private seq = 0;
 
   constructor(
     readonly limits: FeedbackLimits,
@@ -142,14 +165,16 @@ export class FeedbackLimiter {
       if (w === undefined) this.windows++;
       w = { until: now + limit.failTimeoutMs, count: 0 };
       st.windows.set(key, w);
+      st.windowEnds.push({ at: w.until, seq: this.seq++, key });
     }
     if (w.count + 1 >= limit.maxFails) {
       let peers = st.saturated.get(skey);
-      const already = peers?.has(peer) === true;
+      const already = peers?.until.has(peer) === true;
       if (!already && this.saturatedNow(peers, now) >= this.limits.peersPerCaller) return false;
       if (!already) {
-        if (peers === undefined) st.saturated.set(skey, (peers = new Map()));
-        peers.set(peer, w.until);
+        if (peers === undefined) st.saturated.set(skey, (peers = { until: new Map(), ends: new MinHeap() }));
+        peers.until.set(peer, w.until);
+        peers.ends.push({ at: w.until, seq: this.seq++, key: peer });
       }
     }
     w.count++;
@@ -157,18 +182,29 @@ export class FeedbackLimiter {
     return true;
   }
 
-  /** Peers in `peers` whose saturated window has not ended; drops those that have. */
-  private saturatedNow(peers: Map<PeerId, number> | undefined, now: number): number {
+  /**
+   * Peers in `peers` whose saturated window has not ended; drops those that have. A peer is set
+   * here once per window and removed only when that window ends, so each heap entry is its live
+   * end or one already ended: the heap stays as large as the map, plus ended entries.
+   */
+  private saturatedNow(peers: Saturated | undefined, now: number): number {
     if (peers === undefined) return 0;
-    for (const [id, until] of peers) if (until <= now) peers.delete(id);
-    return peers.size;
+    for (let end = peers.ends.peek(); end !== undefined && end.at <= now; end = peers.ends.peek()) {
+      peers.ends.pop();
+      const until = peers.until.get(end.key);
+      if (until !== undefined && until <= now) peers.until.delete(end.key);
+    }
+    return peers.until.size;
   }
 
+  /** Drops the caller's ended windows (each window's end is in windowEnds, so none is missed). */
   private sweep(st: CallerState, now: number): void {
     st.nextSweep = now + SWEEP_MS;
-    for (const [key, w] of st.windows) {
-      if (w.until > now) continue;
-      st.windows.delete(key);
+    for (let end = st.windowEnds.peek(); end !== undefined && end.at <= now; end = st.windowEnds.peek()) {
+      st.windowEnds.pop();
+      const w = st.windows.get(end.key);
+      if (w === undefined || w.until > now) continue; // replaced by a newer window: its own entry follows
+      st.windows.delete(end.key);
       this.windows--;
     }
     for (const [skey, peers] of st.saturated) if (this.saturatedNow(peers, now) === 0) st.saturated.delete(skey);
@@ -182,7 +218,7 @@ export class FeedbackLimiter {
       this.callers.set(caller, st);
       return st;
     }
-    st = { bucket: new TokenBucket(this.limits.callerRate, this.limits.callerBurst, now), windows: new Map(), saturated: new Map(), nextSweep: now + SWEEP_MS };
+    st = { bucket: new TokenBucket(this.limits.callerRate, this.limits.callerBurst, now), windows: new Map(), windowEnds: new MinHeap(), saturated: new Map(), nextSweep: now + SWEEP_MS };
     this.callers.set(caller, st);
     this.bound(caller);
     feedbackCallers.set(this.callers.size);

@@ -9,6 +9,8 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type * as grpc from '@grpc/grpc-js';
 import { PassiveHealth } from '../../src/balance/passive.ts';
+import { buildFeedbackLimits } from '../../src/config/build.ts';
+import { FeedbackLimiter } from '../../src/server/feedback-limiter.ts';
 import { SelectionEngine } from '../../src/balance/selection-engine.ts';
 import { UpstreamBalancer, type UpstreamView } from '../../src/balance/upstream-balancer.ts';
 import type { PeerHealth, PeerId } from '../../src/core/model.ts';
@@ -44,6 +46,47 @@ function counting(entry: UpstreamEntry): UpstreamView & { reads: number } {
     peerChangesSince: (v: number) => entry.peerChangesSince(v),
   };
   return view;
+}
+
+/**
+ * Runs `fn` counting the elements it iterates of every Map and Set (by patching their iterators
+ * for the duration): work that scans a table per operation shows up as a count, not as a time.
+ */
+function countingIteration(fn: () => void): number {
+  let steps = 0;
+  const saved: Array<[object, PropertyKey, PropertyDescriptor]> = [];
+  for (const proto of [Map.prototype, Set.prototype] as object[]) {
+    for (const name of ['entries', 'keys', 'values', Symbol.iterator] as PropertyKey[]) {
+      const desc = Object.getOwnPropertyDescriptor(proto, name)!;
+      const original = desc.value as (this: unknown) => Iterator<unknown>;
+      saved.push([proto, name, desc]);
+      Object.defineProperty(proto, name, {
+        ...desc,
+        value(this: unknown) {
+          const it = original.call(this);
+          const counted = {
+            next: () => {
+              const r = it.next();
+              if (r.done !== true) steps++;
+              return r;
+            },
+            [Symbol.iterator]: () => counted,
+          };
+          return counted;
+        },
+      });
+    }
+    const forEachDesc = Object.getOwnPropertyDescriptor(proto, 'forEach')!;
+    const forEach = forEachDesc.value as (this: unknown, cb: (...a: unknown[]) => void) => void;
+    saved.push([proto, 'forEach', forEachDesc]);
+    Object.defineProperty(proto, 'forEach', { ...forEachDesc, value(this: unknown, cb: (...a: unknown[]) => void) { forEach.call(this, (...a: unknown[]) => (steps++, cb(...a))); } });
+  }
+  try {
+    fn();
+  } finally {
+    for (const [proto, name, desc] of saved) Object.defineProperty(proto, name, desc);
+  }
+  return steps;
 }
 
 const skipped = (b: UpstreamBalancer) => b.clusters.map((c) => [...(c.mask?.skip ?? [])].flatMap((bit, i) => (bit !== 0 ? [i] : [])));
@@ -126,6 +169,42 @@ describe('changes cost what changed', () => {
     stale.refresh(view, new PassiveHealth(), 1);
     stale.refresh(view, passive, 1);
     assert.deepEqual(skipped(stale), skipped(fresh));
+  });
+
+  it('a mass failure (1,000 of 10,000 peers) costs passive accounting and the feedback limiter O(1) per failure, not O(excluded)', () => {
+    // The failing peers come first in the peers list, the worst order for a scan of it, and all
+    // of them end up excluded: a scan of the excluded peers, of the peers before the first usable
+    // one, or of a caller's saturated peers would read about 1,000 x 1,000 / 2 = 500,000 elements.
+    const failures = 1000;
+    let peerReads = 0;
+    const peers = new Proxy(ids, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) peerReads++;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const passive = new PassiveHealth();
+    const clock = new FakeClock(0);
+    const limiter = new FeedbackLimiter(buildFeedbackLimits({ peers_per_caller: failures }), clock);
+    const limit = { maxFails: 1, failTimeoutMs: 60_000 };
+    let excluded = 0;
+    let allowed = 0;
+    const steps = countingIteration(() => {
+      for (let k = 0; k < failures; k++) {
+        clock.advance(1);
+        if (limiter.allowFailure('caller', 'big', ids[k]!, limit)) allowed++;
+        if (passive.record(server(ids[k]!, limit), true, clock.now(), peers)) excluded++;
+      }
+    });
+    assert.equal(allowed, failures, 'every failure within peers_per_caller counts');
+    assert.equal(excluded, failures, 'under the 50% cap, every one excludes its peer');
+    // Linear: one read of the peers list (the guard's set of it) and O(1) per failure.
+    assert.ok(peerReads <= N + 10, `${peerReads} reads of the peers list`);
+    assert.ok(steps <= N + 10 * failures, `${steps} elements iterated in Maps and Sets`);
+    // The same rules still hold at the edge: the 5,001st exclusion of 10,000 passes the 50% cap no more.
+    for (let k = failures; k < N / 2; k++) passive.record(server(ids[k]!, limit), true, clock.now(), peers);
+    assert.equal(passive.record(server(ids[N / 2]!, limit), true, clock.now(), peers), false, 'cap: 5,000 of 10,000 out');
+    assert.equal(passive.isDown(ids[N / 2 - 1]!, limit.failTimeoutMs, clock.now()), true);
   });
 
   it('feedback finds the peer without a scan, the last match in cluster order', () => {

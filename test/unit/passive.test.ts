@@ -136,6 +136,23 @@ describe('passive ejection cap (max_ejection_percent)', () => {
     assert.equal(p.record(four[2]!, true, 10_000, fourIds, 50), true);
   });
 
+  it('exclusions of different fail_timeouts leave the cap as each ends, in whatever order they were set', () => {
+    const p = new PassiveHealth();
+    const six = ['10.0.2.1:80', '10.0.2.2:80', '10.0.2.3:80', '10.0.2.4:80', '10.0.2.5:80', '10.0.2.6:80'];
+    const long = server(six[0]!, { maxFails: 1, failTimeoutMs: 30_000 });
+    const short = server(six[1]!, { maxFails: 1, failTimeoutMs: 5000 });
+    const mid = server(six[2]!, { maxFails: 1, failTimeoutMs: 10_000 });
+    const next = (i: number) => server(six[i]!, { maxFails: 1, failTimeoutMs: 10_000 });
+    assert.equal(p.record(long, true, 0, six, 50), true); // out until 30s
+    assert.equal(p.record(short, true, 0, six, 50), true); // out until 5s
+    assert.equal(p.record(mid, true, 0, six, 50), true); // out until 10s: 3 of 6, the cap
+    assert.equal(p.record(next(3), true, 4999, six, 50), false, 'none has ended yet');
+    assert.equal(p.record(next(3), true, 5000, six, 50), true, 'the 5 s one ended first');
+    assert.equal(p.record(next(4), true, 9999, six, 50), false);
+    assert.equal(p.record(next(4), true, 10_000, six, 50), true, 'then the 10 s one');
+    assert.equal(p.record(next(5), true, 15_000, six, 50), false, 'the 30 s one and the two new ones are out');
+  });
+
   it('0% counts failures but never excludes', () => {
     const p = new PassiveHealth();
     assert.equal(p.record(four[0]!, true, 0, fourIds, 0), false);

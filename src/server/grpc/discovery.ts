@@ -4,13 +4,16 @@
  *
  * Every call is authenticated first (auth.ts): Feedback and FeedbackBatch need the feedback
  * right, the rest the read right. Reported outcomes then pass the feedback limits
- * (feedback-limiter.ts) before they reach the engine.
+ * (feedback-limiter.ts) before they reach the engine; a FeedbackBatch's are applied a chunk per
+ * turn of the event loop, batch after batch (outcome-applier.ts), so calls arriving meanwhile
+ * are answered between chunks.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { SelectionEngine } from '../../balance/selection-engine.ts';
 import type { PeerId } from '../../core/model.ts';
 import type { UpstreamRegistry } from '../../core/registry.ts';
 import type { DiscoveryServiceHandlers } from '../../generated/checkups/v1/DiscoveryService.ts';
+import type { FeedbackBatchResponse } from '../../generated/checkups/v1/FeedbackBatchResponse.ts';
 import type { GetStatusRequest__Output } from '../../generated/checkups/v1/GetStatusRequest.ts';
 import type { GetStatusResponse } from '../../generated/checkups/v1/GetStatusResponse.ts';
 import type { XdsNodeStatus } from '../../generated/checkups/v1/XdsNodeStatus.ts';
@@ -26,6 +29,7 @@ import type { WatchHub } from './watch.ts';
 import { boundedList, clip } from '../../util/bounded-text.ts';
 import { peerId } from '../../core/model.ts';
 import { callerOf, type FeedbackLimiter } from '../feedback-limiter.ts';
+import type { OutcomeApplier } from '../outcome-applier.ts';
 import type { Authenticator, Right } from './auth.ts';
 import type { StreamAdmission } from '../stream-admission.ts';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../response-limit.ts';
@@ -49,6 +53,8 @@ export interface DiscoveryDeps {
   readonly maxResponseBytes?: number;
   readonly auth: Authenticator;
   readonly feedbackLimiter: FeedbackLimiter;
+  /** Applies FeedbackBatch outcomes in chunks, batch after batch. */
+  readonly outcomes: OutcomeApplier;
   /** Admits new Watch streams at a bounded rate (stream-admission.ts); none: every one. */
   readonly admission?: Pick<StreamAdmission, 'admit'>;
   /** The store of admin changes, for its sync state. */
@@ -208,7 +214,7 @@ function statusHead(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusResponse {
 }
 
 export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers {
-  const { engine, auth, feedbackLimiter: limiter } = deps;
+  const { engine, auth, feedbackLimiter: limiter, outcomes: applier } = deps;
   const statusUpstreams = new UpstreamStatusEncoder();
   /**
    * Applies one outcome within the per-peer limit: 'applied', or 'limited' (a failure not
@@ -220,6 +226,20 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
     if (failed && !limiter.allowFailure(caller, skey, peerId(host, port), engine.feedbackTarget(skey, host, port))) return 'limited';
     engine.feedback(skey, host, port, failed);
     return 'applied';
+  };
+  /** A FeedbackBatch's reply once all its outcomes went through `report`; counts them. */
+  const batchReply = (total: number, applied: number, rejected: string[], limited: ReadonlyMap<string, number>): FeedbackBatchResponse => {
+    let limitedCount = 0;
+    for (const [key, n] of limited) {
+      const [skey, peer] = key.split('\0') as [string, string];
+      rejected.push(peerLimitMessage(skey, peer, limiter.limits.peersPerCaller, n));
+      limitedCount += n;
+    }
+    feedbackOutcomes.inc({ result: 'applied' }, applied);
+    feedbackOutcomes.inc({ result: 'rejected' }, total - applied - limitedCount);
+    feedbackOutcomes.inc({ result: 'peer_limited' }, limitedCount);
+    // One line per problem would grow with the batch: list the first ones, count the rest.
+    return { applied, rejected: boundedList(rejected, 100, 600) };
   };
   return {
     Watch: (call) => {
@@ -269,18 +289,35 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
       feedbackOutcomes.inc({ result: 'applied' });
       return {};
     }),
-    FeedbackBatch: authorized(auth, 'feedback', (req, caller) => {
+    FeedbackBatch: (call, callback) => {
+      const { outcomes } = call.request;
+      let caller: string;
       try {
-        limiter.admit(caller, req.outcomes.length, true);
+        caller = callerOf(auth.check(call, 'feedback'));
       } catch (err) {
-        feedbackOutcomes.inc({ result: err instanceof CheckupsError && err.code === 'RATE_LIMITED' ? 'rate_limited' : 'batch_too_large' }, req.outcomes.length);
-        throw err;
+        callback(errorToWire(err));
+        return;
+      }
+      // Before the rate limit, so a batch refused for want of room takes nothing from the
+      // caller's bucket; a batch over max_batch goes on to be refused for its size.
+      if (outcomes.length <= limiter.limits.maxBatch && !applier.room(outcomes.length)) {
+        feedbackOutcomes.inc({ result: 'busy' }, outcomes.length);
+        callback(errorToWire(new CheckupsError('RATE_LIMITED', `the server has ${applier.waitingOutcomes} reported outcomes of other batches waiting to be applied; nothing of this call was applied: retry in a moment`)));
+        return;
+      }
+      try {
+        limiter.admit(caller, outcomes.length, true);
+      } catch (err) {
+        feedbackOutcomes.inc({ result: err instanceof CheckupsError && err.code === 'RATE_LIMITED' ? 'rate_limited' : 'batch_too_large' }, outcomes.length);
+        callback(errorToWire(err));
+        return;
       }
       let applied = 0;
       const rejected: string[] = [];
       /** `skey \0 peer` -> failures not counted (one line per peer, not per outcome). */
       const limited = new Map<string, number>();
-      for (const o of req.outcomes) {
+      const one = (i: number) => {
+        const o = outcomes[i]!;
         try {
           if (report(caller, o.skey, o.host, o.port, o.failed) === 'applied') applied++;
           else {
@@ -290,19 +327,12 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
         } catch (err) {
           rejected.push(`${clip(o.skey)} ${clip(o.host)}:${o.port}: ${err instanceof Error ? err.message : String(err)}`);
         }
-      }
-      let limitedCount = 0;
-      for (const [key, n] of limited) {
-        const [skey, peer] = key.split('\0') as [string, string];
-        rejected.push(peerLimitMessage(skey, peer, limiter.limits.peersPerCaller, n));
-        limitedCount += n;
-      }
-      feedbackOutcomes.inc({ result: 'applied' }, applied);
-      feedbackOutcomes.inc({ result: 'rejected' }, req.outcomes.length - applied - limitedCount);
-      feedbackOutcomes.inc({ result: 'peer_limited' }, limitedCount);
-      // One line per problem would grow with the batch: list the first ones, count the rest.
-      return { applied, rejected: boundedList(rejected, 100, 600) };
-    }),
+      };
+      applier.apply(outcomes.length, one).then(
+        () => callback(null, batchReply(outcomes.length, applied, rejected, limited)),
+        (err: unknown) => callback(errorToWire(err)),
+      );
+    },
     // Answers with ready bytes (statusPage); the method's serializer is the identity (server.ts).
     GetStatus: authorized(auth, 'read', (req) => statusPage(deps, req, statusUpstreams) as unknown as GetStatusResponse),
     GetUpsTimeout: authorized(auth, 'read', (req) => {

@@ -11,6 +11,7 @@ import { buildFeedbackLimits } from '../../config/build.ts';
 import type { TlsFiles } from '../../config/security.ts';
 import type { FeedbackLimits } from '../../core/model.ts';
 import { FeedbackLimiter } from '../feedback-limiter.ts';
+import { OutcomeApplier } from '../outcome-applier.ts';
 import { registerXds, XDS_SERVICES, type XdsServer } from '../xds/index.ts';
 import type { XdsLogger } from '../xds/status.ts';
 import { adminHandlers, type AdminDeps } from './admin.ts';
@@ -52,7 +53,7 @@ export const DEFAULT_CLUSTER_MAX_CONNECTION_AGE_MS = 30 * 60_000;
 /** Enough for a client to open its new stream (resuming with what it holds) before the old one ends. */
 export const DEFAULT_MAX_CONNECTION_AGE_GRACE_MS = 30_000;
 
-export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes' | 'encodeStatus' | 'maxResponseBytes' | 'feedbackLimiter' | 'admission'> &
+export type GrpcDeps = Omit<DiscoveryDeps, 'watch' | 'xdsNodes' | 'encodeStatus' | 'maxResponseBytes' | 'feedbackLimiter' | 'outcomes' | 'admission'> &
   Omit<AdminDeps, 'engine' | 'registry' | 'clock' | 'auth'> & { readonly xdsLogger?: XdsLogger; readonly watchLogger?: StreamLogger };
 
 export interface RunningGrpcServer {
@@ -109,6 +110,7 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
     ...(deps.xdsLogger !== undefined ? { logger: deps.xdsLogger } : {}),
   });
   const feedbackLimiter = new FeedbackLimiter(opts.feedbackLimits ?? buildFeedbackLimits(), deps.clock);
+  const outcomes = new OutcomeApplier();
   // Unparseable requests are answered INVALID_ARGUMENT (guard), and counted like any call (instrument).
   // Watch and GetStatus answer with bytes they assembled (encode once; pages measured in bytes).
   const identity = (b: Buffer) => b;
@@ -118,6 +120,7 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
       ...deps,
       watch,
       feedbackLimiter,
+      outcomes,
       admission,
       xdsNodes: () => xds.nodeStatus(),
       encodeStatus: statusMethod.responseSerialize as StatusEncoder,
@@ -148,6 +151,8 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
         watch.close();
         xds.close();
         const force = setTimeout(() => {
+          // Batches still waiting are refused rather than applied after the server is gone.
+          outcomes.close();
           server.forceShutdown();
           resolve();
         }, graceMs);

@@ -16,7 +16,9 @@
  */
 import protobuf from 'protobufjs';
 import type { ClusterSpec, PeerId, ServerSpec } from '../core/model.ts';
-import { checkupsMessageType } from './proto.ts';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-root.ts';
+import { LOADER_OPTIONS, PROTO_FILES } from './proto.ts';
 import {
   clusterHeadToWire,
   clusterStatusHeadToWire,
@@ -121,4 +123,25 @@ export class UpstreamStatusEncoder {
   entry(u: UpstreamState, countedHere: (id: PeerId) => number): Buffer {
     return this.parts.entry(upstreamStatusHeadToWire(u), u.spec.clusters, clusterStatusHeadToWire, (s) => peerStatusInputs(u, s, countedHere));
   }
+}
+
+let root: protobuf.Root | undefined;
+
+/**
+ * One checkups.v1 message type (`Peer`, `ClusterState`...) as protobufjs loads it for
+ * proto-loader, with the same options: for encoding a message in parts (upstream-encoding.ts),
+ * where proto-loader only serializes whole RPC messages. Same bytes as the RPC serializers.
+ * Here, not in proto.ts: only the server encodes in parts, and the SDK (which imports proto.ts)
+ * depends on @grpc/grpc-js and @grpc/proto-loader alone.
+ */
+function checkupsMessageType(name: string): protobuf.Type {
+  if (root === undefined) {
+    const loaded = new protobuf.Root();
+    const dir = join(packageRoot(), 'proto');
+    loaded.resolvePath = (_origin, target) => join(dir, target);
+    loaded.loadSync(PROTO_FILES, { keepCase: LOADER_OPTIONS.keepCase ?? false });
+    loaded.resolveAll();
+    root = loaded;
+  }
+  return root.lookupType(`checkups.v1.${name}`);
 }

@@ -242,7 +242,8 @@ export class UpstreamRegistry {
   /**
    * The next version of an upstream now at `previous`: the registry's own (`external`
    * undefined) or one from the shared log. A change made here without the log may already have
-   * used that number for this upstream; a version is never reused nor goes back.
+   * used that number for this upstream; a version is never reused nor goes back. The changes
+   * of one log entry share its revision (UpstreamEntry.logRevision).
    */
   private stamp(external: number | undefined, entry?: UpstreamEntry): number {
     if (external === undefined) {

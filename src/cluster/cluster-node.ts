@@ -80,11 +80,6 @@ export interface ClusterNodeStatus {
   readonly members: readonly string[];
   readonly shardsHeld: number;
   readonly shardCount: number;
-  readonly verdictsPublished: number;
-  readonly verdictsRefused: number;
-  readonly entriesApplied: number;
-  readonly badEntries: number;
-  readonly lastRevision: number;
 }
 
 type Script = (...args: Array<string | number>) => Promise<unknown>;
@@ -107,7 +102,6 @@ export class ClusterNode implements ProbeOwnership {
   private failureFlush: Timer | undefined;
   private readonly lifts = new Map<string, Timer>();
   private lastRevision = 0;
-  private readonly stats = { verdictsPublished: 0, verdictsRefused: 0, entriesApplied: 0, badEntries: 0 };
   private readonly allowedCache = new WeakMap<UpstreamSpec, number>();
   /**
    * Entries handed in while the baseline is (re)loaded: applied after it, those newer than it.
@@ -183,7 +177,6 @@ export class ClusterNode implements ProbeOwnership {
     }
     if (e.rev <= this.lastRevision) return; // already in the baseline
     this.lastRevision = e.rev;
-    this.stats.entriesApplied++;
     this.applyFields(e.rev, e.skey, e.fields);
   }
 
@@ -195,8 +188,9 @@ export class ClusterNode implements ProbeOwnership {
     for (const e of early) this.applyVerdictEntry(e);
   }
 
+  /** Membership and ownership now; what it published and refused is counted in the metrics (checkups_cluster_*). */
   status(): ClusterNodeStatus {
-    return { instanceId: this.opts.instanceId, members: [...this.members], shardsHeld: this.held.size, shardCount: this.shardCount, ...this.stats, lastRevision: this.lastRevision };
+    return { instanceId: this.opts.instanceId, members: [...this.members], shardsHeld: this.held.size, shardCount: this.shardCount };
   }
 
   owns(skey: string, id: PeerId): boolean {
@@ -321,12 +315,8 @@ export class ClusterNode implements ProbeOwnership {
           this.opts.logger.warn({ module: 'cluster', skey }, 'verdicts not published: the cluster epoch changed (Redis lost its data); publishing again once it is seeded');
           continue;
         }
-        if (rev !== '0') {
-          this.stats.verdictsPublished += peers.size - Number(refused);
-          clusterVerdicts.inc({ result: 'published' }, peers.size - Number(refused));
-        }
+        if (rev !== '0') clusterVerdicts.inc({ result: 'published' }, peers.size - Number(refused));
         if (Number(refused) > 0) {
-          this.stats.verdictsRefused += Number(refused);
           clusterVerdicts.inc({ result: 'refused' }, Number(refused));
           this.opts.logger.warn({ module: 'cluster', skey, refused: Number(refused) }, 'verdicts refused: the shard lease moved on (stale fencing epoch)');
         }
@@ -428,7 +418,6 @@ export class ClusterNode implements ProbeOwnership {
   private applyFields(version: number, skey: string, fields: ReadonlyMap<string, string>): void {
     const parsed = parseVerdictEntry(fields);
     if (!parsed.ok) {
-      this.stats.badEntries++;
       clusterBadEntries.inc();
       this.opts.logger.warn({ module: 'cluster', stream: this.keys.changes, rev: version, skey, error: parsed.error }, 'verdict entry does not parse; skipped');
       this.opts.registry.advanceTo(version);

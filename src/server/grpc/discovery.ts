@@ -81,11 +81,13 @@ export function unary<Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req
 }
 
 /** Like `unary`, after the caller proved `right`; `fn` also gets the caller (feedback limits). */
-function authorized<Req, Res>(auth: Authenticator, right: Right, fn: (req: Req, caller: string) => Res): grpc.handleUnaryCall<Req, Res> {
+function authorized<Req, Res>(auth: Authenticator, right: Right, fn: (req: Req, caller: string) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     try {
       const actor = auth.check(call, right);
-      callback(null, fn(call.request, callerOf(actor)));
+      const res = fn(call.request, callerOf(actor));
+      if (res instanceof Promise) res.then((r) => callback(null, r), (err: unknown) => callback(errorToWire(err)));
+      else callback(null, res);
     } catch (err) {
       callback(errorToWire(err));
     }
@@ -289,28 +291,19 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
       feedbackOutcomes.inc({ result: 'applied' });
       return {};
     }),
-    FeedbackBatch: (call, callback) => {
-      const { outcomes } = call.request;
-      let caller: string;
-      try {
-        caller = callerOf(auth.check(call, 'feedback'));
-      } catch (err) {
-        callback(errorToWire(err));
-        return;
-      }
+    FeedbackBatch: authorized(auth, 'feedback', (req, caller): Promise<FeedbackBatchResponse> => {
+      const { outcomes } = req;
       // Before the rate limit, so a batch refused for want of room takes nothing from the
       // caller's bucket; a batch over max_batch goes on to be refused for its size.
       if (outcomes.length <= limiter.limits.maxBatch && !applier.room(outcomes.length)) {
         feedbackOutcomes.inc({ result: 'busy' }, outcomes.length);
-        callback(errorToWire(new CheckupsError('RATE_LIMITED', `the server has ${applier.waitingOutcomes} reported outcomes of other batches waiting to be applied; nothing of this call was applied: retry in a moment`)));
-        return;
+        throw new CheckupsError('RATE_LIMITED', `the server has ${applier.waitingOutcomes} reported outcomes of other batches waiting to be applied; nothing of this call was applied: retry in a moment`);
       }
       try {
         limiter.admit(caller, outcomes.length, true);
       } catch (err) {
         feedbackOutcomes.inc({ result: err instanceof CheckupsError && err.code === 'RATE_LIMITED' ? 'rate_limited' : 'batch_too_large' }, outcomes.length);
-        callback(errorToWire(err));
-        return;
+        throw err;
       }
       let applied = 0;
       const rejected: string[] = [];
@@ -328,11 +321,8 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
           rejected.push(`${clip(o.skey)} ${clip(o.host)}:${o.port}: ${err instanceof Error ? err.message : String(err)}`);
         }
       };
-      applier.apply(outcomes.length, one).then(
-        () => callback(null, batchReply(outcomes.length, applied, rejected, limited)),
-        (err: unknown) => callback(errorToWire(err)),
-      );
-    },
+      return applier.apply(outcomes.length, one).then(() => batchReply(outcomes.length, applied, rejected, limited));
+    }),
     // Answers with ready bytes (statusPage); the method's serializer is the identity (server.ts).
     GetStatus: authorized(auth, 'read', (req) => statusPage(deps, req, statusUpstreams) as unknown as GetStatusResponse),
     GetUpsTimeout: authorized(auth, 'read', (req) => {

@@ -86,9 +86,10 @@ interface PeerFlaps {
 
 /** Probe state of one upstream: per-peer states plus the counts the aggregation rules read. */
 interface UpstreamProbes {
-  order: PeerId[];
-  /** The same peers as `order`, for O(1) membership (a verdict for one peer must not scan them all). */
+  /** The upstream's distinct peers in spec order (the first one is what `protected` keeps). */
   members: ReadonlySet<PeerId>;
+  /** The first of `members`. */
+  first: PeerId | undefined;
   /** Applied state of every peer (in a cluster: the last published verdicts). */
   readonly peers: Map<PeerId, PeerProbeState>;
   /** Cluster mode: this instance's latest state of the peers it owns (ahead of `peers`). */
@@ -186,7 +187,7 @@ export class HealthChecker {
     const agg = this.aggregate(p);
     if (agg.anyOk !== p.agg.anyOk || agg.allErr !== p.agg.allErr) {
       p.agg = agg;
-      for (const other of p.order) this.publish(skey, p, other, version, relayed);
+      for (const other of p.members) this.publish(skey, p, other, version, relayed);
     } else {
       this.publish(skey, p, id, version, relayed);
     }
@@ -232,7 +233,7 @@ export class HealthChecker {
     const wanted = entry !== undefined && entry.heartbeat ? distinctPeers(entry.spec) : [];
     const keep = new Set(wanted.map((s) => peerId(s.host, s.port)));
     if (probes !== undefined) {
-      for (const id of probes.order) {
+      for (const id of probes.members) {
         if (keep.has(id)) continue;
         this.scheduler.remove(targetKey(skey, id));
         const st = probes.peers.get(id);
@@ -246,10 +247,10 @@ export class HealthChecker {
       this.upstreams.delete(skey);
       return;
     }
-    const p = probes ?? { order: [], members: new Set(), peers: new Map(), own: new Map(), flaps: new Map(), okRaw: 0, errRaw: 0, agg: { anyOk: false, allErr: false } };
+    const p = probes ?? { members: new Set(), first: undefined, peers: new Map(), own: new Map(), flaps: new Map(), okRaw: 0, errRaw: 0, agg: { anyOk: false, allErr: false } };
     this.upstreams.set(skey, p);
-    p.order = [...keep];
     p.members = keep;
+    p.first = keep.values().next().value;
     const ownership = this.opts.ownership;
     for (const s of wanted) {
       const id = peerId(s.host, s.port);
@@ -269,7 +270,7 @@ export class HealthChecker {
     }
     // Order or membership changed: the first peer and the counts may differ now.
     p.agg = this.aggregate(p);
-    for (const id of p.order) this.publish(skey, p, id);
+    for (const id of p.members) this.publish(skey, p, id);
   }
 
   private intervalOf(t: Target): number {
@@ -326,7 +327,7 @@ export class HealthChecker {
     const agg = this.aggregate(p);
     if (agg.anyOk !== p.agg.anyOk || agg.allErr !== p.agg.allErr) {
       p.agg = agg;
-      for (const id of p.order) this.publish(t.skey, p, id);
+      for (const id of p.members) this.publish(t.skey, p, id);
     } else {
       this.publish(t.skey, p, t.id);
     }
@@ -338,7 +339,7 @@ export class HealthChecker {
     const spec = this.registry.upstream(skey)?.spec;
     if (spec === undefined) return;
     const own = st.health.status;
-    let status: HeartbeatStatus = effectiveStatus(own, id === p.order[0], p.agg, spec.protected);
+    let status: HeartbeatStatus = effectiveStatus(own, id === p.first, p.agg, spec.protected);
     const now = this.opts.clock.now();
     const flap = this.trackFlaps(p, id, own, spec, now);
     const hold = dampedUntil(flap, now);
@@ -376,7 +377,7 @@ export class HealthChecker {
   }
 
   private aggregate(p: UpstreamProbes): Aggregate {
-    return { anyOk: p.okRaw > 0, allErr: p.order.length > 0 && p.errRaw === p.order.length };
+    return { anyOk: p.okRaw > 0, allErr: p.members.size > 0 && p.errRaw === p.members.size };
   }
 
   private count(p: UpstreamProbes, raw: PeerProbeState['lastRaw'], delta: number): void {

@@ -209,7 +209,7 @@ export async function run(): Promise<void> {
     await sleep(3 * INTERVAL_MS);
     const first: Record<string, number> = {};
     for (const l of listeners) Object.assign(first, await l.ask<Record<string, number>>(`first ${killedAt}`));
-    const owned = Object.keys(first).filter((key) => !closed.has(key) && ownerOf(shardOf(targetKeyOf(`u${Number(key.split('.')[3]!.split(':')[0]) - 1}`, key), DEFAULT_SHARD_COUNT), IDS) === victim.id);
+    const owned = Object.keys(first).filter((key) => !closed.has(key) && ownerOf(shardOf(targetKeyOf(`u${Number(key.split('.')[3]!.split(':')[0]) - 1}`, key), DEFAULT_SHARD_COUNT), IDS, DEFAULT_SHARD_COUNT) === victim.id);
     const gaps = owned.map((key) => (first[key]! === 0 ? Infinity : first[key]! - killedAt)).sort((a, b) => a - b);
     const takeoverMs = gaps.at(-1) ?? NaN;
 

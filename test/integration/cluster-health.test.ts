@@ -255,7 +255,7 @@ ${servers(backends.ports.slice(half))}
     // publishes err.
     const port = backends.ports.slice(TARGETS / 2)[0]!;
     const peer = `127.0.0.1:${port}`;
-    const owner = ownerOf(shardOf(targetKeyOf('b', peer), DEFAULT_SHARD_COUNT), ids);
+    const owner = ownerOf(shardOf(targetKeyOf('b', peer), DEFAULT_SHARD_COUNT), ids, DEFAULT_SHARD_COUNT);
     await backends.closePort(port);
     const down = (l: InstanceLogLine) => l['module'] === 'events' && l['peer'] === peer && l['to'] === 'err';
     for (const i of all()) await i.logged(down, 20_000);
@@ -292,7 +292,7 @@ ${servers(backends.ports.slice(half))}
     const paused = instances.get('C')!;
     // A target C probes now (same shard map as the instances), and Watch streams on A and B
     // recording every status that target is shown with.
-    const port = backends.ports.slice(0, TARGETS / 2).find((p) => ownerOf(shardOf(targetKeyOf('a', `127.0.0.1:${p}`), DEFAULT_SHARD_COUNT), ['A', 'B', 'C']) === 'C')!;
+    const port = backends.ports.slice(0, TARGETS / 2).find((p) => ownerOf(shardOf(targetKeyOf('a', `127.0.0.1:${p}`), DEFAULT_SHARD_COUNT), ['A', 'B', 'C'], DEFAULT_SHARD_COUNT) === 'C')!;
     assert.ok(port !== undefined);
     const watchers = ['A', 'B'].map((id) => watchPeer(instances.get(id)!.grpc, 'a', port));
     try {

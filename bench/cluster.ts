@@ -30,7 +30,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { DEFAULT_SHARD_COUNT, ownerOf, shardOf, targetKeyOf } from '../src/cluster/shard-map.ts';
 import type { WatchResponse__Output } from '../src/generated/checkups/v1/WatchResponse.ts';
 import { checkupsProto } from '../src/wire/proto.ts';
-import { startInstance, type Instance } from '../test/support/cluster-instances.ts';
+import { startInstance, type Instance, type InstanceLogLine } from '../test/support/cluster-instances.ts';
 import { startRedis, type TestRedis } from '../test/support/redis-server.ts';
 import { cpuSeconds, machineBusySeconds, printTable, quantile, writeResult } from './harness.ts';
 
@@ -213,10 +213,33 @@ export async function run(): Promise<void> {
     const gaps = owned.map((key) => (first[key]! === 0 ? Infinity : first[key]! - killedAt)).sort((a, b) => a - b);
     const takeoverMs = gaps.at(-1) ?? NaN;
 
+    /** Targets each instance owns with all three alive (what it should probe once per interval). */
+    const ownedTargets = new Map<string, number>(IDS.map((id) => [id, 0]));
+    for (let a = 0; a < ADDRESSES; a++)
+      for (let p = 0; p < PORTS; p++) {
+        const owner = ownerOf(shardOf(targetKeyOf(`u${a}`, `127.0.1.${a + 1}:${FIRST_PORT + p}`), DEFAULT_SHARD_COUNT), IDS, DEFAULT_SHARD_COUNT)!;
+        ownedTargets.set(owner, ownedTargets.get(owner)! + 1);
+      }
+    /** Log lines of an instance within the measuring window: ownership changes and warnings there explain extra or missing probes. */
+    const inWindow = (i: Instance, test: (l: InstanceLogLine) => boolean) => i.logs.filter((l) => Number(l['time']) >= from && Number(l['time']) < to && test(l)).length;
     const perInstance = IDS.map((id, k) => {
       const l = latencies.get(id)!.sort((a, b) => a - b);
       const probesPerS = trioWindow.probes[k]! / trioWindow.seconds;
-      return { id, cpuCores: cpu[k]!, cpuRatio: cpu[k]! / soloCpu, cpuRatioSameWork: cpu[k]! / soloCoresForFleetWork, probesPerS, cpuUsPerProbe: (1e6 * cpu[k]!) / probesPerS, flippedSeen: l.length, p50Ms: quantile(l, 0.5), p99Ms: quantile(l, 0.99) };
+      return {
+        id,
+        cpuCores: cpu[k]!,
+        cpuRatio: cpu[k]! / soloCpu,
+        cpuRatioSameWork: cpu[k]! / soloCoresForFleetWork,
+        probesPerS,
+        cpuUsPerProbe: (1e6 * cpu[k]!) / probesPerS,
+        ownedTargets: ownedTargets.get(id)!,
+        probesPerOwnedTargetPerInterval: (probesPerS * INTERVAL_MS) / 1000 / ownedTargets.get(id)!,
+        ownershipChangesInWindow: inWindow(trio[k]!, (x) => x.msg === 'probe ownership changed'),
+        warningsInWindow: inWindow(trio[k]!, (x) => x.level >= 40),
+        flippedSeen: l.length,
+        p50Ms: quantile(l, 0.5),
+        p99Ms: quantile(l, 0.99),
+      };
     });
     const ok = (b: boolean) => (b ? 'ok' : 'MISSED');
     printTable(
@@ -232,10 +255,21 @@ export async function run(): Promise<void> {
           target: '<= 0.4x',
           verdict: ok(p.cpuRatioSameWork <= 0.4),
         })),
+        ...perInstance.map((p) => ({
+          measure: `instance ${p.id}: targets owned / probes per owned target per interval / ownership changes, warnings in the window`,
+          value: `${p.ownedTargets} / ${p.probesPerOwnedTargetPerInterval.toFixed(3)} / ${p.ownershipChangesInWindow}, ${p.warningsInWindow}`,
+          target: '',
+          verdict: '',
+        })),
         ...perInstance.map((p) => ({ measure: `verdict-to-Watch on ${p.id} (${p.flippedSeen}/${closed.size} seen) p50 / p99 ms`, value: `${p.p50Ms.toFixed(0)} / ${p.p99Ms.toFixed(0)}`, target: 'p99 < 250', verdict: ok(p.flippedSeen === closed.size && p.p99Ms < 250) })),
         { measure: `takeover after kill -9 (${owned.length} targets), ms`, value: `${takeoverMs.toFixed(0)} = ${(takeoverMs / INTERVAL_MS).toFixed(2)} intervals`, target: '<= 2 intervals', verdict: ok(takeoverMs <= 2 * INTERVAL_MS) },
       ],
     );
+    for (const [k, i] of trio.entries()) {
+      const warned = new Map<string, number>();
+      for (const l of i.logs) if (l.level >= 40 && Number(l['time']) >= from && Number(l['time']) < to) warned.set(l.msg, (warned.get(l.msg) ?? 0) + 1);
+      if (warned.size > 0) console.log(`instance ${IDS[k]} warned in the window: ${[...warned].map(([m, n]) => `${n} x "${m}"`).join('; ')}`);
+    }
     console.log(
       `written: ${writeResult('cluster', { short: SHORT, targets: TARGETS, intervalMs: INTERVAL_MS, probesPerTargetPerInterval: probesPerInterval, soloProbesPerTargetPerInterval: soloProbes, soloCpuCores: soloCpu, soloCpuUsPerProbe: soloCpuPerProbe * 1e6, machineBusyCoresAlone: soloWindow.machineBusyCores, machineBusyCoresThree: trioWindow.machineBusyCores, instances: perInstance, flipped: closed.size, takeoverMs, takeoverIntervals: takeoverMs / INTERVAL_MS, victimTargets: owned.length })}`,
     );

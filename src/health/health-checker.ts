@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { HeartbeatStatus, PeerHealth, PeerId, UpstreamSpec } from '../core/model.ts';
 import { distinctPeers, peerId } from '../core/model.ts';
 import type { RegistryChange, UpstreamRegistry } from '../core/registry.ts';
-import { probeDuration, probesTotal } from '../observability/metrics.ts';
+import { probeSeries } from '../observability/metrics.ts';
 import type { Clock } from '../util/clock.ts';
 import type { ProbeContext, ProbeTarget } from './probes/types.ts';
 import { ProbeScheduler, type SchedulerStats, type WatchdogReport } from './scheduler.ts';
@@ -77,6 +77,8 @@ export interface HealthCheckerStatus {
 interface Target extends ProbeTarget {
   readonly skey: string;
   readonly id: PeerId;
+  /** Its scheduler key (targetKey), made once: a fresh string per probe would be hashed again on every lookup. */
+  readonly key: string;
 }
 
 interface PeerFlaps {
@@ -256,7 +258,7 @@ export class HealthChecker {
       const id = peerId(s.host, s.port);
       const key = targetKey(skey, id);
       if (ownership === undefined || ownership.owns(skey, id)) {
-        this.scheduler.add(key, { skey, id, host: s.host, port: s.port }, this.firstWithinMs);
+        this.scheduler.add(key, { skey, id, host: s.host, port: s.port, key }, this.firstWithinMs);
       } else if (this.scheduler.has(key)) {
         // Lost to another instance: it continues from what was published.
         this.scheduler.remove(key);
@@ -296,12 +298,12 @@ export class HealthChecker {
     }
     const latencyMs = this.opts.clock.now() - started;
     result = { ...result, latencyMs };
-    const labels = { typ: spec.typ, result: signal.aborted ? 'timeout' : result.status };
-    probesTotal.inc(labels);
-    probeDuration.observe(labels, latencyMs / 1000);
+    const series = probeSeries(spec.typ, signal.aborted ? 'timeout' : result.status);
+    series.count.inc();
+    series.duration.observe(latencyMs / 1000);
     // The target may have been removed (or its upstream replaced) while the probe ran.
     const p = this.upstreams.get(t.skey);
-    if (p === undefined || !this.scheduler.has(targetKey(t.skey, t.id)) || this.registry.upstream(t.skey)?.spec !== spec) return;
+    if (p === undefined || !this.scheduler.has(t.key) || this.registry.upstream(t.skey)?.spec !== spec) return;
     this.record(t, p, spec, result);
   }
 

@@ -36,6 +36,28 @@ export const buildInfo = new Gauge({ name: 'checkups_build_info', help: 'Always 
 
 export const probesTotal = new Counter({ name: 'checkups_probes_total', help: 'Active health probes run, by probe type and result (ok, err, unstable, timeout).', labelNames: ['typ', 'result'], registers });
 export const probeDuration = new Histogram({ name: 'checkups_probe_duration_seconds', help: 'Active health probe latency, by probe type and result.', labelNames: ['typ', 'result'], buckets: LATENCY_BUCKETS, registers });
+
+/** The two series of one (probe type, result): counted and timed. */
+export interface ProbeSeries {
+  readonly count: { inc(): void };
+  readonly duration: { observe(seconds: number): void };
+}
+const probeSeriesKept = new Map<string, Map<string, ProbeSeries>>();
+
+/**
+ * The probe series of `typ` and `result`, kept: thousands of probes a second would otherwise
+ * each build and hash a label set twice (prom-client looks children up by a string of the labels).
+ */
+export function probeSeries(typ: string, result: string): ProbeSeries {
+  let byResult = probeSeriesKept.get(typ);
+  if (byResult === undefined) probeSeriesKept.set(typ, (byResult = new Map()));
+  let series = byResult.get(result);
+  if (series === undefined) {
+    const labels = { typ, result };
+    byResult.set(result, (series = { count: probesTotal.labels(labels), duration: probeDuration.labels(labels) }));
+  }
+  return series;
+}
 export const schedulerLateness = new Histogram({
   name: 'checkups_scheduler_lateness_seconds',
   help: 'How late probes start against their planned time.',

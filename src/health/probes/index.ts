@@ -26,32 +26,33 @@ export const PROBES: Readonly<Record<ProbeType, Probe>> = Object.freeze({
 export const ABORT_GRACE_MS = 100;
 
 /** Runs the probe for `spec.typ`; `probes` is a seam for tests. */
-export async function runProbe(
+export function runProbe(
   target: ProbeTarget,
   spec: UpstreamSpec,
   ctx: ProbeContext,
   probes: Readonly<Record<ProbeType, Probe>> = PROBES,
 ): Promise<ProbeResult> {
-  if (ctx.signal.aborted) return TIMEOUT;
+  if (ctx.signal.aborted) return Promise.resolve(TIMEOUT);
   const failed = (err: unknown): ProbeResult => (ctx.signal.aborted ? TIMEOUT : { status: 'err', msg: errorText(err) });
   const probe = probes[spec.typ] as Probe | undefined;
-  if (probe === undefined) return { status: 'err', msg: `no probe for typ ${JSON.stringify(spec.typ)}` };
+  if (probe === undefined) return Promise.resolve({ status: 'err', msg: `no probe for typ ${JSON.stringify(spec.typ)}` });
   let probed: Promise<ProbeResult>;
   try {
-    probed = probe(target, spec, ctx).catch(failed);
+    probed = probe(target, spec, ctx);
   } catch (err) {
-    return failed(err);
+    return Promise.resolve(failed(err));
   }
-  let onAbort: (() => void) | undefined;
-  let grace: NodeJS.Timeout | undefined;
-  const aborted = new Promise<ProbeResult>((resolve) => {
-    onAbort = () => (grace = setTimeout(resolve, ABORT_GRACE_MS, TIMEOUT));
+  // One promise settled by whichever comes first, the probe or the end of the grace after the
+  // signal (not Promise.race over two more promises: this runs for every probe).
+  return new Promise((resolve) => {
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = () => (grace = setTimeout(resolve, ABORT_GRACE_MS, TIMEOUT));
     ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const settle = (r: ProbeResult) => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      clearTimeout(grace);
+      resolve(r);
+    };
+    probed.then(settle, (err: unknown) => settle(failed(err)));
   });
-  try {
-    return await Promise.race([probed, aborted]);
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort!);
-    clearTimeout(grace);
-  }
 }

@@ -133,9 +133,12 @@ export class UpstreamWritePath {
   edit(skey: string, edit: DocumentEdit, path: readonly string[] = []): Promise<number> {
     return this.serialized(async () => {
       for (let attempt = 1; ; attempt++) {
+        const run = (): unknown => {
+          const current = this.registry.upstream(skey);
+          return edit(current === undefined ? undefined : this.codec.toDocument(current.spec));
+        };
+        const doc = attempt === 1 ? await this.caughtUpOnMiss(run) : run();
         const expect = this.docVersions.get(skey) ?? 0;
-        const current = this.registry.upstream(skey);
-        const doc = edit(current === undefined ? undefined : this.codec.toDocument(current.spec));
         const parsed = this.codec.parse(skey, doc, path, 'write');
         if (!parsed.ok) throw invalidDocument(parsed.errors);
         const change: UpstreamChange = { kind: 'put', skey, upstream: this.codec.toDocument(parsed.value), origin: 'admin' };
@@ -149,11 +152,34 @@ export class UpstreamWritePath {
   delete(skey: string): Promise<number> {
     return this.serialized(async () => {
       for (let attempt = 1; ; attempt++) {
-        if (this.registry.upstream(skey) === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
+        const known = (): void => {
+          if (this.registry.upstream(skey) === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
+        };
+        if (attempt === 1) await this.caughtUpOnMiss(known);
+        else known();
         const version = await this.persist({ kind: 'delete', skey, origin: 'admin' }, this.docVersions.get(skey) ?? 0, attempt);
         if (version !== undefined) return version;
       }
     });
+  }
+
+  /**
+   * Runs `read`; when it finds no such upstream or peer here, waits until this instance has
+   * applied everything the store held at that moment and runs it once more. So a write through
+   * one instance right after a write through another (add an upstream on A, add a peer to it on
+   * B) sees the first one, and UNKNOWN_SKEY means unknown to the cluster, not only to the
+   * instance's feed so far.
+   */
+  private async caughtUpOnMiss<T>(read: () => T): Promise<T> {
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof CheckupsError) || (err.code !== 'UNKNOWN_SKEY' && err.code !== 'UNKNOWN_PEER')) throw err;
+      const head = await this.store.head();
+      if (head === null || this.appliedRevision === null || this.appliedRevision >= head) throw err;
+      await this.reached(head);
+      return read();
+    }
   }
 
   /** Appends; undefined when another instance won the race and the caller should edit again. */

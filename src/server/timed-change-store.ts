@@ -19,6 +19,7 @@ export function timedChangeStore(store: ChangeStore, clock: Clock): ChangeStore 
     },
     follow: (cursor, onItem) => store.follow(cursor, onItem),
     snapshot: () => store.snapshot(),
+    head: () => store.head(),
     syncState: () => store.syncState(),
     close: () => store.close(),
   };

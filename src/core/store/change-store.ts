@@ -117,6 +117,13 @@ export interface ChangeStore {
   follow(cursor: number | null, onItem: (item: FeedItem) => void): () => void;
   /** The whole state at one revision. */
   snapshot(): Promise<StoreSnapshot>;
+  /**
+   * The newest revision in the record (null for a store without a shared log, whose feed is
+   * always current). A write that finds nothing to edit waits for this before saying so, since
+   * another instance may have just made it. While the store is unreachable: the revision this
+   * instance holds (the write then fails on `append` and says why).
+   */
+  head(): Promise<number | null>;
   /** Whether this instance is in step with the record. */
   syncState(): SyncState;
   /** Waits for pending appends, then releases the store. Later appends reject. */

@@ -52,6 +52,10 @@ export class FileChangeStore implements ChangeStore {
     return Promise.resolve({ revision: null, upstreams: new Map(this.state), warnings: this.warnings });
   }
 
+  head(): Promise<number | null> {
+    return Promise.resolve(null);
+  }
+
   syncState(): SyncState {
     return { synced: true };
   }

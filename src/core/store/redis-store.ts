@@ -549,6 +549,17 @@ export class RedisChangeStore implements ChangeStore {
     return { revision: Number(revText), upstreams, warnings };
   }
 
+  async head(): Promise<number | null> {
+    const cmd = this.cmd;
+    if (cmd === undefined || this.closed || (this.unsynced !== undefined && this.opened)) return this.cursor;
+    try {
+      return Number((await cmd.get(this.keys.revision)) ?? 0);
+    } catch {
+      // Unreachable: what this instance holds is all it can know (the write then fails on append).
+      return this.cursor;
+    }
+  }
+
   syncState(): SyncState {
     return this.unsynced === undefined ? { synced: true } : { synced: false, since: this.unsynced.since, reason: this.unsynced.reason };
   }

@@ -1,0 +1,78 @@
+/**
+ * The write path of two instances on one real (private) redis-server, where B's feed is slow:
+ * B reads each change 300 ms after Redis took it (as a busy instance may). A peer operation
+ * through B right after A created the upstream must build on A's write, not answer
+ * UNKNOWN_SKEY from what B's feed has delivered so far; an skey nobody wrote stays NOT_FOUND.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { upstreamCodec } from '../../src/config/codec.ts';
+import { addServer, setServerDown } from '../../src/config/edit.ts';
+import { UpstreamRegistry } from '../../src/core/registry.ts';
+import type { ChangeStore, FeedItem } from '../../src/core/store/change-store.ts';
+import { RedisChangeStore } from '../../src/core/store/redis-store.ts';
+import { UpstreamWritePath } from '../../src/core/write-path.ts';
+import { CheckupsError } from '../../src/util/errors.ts';
+import { startRedis, type TestRedis } from '../support/redis-server.ts';
+import { GLOBAL } from '../support/xds-harness.ts';
+
+const LAG_MS = 300;
+
+/** The real store, with every feed item handed on LAG_MS late (the order is kept). */
+function lagging(store: ChangeStore): ChangeStore {
+  return {
+    kind: store.kind,
+    location: store.location,
+    open: (b) => store.open(b),
+    append: (c, e) => store.append(c, e),
+    follow: (cursor, onItem) => store.follow(cursor, (item: FeedItem) => void setTimeout(() => onItem(item), LAG_MS)),
+    snapshot: () => store.snapshot(),
+    head: () => store.head(),
+    syncState: () => store.syncState(),
+    close: () => store.close(),
+  };
+}
+
+const newServer = (port: number) => ({ host: '127.0.0.1', port, weight: 1, maxFails: 0, failTimeoutMs: 0, down: false });
+
+describe('write path: a write right after another instance wrote, with a lagging feed', () => {
+  let redis: TestRedis;
+  const paths: UpstreamWritePath[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+  });
+
+  after(async () => {
+    await Promise.all(paths.map((p) => p.close()));
+    await redis.stop();
+  });
+
+  async function instance(id: string, slow: boolean): Promise<{ writes: UpstreamWritePath; registry: UpstreamRegistry }> {
+    const registry = new UpstreamRegistry(GLOBAL, { initialRevision: 0 });
+    const store = new RedisChangeStore({ url: redis.url, cluster: 'lag', instanceId: id, configFile: 'same.yaml', warn: () => undefined });
+    const writes = new UpstreamWritePath(registry, slow ? lagging(store) : store, upstreamCodec, { warn: () => undefined });
+    paths.push(writes);
+    await writes.open(new Map());
+    return { writes, registry };
+  }
+
+  it('B waits for what Redis held before it says unknown, and builds on A', async () => {
+    const a = await instance('A', false);
+    const b = await instance('B', true);
+    const created = await a.writes.put('pool', { cluster: [{ servers: [{ host: '127.0.0.1', port: 9500 }] }] }, []);
+    assert.equal(b.registry.upstream('pool'), undefined, "B's feed has not delivered A's write yet");
+    const added = await b.writes.edit('pool', addServer('pool', '1', newServer(9501)));
+    assert.ok(added > created);
+    assert.deepEqual(b.registry.upstream('pool')?.spec.clusters.flatMap((c) => c.servers.map((s) => s.port)), [9500, 9501]);
+    // The same for a peer A just added: B does not answer UNKNOWN_PEER.
+    await a.writes.edit('pool', addServer('pool', '1', newServer(9502)));
+    await b.writes.edit('pool', setServerDown('pool', '127.0.0.1', 9502, true));
+    // And for a delete of an upstream A just created.
+    await a.writes.put('short', { cluster: [{ servers: [{ host: '127.0.0.1', port: 9600 }] }] }, []);
+    await b.writes.delete('short');
+    // Unknown to the whole cluster: still UNKNOWN_SKEY, after B caught up.
+    await assert.rejects(b.writes.edit('never', addServer('never', '1', newServer(9700))), (err: unknown) => err instanceof CheckupsError && err.code === 'UNKNOWN_SKEY');
+    await assert.rejects(b.writes.delete('never'), (err: unknown) => err instanceof CheckupsError && err.code === 'UNKNOWN_SKEY');
+  });
+});

@@ -26,6 +26,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface, type Interface } from 'node:readline';
 import { DEFAULT_SHARD_COUNT, ownerOf, shardOf, targetKeyOf } from '../src/cluster/shard-map.ts';
 import type { WatchResponse__Output } from '../src/generated/checkups/v1/WatchResponse.ts';
@@ -39,7 +40,7 @@ const ADDRESSES = SHORT ? 30 : 100;
 const PORTS = SHORT ? 100 : 300;
 const FIRST_PORT = 21_000;
 const INTERVAL_MS = SHORT ? 2000 : 5000;
-const MEASURE_INTERVALS = 3;
+const MEASURE_INTERVALS = SHORT ? 3 : 6;
 const FLIPPED = SHORT ? 60 : 300;
 /** Listening sockets per listener process (the fd limit is 20,000 here). */
 const ADDRESSES_PER_LISTENER = 50;
@@ -99,6 +100,35 @@ async function sampleWindow(list: readonly Instance[], ms: number): Promise<{ se
   const probes = (await Promise.all(list.map(probesRun))).map((n, k) => n - probes0[k]!);
   return { seconds, cpu, probes, machineBusyCores: (machineBusySeconds() - busy0) / seconds, from, to };
 }
+
+/** The cumulative buckets (le -> count) of histogram `name` in a /metrics text. */
+function buckets(text: string, name: string): Map<number, number> {
+  const out = new Map<number, number>();
+  const prefix = `${name}_bucket{le="`;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue;
+    const le = line.slice(prefix.length, line.indexOf('"', prefix.length));
+    out.set(le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+/** The bucket bound under which a share `q` of the observations between two scrapes fell (an upper bound of that quantile). */
+function bucketQuantile(before: Map<number, number>, after: Map<number, number>, q: number): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  if (total === 0) return NaN;
+  for (const le of bounds) if ((after.get(le)! - (before.get(le) ?? 0)) >= q * total) return le;
+  return Infinity;
+}
+
+/** A gauge's value in a /metrics text. */
+function gauge(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? NaN : Number(line.slice(name.length + 1));
+}
+
+const metricsOf = async (i: Instance): Promise<string> => (await fetch(`http://${i.http}/metrics`)).text();
 
 async function until(cond: () => boolean, what: string, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
@@ -195,8 +225,25 @@ export async function run(): Promise<void> {
       return { client, stream, synced: () => synced };
     });
     await until(() => streams.every((s) => s.synced()), 'Watch streams to sync', 60_000);
+    // Where the time goes: publish-to-apply on each instance (its own histogram) and how late its
+    // event loop ran over the phase (prom-client's event-loop gauges restart at every scrape).
+    const delayName = 'checkups_cluster_verdict_delay_seconds';
+    const delayBefore = (await Promise.all(trio.map(metricsOf))).map((t) => buckets(t, delayName));
+    const benchLoop = monitorEventLoopDelay({ resolution: 10 });
+    benchLoop.enable();
     for (const key of await listeners[0]!.ask<string[]>(`close ${FLIPPED}`)) closed.add(key);
     await until(() => IDS.every((id) => seen.get(id)!.size === closed.size), 'every instance to show every flipped target err', 4 * INTERVAL_MS).catch(() => undefined);
+    benchLoop.disable();
+    const phaseMetrics = await Promise.all(trio.map(metricsOf));
+    const phase = phaseMetrics.map((t, k) => {
+      const after = buckets(t, delayName);
+      return {
+        applyP50Ms: 1000 * bucketQuantile(delayBefore[k]!, after, 0.5),
+        applyP99Ms: 1000 * bucketQuantile(delayBefore[k]!, after, 0.99),
+        loopP99Ms: 1000 * gauge(t, 'nodejs_eventloop_lag_p99_seconds'),
+        loopMaxMs: 1000 * gauge(t, 'nodejs_eventloop_lag_max_seconds'),
+      };
+    });
     for (const s of streams) {
       s.stream.cancel();
       s.client.close();
@@ -237,6 +284,7 @@ export async function run(): Promise<void> {
         ownershipChangesInWindow: inWindow(trio[k]!, (x) => x.msg === 'probe ownership changed'),
         warningsInWindow: inWindow(trio[k]!, (x) => x.level >= 40),
         flippedSeen: l.length,
+        ...phase[k]!,
         p50Ms: quantile(l, 0.5),
         p99Ms: quantile(l, 0.99),
       };
@@ -262,6 +310,13 @@ export async function run(): Promise<void> {
           verdict: '',
         })),
         ...perInstance.map((p) => ({ measure: `verdict-to-Watch on ${p.id} (${p.flippedSeen}/${closed.size} seen) p50 / p99 ms`, value: `${p.p50Ms.toFixed(0)} / ${p.p99Ms.toFixed(0)}`, target: 'p99 < 250', verdict: ok(p.flippedSeen === closed.size && p.p99Ms < 250) })),
+        ...perInstance.map((p) => ({
+          measure: `  on ${p.id}: publish-to-apply p50 / p99 ms (bucket bounds) / event loop late p99 / max ms`,
+          value: `<= ${p.applyP50Ms} / <= ${p.applyP99Ms} / ${p.loopP99Ms.toFixed(0)} / ${p.loopMaxMs.toFixed(0)}`,
+          target: '',
+          verdict: '',
+        })),
+        { measure: '  the Watch client (this process): event loop late p99 / max ms', value: `${(benchLoop.percentile(99) / 1e6).toFixed(0)} / ${(benchLoop.max / 1e6).toFixed(0)}`, target: '', verdict: '' },
         { measure: `takeover after kill -9 (${owned.length} targets), ms`, value: `${takeoverMs.toFixed(0)} = ${(takeoverMs / INTERVAL_MS).toFixed(2)} intervals`, target: '<= 2 intervals', verdict: ok(takeoverMs <= 2 * INTERVAL_MS) },
       ],
     );

@@ -35,7 +35,7 @@ import { recordActiveTransition, recordPassiveTransition, recordRefusal } from '
 import { Readiness } from './server/readiness.ts';
 import { timedChangeStore } from './server/timed-change-store.ts';
 import { ConfigReloader, shadowedUpstreams, type ReloadResult } from './server/reload.ts';
-import { fillStateMetrics, statusView, type StatusSources } from './server/status-view.ts';
+import { StateMetrics, statusView, type StatusSources } from './server/status-view.ts';
 import { DEFAULT_EVENT_BUFFER, EventLog } from './observability/events.ts';
 import { buildInfo, clusterMembers, clusterRevision, clusterShardsHeld, onScrape, scrapeMetrics, streamsOpen } from './observability/metrics.ts';
 import { systemClock, type Clock } from './util/clock.ts';
@@ -316,6 +316,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     wallNow: () => clock.wallNow(),
     lastEventSeq: () => events.lastSeq,
   };
+  const stateMetrics = new StateMetrics(sources, settings.metricsPerPeer ?? true);
   let grpc: RunningGrpcServer | undefined;
   let http: RunningHttpServer | undefined;
   try {
@@ -342,7 +343,7 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
         wallNow: clock.wallNow(),
       }),
       statusView: () => statusView(sources),
-      metrics: scrapeMetrics,
+      metrics: () => scrapeMetrics(() => stateMetrics.peerUpText()),
       readiness: () => readiness.report(),
       events: (req, res, query) => serveEventStream(events, clock, req, res, query),
       authorize: (req, route) => auth.checkHttp(req, route),
@@ -357,9 +358,8 @@ export async function startCheckups(opts: ServeOptions = {}): Promise<Checkups> 
     throw err;
   }
   const runningGrpc = grpc;
-  const perPeer = settings.metricsPerPeer ?? true;
   const stopScrape = onScrape(() => {
-    fillStateMetrics(sources, perPeer);
+    stateMetrics.fill();
     streamsOpen.set({ kind: 'watch' }, runningGrpc.watch.stats().streams);
     streamsOpen.set({ kind: 'xds' }, runningGrpc.xds.stats().streams);
     if (cluster !== undefined) {

@@ -26,7 +26,7 @@
 import type { Logger } from 'pino';
 import { Redis } from 'ioredis';
 import { maxPassiveEjections } from '../balance/ejection-cap.ts';
-import { clusterBadEntries, clusterVerdicts } from '../observability/metrics.ts';
+import { clusterBadEntries, clusterVerdictDelay, clusterVerdicts } from '../observability/metrics.ts';
 import type { PassiveVerdict, PeerId, UpstreamSpec } from '../core/model.ts';
 import { distinctPeers, peerId } from '../core/model.ts';
 import type { UpstreamRegistry } from '../core/registry.ts';
@@ -70,6 +70,8 @@ export interface ClusterNodeOptions {
 /** A `verdict` entry of the change stream as the store's reader parsed its head. */
 export interface VerdictStreamEntry {
   readonly rev: number;
+  /** Epoch ms at which the owner published it. */
+  readonly at: number;
   readonly skey: string;
   /** Every field of the entry. */
   readonly fields: ReadonlyMap<string, string>;
@@ -178,6 +180,7 @@ export class ClusterNode implements ProbeOwnership {
     if (e.rev <= this.lastRevision) return; // already in the baseline
     this.lastRevision = e.rev;
     this.applyFields(e.rev, e.skey, e.fields);
+    clusterVerdictDelay.observe(Math.max(0, this.opts.clock.wallNow() - e.at) / 1000);
   }
 
   /** Applies the entries that arrived while the baseline was loaded, newer ones only. */

@@ -71,7 +71,12 @@ export const healthTransitions = new Counter({
   registers,
 });
 export const peersByStatus = new Gauge({ name: 'checkups_peers', help: 'Peers per upstream by status (ok, unstable, err, unchecked, down by an operator, passive: excluded by max_fails).', labelNames: ['upstream', 'status'], registers });
-export const peerUp = new Gauge({ name: 'checkups_peer_up', help: 'Per peer: 1 when selectable by heartbeat and admin state, else 0 (off with server.metrics_per_peer: false).', labelNames: ['upstream', 'peer'], registers });
+/**
+ * Per peer, labels `upstream` and `peer`: rendered as text by the server's StateMetrics (kept
+ * per upstream and redone only when it changed), not held in prom-client; see scrapeMetrics.
+ */
+export const PEER_UP_NAME = 'checkups_peer_up';
+export const PEER_UP_HELP = 'Per peer: 1 when selectable by heartbeat and admin state, else 0 (off with server.metrics_per_peer: false).';
 export const probesInFlight = new Gauge({ name: 'checkups_probes_in_flight', help: 'Active health probes running now.', registers });
 export const probeTargets = new Gauge({ name: 'checkups_probe_targets', help: 'Distinct probe targets scheduled.', registers });
 
@@ -172,6 +177,12 @@ export const clusterVerdicts = new Counter({
   labelNames: ['result'],
   registers,
 });
+export const clusterVerdictDelay = new Histogram({
+  name: 'checkups_cluster_verdict_delay_seconds',
+  help: 'From an owner publishing a verdict (its entry\'s time) to this instance applying it, by this instance\'s clock (cluster mode; instances on other machines add their clock offset).',
+  buckets: LATENCY_BUCKETS,
+  registers,
+});
 export const clusterBadEntries = new Counter({ name: 'checkups_cluster_bad_entries_total', help: 'Verdict entries of the change stream that did not parse and were skipped.', registers });
 
 // --- scrape hooks --------------------------------------------------------------------------
@@ -184,8 +195,11 @@ export function onScrape(fill: () => void): () => void {
   return () => scrapeHooks.delete(fill);
 }
 
-/** The exposition text (Prometheus 0.0.4 format) and its content type. */
-export async function scrapeMetrics(): Promise<{ contentType: string; body: string }> {
+/**
+ * The exposition text (Prometheus 0.0.4 format) and its content type; `extra` adds metric
+ * families rendered elsewhere (checkups_peer_up), after every hook ran.
+ */
+export async function scrapeMetrics(extra: () => string = () => ''): Promise<{ contentType: string; body: string }> {
   for (const fill of scrapeHooks) fill();
-  return { contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() };
+  return { contentType: metricsRegistry.contentType, body: (await metricsRegistry.metrics()) + extra() };
 }

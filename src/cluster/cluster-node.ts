@@ -311,7 +311,7 @@ export class ClusterNode implements ProbeOwnership {
         args.push(holder ?? `${this.opts.instanceId} 0`, id, healthVerdictJson(id, state));
       }
       try {
-        const [rev, refused] = (await this.script('publishHealth')(keys.length, ...keys, ...args)) as [string, number];
+        const [rev, refused, example] = (await this.script('publishHealth')(keys.length, ...keys, ...args)) as [string, number, string?];
         if (rev === 'EPOCH') {
           // Redis lost the cluster's data: the store seeds it again, then everything owned is
           // published again (rebase); until then nothing is written.
@@ -321,7 +321,7 @@ export class ClusterNode implements ProbeOwnership {
         if (rev !== '0') clusterVerdicts.inc({ result: 'published' }, peers.size - Number(refused));
         if (Number(refused) > 0) {
           clusterVerdicts.inc({ result: 'refused' }, Number(refused));
-          this.opts.logger.warn({ module: 'cluster', skey, refused: Number(refused) }, 'verdicts refused: the shard lease moved on (stale fencing epoch)');
+          this.opts.logger.warn({ module: 'cluster', skey, refused: Number(refused), first: example }, 'verdicts refused: the shard lease moved on (stale fencing epoch)');
         }
       } catch (err) {
         // Anti-entropy publishes it again later.

@@ -84,28 +84,32 @@ return n
  * ONE stream entry.
  * KEYS: epoch, revision, changes, verdicts, touched, then one lease key per verdict.
  * ARGV: epoch, maxlen, skey, at, by (this instance), then per verdict: holder, peer, verdict JSON.
- * Returns {revision or "0", refused count}, or {'EPOCH', 0} (nothing written).
+ * Returns {revision or "0", refused count, the first refusal ("<lease key> is <value or free>,
+ * sent <holder>", '' when none)}, or {'EPOCH', 0} (nothing written).
  */
 export const PUBLISH_HEALTH = `${LIB}
 if not check_epoch(KEYS[1], ARGV[1]) then return {'EPOCH', 0} end
 local accepted = {}
 local refused = 0
+local example = ''
 local n = (#ARGV - 5) / 3
 for i = 1, n do
   local holder = ARGV[5 + 3 * i - 2]
-  if redis.call('GET', KEYS[5 + i]) == holder then
+  local current = redis.call('GET', KEYS[5 + i])
+  if current == holder then
     local peer = ARGV[5 + 3 * i - 1]
     local v = ARGV[5 + 3 * i]
     redis.call('HSET', KEYS[4], ARGV[3] .. '\\n' .. peer, v)
     accepted[#accepted + 1] = v
   else
     refused = refused + 1
+    if example == '' then example = KEYS[5 + i] .. ' is ' .. (current or 'free') .. ', sent ' .. holder end
   end
 end
-if #accepted == 0 then return {'0', refused} end
+if #accepted == 0 then return {'0', refused, example} end
 local rev = append_entry(KEYS[2], KEYS[3], ARGV[2], {'kind', 'verdict', 'at', ARGV[4], 'skey', ARGV[3], 'type', 'health', 'by', ARGV[5], 'peers', '[' .. table.concat(accepted, ',') .. ']'})
 redis.call('HSET', KEYS[5], ARGV[3], rev)
-return {rev, refused}
+return {rev, refused, example}
 `;
 
 /**

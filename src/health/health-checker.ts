@@ -107,6 +107,8 @@ const targetKey = (skey: string, id: PeerId): string => `${skey}\n${id}`;
 
 /** Probes planned this close together start on one wake-up of the scheduler (see SchedulerOptions.gatherMs). */
 const PROBE_GATHER_MS = 5;
+/** Probes started per turn of the event loop (see SchedulerOptions.maxStartsPerTurn): a few ms of work. */
+const PROBE_STARTS_PER_TURN = 32;
 
 export class HealthChecker {
   private readonly scheduler: ProbeScheduler<Target>;
@@ -127,6 +129,7 @@ export class HealthChecker {
       concurrency: opts.concurrency ?? 512,
       jitter: opts.jitter ?? 0.02,
       gatherMs: PROBE_GATHER_MS,
+      maxStartsPerTurn: PROBE_STARTS_PER_TURN,
       interval: (t) => this.intervalOf(t),
       timeout: (t) => this.registry.upstream(t.skey)?.spec.timeoutMs ?? 5000,
       run: (t, signal) => this.check(t, signal),

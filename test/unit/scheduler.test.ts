@@ -80,6 +80,32 @@ describe('ProbeScheduler', () => {
     assert.deepEqual(h0.startsOf('b'), [103]);
   });
 
+  it('starts a backlog in slices of maxStartsPerTurn, yielding to the event loop between them, each on time', async () => {
+    // Every timer callback is one turn of the event loop: number them.
+    const clock = new FakeClock(0);
+    let turn = 0;
+    const setTimer = clock.setTimer.bind(clock);
+    clock.setTimer = (ms: number, fn: () => void): Timer => setTimer(ms, () => (turn++, fn()));
+    const startTurns: number[] = [];
+    const h = harness({ clock, concurrency: 1000, maxStartsPerTurn: 32, random: () => 0.5 });
+    const scheduled = h.scheduler;
+    for (let i = 0; i < 200; i++) scheduled.add(`t${i}`, { name: `t${i}`, takesMs: 10_000 });
+    const origRun = h.starts.push.bind(h.starts);
+    h.starts.push = (...items: Array<[string, number]>) => {
+      startTurns.push(turn);
+      return origRun(...items);
+    };
+    scheduled.start();
+    // All 200 are planned at 500 ms.
+    h.clock.advance(500);
+    assert.equal(h.starts.length, 200, `started ${h.starts.length}`);
+    const perTurn = new Map<number, number>();
+    for (const t of startTurns) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+    assert.deepEqual([...perTurn.values()], [32, 32, 32, 32, 32, 32, 8], 'starts per turn');
+    assert.ok(h.starts.every(([, at]) => at === 500), 'all on time');
+    assert.equal(scheduled.stats().lateness.max, 0);
+  });
+
   it('spreads first starts over the interval and jitters later ones within bounds', async () => {
     const h = harness({ jitter: 0.05 });
     for (let i = 0; i < 200; i++) h.scheduler.add(`t${i}`, { name: `t${i}`, takesMs: 1 });

@@ -22,9 +22,9 @@ import { CheckupsError } from '../util/errors.ts';
 /**
  * Outcomes applied in one turn of the event loop (a failure that excludes costs ~0.1 ms). 16, not
  * 64: a GetStatus answer of 1 MB crosses HTTP/2 in 64 KiB flow-control windows, one round trip
- * between the loops of client and server each, so it waits about a turn per window; shorter turns
- * took GetStatus p99 during the fleet bench's mass failure from 140-250 ms to about 60 ms
- * (docs/churn.md, "Mass failure").
+ * between the loops of client and server each, so it waits about a turn per window (fleet bench,
+ * GetStatus p99 during the mass failure: 140-252 ms with 64, 62 and 138 ms with 16; docs/churn.md,
+ * "Mass failure").
  */
 export const OUTCOME_CHUNK = 16;
 /** Most outcomes waiting to be applied, over every batch in flight. */

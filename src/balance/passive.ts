@@ -22,6 +22,8 @@ import { MinHeap } from '../util/heap.ts';
 import { DEFAULT_MAX_EJECTION_PERCENT, mayEject } from './ejection-cap.ts';
 
 const MAX_CHANGE_LOG = 1024;
+/** Source of PassiveHealth revisions: one sequence for all tables, so no two states share a number. */
+let lastRevision = 0;
 
 export interface PassiveRecord {
   status: 'ok' | 'err';
@@ -65,6 +67,12 @@ export class PassiveHealth {
   private guard: GuardCount | undefined;
   /** Bumped whenever some record's status changes: cached availability must be updated. */
   epoch = 0;
+  /**
+   * Changes whenever some record's failure count may have changed (status output shows it:
+   * GetStatus reuses an upstream's encoded bytes while this and the registry's revisions stay).
+   * Taken from one sequence across tables, so a table made afresh never repeats an old number.
+   */
+  revision = ++lastRevision;
   /** The peer behind each recent epoch: changeLog[i] changed at epoch logStart + i + 1. */
   private changeLog: PeerId[] = [];
   private logStart = 0;
@@ -121,11 +129,13 @@ export class PassiveHealth {
         this.ejected.delete(id);
         this.countErr(id, -1);
       }
+      if (rec !== undefined && rec.failedCount !== 0) this.revision = ++lastRevision;
       rec = { status: 'ok', failedCount: 0, windowStart: now };
       this.records.set(id, rec);
     }
     if (!failed) return false;
     rec.failedCount++;
+    this.revision = ++lastRevision;
     if (rec.failedCount < server.maxFails || rec.status === 'err') return false;
     if (!mayEject(this.ejectedNow(now, id), peers.length, maxEjectionPercent)) return false;
     // The guard: some other peer has no record or an ok one. `id` itself is ok here.
@@ -156,6 +166,7 @@ export class PassiveHealth {
     if (!wasDown && !mayEject(this.ejectedNow(now, id), peers.length, maxEjectionPercent)) return false;
     if (rec?.status !== 'err') this.countErr(id, 1);
     this.records.set(id, { status: 'err', failedCount: Math.max(rec?.failedCount ?? 0, verdict.failedCount), windowStart: until - server.failTimeoutMs });
+    this.revision = ++lastRevision;
     this.eject(id, until);
     this.bump(id);
     return !wasDown;
@@ -204,6 +215,7 @@ export class PassiveHealth {
       if (keep.has(id)) continue;
       if (rec.status === 'err') this.countErr(id, -1);
       this.records.delete(id);
+      this.revision = ++lastRevision;
     }
     for (const id of this.ejected.keys()) if (!keep.has(id)) this.ejected.delete(id);
   }

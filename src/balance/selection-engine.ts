@@ -167,6 +167,14 @@ export class SelectionEngine {
     return this.states.get(skey)?.passive.get(id);
   }
 
+  /**
+   * Changes whenever a failure count `passive` gives for this upstream may have changed (0: no
+   * state yet), so status output can keep what it encoded from them until then.
+   */
+  passiveRevision(skey: string): number {
+    return this.states.get(skey)?.passive.revision ?? 0;
+  }
+
   /** Counts one outcome; announces an exclusion it causes. */
   private account(skey: string, maxEjectionPercent: number, state: UpstreamState, server: ServerSpec, failed: boolean, now: number): void {
     if (this.opts.countLocally === false) return;

@@ -297,6 +297,23 @@ export function peerId(host: string, port: number): PeerId {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/**
+ * The id of a server entry, made once per entry object (server entries are never changed, only
+ * replaced): status encoding reads every peer of an upstream on each call, and building 10,000
+ * fresh strings (each then hashed again by every Map it is looked up in) cost more than the
+ * lookups themselves.
+ */
+const serverIds = new WeakMap<ServerSpec, PeerId>();
+
+export function serverPeerId(s: ServerSpec): PeerId {
+  let id = serverIds.get(s);
+  if (id === undefined) {
+    id = peerId(s.host, s.port);
+    serverIds.set(s, id);
+  }
+  return id;
+}
+
 /** Heartbeat is on unless the upstream says `enable: false`, or leaves it unset and the global default is off. */
 export function heartbeatEnabled(spec: UpstreamSpec, global: Pick<GlobalSpec, 'defaultHeartbeatEnable'>): boolean {
   return spec.enable ?? global.defaultHeartbeatEnable;

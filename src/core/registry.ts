@@ -84,6 +84,13 @@ export class UpstreamEntry {
    * applied the same entries would show different versions.
    */
   logRevision = 0;
+  /**
+   * Bumped on every write of a peer's health or passive record, including those that keep the
+   * version (a new failure count or message: setHealth), and on a new spec. With `version` it
+   * tells a reader whether anything a status shows of this upstream can have changed (GetStatus
+   * reuses its encoded bytes of an upstream until then).
+   */
+  peersRevision = 0;
 
   constructor(
     public spec: UpstreamSpec,
@@ -165,6 +172,7 @@ export class UpstreamEntry {
     this.members = membersOf(spec);
     this.upIds = upIdsOf(spec);
     this.specVersion = version;
+    this.peersRevision++;
     this.logCount = 0;
     this.droppedVersion = 0;
   }
@@ -316,6 +324,7 @@ export class UpstreamRegistry {
     }
     const before = entry.peers.get(id);
     entry.peers.set(id, health);
+    entry.peersRevision++;
     // Protection and damping are part of what a peer's status says (and of what clients show).
     if (before?.status === health.status && before.protection?.reason === health.protection?.reason && before.dampedUntil === health.dampedUntil) {
       if (version !== undefined) this.advanceTo(version);
@@ -345,6 +354,7 @@ export class UpstreamRegistry {
     const before = entry.passiveVerdicts.get(id);
     if (verdict === undefined) entry.passiveVerdicts.delete(id);
     else entry.passiveVerdicts.set(id, verdict);
+    entry.peersRevision++;
     if (before?.untilWall === verdict?.untilWall) {
       if (version !== undefined) this.advanceTo(version);
       return false;

@@ -19,8 +19,14 @@
 import { feedbackOutcomesWaiting } from '../observability/metrics.ts';
 import { CheckupsError } from '../util/errors.ts';
 
-/** Outcomes applied in one turn of the event loop (a failure that excludes costs ~0.1 ms). */
-export const OUTCOME_CHUNK = 64;
+/**
+ * Outcomes applied in one turn of the event loop (a failure that excludes costs ~0.1 ms). 16, not
+ * 64: a GetStatus answer of 1 MB crosses HTTP/2 in 64 KiB flow-control windows, one round trip
+ * between the loops of client and server each, so it waits about a turn per window (fleet bench,
+ * GetStatus p99 during the mass failure: 140-252 ms with 64, 62 and 138 ms with 16; docs/churn.md,
+ * "Mass failure").
+ */
+export const OUTCOME_CHUNK = 16;
 /** Most outcomes waiting to be applied, over every batch in flight. */
 export const MAX_WAITING_OUTCOMES = 100_000;
 

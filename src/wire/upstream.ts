@@ -13,7 +13,7 @@
 import { buildUpstream, clusterKeyOf } from '../config/build.ts';
 import { upstreamToRaw } from '../config/serialize.ts';
 import type { ClusterSpec, PassiveVerdict, PeerHealth, PeerId, ServerSpec, UpstreamSpec } from '../core/model.ts';
-import { peerId, probeStatusOf } from '../core/model.ts';
+import { peerId, probeStatusOf, serverPeerId } from '../core/model.ts';
 import type { ClusterState } from '../generated/checkups/v1/ClusterState.ts';
 import type { ClusterStatus } from '../generated/checkups/v1/ClusterStatus.ts';
 import type { Peer } from '../generated/checkups/v1/Peer.ts';
@@ -38,6 +38,12 @@ export interface UpstreamState {
   passive(id: PeerId): PassiveVerdict | undefined;
   /** Slow start: when the peer's ramp began (server clock), while it may still ramp. */
   rampStart?(id: PeerId): number | undefined;
+  /**
+   * Changes on every write of a peer's health or passive record, even one that keeps `version`
+   * (the registry's UpstreamEntry has it). Absent: not tracked, so a status of the upstream is
+   * put together again on every call.
+   */
+  readonly peersRevision?: number;
 }
 
 export function serverToWire(s: ServerSpec): Server {
@@ -133,7 +139,7 @@ export interface PeerInputs {
 }
 
 export function peerInputs(u: UpstreamState, s: ServerSpec): PeerInputs {
-  const id = peerId(s.host, s.port);
+  const id = serverPeerId(s);
   return { server: s, health: effectiveHealth(u, id), passive: u.passive(id), rampStart: u.rampStart?.(id) };
 }
 
@@ -228,7 +234,7 @@ export interface PeerStatusInputs extends PeerInputs {
 }
 
 export function peerStatusInputs(u: UpstreamState, s: ServerSpec, countedHere: (id: PeerId) => number): PeerStatusInputs {
-  const id = peerId(s.host, s.port);
+  const id = serverPeerId(s);
   return { server: s, health: effectiveHealth(u, id), passive: u.passive(id), rampStart: undefined, countedHere: countedHere(id) };
 }
 

@@ -13,9 +13,14 @@
  * below while the loop is late, it waited for one; `cpuMs` is that CPU time (the work done,
  * whatever the contention). Utilization: share of the time the loop was busy.
  * `gcMs` / `gcMaxMs`: garbage collection in all and its longest pause (a pause blocks the loop).
+ *   prof-start       -> {"ok": true}   starts a CPU profile (node:inspector)
+ *   prof-stop FILE   -> {"ok": true}   stops it and writes it to FILE (.cpuprofile: Chrome DevTools, speedscope)
+ * (the bench's server is killed with SIGKILL, so `node --cpu-prof` would never write its profile).
  */
 import { createInterface } from 'node:readline';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization, type IntervalHistogram, type PerformanceEntry } from 'node:perf_hooks';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 import pino from 'pino';
 import { startCheckups } from '../../src/main.ts';
 
@@ -43,6 +48,7 @@ const countGc = (entries: readonly PerformanceEntry[]) => {
     loop.gcMaxMs = Math.max(loop.gcMaxMs, e.duration);
   }
 };
+let profiler: Session | undefined;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const ms = (ns: number) => round2(ns / 1e6);
 // Closes at once when stdin is not a pipe (tests spawn with stdin ignored).
@@ -63,6 +69,17 @@ for await (const line of createInterface({ input: process.stdin })) {
     gc.disconnect();
     loop = undefined;
     reply({ loop: { p99Ms: ms(histogram.percentile(99)), maxMs: ms(histogram.max), meanMs: ms(histogram.mean), utilization: round2(performance.eventLoopUtilization(since).utilization), cpuMs: Math.round((used.user + used.system) / 1000), cpuShare: round2((used.user + used.system) / 1000 / (performance.now() - at)), gcMs: Math.round(gcMs), gcMaxMs: round2(gcMaxMs) } });
+  } else if (line === 'prof-start') {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+    reply({ ok: true });
+  } else if (line.startsWith('prof-stop ') && profiler !== undefined) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(line.slice('prof-stop '.length), JSON.stringify(profile));
+    profiler.disconnect();
+    reply({ ok: true });
   } else {
     reply({ error: `unknown command ${line}` });
   }

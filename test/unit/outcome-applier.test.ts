@@ -95,7 +95,7 @@ describe('outcome applier', () => {
     const second = applier.apply(5, () => applied++);
     applier.close();
     const closed = (err: unknown) => err instanceof CheckupsError && err.code === 'CLOSED';
-    await assert.rejects(first, (err) => closed(err) && /after applying 64 of the batch's 256 outcomes/.test((err as Error).message));
+    await assert.rejects(first, (err) => closed(err) && (err as Error).message.includes(`after applying ${OUTCOME_CHUNK} of the batch's ${4 * OUTCOME_CHUNK} outcomes`));
     await assert.rejects(second, closed);
     await assert.rejects(applier.apply(1, () => applied++), closed);
     await nextTurn();

@@ -45,8 +45,8 @@ export interface DiscoveryDeps {
   readonly startedAt: number;
   /** The server's checkups version (GetStatus.server_version). */
   readonly version: string;
-  /** xDS node status (CSDS-like), when the xDS server runs. */
-  readonly xdsNodes?: () => NodeStatus[];
+  /** xDS node status (CSDS-like), when the xDS server runs: connected nodes first, not copied (read at once). */
+  readonly xdsNodes?: () => ReadonlyArray<Readonly<NodeStatus>>;
   /** Encodes a GetStatusResponse (the method's serializer; GetStatus answers with bytes). */
   readonly encodeStatus: StatusEncoder;
   /** Largest GetStatus response, bytes (default DEFAULT_MAX_RESPONSE_BYTES). */
@@ -116,11 +116,13 @@ function requireSkey(skey: string): string {
  * `upstreams_remaining` say what follows. An upstream bigger than the limit on its own still
  * goes out, alone on its page (it cannot be split; 65,535 servers are about 6 MB).
  * xDS nodes are listed on the first page, within a quarter of the limit (`xds_nodes_omitted`).
- * `upstreams` keeps each peer's encoded status between calls: a call encodes again only the
- * peers whose status changed since (wire/upstream-encoding.ts).
+ * `kept.upstreams` keeps each upstream's encoded status between calls, and within one each
+ * peer's: a call encodes again only what changed since (wire/upstream-encoding.ts);
+ * `kept.xdsNodes` does the same for xDS nodes.
  */
-export function statusPage(deps: Omit<DiscoveryDeps, 'watch'>, req: Pick<GetStatusRequest__Output, 'pageSize' | 'pageToken'>, upstreams: UpstreamStatusEncoder): Buffer {
+export function statusPage(deps: Omit<DiscoveryDeps, 'watch'>, req: Pick<GetStatusRequest__Output, 'pageSize' | 'pageToken'>, kept: StatusEncoders): Buffer {
   const { registry, encodeStatus: encode } = deps;
+  const { upstreams } = kept;
   const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const skeys = registry.skeys();
   let start = 0;
@@ -134,8 +136,8 @@ export function statusPage(deps: Omit<DiscoveryDeps, 'watch'>, req: Pick<GetStat
   let size = 0;
   let omitted = 0;
   if (req.pageToken === '') {
-    for (const node of xdsNodesToWire(deps.xdsNodes?.() ?? [])) {
-      const bytes = encode({ xdsNodes: [node] });
+    for (const node of deps.xdsNodes?.() ?? []) {
+      const bytes = kept.xdsNodes.entry(node);
       if (size + bytes.length > maxBytes * XDS_NODES_SHARE) omitted++;
       else {
         parts.push(bytes);
@@ -147,7 +149,7 @@ export function statusPage(deps: Omit<DiscoveryDeps, 'watch'>, req: Pick<GetStat
   let i = start;
   for (; i < skeys.length && i - start < pageSize; i++) {
     const skey = skeys[i]!;
-    const bytes = upstreams.entry(registry.upstream(skey)!, countedHere(deps.engine, skey));
+    const bytes = upstreams.entry(registry.upstream(skey)!, countedHere(deps.engine, skey), deps.engine.passiveRevision(skey));
     if (i > start && size + bytes.length > maxBytes - TRAILER_RESERVE) break;
     parts.push(bytes);
     size += bytes.length;
@@ -172,8 +174,8 @@ function parsePageToken(token: string): { index: number; skey: string } {
   return { index: Number(m[1]), skey: m[2]! };
 }
 
-function xdsNodesToWire(nodes: readonly NodeStatus[]): XdsNodeStatus[] {
-  return nodes.map((n) => ({
+function xdsNodeToWire(n: Readonly<NodeStatus>): XdsNodeStatus {
+  return {
     nodeId: n.nodeId,
     userAgent: n.userAgent,
     streams: n.streams,
@@ -184,7 +186,36 @@ function xdsNodesToWire(nodes: readonly NodeStatus[]): XdsNodeStatus[] {
       nacked: t.nacked,
       lastNack: t.lastNack === undefined ? '' : JSON.stringify(t.lastNack),
     })),
-  }));
+  };
+}
+
+/**
+ * xDS nodes as `GetStatusResponse.xds_nodes` entries, each kept with the node's revision it was
+ * encoded at: a fleet of 10,000 xDS clients is about 1 MB of entries, and encoding them all
+ * (after a deep copy and sort) on every GetStatus was most of the call's cost (issue 15).
+ * Entries go with their node (a WeakMap), when XdsStatus evicts it.
+ */
+export class XdsNodeEntries {
+  private readonly kept = new WeakMap<Readonly<NodeStatus>, { readonly revision: number; readonly bytes: Buffer }>();
+  /** Entries encoded (not reused) so far. */
+  encodes = 0;
+
+  constructor(private readonly encode: StatusEncoder) {}
+
+  entry(node: Readonly<NodeStatus>): Buffer {
+    const kept = this.kept.get(node);
+    if (kept !== undefined && kept.revision === node.revision) return kept.bytes;
+    const bytes = this.encode({ xdsNodes: [xdsNodeToWire(node)] });
+    this.encodes++;
+    this.kept.set(node, { revision: node.revision, bytes });
+    return bytes;
+  }
+}
+
+/** What GetStatus keeps between calls (statusPage). */
+export interface StatusEncoders {
+  readonly upstreams: UpstreamStatusEncoder;
+  readonly xdsNodes: XdsNodeEntries;
 }
 
 function storeStatusToWire(store: Pick<ChangeStore, 'kind' | 'location' | 'syncState'>): StoreStatus {
@@ -217,7 +248,7 @@ function statusHead(deps: Omit<DiscoveryDeps, 'watch'>): GetStatusResponse {
 
 export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers {
   const { engine, auth, feedbackLimiter: limiter, outcomes: applier } = deps;
-  const statusUpstreams = new UpstreamStatusEncoder();
+  const statusKept: StatusEncoders = { upstreams: new UpstreamStatusEncoder(), xdsNodes: new XdsNodeEntries(deps.encodeStatus) };
   /**
    * Applies one outcome within the per-peer limit: 'applied', or 'limited' (a failure not
    * counted). Unknown upstreams and peers throw as engine.feedback does.
@@ -324,7 +355,7 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
       return applier.apply(outcomes.length, one).then(() => batchReply(outcomes.length, applied, rejected, limited));
     }),
     // Answers with ready bytes (statusPage); the method's serializer is the identity (server.ts).
-    GetStatus: authorized(auth, 'read', (req) => statusPage(deps, req, statusUpstreams) as unknown as GetStatusResponse),
+    GetStatus: authorized(auth, 'read', (req) => statusPage(deps, req, statusKept) as unknown as GetStatusResponse),
     GetUpsTimeout: authorized(auth, 'read', (req) => {
       const t = engine.getUpsTimeout(requireSkey(req.skey));
       if (t === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${clip(req.skey)}`);

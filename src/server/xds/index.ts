@@ -87,6 +87,8 @@ export interface XdsServer {
   stats(): XdsStats;
   /** Per node id: versions sent, ACKed and NACKed per type (what GetStatus/CSDS show). */
   nodeStatus(): NodeStatus[];
+  /** The same nodes in the same order, not copied: read them at once (GetStatus). */
+  liveNodeStatus(): ReadonlyArray<Readonly<NodeStatus>>;
   /** The resource cache (tests, benchmarks); starts the server if needed. */
   cache(): XdsResourceCache;
   /** Ends every xDS stream and stops watching the registry. */
@@ -196,6 +198,7 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
       oversizedResponses: size.oversized,
     }),
     nodeStatus: () => status.nodes(),
+    liveNodeStatus: () => status.liveNodes(),
     cache: () => start().ctx.cache,
     close: () => {
       closed = true;

@@ -4,7 +4,12 @@
  * counted and logged: a NACK means a client runs on older config than we serve.
  *
  * Nodes without streams are kept (the most recent MAX_IDLE_NODES of them) so a status page still
- * shows why a client that went away had rejected something.
+ * shows why a client that went away had rejected something. They wait in a queue of their own,
+ * oldest first, so a closing stream evicts in O(1): a scan of every node on each close made a
+ * reconnect storm of 10,000 xDS clients quadratic.
+ *
+ * Each node carries a revision, bumped by every change of what it reports, so GetStatus encodes
+ * again only the nodes that changed (discovery.ts).
  */
 import { xdsAcks, xdsNacks, xdsTypeLabel } from '../../observability/metrics.ts';
 import { clip } from '../../util/bounded-text.ts';
@@ -57,10 +62,14 @@ export interface NodeStatus {
   userAgent: string;
   streams: number;
   readonly types: Map<string, TypeStatus>;
+  /** Bumped on every change of the fields above (or of a type's), by XdsStatus. */
+  revision: number;
 }
 
 export class XdsStatus {
   private readonly byNode = new Map<string, NodeStatus>();
+  /** The nodes of byNode without streams, least recently closed (or created) first: evicted from the front. */
+  private readonly idle = new Map<string, NodeStatus>();
   private nackCount = 0;
   private suppressed = 0;
   private ignored = 0;
@@ -96,17 +105,23 @@ export class XdsStatus {
 
   streamOpened(nodeId: string, userAgent: string): void {
     const node = this.node(nodeId);
-    node.streams++;
+    if (node.streams++ === 0) this.idle.delete(nodeId);
     if (userAgent !== '') node.userAgent = clip(userAgent, MAX_NODE_TEXT_CHARS);
+    node.revision++;
   }
 
   streamClosed(nodeId: string): void {
     const node = this.byNode.get(nodeId);
     if (node === undefined) return;
     node.streams = Math.max(0, node.streams - 1);
+    node.revision++;
     // Re-insert: Map order is then "least recently closed first" for eviction.
     this.byNode.delete(nodeId);
     this.byNode.set(nodeId, node);
+    if (node.streams === 0) {
+      this.idle.delete(nodeId);
+      this.idle.set(nodeId, node);
+    }
     this.evictIdle();
   }
 
@@ -139,22 +154,36 @@ export class XdsStatus {
 
   /** Every known node, connected ones first; a copy. */
   nodes(): NodeStatus[] {
-    return [...this.byNode.values()]
-      .sort((a, b) => Number(b.streams > 0) - Number(a.streams > 0))
-      .map((n) => ({ ...n, types: new Map([...n.types].map(([k, v]) => [k, { ...v }])) }));
+    return this.liveNodes().map((n) => ({ ...n, types: new Map([...n.types].map(([k, v]) => [k, { ...v }])) }));
+  }
+
+  /**
+   * Every known node in the order of `nodes()` (connected ones first, then as held), not copied:
+   * for reading at once (GetStatus keeps per node what it encoded, while `revision` stays).
+   */
+  liveNodes(): ReadonlyArray<Readonly<NodeStatus>> {
+    const out: NodeStatus[] = [];
+    for (const n of this.byNode.values()) if (n.streams > 0) out.push(n);
+    for (const n of this.byNode.values()) if (n.streams === 0) out.push(n);
+    return out;
   }
 
   node(nodeId: string): NodeStatus {
     let node = this.byNode.get(nodeId);
     if (node === undefined) {
-      node = { nodeId, userAgent: '', streams: 0, types: new Map() };
+      node = { nodeId, userAgent: '', streams: 0, types: new Map(), revision: 0 };
       this.byNode.set(nodeId, node);
+      // Without streams until one opens: idle, as the eviction has always counted it (evicted at
+      // the next close, as before).
+      this.idle.set(nodeId, node);
     }
     return node;
   }
 
+  /** A type of the node for a change: the node's revision moves (the caller changes the type next). */
   private type(nodeId: string, typeUrl: string): TypeStatus {
     const node = this.node(nodeId);
+    node.revision++;
     let t = node.types.get(typeUrl);
     if (t === undefined) {
       t = { typeUrl, sentVersion: undefined, ackedVersion: undefined, lastNack: undefined, nacked: false };
@@ -164,15 +193,12 @@ export class XdsStatus {
     return t;
   }
 
+  /** Drops the least recently closed idle nodes beyond MAX_IDLE_NODES. */
   private evictIdle(): void {
-    let idle = 0;
-    for (const n of this.byNode.values()) if (n.streams === 0) idle++;
-    for (const [id, n] of this.byNode) {
-      if (idle <= MAX_IDLE_NODES) break;
-      if (n.streams === 0) {
-        this.byNode.delete(id);
-        idle--;
-      }
+    while (this.idle.size > MAX_IDLE_NODES) {
+      const id = this.idle.keys().next().value!;
+      this.idle.delete(id);
+      this.byNode.delete(id);
     }
   }
 }

@@ -36,6 +36,8 @@ import { startRedis, type TestRedis } from '../test/support/redis-server.ts';
 import { cpuSeconds, machineBusySeconds, printTable, quantile, writeResult } from './harness.ts';
 
 const SHORT = process.env['CI'] === 'true' || process.env['CHECKUPS_BENCH_SHORT'] === '1';
+/** CHECKUPS_BENCH_PROFILE=DIR: CPU profiles of every instance there (those stopped with SIGTERM: all but the one killed for the takeover). */
+const PROFILE_DIR = process.env['CHECKUPS_BENCH_PROFILE'];
 const ADDRESSES = SHORT ? 30 : 100;
 const PORTS = SHORT ? 100 : 300;
 const FIRST_PORT = 21_000;
@@ -76,7 +78,7 @@ class LineChild {
 
 /** Instance `id` of cluster `cluster`, its data dir under `dir`. */
 function startMember(id: string, config: string, dir: string, store: string, cluster: string): Promise<Instance> {
-  return startInstance({ id, config, store, cluster, dataDir: join(dir, `data-${cluster}-${id}`) });
+  return startInstance({ id, config, store, cluster, dataDir: join(dir, `data-${cluster}-${id}`), ...(PROFILE_DIR !== undefined ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {}) });
 }
 
 /** Probes an instance ran so far (its checkups_probes_total, every label). */
@@ -354,7 +356,8 @@ export async function run(): Promise<void> {
       `written: ${writeResult('cluster', { short: SHORT, targets: TARGETS, intervalMs: INTERVAL_MS, probesPerTargetPerInterval: probesPerInterval, soloProbesPerTargetPerInterval: soloProbes, soloCpuCores: soloCpu, soloCpuUsPerProbe: soloCpuPerProbe * 1e6, machineBusyCoresAlone: soloWindow.machineBusyCores, machineBusyCoresThree: trioWindow.machineBusyCores, instances: perInstance, flipped: closed.size, takeoverMs, takeoverIntervals: takeoverMs / INTERVAL_MS, victimTargets: owned.length })}`,
     );
   } finally {
-    for (const i of instances) await i.kill('SIGTERM');
+    // SIGTERM lets a profiled instance write its profile; otherwise do not wait for a drain.
+    for (const i of instances) await i.kill(PROFILE_DIR !== undefined ? 'SIGTERM' : 'SIGKILL');
     for (const l of listeners) {
       l.child.kill('SIGTERM');
       await once(l.child, 'exit');

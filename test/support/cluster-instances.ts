@@ -27,6 +27,8 @@ export interface InstanceOptions {
   readonly dataDir?: string;
   /** More `checkups serve` arguments (`--log-level debug`, ...). */
   readonly args?: readonly string[];
+  /** Arguments of node itself, before the script (`--cpu-prof`, ...). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface Instance {
@@ -54,7 +56,7 @@ export async function startInstance(opts: InstanceOptions): Promise<Instance> {
   const child = spawn(
     process.execPath,
     [
-      ...(process.env['PROF_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['PROF_DIR']}`] : []), '--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', opts.config, '--store', opts.store, '--cluster', opts.cluster,
+      ...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', opts.config, '--store', opts.store, '--cluster', opts.cluster,
       '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0',
       ...(opts.id !== undefined ? ['--instance-id', opts.id] : []),
       ...(opts.dataDir !== undefined ? ['--data-dir', opts.dataDir] : []),

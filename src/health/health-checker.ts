@@ -204,8 +204,15 @@ export class HealthChecker {
    * (`all`: every owned peer, to publish again after Redis lost the published verdicts).
    */
   *unpublished(all = false): Iterable<{ skey: string; id: PeerId; state: PeerProbeState }> {
+    const ownership = this.opts.ownership;
     for (const [skey, p] of this.upstreams) {
       for (const [id, state] of p.own) {
+        // What it probed before the shard moved on is not its to publish (the script would
+        // refuse it, every round): forget it.
+        if (ownership !== undefined && !ownership.owns(skey, id)) {
+          p.own.delete(id);
+          continue;
+        }
         const applied = p.peers.get(id);
         if (all || applied === undefined || applied.health.status !== state.health.status || applied.lastRaw !== state.lastRaw) yield { skey, id, state };
       }
@@ -262,7 +269,7 @@ export class HealthChecker {
       const key = targetKey(skey, id);
       if (ownership === undefined || ownership.owns(skey, id)) {
         this.scheduler.add(key, { skey, id, host: s.host, port: s.port, key }, this.firstWithinMs);
-      } else if (this.scheduler.has(key)) {
+      } else {
         // Lost to another instance: it continues from what was published.
         this.scheduler.remove(key);
         p.own.delete(id);

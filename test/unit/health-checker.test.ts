@@ -282,3 +282,35 @@ describe('HealthChecker flap damping (fake clock)', () => {
   });
 });
 
+
+describe('HealthChecker in a cluster (probe ownership)', () => {
+  it('anti-entropy publishes only what the instance owns now: state probed before a shard moved on is forgotten', async () => {
+    const clock = new FakeClock(0);
+    const registry = new UpstreamRegistry(GLOBAL);
+    registry.put(upstream('own', [cluster(1, [server('a:1'), server('b:1')])]));
+    const p = scripted();
+    p.bind(clock);
+    const owned = new Set(['a:1', 'b:1']);
+    const published: string[] = [];
+    const checker = new HealthChecker(registry, {
+      clock,
+      random: seededRandom(1),
+      probe: p.probe,
+      jitter: 0,
+      ownership: { owns: (_skey, id) => owned.has(id), publish: (_skey, id) => void published.push(id) },
+    });
+    checker.start();
+    await run(clock, 1000);
+    assert.deepEqual([...published].sort(), ['a:1', 'b:1'], 'first verdicts of both published');
+    // Nothing came back through the stream (no applyVerdict): both differ from what is applied.
+    assert.deepEqual([...checker.unpublished()].map((u) => u.id).sort(), ['a:1', 'b:1']);
+    // b's shard moves to another instance between two renewals, before any reassign().
+    owned.delete('b:1');
+    assert.deepEqual([...checker.unpublished()].map((u) => u.id), ['a:1']);
+    assert.deepEqual([...checker.unpublished(true)].map((u) => u.id), ['a:1'], 'nor after Redis lost the verdicts');
+    // Owned again later: it starts from what is published, not from what it probed back then.
+    owned.add('b:1');
+    assert.deepEqual([...checker.unpublished()].map((u) => u.id), ['a:1']);
+    checker.stop();
+  });
+});

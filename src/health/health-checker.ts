@@ -107,8 +107,11 @@ const targetKey = (skey: string, id: PeerId): string => `${skey}\n${id}`;
 
 /** Probes planned this close together start on one wake-up of the scheduler (see SchedulerOptions.gatherMs). */
 const PROBE_GATHER_MS = 5;
-/** Probes started per turn of the event loop (see SchedulerOptions.maxStartsPerTurn): a few ms of work. */
-const PROBE_STARTS_PER_TURN = 32;
+/**
+ * Time a wake-up spends starting probes before it lets the loop serve other work (see
+ * SchedulerOptions.sliceMs): a TCP probe's start costs about 100 us, so 5 ms is 30-50 starts.
+ */
+const PROBE_SLICE_MS = 5;
 
 export class HealthChecker {
   private readonly scheduler: ProbeScheduler<Target>;
@@ -129,7 +132,7 @@ export class HealthChecker {
       concurrency: opts.concurrency ?? 512,
       jitter: opts.jitter ?? 0.02,
       gatherMs: PROBE_GATHER_MS,
-      maxStartsPerTurn: PROBE_STARTS_PER_TURN,
+      sliceMs: PROBE_SLICE_MS,
       interval: (t) => this.intervalOf(t),
       timeout: (t) => this.registry.upstream(t.skey)?.spec.timeoutMs ?? 5000,
       run: (t, signal) => this.check(t, signal),

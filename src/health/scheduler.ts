@@ -13,10 +13,11 @@
  *   (`jitter`, a fraction of the interval) so targets do not synchronise.
  * - Bounded: at most `concurrency` probes in flight; due targets wait in the heap.
  * - Gathered: one wake-up starts every target due within `gatherMs` of it.
- * - In slices: one wake-up starts at most `maxStartsPerTurn` probes, then yields to the event
- *   loop (a zero-delay timer) before it starts more, so a backlog of due targets (after a stall,
+ * - In slices: one wake-up starts at most `maxStartsPerTurn` probes, or for at most `sliceMs`,
+ *   then yields to the event loop (a zero-delay timer) before it starts more, so a backlog of due targets (after a stall,
  *   or at start) never holds the loop: verdicts, RPCs and stream writes are served between the
- *   slices. A probe that ends starts the next due one in its slot as before.
+ *   slices. A probe that ends frees its slot for the next wake-up (a timer, at once when
+ *   targets are due), not for a start in the same turn.
  * - Hard deadline: each probe gets an AbortSignal that fires at its timeout. A probe that ignores
  *   it is abandoned `graceMs` later (its slot is freed and it is counted as hung), so nothing a
  *   target does can hold the loop.
@@ -53,6 +54,13 @@ export interface SchedulerOptions<T> {
    * several hundred on a busy one.
    */
   readonly maxStartsPerTurn?: number;
+  /**
+   * The same bound in time: a wake-up yields once it has spent this many ms starting probes
+   * (default: no limit). A count alone either cuts too fine when the loop is busy (one slice per
+   * turn of the loop, and a turn can take tens of ms, so probing fell behind) or too coarse when
+   * it is not.
+   */
+  readonly sliceMs?: number;
   interval(target: T): number;
   timeout(target: T): number;
   /** One check. A throw or rejection is the caller's to record; the scheduler only times it. */
@@ -209,6 +217,7 @@ export class ProbeScheduler<T> {
     const now = this.opts.clock.now();
     const until = now + (this.opts.gatherMs ?? 0);
     const perTurn = this.opts.maxStartsPerTurn ?? Infinity;
+    const sliceEnd = now + (this.opts.sliceMs ?? Infinity);
     let started = 0;
     while (this.running < this.opts.concurrency) {
       const top = this.heap.peek();
@@ -218,7 +227,7 @@ export class ProbeScheduler<T> {
         continue;
       }
       if (top.at > until) break;
-      if (started >= perTurn) {
+      if (started >= perTurn || (started > 0 && this.opts.clock.now() >= sliceEnd)) {
         this.yieldTurn();
         return;
       }
@@ -229,10 +238,7 @@ export class ProbeScheduler<T> {
     this.armTimer();
   }
 
-  /**
-   * Lets the event loop run, then goes on starting due targets. Meanwhile a probe that ends
-   * still starts the next one in its slot (one for one), so only bursts are cut into slices.
-   */
+  /** Lets the event loop run, then goes on starting due targets. */
   private yieldTurn(): void {
     if (this.yielding) return;
     this.yielding = true;
@@ -297,7 +303,11 @@ export class ProbeScheduler<T> {
         slot.gen++;
         this.enqueue(slot, base);
       }
-      this.dispatch();
+      // The next due target starts from a timer, not here: probes end in batches (one turn of
+      // the loop handles every connect that completed), and starting one per end in the same
+      // turn made the turn as long as the batch was big (512 ends and 512 starts when probing
+      // ran behind), while verdicts and RPCs waited.
+      this.armTimer();
     };
     // Called synchronously so the probe starts at its planned instant; a synchronous throw is a failed run.
     let done: Promise<void>;

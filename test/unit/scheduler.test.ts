@@ -106,6 +106,32 @@ describe('ProbeScheduler', () => {
     assert.equal(scheduled.stats().lateness.max, 0);
   });
 
+  it('with sliceMs, a wake-up yields once it spent that long starting probes', async () => {
+    const fake = new FakeClock(0);
+    let turn = 0;
+    // Each start costs 1 ms of the loop: now() runs ahead of the fake time by what was spent.
+    let spent = 0;
+    const clock = Object.assign(Object.create(fake) as FakeClock, {
+      now: () => fake.now() + spent,
+      setTimer: (ms: number, fn: () => void): Timer => fake.setTimer(ms, () => (turn++, fn())),
+    });
+    const startTurns: number[] = [];
+    const h = harness({ clock, concurrency: 1000, sliceMs: 5, random: () => 0.5 });
+    for (let i = 0; i < 12; i++) h.scheduler.add(`t${i}`, { name: `t${i}`, takesMs: 10_000 });
+    const push = h.starts.push.bind(h.starts);
+    h.starts.push = (...items: Array<[string, number]>) => {
+      startTurns.push(turn);
+      spent += 1;
+      return push(...items);
+    };
+    h.scheduler.start();
+    fake.advance(500);
+    assert.equal(h.starts.length, 12);
+    const perTurn = new Map<number, number>();
+    for (const t of startTurns) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+    assert.deepEqual([...perTurn.values()], [5, 5, 2], 'starts per turn');
+  });
+
   it('spreads first starts over the interval and jitters later ones within bounds', async () => {
     const h = harness({ jitter: 0.05 });
     for (let i = 0; i < 200; i++) h.scheduler.add(`t${i}`, { name: `t${i}`, takesMs: 1 });

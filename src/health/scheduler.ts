@@ -128,6 +128,7 @@ export class ProbeScheduler<T> {
   private lastReport: WatchdogReport | null = null;
   /** A zero-delay timer is armed to go on starting due targets (see maxStartsPerTurn). */
   private yielding = false;
+  private yieldArmedAt = 0;
   private readonly lateness = new Float64Array(LATENESS_WINDOW);
   private latenessCount = 0;
 
@@ -242,6 +243,7 @@ export class ProbeScheduler<T> {
   private yieldTurn(): void {
     if (this.yielding) return;
     this.yielding = true;
+    this.yieldArmedAt = this.opts.clock.now();
     this.opts.clock.setTimer(0, () => {
       this.yielding = false;
       this.dispatch();
@@ -340,7 +342,10 @@ export class ProbeScheduler<T> {
     const overdueMs = top === undefined ? 0 : Math.max(0, now - top.at);
     const late = overdueMs > period;
     const saturated = late && this.running >= this.opts.concurrency;
-    const stuck = late && !saturated;
+    // Working off a backlog in slices (after the loop itself was held up): not stuck, unless the
+    // slice's timer is older than a watchdog period (then it was lost too).
+    const slicing = this.yielding && now - this.yieldArmedAt < period;
+    const stuck = late && !saturated && !slicing;
     this.lastReport = { stuck, saturated, overdueMs, running: this.running, hung: this.hung };
     if (stuck || saturated) this.opts.onWatchdog?.(this.lastReport);
     if (stuck) {
@@ -348,6 +353,7 @@ export class ProbeScheduler<T> {
       this.timer?.cancel();
       this.timer = undefined;
       this.timerAt = Infinity;
+      this.yielding = false;
       this.dispatch();
     }
   }

@@ -74,6 +74,30 @@ function setup(n = 3, stallTimeoutMs = 30_000) {
 }
 
 describe('WatchHub', () => {
+  it('a first snapshot that takes long to encode goes out over several turns; a change made meanwhile still reaches the client', () => {
+    const fake = new FakeClock(0);
+    // Every clock reading costs 1 ms of the loop: the hub's 5 ms slice ends after a few upstreams.
+    let spent = 0;
+    const clock = Object.assign(Object.create(fake) as FakeClock, { now: () => fake.now() + spent++ });
+    const registry = new UpstreamRegistry(config({ upstreams: {} }).global, { initialRevision: 100 });
+    for (let i = 0; i < 20; i++) registry.put(upstream(`u${i}`, [cluster(1, [server(`10.0.0.${i + 1}:80`)])]));
+    const hub = new WatchHub(registry, encode, clock, 20, {});
+    const call = new FakeCall({ skeys: [], knownVersions: {} });
+    hub.handle(call as unknown as WatchCall);
+    const first = call.received.length;
+    assert.ok(first >= 1 && call.received.every((m) => !m.syncComplete), 'a part went out at once, not the end');
+    // Changed while the snapshot is under way: u0 went out already.
+    registry.put(upstream('u0', [cluster(1, [server('10.0.0.99:80')])]));
+    fake.advance(100);
+    assert.ok(call.received.length > first + 1, `${call.received.length} messages`);
+    const synced = call.received.findIndex((m) => m.syncComplete);
+    assert.ok(synced > 0, 'syncComplete on a later message');
+    const skeys = new Set(call.received.slice(0, synced + 1).flatMap((m) => m.upstreams.map((u) => u.skey)));
+    assert.equal(skeys.size, 20, 'every upstream by the end of the snapshot');
+    assert.equal(call.versionOf('u0'), registry.upstream('u0')!.version, 'and the newest u0');
+    hub.close();
+  });
+
   it('sends one snapshot message, then coalesces changes within the window', () => {
     const { clock, watch, bump } = setup();
     const call = watch();

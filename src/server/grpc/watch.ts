@@ -35,6 +35,12 @@ export type WatchCall = grpc.ServerWritableStream<WatchRequest__Output, Buffer>;
 
 /** Keep initial snapshots under this many bytes per message (clients' default limit is 4 MiB). */
 const MAX_BATCH_BYTES = 1 << 20;
+/**
+ * Time one flush spends encoding before it sends what it has and lets the event loop run, going
+ * on at the next turn. A new client's first snapshot of 30,000 peers was 300 ms and more of the
+ * loop in one go, during which probes, verdicts and every other call waited.
+ */
+const FLUSH_SLICE_MS = 5;
 
 interface Subscriber {
   readonly call: WatchCall;
@@ -45,6 +51,8 @@ interface Subscriber {
   readonly dirty: Set<string>;
   readonly flow: StreamFlow;
   synced: boolean;
+  /** A flush stopped at FLUSH_SLICE_MS and goes on at the next turn of the loop. */
+  resuming: boolean;
 }
 
 export interface WatchFlowOptions {
@@ -117,6 +125,7 @@ export class WatchHub {
       dirty: new Set(),
       flow: this.stalls.open(call, () => this.subscribers.has(sub) && this.flush(sub), drop),
       synced: false,
+      resuming: false,
     };
     this.subscribers.add(sub);
     call.on('cancelled', drop);
@@ -159,7 +168,7 @@ export class WatchHub {
     const changed = [...this.changed];
     this.changed.clear();
     for (const sub of this.subscribers) {
-      if (!sub.synced) continue;
+      // A client still getting its first snapshot gets these too (it may hold an older one of them).
       let any = false;
       for (const skey of changed) {
         if (!this.watches(sub, skey)) continue;
@@ -183,7 +192,8 @@ export class WatchHub {
 
   /** Writes everything dirty for `sub` at its newest version, in as few messages as fit. */
   private flush(sub: Subscriber): void {
-    if (sub.flow.busy || (sub.dirty.size === 0 && sub.synced)) return;
+    if (sub.flow.busy || sub.resuming || (sub.dirty.size === 0 && sub.synced)) return;
+    const started = this.clock.now();
     const parts: Buffer[] = [];
     const removed: string[] = [];
     let size = 0;
@@ -197,6 +207,11 @@ export class WatchHub {
       streamMessages.inc({ kind: 'watch' });
     };
     for (const skey of [...sub.dirty]) {
+      if (parts.length > 0 && this.clock.now() - started >= FLUSH_SLICE_MS) {
+        send(false);
+        this.resume(sub);
+        return;
+      }
       sub.dirty.delete(skey);
       const e = this.entryBytes(skey);
       if (e === undefined) {
@@ -211,5 +226,14 @@ export class WatchHub {
     }
     if (parts.length > 0 || removed.length > 0 || !sub.synced) send(true);
     sub.synced = true;
+  }
+
+  /** Goes on with `sub`'s flush at the next turn of the event loop. */
+  private resume(sub: Subscriber): void {
+    sub.resuming = true;
+    this.clock.setTimer(0, () => {
+      sub.resuming = false;
+      if (this.subscribers.has(sub)) this.flush(sub);
+    });
   }
 }

@@ -80,7 +80,9 @@ describe('WatchHub', () => {
     let spent = 0;
     const clock = Object.assign(Object.create(fake) as FakeClock, { now: () => fake.now() + spent++ });
     const registry = new UpstreamRegistry(config({ upstreams: {} }).global, { initialRevision: 100 });
-    for (let i = 0; i < 20; i++) registry.put(upstream(`u${i}`, [cluster(1, [server(`10.0.0.${i + 1}:80`)])]));
+    // 20 upstreams of 400 servers: several times the 64 KiB a slice holds at least.
+    const servers = (i: number) => Array.from({ length: 400 }, (_, k) => server(`10.${i}.${k >> 8}.${k & 255}:80`));
+    for (let i = 0; i < 20; i++) registry.put(upstream(`u${i}`, [cluster(1, servers(i))]));
     const hub = new WatchHub(registry, encode, clock, 20, {});
     const call = new FakeCall({ skeys: [], knownVersions: {} });
     hub.handle(call as unknown as WatchCall);

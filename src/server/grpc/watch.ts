@@ -41,6 +41,8 @@ const MAX_BATCH_BYTES = 1 << 20;
  * loop in one go, during which probes, verdicts and every other call waited.
  */
 const FLUSH_SLICE_MS = 5;
+/** A flush is cut only once it holds this much: a small snapshot goes out whole, in one message. */
+const FLUSH_SLICE_MIN_BYTES = 64 << 10;
 
 interface Subscriber {
   readonly call: WatchCall;
@@ -207,7 +209,7 @@ export class WatchHub {
       streamMessages.inc({ kind: 'watch' });
     };
     for (const skey of [...sub.dirty]) {
-      if (parts.length > 0 && this.clock.now() - started >= FLUSH_SLICE_MS) {
+      if (size >= FLUSH_SLICE_MIN_BYTES && this.clock.now() - started >= FLUSH_SLICE_MS) {
         send(false);
         this.resume(sub);
         return;

@@ -14,10 +14,10 @@
  * - Bounded: at most `concurrency` probes in flight; due targets wait in the heap.
  * - Gathered: one wake-up starts every target due within `gatherMs` of it.
  * - In slices: one wake-up starts at most `maxStartsPerTurn` probes, or for at most `sliceMs`,
- *   then yields to the event loop (a zero-delay timer) before it starts more, so a backlog of due targets (after a stall,
- *   or at start) never holds the loop: verdicts, RPCs and stream writes are served between the
- *   slices. A probe that ends frees its slot for the next wake-up (a timer, at once when
- *   targets are due), not for a start in the same turn.
+ *   then yields to the event loop (a zero-delay timer) before it starts more, so a backlog of
+ *   due targets (after a stall, or at start) never holds the loop: verdicts, RPCs and stream
+ *   writes are served between the slices. A probe that ends frees its slot for the next
+ *   wake-up (a timer, at once when targets are due), not for a start in the same turn.
  * - Hard deadline: each probe gets an AbortSignal that fires at its timeout. A probe that ignores
  *   it is abandoned `graceMs` later (its slot is freed and it is counted as hung), so nothing a
  *   target does can hold the loop.
@@ -49,9 +49,9 @@ export interface SchedulerOptions<T> {
    */
   readonly gatherMs?: number;
   /**
-   * Probes one wake-up starts before yielding to the event loop (default: no limit). Starting a TCP probe
-   * costs about 100 us of the loop, so 512 due at once held it 50 ms on a quiet machine and
-   * several hundred on a busy one.
+   * Probes one wake-up starts before yielding to the event loop (default: no limit). Starting
+   * a TCP probe costs about 100 us of the loop, so 512 due at once held it 50 ms on a quiet
+   * machine and several hundred on a busy one.
    */
   readonly maxStartsPerTurn?: number;
   /**
@@ -126,7 +126,7 @@ export class ProbeScheduler<T> {
   private active = false;
   private lastStartAt: number | null = null;
   private lastReport: WatchdogReport | null = null;
-  /** A zero-delay timer is armed to go on starting due targets (see maxStartsPerTurn). */
+  /** A zero-delay timer is armed to go on starting due targets (see maxStartsPerTurn, sliceMs). */
   private yielding = false;
   private yieldArmedAt = 0;
   private readonly lateness = new Float64Array(LATENESS_WINDOW);

@@ -133,11 +133,10 @@ export class UpstreamWritePath {
   edit(skey: string, edit: DocumentEdit, path: readonly string[] = []): Promise<number> {
     return this.serialized(async () => {
       for (let attempt = 1; ; attempt++) {
-        const run = (): unknown => {
+        const doc = await this.caughtUpOnMiss(() => {
           const current = this.registry.upstream(skey);
           return edit(current === undefined ? undefined : this.codec.toDocument(current.spec));
-        };
-        const doc = attempt === 1 ? await this.caughtUpOnMiss(run) : run();
+        });
         const expect = this.docVersions.get(skey) ?? 0;
         const parsed = this.codec.parse(skey, doc, path, 'write');
         if (!parsed.ok) throw invalidDocument(parsed.errors);
@@ -152,11 +151,9 @@ export class UpstreamWritePath {
   delete(skey: string): Promise<number> {
     return this.serialized(async () => {
       for (let attempt = 1; ; attempt++) {
-        const known = (): void => {
+        await this.caughtUpOnMiss(() => {
           if (this.registry.upstream(skey) === undefined) throw new CheckupsError('UNKNOWN_SKEY', `unknown skey ${skey}`);
-        };
-        if (attempt === 1) await this.caughtUpOnMiss(known);
-        else known();
+        });
         const version = await this.persist({ kind: 'delete', skey, origin: 'admin' }, this.docVersions.get(skey) ?? 0, attempt);
         if (version !== undefined) return version;
       }

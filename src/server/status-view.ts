@@ -7,9 +7,8 @@
  * order: `down` (taken out by an operator), `passive` (excluded by max_fails until
  * `passive.until`), else its heartbeat status (ok, unstable, err, unchecked).
  */
-import type { HeartbeatStatus } from '../core/model.ts';
-import { peerId } from '../core/model.ts';
-import type { ServerSpec } from '../core/model.ts';
+import type { HeartbeatStatus, ServerSpec } from '../core/model.ts';
+import { serverPeerId } from '../core/model.ts';
 import type { UpstreamEntry, UpstreamRegistry } from '../core/registry.ts';
 import type { HealthCheckerStatus } from '../health/health-checker.ts';
 import { PEER_UP_HELP, PEER_UP_NAME, peersByStatus, probesInFlight, probeTargets } from '../observability/metrics.ts';
@@ -82,7 +81,7 @@ export function upstreamViews(registry: UpstreamRegistry): UpstreamView[] {
       clusters: spec.clusters.map((c) => ({
         key: String(c.key),
         peers: c.servers.map((s): PeerView => {
-          const id = peerId(s.host, s.port);
+          const id = serverPeerId(s);
           const h = entry.heartbeat ? entry.health(id) : undefined;
           const status = h?.status ?? 'unchecked';
           const verdict = entry.passive(id);
@@ -197,7 +196,7 @@ export class StateMetrics {
     const seen = new Map<string, PeerState>();
     for (const c of entry.spec.clusters) {
       for (const s of c.servers) {
-        const id = peerId(s.host, s.port);
+        const id = serverPeerId(s);
         const state = peerState(entry, s, id);
         const prev = seen.get(id);
         if (prev === undefined || (prev === 'down' && state !== 'down')) seen.set(id, state);

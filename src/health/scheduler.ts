@@ -13,11 +13,11 @@
  *   (`jitter`, a fraction of the interval) so targets do not synchronise.
  * - Bounded: at most `concurrency` probes in flight; due targets wait in the heap.
  * - Gathered: one wake-up starts every target due within `gatherMs` of it.
- * - In slices: one wake-up starts at most `maxStartsPerTurn` probes, or for at most `sliceMs`,
- *   then yields to the event loop (a zero-delay timer) before it starts more, so a backlog of
- *   due targets (after a stall, or at start) never holds the loop: verdicts, RPCs and stream
- *   writes are served between the slices. A probe that ends frees its slot for the next
- *   wake-up (a timer, at once when targets are due), not for a start in the same turn.
+ * - In slices: one wake-up starts probes for at most `sliceMs`, then yields to the event loop
+ *   (a zero-delay timer) before it starts more, so a backlog of due targets (after a stall, or
+ *   at start) never holds the loop: verdicts, RPCs and stream writes are served between the
+ *   slices. A probe that ends frees its slot for the next wake-up (a timer, at once when targets
+ *   are due), not for a start in the same turn.
  * - Hard deadline: each probe gets an AbortSignal that fires at its timeout. A probe that ignores
  *   it is abandoned `graceMs` later (its slot is freed and it is counted as hung), so nothing a
  *   target does can hold the loop.
@@ -49,16 +49,11 @@ export interface SchedulerOptions<T> {
    */
   readonly gatherMs?: number;
   /**
-   * Probes one wake-up starts before yielding to the event loop (default: no limit). Starting
-   * a TCP probe costs about 100 us of the loop, so 512 due at once held it 50 ms on a quiet
-   * machine and several hundred on a busy one.
-   */
-  readonly maxStartsPerTurn?: number;
-  /**
-   * The same bound in time: a wake-up yields once it has spent this many ms starting probes
-   * (default: no limit). A count alone either cuts too fine when the loop is busy (one slice per
-   * turn of the loop, and a turn can take tens of ms, so probing fell behind) or too coarse when
-   * it is not.
+   * A wake-up yields to the event loop once it has spent this many ms starting probes (default:
+   * no limit). Starting a TCP probe costs about 100 us of the loop, so 512 due at once held it
+   * 50 ms on a quiet machine and several hundred on a busy one. In time, not a count: a count
+   * cut too fine when the loop was busy (one slice per turn, and a turn can take tens of ms, so
+   * probing fell behind).
    */
   readonly sliceMs?: number;
   interval(target: T): number;
@@ -126,7 +121,7 @@ export class ProbeScheduler<T> {
   private active = false;
   private lastStartAt: number | null = null;
   private lastReport: WatchdogReport | null = null;
-  /** A zero-delay timer is armed to go on starting due targets (see maxStartsPerTurn, sliceMs). */
+  /** A zero-delay timer is armed to go on starting due targets (see sliceMs). */
   private yielding = false;
   private yieldArmedAt = 0;
   private readonly lateness = new Float64Array(LATENESS_WINDOW);
@@ -217,9 +212,8 @@ export class ProbeScheduler<T> {
     if (!this.active) return;
     const now = this.opts.clock.now();
     const until = now + (this.opts.gatherMs ?? 0);
-    const perTurn = this.opts.maxStartsPerTurn ?? Infinity;
     const sliceEnd = now + (this.opts.sliceMs ?? Infinity);
-    let started = 0;
+    let startedNow = 0;
     while (this.running < this.opts.concurrency) {
       const top = this.heap.peek();
       if (top === undefined) break;
@@ -228,12 +222,12 @@ export class ProbeScheduler<T> {
         continue;
       }
       if (top.at > until) break;
-      if (started >= perTurn || (started > 0 && this.opts.clock.now() >= sliceEnd)) {
+      if (startedNow > 0 && this.opts.clock.now() >= sliceEnd) {
         this.yieldTurn();
         return;
       }
       this.heap.pop();
-      started++;
+      startedNow++;
       this.launch(top.slot, top.at, now);
     }
     this.armTimer();

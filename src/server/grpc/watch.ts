@@ -36,12 +36,13 @@ export type WatchCall = grpc.ServerWritableStream<WatchRequest__Output, Buffer>;
 /** Keep initial snapshots under this many bytes per message (clients' default limit is 4 MiB). */
 const MAX_BATCH_BYTES = 1 << 20;
 /**
- * Time one flush spends encoding before it sends what it has and lets the event loop run, going
- * on at the next turn. A new client's first snapshot of 30,000 peers was 300 ms and more of the
- * loop in one go, during which probes, verdicts and every other call waited.
+ * A flush that holds FLUSH_SLICE_MIN_BYTES and has encoded FLUSH_SLICE_MS more sends what it has
+ * and lets the event loop run, going on at the next turn. A new client's first snapshot of
+ * 30,000 peers was 300 ms and more of the loop in one go, during which probes, verdicts and
+ * every other call waited. Below the minimum a flush goes out whole, in one message, and reads
+ * no clock: a push to many streams is one small flush each.
  */
 const FLUSH_SLICE_MS = 5;
-/** A flush is cut only once it holds this much: a small snapshot goes out whole, in one message. */
 const FLUSH_SLICE_MIN_BYTES = 64 << 10;
 
 interface Subscriber {
@@ -53,7 +54,7 @@ interface Subscriber {
   readonly dirty: Set<string>;
   readonly flow: StreamFlow;
   synced: boolean;
-  /** A flush stopped at FLUSH_SLICE_MS and goes on at the next turn of the loop. */
+  /** A flush stopped at its time slice and goes on at the next turn of the loop. */
   resuming: boolean;
 }
 
@@ -195,7 +196,7 @@ export class WatchHub {
   /** Writes everything dirty for `sub` at its newest version, in as few messages as fit. */
   private flush(sub: Subscriber): void {
     if (sub.flow.busy || sub.resuming || (sub.dirty.size === 0 && sub.synced)) return;
-    const started = this.clock.now();
+    let sliceFrom: number | undefined;
     const parts: Buffer[] = [];
     const removed: string[] = [];
     let size = 0;
@@ -209,10 +210,14 @@ export class WatchHub {
       streamMessages.inc({ kind: 'watch' });
     };
     for (const skey of [...sub.dirty]) {
-      if (size >= FLUSH_SLICE_MIN_BYTES && this.clock.now() - started >= FLUSH_SLICE_MS) {
-        send(false);
-        this.resume(sub);
-        return;
+      if (size >= FLUSH_SLICE_MIN_BYTES) {
+        const now = this.clock.now();
+        sliceFrom ??= now;
+        if (now - sliceFrom >= FLUSH_SLICE_MS) {
+          send(false);
+          this.resume(sub);
+          return;
+        }
       }
       sub.dirty.delete(skey);
       const e = this.entryBytes(skey);

@@ -32,6 +32,7 @@ import { DEFAULT_SHARD_COUNT, ownerOf, shardOf, targetKeyOf } from '../src/clust
 import type { WatchResponse__Output } from '../src/generated/checkups/v1/WatchResponse.ts';
 import { checkupsProto } from '../src/wire/proto.ts';
 import { startInstance, type Instance, type InstanceLogLine } from '../test/support/cluster-instances.ts';
+import { histogramBuckets, scrape, total, type Samples } from '../test/support/exposition.ts';
 import { startRedis, type TestRedis } from '../test/support/redis-server.ts';
 import { cpuSeconds, machineBusySeconds, printTable, quantile, writeResult } from './harness.ts';
 
@@ -83,10 +84,7 @@ function startMember(id: string, config: string, dir: string, store: string, clu
 
 /** Probes an instance ran so far (its checkups_probes_total, every label). */
 async function probesRun(i: Instance): Promise<number> {
-  const text = await (await fetch(`http://${i.http}/metrics`)).text();
-  let n = 0;
-  for (const line of text.split('\n')) if (line.startsWith('checkups_probes_total{')) n += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return n;
+  return total(await scrape(i.http), 'checkups_probes_total');
 }
 
 /** CPU and probes of some instances (and of the machine) over one window. */
@@ -103,18 +101,6 @@ async function sampleWindow(list: readonly Instance[], ms: number): Promise<{ se
   return { seconds, cpu, probes, machineBusyCores: (machineBusySeconds() - busy0) / seconds, from, to };
 }
 
-/** The cumulative buckets (le -> count) of histogram `name` in a /metrics text. */
-function buckets(text: string, name: string): Map<number, number> {
-  const out = new Map<number, number>();
-  const prefix = `${name}_bucket{le="`;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(prefix)) continue;
-    const le = line.slice(prefix.length, line.indexOf('"', prefix.length));
-    out.set(le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return out;
-}
-
 /** The bucket bound under which a share `q` of the observations between two scrapes fell (an upper bound of that quantile). */
 function bucketQuantile(before: Map<number, number>, after: Map<number, number>, q: number): number {
   const bounds = [...after.keys()].sort((a, b) => a - b);
@@ -124,24 +110,10 @@ function bucketQuantile(before: Map<number, number>, after: Map<number, number>,
   return Infinity;
 }
 
-/** A gauge's value in a /metrics text. */
-function gauge(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? NaN : Number(line.slice(name.length + 1));
-}
-
 /** Seconds spent in garbage collection so far and the count of major collections (prom-client's nodejs_gc_duration_seconds). */
-function gcSoFar(text: string): { seconds: number; major: number } {
-  let seconds = 0;
-  let major = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('nodejs_gc_duration_seconds_sum{')) seconds += Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (line.startsWith('nodejs_gc_duration_seconds_count{kind="major"}')) major = Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return { seconds, major };
+function gcSoFar(samples: Samples): { seconds: number; major: number } {
+  return { seconds: total(samples, 'nodejs_gc_duration_seconds_sum'), major: samples.get('nodejs_gc_duration_seconds_count{kind="major"}') ?? 0 };
 }
-
-const metricsOf = async (i: Instance): Promise<string> => (await fetch(`http://${i.http}/metrics`)).text();
 
 async function until(cond: () => boolean, what: string, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
@@ -245,24 +217,24 @@ export async function run(): Promise<void> {
     // Where the time goes: publish-to-apply on each instance (its own histogram) and how late its
     // event loop ran over the phase (prom-client's event-loop gauges restart at every scrape).
     const delayName = 'checkups_cluster_verdict_delay_seconds';
-    const phaseStart = await Promise.all(trio.map(metricsOf));
-    const delayBefore = phaseStart.map((t) => buckets(t, delayName));
+    const phaseStart = await Promise.all(trio.map((i) => scrape(i.http)));
+    const delayBefore = phaseStart.map((m) => histogramBuckets(m, delayName));
     const gcBefore = phaseStart.map(gcSoFar);
     const benchLoop = monitorEventLoopDelay({ resolution: 10 });
     benchLoop.enable();
     for (const key of await listeners[0]!.ask<string[]>(`close ${FLIPPED}`)) closed.add(key);
     await until(() => IDS.every((id) => seen.get(id)!.size === closed.size), 'every instance to show every flipped target err', 4 * INTERVAL_MS).catch(() => undefined);
     benchLoop.disable();
-    const phaseMetrics = await Promise.all(trio.map(metricsOf));
-    const phase = phaseMetrics.map((t, k) => {
-      const after = buckets(t, delayName);
+    const phaseMetrics = await Promise.all(trio.map((i) => scrape(i.http)));
+    const phase = phaseMetrics.map((m, k) => {
+      const after = histogramBuckets(m, delayName);
       return {
         applyP50Ms: 1000 * bucketQuantile(delayBefore[k]!, after, 0.5),
         applyP99Ms: 1000 * bucketQuantile(delayBefore[k]!, after, 0.99),
-        loopP99Ms: 1000 * gauge(t, 'nodejs_eventloop_lag_p99_seconds'),
-        loopMaxMs: 1000 * gauge(t, 'nodejs_eventloop_lag_max_seconds'),
-        gcMs: 1000 * (gcSoFar(t).seconds - gcBefore[k]!.seconds),
-        gcMajor: gcSoFar(t).major - gcBefore[k]!.major,
+        loopP99Ms: 1000 * (m.get('nodejs_eventloop_lag_p99_seconds') ?? NaN),
+        loopMaxMs: 1000 * (m.get('nodejs_eventloop_lag_max_seconds') ?? NaN),
+        gcMs: 1000 * (gcSoFar(m).seconds - gcBefore[k]!.seconds),
+        gcMajor: gcSoFar(m).major - gcBefore[k]!.major,
       };
     });
     for (const s of streams) {

@@ -17,6 +17,7 @@ import { ENDPOINT } from '../../src/server/xds/type-urls.ts';
 import { structToJson } from '../../src/wire/struct.ts';
 import { until } from '../support/async.ts';
 import { CountingBackends, startInstance, type Instance, type InstanceLogLine } from '../support/cluster-instances.ts';
+import { scrape } from '../support/exposition.ts';
 import { call, clients } from '../support/grpc-clients.ts';
 import { startRedis, type TestRedis } from '../support/redis-server.ts';
 import { ack, NODE, sotwStream, xdsClient, type AnyResource } from '../support/xds-harness.ts';
@@ -61,12 +62,6 @@ async function status(inst: Instance): Promise<GetStatusResponse__Output> {
   }
 }
 
-/** Samples of a Prometheus exposition: `name{labels}` -> value. */
-function metricsOf(text: string): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) if (line !== '' && !line.startsWith('#')) m.set(line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1)));
-  return m;
-}
 
 /** The health events an instance's trail holds (AdminService.WatchEvents, not following), with their details. */
 function healthTrail(inst: Instance): Promise<Array<{ peer: string; details: Record<string, unknown> }>> {
@@ -172,14 +167,14 @@ ${servers(backends.ports.slice(half))}
     assert.ok(!agreedView.includes('HEALTH_STATUS_UNCHECKED:') || agreedView.includes('"pas"'));
     // What an operator's Prometheus sees: three members everywhere, the 256 shards held once, the
     // verdicts of the first probes published (none refused), every instance at the same revision.
-    const scrape = () => Promise.all(live().map(async (i) => metricsOf(await (await fetch(`http://${i.http}/metrics`)).text())));
-    const scraped = await scrape();
+    const scrapeLive = () => Promise.all(live().map((i) => scrape(i.http)));
+    const scraped = await scrapeLive();
     for (const m of scraped) assert.equal(m.get('checkups_cluster_members'), 3);
     assert.equal(scraped.reduce((n, m) => n + m.get('checkups_cluster_shards_held')!, 0), DEFAULT_SHARD_COUNT);
     assert.ok(scraped.reduce((n, m) => n + (m.get('checkups_cluster_verdicts_total{result="published"}') ?? 0), 0) >= TARGETS);
     // A verdict may be on its way to some instances: equal within a moment, not necessarily now.
     for (const deadline = Date.now() + 10_000; ; ) {
-      const revisions = (await scrape()).map((m) => m.get('checkups_cluster_revision'));
+      const revisions = (await scrapeLive()).map((m) => m.get('checkups_cluster_revision'));
       if (new Set(revisions).size === 1) break;
       if (Date.now() > deadline) assert.fail(`instances at different revisions: ${revisions.join(', ')}`);
       await new Promise((r) => setTimeout(r, 100));

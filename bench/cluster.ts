@@ -228,13 +228,14 @@ export async function run(): Promise<void> {
     const phaseMetrics = await Promise.all(trio.map((i) => scrape(i.http)));
     const phase = phaseMetrics.map((m, k) => {
       const after = histogramBuckets(m, delayName);
+      const gc = gcSoFar(m);
       return {
         applyP50Ms: 1000 * bucketQuantile(delayBefore[k]!, after, 0.5),
         applyP99Ms: 1000 * bucketQuantile(delayBefore[k]!, after, 0.99),
         loopP99Ms: 1000 * (m.get('nodejs_eventloop_lag_p99_seconds') ?? NaN),
         loopMaxMs: 1000 * (m.get('nodejs_eventloop_lag_max_seconds') ?? NaN),
-        gcMs: 1000 * (gcSoFar(m).seconds - gcBefore[k]!.seconds),
-        gcMajor: gcSoFar(m).major - gcBefore[k]!.major,
+        gcMs: 1000 * (gc.seconds - gcBefore[k]!.seconds),
+        gcMajor: gc.major - gcBefore[k]!.major,
       };
     });
     for (const s of streams) {

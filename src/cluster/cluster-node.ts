@@ -204,7 +204,7 @@ export class ClusterNode implements ProbeOwnership {
     let m = this.pendingHealth.get(skey);
     if (m === undefined) this.pendingHealth.set(skey, (m = new Map()));
     m.set(id, state);
-    this.healthFlush ??= this.opts.clock.setTimer(0, () => {
+    this.healthFlush ??= this.opts.clock.defer(() => {
       this.healthFlush = undefined;
       void this.flushHealth();
     });
@@ -217,7 +217,7 @@ export class ClusterNode implements ProbeOwnership {
     const cur = this.pendingFailures.get(k);
     if (cur !== undefined) cur.n++;
     else this.pendingFailures.set(k, { skey, peer, n: 1 });
-    this.failureFlush ??= this.opts.clock.setTimer(0, () => {
+    this.failureFlush ??= this.opts.clock.defer(() => {
       this.failureFlush = undefined;
       void this.flushFailures();
     });

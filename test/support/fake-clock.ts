@@ -37,6 +37,11 @@ export class FakeClock implements Clock {
     return { cancel: () => void (p.cancelled = true) };
   }
 
+  /** A deferred call is a zero-delay timer here: it runs at the next advance(), in order with the timers. */
+  defer(fn: () => void): Timer {
+    return this.setTimer(0, fn);
+  }
+
   /** Moves time forward by `ms`, firing every timer that falls due on the way. */
   advance(ms: number): void {
     const end = this.t + ms;

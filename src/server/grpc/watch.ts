@@ -238,7 +238,7 @@ export class WatchHub {
   /** Goes on with `sub`'s flush at the next turn of the event loop. */
   private resume(sub: Subscriber): void {
     sub.resuming = true;
-    this.clock.setTimer(0, () => {
+    this.clock.defer(() => {
       sub.resuming = false;
       if (this.subscribers.has(sub)) this.flush(sub);
     });

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { UpstreamSpec } from '../../src/core/model.ts';
@@ -29,6 +30,16 @@ async function probeMany(count: number, concurrency: number, port: number, s: Up
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return tally;
+}
+
+/** Sockets of this host in TIME_WAIT towards `port` on loopback (the kernel's /proc/net/tcp, state 06). */
+function timeWaitTo(port: number): number {
+  let n = 0;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length > 3 && cols[3] === '06' && Number.parseInt(cols[2]!.split(':')[1]!, 16) === port) n++;
+  }
+  return n;
 }
 
 describe('probe resource hygiene', () => {
@@ -96,6 +107,18 @@ describe('probe resource hygiene', () => {
     });
     const afterwards = await settleFds(baseline);
     assert.ok(Math.abs(afterwards - baseline) <= 2, `open fds: ${baseline} before, ${afterwards} after`);
+  });
+
+  it('a tcp probe closes with a reset: it leaves no TIME_WAIT socket on this host', async () => {
+    // A server that closes when the client does: after a FIN from the probe, the probe's end
+    // would wait in TIME_WAIT for a minute.
+    const own = await startTcpServerChild('sink');
+    try {
+      assert.deepEqual(await probeMany(200, 20, own.port, spec('general')), { ok: 200 });
+      assert.equal(timeWaitTo(own.port), 0);
+    } finally {
+      await own.stop();
+    }
   });
 
   it('10,000 tcp probes, 100 at a time, leave the open file count the same', async () => {

@@ -13,12 +13,13 @@ import { distinctPeers, peerId } from '../core/model.ts';
 import type { RegistryChange, UpstreamRegistry } from '../core/registry.ts';
 import { probeSeries } from '../observability/metrics.ts';
 import type { Clock } from '../util/clock.ts';
-import type { ProbeContext, ProbeTarget } from './probes/types.ts';
+import type { ProbeDeadline } from './probes/deadline.ts';
+import type { ProbeTarget } from './probes/types.ts';
 import { ProbeScheduler, type SchedulerStats, type WatchdogReport } from './scheduler.ts';
 import { dampedUntil, flapCount, isDampingOn, recordFlap, type FlapState } from './flap-damping.ts';
 import { applyResult, effectiveStatus, protectionOf, type Aggregate, type PeerProbeState, type ProbeResult } from './state-machine.ts';
 
-export type ProbeRunner = (target: ProbeTarget, spec: UpstreamSpec, ctx: ProbeContext) => Promise<ProbeResult>;
+export type ProbeRunner = (target: ProbeTarget, spec: UpstreamSpec, deadline: ProbeDeadline) => Promise<ProbeResult>;
 
 /**
  * Cluster mode (docs/cluster.md): which targets this instance probes, and where its results go.
@@ -135,7 +136,7 @@ export class HealthChecker {
       sliceMs: PROBE_SLICE_MS,
       interval: (t) => this.intervalOf(t),
       timeout: (t) => this.registry.upstream(t.skey)?.spec.timeoutMs ?? 5000,
-      run: (t, signal) => this.check(t, signal),
+      run: (t, deadline) => this.check(t, deadline),
       onWatchdog: (report) => {
         this.lastWatchdog = report;
         opts.logger?.warn({ module: 'health/scheduler', ...report }, report.stuck ? 'probe loop was stuck; restarted it' : 'probing cannot keep up: every slot busy while targets are overdue');
@@ -296,7 +297,7 @@ export class HealthChecker {
     return status === 'err' || status === 'unstable' ? spec.unhealthyIntervalMs : global;
   }
 
-  private async check(t: Target, signal: AbortSignal): Promise<void> {
+  private async check(t: Target, deadline: ProbeDeadline): Promise<void> {
     const entry = this.registry.upstream(t.skey);
     if (entry === undefined || !entry.heartbeat) return;
     // A lease that ran out (a stalled renewal) stops probing at once, before reassign() runs.
@@ -305,13 +306,13 @@ export class HealthChecker {
     let result: ProbeResult;
     const started = this.opts.clock.now();
     try {
-      result = await this.opts.probe(t, spec, { signal, timeoutMs: spec.timeoutMs });
+      result = await this.opts.probe(t, spec, deadline);
     } catch (err) {
-      result = { status: 'err', msg: signal.aborted ? 'timeout' : err instanceof Error ? err.message : String(err) };
+      result = { status: 'err', msg: deadline.expired ? 'timeout' : err instanceof Error ? err.message : String(err) };
     }
     const latencyMs = this.opts.clock.now() - started;
     result = { ...result, latencyMs };
-    const series = probeSeries(spec.typ, signal.aborted ? 'timeout' : result.status);
+    const series = probeSeries(spec.typ, deadline.expired ? 'timeout' : result.status);
     series.count.inc();
     series.duration.observe(latencyMs / 1000);
     // The target may have been removed (or its upstream replaced) while the probe ran.

@@ -14,11 +14,11 @@
  * - Bounded: at most `concurrency` probes in flight; due targets wait in the heap.
  * - Gathered: one wake-up starts every target due within `gatherMs` of it.
  * - In slices: one wake-up starts probes for at most `sliceMs`, then yields to the event loop
- *   (a zero-delay timer) before it starts more, so a backlog of due targets (after a stall, or
+ *   (Clock.defer: after the turn's I/O, without sleeping) before it starts more, so a backlog of due targets (after a stall, or
  *   at start) never holds the loop: verdicts, RPCs and stream writes are served between the
  *   slices. A probe that ends frees its slot for the next wake-up (a timer, at once when targets
  *   are due), not for a start in the same turn.
- * - Hard deadline: each probe gets an AbortSignal that fires at its timeout. A probe that ignores
+ * - Hard deadline: each probe gets a ProbeDeadline that expires at its timeout. A probe that ignores
  *   it is abandoned `graceMs` later (its slot is freed and it is counted as hung), so nothing a
  *   target does can hold the loop.
  * - Watchdog: a second timer checks that due work is being started; if the loop is found idle
@@ -28,6 +28,7 @@
  */
 import type { Clock, Timer } from '../util/clock.ts';
 import { MinHeap, type HeapEntry } from '../util/heap.ts';
+import { ProbeDeadline } from './probes/deadline.ts';
 import { schedulerLateness } from '../observability/metrics.ts';
 
 export interface SchedulerOptions<T> {
@@ -59,7 +60,7 @@ export interface SchedulerOptions<T> {
   interval(target: T): number;
   timeout(target: T): number;
   /** One check. A throw or rejection is the caller's to record; the scheduler only times it. */
-  run(target: T, signal: AbortSignal): Promise<void>;
+  run(target: T, deadline: ProbeDeadline): Promise<void>;
   onWatchdog?(report: WatchdogReport): void;
 }
 
@@ -121,7 +122,7 @@ export class ProbeScheduler<T> {
   private active = false;
   private lastStartAt: number | null = null;
   private lastReport: WatchdogReport | null = null;
-  /** A zero-delay timer is armed to go on starting due targets (see sliceMs). */
+  /** A deferred call is armed to go on starting due targets (see sliceMs). */
   private yielding = false;
   private yieldArmedAt = 0;
   private readonly lateness = new Float64Array(LATENESS_WINDOW);
@@ -238,7 +239,7 @@ export class ProbeScheduler<T> {
     if (this.yielding) return;
     this.yielding = true;
     this.yieldArmedAt = this.opts.clock.now();
-    this.opts.clock.setTimer(0, () => {
+    this.opts.clock.defer(() => {
       this.yielding = false;
       this.dispatch();
     });
@@ -272,10 +273,10 @@ export class ProbeScheduler<T> {
     this.lateness[this.latenessCount++ % LATENESS_WINDOW] = late;
     schedulerLateness.observe(late / 1000);
     const timeout = this.opts.timeout(slot.target);
-    const ctl = new AbortController();
+    const deadline = new ProbeDeadline(timeout);
     let abandon: Timer | undefined;
-    const deadline = clock.setTimer(timeout, () => {
-      ctl.abort(new Error('timeout'));
+    const deadlineTimer = clock.setTimer(timeout, () => {
+      deadline.expire();
       abandon = clock.setTimer(this.opts.graceMs ?? 1000, () => {
         if (slot.running && slot.run === run) {
           this.hung++;
@@ -285,7 +286,7 @@ export class ProbeScheduler<T> {
     });
     const finish = () => {
       if (!slot.running || slot.run !== run) return;
-      deadline.cancel();
+      deadlineTimer.cancel();
       abandon?.cancel();
       slot.running = false;
       this.running--;
@@ -308,7 +309,7 @@ export class ProbeScheduler<T> {
     // Called synchronously so the probe starts at its planned instant; a synchronous throw is a failed run.
     let done: Promise<void>;
     try {
-      done = this.opts.run(slot.target, ctl.signal);
+      done = this.opts.run(slot.target, deadline);
     } catch (err) {
       done = Promise.reject(err);
     }

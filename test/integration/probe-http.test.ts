@@ -14,6 +14,7 @@ import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { HttpOptions } from '../../src/core/model.ts';
 import { BODY_MATCH_LIMIT, parseQuery } from '../../src/health/probes/http.ts';
+import { ProbeDeadline } from '../../src/health/probes/deadline.ts';
 import { PROBES, runProbe } from '../../src/health/probes/index.ts';
 import { blackhole, ctx, freePort, listen, spec } from '../support/net.ts';
 
@@ -83,8 +84,9 @@ describe('general probe (TCP connect)', () => {
     assert.equal(hole.bytesReceived(), 0);
   });
 
-  it('is err "timeout" when the signal has already fired', async () => {
-    const c = { signal: AbortSignal.abort(), timeoutMs: TIMEOUT_MS };
+  it('is err "timeout" when the deadline has already passed', async () => {
+    const c = new ProbeDeadline(TIMEOUT_MS);
+    c.expire();
     assert.deepEqual(await runProbe({ host: '127.0.0.1', port: livePort }, spec('general'), c), { status: 'err', msg: 'timeout' });
   });
 });

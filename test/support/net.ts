@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProbeType, UpstreamSpec } from '../../src/core/model.ts';
-import type { ProbeContext } from '../../src/health/probes/types.ts';
+import { ProbeDeadline } from '../../src/health/probes/deadline.ts';
 import { upstream } from './builders.ts';
 
 /** Anything with listen/address/close: net, http, https, tls servers. */
@@ -53,8 +53,11 @@ export async function blackhole(): Promise<{ port: number; bytesReceived(): numb
   };
 }
 
-export function ctx(timeoutMs: number): ProbeContext {
-  return { signal: AbortSignal.timeout(timeoutMs), timeoutMs };
+/** A probe deadline that expires `timeoutMs` from now, as the scheduler's does. */
+export function ctx(timeoutMs: number): ProbeDeadline {
+  const deadline = new ProbeDeadline(timeoutMs);
+  setTimeout(() => deadline.expire(), timeoutMs).unref();
+  return deadline;
 }
 
 export function spec(typ: ProbeType, extra: Partial<UpstreamSpec> = {}): UpstreamSpec {

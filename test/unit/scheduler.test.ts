@@ -28,7 +28,7 @@ function harness(opts: Partial<SchedulerOptions<T>> & { intervalMs?: number; tim
     watchdogMs: 1000,
     interval: () => opts.intervalMs ?? 1000,
     timeout: () => opts.timeoutMs ?? 800,
-    run: async (t, signal) => {
+    run: async (t, deadline) => {
       starts.push([t.name, clock.now()]);
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
@@ -38,7 +38,7 @@ function harness(opts: Partial<SchedulerOptions<T>> & { intervalMs?: number; tim
       try {
         if (t.mode === 'throw') throw new Error('probe bug');
         if (t.mode === 'ignore') await new Promise(() => {});
-        await fakeDelay(clock, t.takesMs, signal).catch(() => aborted.push(t.name));
+        await fakeDelay(clock, t.takesMs, deadline.signal).catch(() => aborted.push(t.name));
       } finally {
         inFlight--;
         perTarget.set(t.name, (perTarget.get(t.name) ?? 1) - 1);

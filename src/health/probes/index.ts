@@ -1,12 +1,13 @@
 /**
  * The probe registry: `typ` -> probe (docs/compat.md), and `runProbe`, the one
  * entry point the scheduler calls. runProbe always resolves: a throw or rejection becomes err
- * with its message. Once `ctx.signal` fires, the probe gets ABORT_GRACE_MS to close its sockets
+ * with its message. Once the deadline passes, the probe gets ABORT_GRACE_MS to close its sockets
  * and report; after that runProbe resolves `timeout` without it, so a stuck library cannot hold
  * a scheduler slot long past the deadline.
  */
 import type { ProbeType, UpstreamSpec } from '../../core/model.ts';
 import type { ProbeResult } from '../state-machine.ts';
+import type { ProbeDeadline } from './deadline.ts';
 import { grpcProbe } from './grpc.ts';
 import { httpProbe } from './http.ts';
 import { mysqlProbe } from './mysql.ts';
@@ -29,11 +30,11 @@ export const ABORT_GRACE_MS = 100;
 export function runProbe(
   target: ProbeTarget,
   spec: UpstreamSpec,
-  ctx: ProbeContext,
+  ctx: ProbeDeadline,
   probes: Readonly<Record<ProbeType, Probe>> = PROBES,
 ): Promise<ProbeResult> {
-  if (ctx.signal.aborted) return Promise.resolve(TIMEOUT);
-  const failed = (err: unknown): ProbeResult => (ctx.signal.aborted ? TIMEOUT : { status: 'err', msg: errorText(err) });
+  if (ctx.expired) return Promise.resolve(TIMEOUT);
+  const failed = (err: unknown): ProbeResult => (ctx.expired ? TIMEOUT : { status: 'err', msg: errorText(err) });
   const probe = probes[spec.typ] as Probe | undefined;
   if (probe === undefined) return Promise.resolve({ status: 'err', msg: `no probe for typ ${JSON.stringify(spec.typ)}` });
   let probed: Promise<ProbeResult>;
@@ -43,13 +44,13 @@ export function runProbe(
     return Promise.resolve(failed(err));
   }
   // One promise settled by whichever comes first, the probe or the end of the grace after the
-  // signal (not Promise.race over two more promises: this runs for every probe).
+  // deadline (not Promise.race over two more promises, nor a listener on the signal: this runs
+  // for every probe).
   return new Promise((resolve) => {
     let grace: NodeJS.Timeout | undefined;
-    const onAbort = () => (grace = setTimeout(resolve, ABORT_GRACE_MS, TIMEOUT));
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    ctx.onExpire = () => (grace = setTimeout(resolve, ABORT_GRACE_MS, TIMEOUT));
     const settle = (r: ProbeResult) => {
-      ctx.signal.removeEventListener('abort', onAbort);
+      ctx.onExpire = undefined;
       clearTimeout(grace);
       resolve(r);
     };

@@ -12,8 +12,10 @@ export interface ProbeTarget {
 }
 
 export interface ProbeContext {
-  /** Fires at the deadline (the upstream's `timeout`) or when the checker stops. */
+  /** Fires at the deadline (the upstream's `timeout`). Made when first read (ProbeDeadline). */
   readonly signal: AbortSignal;
+  /** The deadline has passed (reading it makes no signal). */
+  readonly expired: boolean;
   /** The deadline in ms, for clients that take a timeout option of their own. */
   readonly timeoutMs: number;
 }

@@ -82,14 +82,18 @@ function startMember(id: string, config: string, dir: string, store: string, clu
   return startInstance({ id, config, store, cluster, dataDir: join(dir, `data-${cluster}-${id}`), ...(PROFILE_DIR !== undefined ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {}) });
 }
 
-/** Probes an instance ran so far (its checkups_probes_total, every label). */
-async function probesRun(i: Instance): Promise<number> {
-  return total(await scrape(i.http), 'checkups_probes_total');
+/** Probes an instance ran so far (its checkups_probes_total, every label) and the verdicts it published (a verdict is a change: none while nothing changes). */
+async function probesRun(i: Instance): Promise<{ probes: number; failed: number; duration: Map<number, number>; verdicts: number; lateness: Map<number, number> }> {
+  const m = await scrape(i.http);
+  let failed = 0;
+  for (const [k, v] of m) if (k.startsWith('checkups_probes_total{') && !k.includes('result="ok"')) failed += v;
+  return { probes: total(m, 'checkups_probes_total'), failed, duration: histogramBuckets(m, 'checkups_probe_duration_seconds'), verdicts: m.get('checkups_cluster_verdicts_total{result="published"}') ?? 0, lateness: histogramBuckets(m, 'checkups_scheduler_lateness_seconds') };
 }
 
 /** CPU and probes of some instances (and of the machine) over one window. */
-async function sampleWindow(list: readonly Instance[], ms: number): Promise<{ seconds: number; cpu: number[]; probes: number[]; machineBusyCores: number; from: number; to: number }> {
+async function sampleWindow(list: readonly Instance[], ms: number, listenerPids: readonly number[]): Promise<{ listenerCores: number;  seconds: number; cpu: number[]; probes: number[]; failed: number[]; durationP50: number[]; durationP99: number[]; verdicts: number[]; latenessP99: number[]; latenessMax: number[]; machineBusyCores: number; from: number; to: number }> {
   const cpu0 = list.map((i) => cpuSeconds(i.child.pid!));
+  const listeners0 = listenerPids.reduce((a, pid) => a + cpuSeconds(pid), 0);
   const probes0 = await Promise.all(list.map(probesRun));
   const busy0 = machineBusySeconds();
   const from = Date.now();
@@ -97,8 +101,16 @@ async function sampleWindow(list: readonly Instance[], ms: number): Promise<{ se
   const to = Date.now();
   const seconds = (to - from) / 1000;
   const cpu = list.map((i, k) => (cpuSeconds(i.child.pid!) - cpu0[k]!) / seconds);
-  const probes = (await Promise.all(list.map(probesRun))).map((n, k) => n - probes0[k]!);
-  return { seconds, cpu, probes, machineBusyCores: (machineBusySeconds() - busy0) / seconds, from, to };
+  const after = await Promise.all(list.map(probesRun));
+  const probes = after.map((n, k) => n.probes - probes0[k]!.probes);
+  const verdicts = after.map((n, k) => n.verdicts - probes0[k]!.verdicts);
+  const failed = after.map((n, k) => n.failed - probes0[k]!.failed);
+  const durationP50 = after.map((n, k) => bucketQuantile(probes0[k]!.duration, n.duration, 0.5));
+  const durationP99 = after.map((n, k) => bucketQuantile(probes0[k]!.duration, n.duration, 0.99));
+  const latenessP99 = after.map((n, k) => bucketQuantile(probes0[k]!.lateness, n.lateness, 0.99));
+  const latenessMax = after.map((n, k) => bucketQuantile(probes0[k]!.lateness, n.lateness, 1));
+  const listenerCores = (listenerPids.reduce((a, pid) => a + cpuSeconds(pid), 0) - listeners0) / seconds;
+  return { listenerCores, seconds, cpu, probes, failed, durationP50, durationP99, verdicts, latenessP99, latenessMax, machineBusyCores: (machineBusySeconds() - busy0) / seconds, from, to };
 }
 
 /** The bucket bound under which a share `q` of the observations between two scrapes fell (an upper bound of that quantile). */
@@ -134,6 +146,13 @@ function writeConfig(dir: string): string {
   return file;
 }
 
+/** Targets by how many probes reached them in [from, to): "k probes: targets" (a window of n intervals expects n, or n +- 1 at its edges). */
+async function probeSpread(listeners: LineChild[], from: number, to: number): Promise<string> {
+  const spread = new Map<number, number>();
+  for (const l of listeners) for (const [k, n] of Object.entries(await l.ask<Record<string, number>>(`spread ${from} ${to}`))) spread.set(Number(k), (spread.get(Number(k)) ?? 0) + n);
+  return [...spread].sort((a, b) => a[0] - b[0]).map(([k, n]) => `${k}: ${n}`).join(', ');
+}
+
 async function countProbes(listeners: LineChild[], from: number, to: number): Promise<number> {
   let n = 0;
   for (const l of listeners) n += (await l.ask<{ count: number }>(`count ${from} ${to}`)).count;
@@ -162,7 +181,8 @@ export async function run(): Promise<void> {
     instances.push(solo);
     // Settled: its first probes of every target (a random phase each) are over.
     await sleep(2 * INTERVAL_MS);
-    const soloWindow = await sampleWindow([solo], windowMs);
+    const listenerPids = listeners.map((l) => l.child.pid!);
+    const soloWindow = await sampleWindow([solo], windowMs, listenerPids);
     const soloCpu = soloWindow.cpu[0]!;
     const soloProbes = (await countProbes(listeners, soloWindow.from, soloWindow.to)) / TARGETS / ((soloWindow.to - soloWindow.from) / INTERVAL_MS);
     /** CPU seconds per probe of the instance alone: its cost for the whole fleet's work is this x the fleet's probe rate. */
@@ -178,9 +198,10 @@ export async function run(): Promise<void> {
     // interval, a burst the instances work off over the next intervals; measured before that,
     // the backlog drained inside the window counted as extra probes (1.05-1.06 a target).
     await sleep(3 * INTERVAL_MS);
-    const trioWindow = await sampleWindow(trio, windowMs);
+    const trioWindow = await sampleWindow(trio, windowMs, listenerPids);
     const { from, to, cpu } = trioWindow;
     const fleetProbes = await countProbes(listeners, from, to);
+    const spread = await probeSpread(listeners, from, to);
     const probesPerInterval = fleetProbes / TARGETS / ((to - from) / INTERVAL_MS);
     /** What the instance alone would spend on the fleet's probes in this window, in cores. */
     const soloCoresForFleetWork = (soloCpuPerProbe * fleetProbes) / trioWindow.seconds;
@@ -275,6 +296,12 @@ export async function run(): Promise<void> {
         cpuUsPerProbe: (1e6 * cpu[k]!) / probesPerS,
         ownedTargets: ownedTargets.get(id)!,
         probesPerOwnedTargetPerInterval: (probesPerS * INTERVAL_MS) / 1000 / ownedTargets.get(id)!,
+        verdictsInWindow: trioWindow.verdicts[k]!,
+        failedInWindow: trioWindow.failed[k]!,
+        durationP50Ms: 1000 * trioWindow.durationP50[k]!,
+        durationP99Ms: 1000 * trioWindow.durationP99[k]!,
+        latenessP99Ms: 1000 * trioWindow.latenessP99[k]!,
+        latenessMaxMs: 1000 * trioWindow.latenessMax[k]!,
         ownershipChangesInWindow: inWindow(trio[k]!, (x) => x.msg === 'probe ownership changed'),
         warningsInWindow: inWindow(trio[k]!, (x) => x.level >= 40),
         flippedSeen: l.length,
@@ -288,9 +315,10 @@ export async function run(): Promise<void> {
       `cluster: ${TARGETS.toLocaleString('en')} TCP targets at ${INTERVAL_MS / 1000} s, three instances on one Redis vs one instance alone${SHORT ? ' (short mode)' : ''}`,
       [
         { measure: 'probes per target per interval (3 instances)', value: probesPerInterval.toFixed(3), target: '<= 1.05', verdict: ok(probesPerInterval <= 1.05 && probesPerInterval > 0.9) },
+        { measure: `targets by probes in the ${MEASURE_INTERVALS} intervals (3 instances)`, value: spread, target: '', verdict: '' },
         { measure: 'probes per target per interval (1 instance)', value: soloProbes.toFixed(3), target: '~1', verdict: soloProbes >= 0.95 ? '' : 'alone cannot keep up' },
         { measure: 'CPU cores, 1 instance alone', value: `${soloCpu.toFixed(3)} (${(soloCpuPerProbe * 1e6).toFixed(0)} us/probe)`, target: '', verdict: '' },
-        { measure: 'machine busy cores (alone / three)', value: `${soloWindow.machineBusyCores.toFixed(2)} / ${trioWindow.machineBusyCores.toFixed(2)} of ${availableParallelism()}`, target: '', verdict: '' },
+        { measure: 'machine busy cores (alone / three) / of which the listeners', value: `${soloWindow.machineBusyCores.toFixed(2)} / ${trioWindow.machineBusyCores.toFixed(2)} of ${availableParallelism()} / ${soloWindow.listenerCores.toFixed(2)}, ${trioWindow.listenerCores.toFixed(2)}`, target: '', verdict: '' },
         ...perInstance.map((p) => ({
           measure: `CPU instance ${p.id}: cores (us/probe) / alone at the same work [raw]`,
           value: `${p.cpuCores.toFixed(3)} (${p.cpuUsPerProbe.toFixed(0)}) = ${p.cpuRatioSameWork.toFixed(2)}x [${p.cpuRatio.toFixed(2)}x]`,
@@ -298,8 +326,8 @@ export async function run(): Promise<void> {
           verdict: ok(p.cpuRatioSameWork <= 0.4),
         })),
         ...perInstance.map((p) => ({
-          measure: `instance ${p.id}: targets owned / probes per owned target per interval / ownership changes, warnings in the window`,
-          value: `${p.ownedTargets} / ${p.probesPerOwnedTargetPerInterval.toFixed(3)} / ${p.ownershipChangesInWindow}, ${p.warningsInWindow}`,
+          measure: `instance ${p.id}: targets owned / probes per owned target per interval / starts late p99, max ms / probe duration p50, p99 ms (bucket bounds) / probes failed, verdicts published, ownership changes, warnings in the window`,
+          value: `${p.ownedTargets} / ${p.probesPerOwnedTargetPerInterval.toFixed(3)} / <= ${p.latenessP99Ms}, <= ${p.latenessMaxMs} / <= ${p.durationP50Ms}, <= ${p.durationP99Ms} / ${p.failedInWindow}, ${p.verdictsInWindow}, ${p.ownershipChangesInWindow}, ${p.warningsInWindow}`,
           target: '',
           verdict: '',
         })),

@@ -4,6 +4,7 @@
  * accepts and closes, and remembers when each connection (= one probe) came. Prints "ready" once
  * all listen, then answers one JSON line per command line on stdin:
  * - `count FROM TO`: connections in [FROM, TO) (epoch ms), in total;
+ * - `spread FROM TO`: how many targets had k connections in [FROM, TO), k -> targets;
  * - `first FROM`: per target "host:port" -> first connection at or after FROM (0 = none);
  * - `close N`: stops listening on the first N targets (refused from now on); answers their keys.
  */
@@ -37,6 +38,16 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     let n = 0;
     for (const t of targets) for (const h of t.hits) if (h >= from && h < to) n++;
     process.stdout.write(`${JSON.stringify({ count: n, targets: targets.length })}\n`);
+  } else if (cmd === 'spread') {
+    const from = Number(a);
+    const to = Number(b);
+    const out: Record<number, number> = {};
+    for (const t of targets) {
+      let n = 0;
+      for (const h of t.hits) if (h >= from && h < to) n++;
+      out[n] = (out[n] ?? 0) + 1;
+    }
+    process.stdout.write(`${JSON.stringify(out)}\n`);
   } else if (cmd === 'first') {
     const from = Number(a);
     const out: Record<string, number> = {};

@@ -91,7 +91,7 @@ async function probesRun(i: Instance): Promise<{ probes: number; failed: number;
 }
 
 /** CPU and probes of some instances (and of the machine) over one window. */
-async function sampleWindow(list: readonly Instance[], ms: number, listenerPids: readonly number[]): Promise<{ listenerCores: number;  seconds: number; cpu: number[]; probes: number[]; failed: number[]; durationP50: number[]; durationP99: number[]; verdicts: number[]; latenessP99: number[]; latenessMax: number[]; machineBusyCores: number; from: number; to: number }> {
+async function sampleWindow(list: readonly Instance[], ms: number, listenerPids: readonly number[]): Promise<{ listenerCores: number; seconds: number; cpu: number[]; probes: number[]; failed: number[]; durationP50: number[]; durationP99: number[]; verdicts: number[]; latenessP99: number[]; latenessMax: number[]; machineBusyCores: number; from: number; to: number }> {
   const cpu0 = list.map((i) => cpuSeconds(i.child.pid!));
   const listeners0 = listenerPids.reduce((a, pid) => a + cpuSeconds(pid), 0);
   const probes0 = await Promise.all(list.map(probesRun));

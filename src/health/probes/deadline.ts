@@ -6,6 +6,9 @@
  */
 import type { ProbeContext } from './types.ts';
 
+/** What the signal's abort carries (its `reason`), as the scheduler's deadline always did. */
+const timeoutReason = (): Error => new Error('timeout');
+
 export class ProbeDeadline implements ProbeContext {
   private controller: AbortController | undefined;
   private passed = false;
@@ -20,7 +23,7 @@ export class ProbeDeadline implements ProbeContext {
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.passed) this.controller.abort(new Error('timeout'));
+      if (this.passed) this.controller.abort(timeoutReason());
     }
     return this.controller.signal;
   }
@@ -37,7 +40,7 @@ export class ProbeDeadline implements ProbeContext {
   expire(): void {
     if (this.passed) return;
     this.passed = true;
-    this.controller?.abort(new Error('timeout'));
+    this.controller?.abort(timeoutReason());
     this.fireHook();
   }
 

@@ -9,6 +9,11 @@
  *   after its result was recorded, so a target that just turned unhealthy is next probed at the
  *   unhealthy interval. A start missed entirely (the previous
  *   probe ran past it) is skipped, not queued: a target never has two probes in flight.
+ * - Late starts re-phase: a start later than a tenth of the interval (a backlog after a stall, at
+ *   start-up, when shards move to this instance) moves the target's schedule to that start. Kept
+ *   on the old phase, a target started 3 s late would be probed again 2 s later, and a backlog
+ *   drained over an interval probed a third of the targets twice in it; so a backend is never
+ *   probed again sooner than 0.9 interval (less jitter) after the last start.
  * - Spread: a random initial phase in [0, interval) and a small random offset per interval
  *   (`jitter`, a fraction of the interval) so targets do not synchronise.
  * - Bounded: at most `concurrency` probes in flight; due targets wait in the heap.
@@ -94,6 +99,8 @@ interface Slot<T> {
   target: T;
   /** Planned start without jitter; advances by the interval. */
   base: number;
+  /** Start of the probe in flight when it was late enough to re-phase (REPHASE_AFTER), else NaN. */
+  rephaseAt: number;
   /** Bumped whenever the slot's heap entry is superseded or the slot is removed. */
   gen: number;
   run: number;
@@ -107,6 +114,8 @@ interface Entry<T> extends HeapEntry {
 }
 
 const LATENESS_WINDOW = 16_384;
+/** A start later than this share of the interval moves the target's schedule to that start. */
+const REPHASE_AFTER = 0.1;
 
 export class ProbeScheduler<T> {
   private readonly slots = new Map<string, Slot<T>>();
@@ -166,7 +175,7 @@ export class ProbeScheduler<T> {
       return;
     }
     const now = this.opts.clock.now();
-    const slot: Slot<T> = { key, target, base: now + this.opts.random() * Math.min(firstWithinMs ?? Infinity, this.opts.interval(target)), gen: 0, run: 0, running: false, removed: false };
+    const slot: Slot<T> = { key, target, base: now + this.opts.random() * Math.min(firstWithinMs ?? Infinity, this.opts.interval(target)), rephaseAt: NaN, gen: 0, run: 0, running: false, removed: false };
     this.slots.set(key, slot);
     // The first start is at a random phase already: no extra jitter.
     this.heap.push({ at: slot.base, seq: this.seq++, slot, gen: slot.gen });
@@ -270,6 +279,7 @@ export class ProbeScheduler<T> {
     this.started++;
     this.lastStartAt = now;
     const late = Math.max(0, now - plannedAt);
+    slot.rephaseAt = late > this.opts.interval(slot.target) * REPHASE_AFTER ? now : NaN;
     this.lateness[this.latenessCount++ % LATENESS_WINDOW] = late;
     schedulerLateness.observe(late / 1000);
     const timeout = this.opts.timeout(slot.target);
@@ -294,7 +304,7 @@ export class ProbeScheduler<T> {
       if (!slot.removed) {
         const interval = this.opts.interval(slot.target);
         const nowDone = clock.now();
-        let base = slot.base + interval;
+        let base = (Number.isNaN(slot.rephaseAt) ? slot.base : slot.rephaseAt) + interval;
         if (base < nowDone) base += Math.ceil((nowDone - base) / interval) * interval;
         slot.base = base;
         slot.gen++;

@@ -154,6 +154,27 @@ describe('ProbeScheduler', () => {
     assert.deepEqual(h.startsOf('slow'), [0, 3000, 6000, 9000]);
   });
 
+  it('a start later than a tenth of the interval re-phases the target: draining a backlog probes no backend twice within 0.9 interval', async () => {
+    const h = harness({ jitter: 0.02 });
+    for (let i = 0; i < 50; i++) h.scheduler.add(`t${i}`, { name: `t${i}`, takesMs: 5 });
+    // The loop held for 2.5 intervals before it starts: every first start is 1.5-2.5 s late.
+    await run(h.clock, 2500);
+    h.scheduler.start();
+    await run(h.clock, 8000, 5);
+    for (let i = 0; i < 50; i++) {
+      const s = h.startsOf(`t${i}`);
+      assert.equal(s[0], 2500);
+      for (let k = 1; k < s.length; k++) assert.ok(s[k]! - s[k - 1]! >= 1000 - 2 * 20, `t${i}: ${s.join(',')}`);
+    }
+    // Late by no more than a tenth: the schedule keeps its phase (no drift).
+    const fine = harness({ random: () => 0 });
+    fine.scheduler.add('a', { name: 'a', takesMs: 5 });
+    await run(fine.clock, 90);
+    fine.scheduler.start();
+    await run(fine.clock, 3500);
+    assert.deepEqual(fine.startsOf('a'), [90, 1000, 2000, 3000]);
+  });
+
   it('aborts a probe at its deadline; a probe that ignores the signal is abandoned after the grace and does not stall others', async () => {
     const h = harness({ concurrency: 2, timeoutMs: 300, random: () => 0 });
     h.scheduler.add('hang', { name: 'hang', takesMs: 0, mode: 'ignore' });

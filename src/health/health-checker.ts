@@ -106,8 +106,15 @@ interface UpstreamProbes {
 
 const targetKey = (skey: string, id: PeerId): string => `${skey}\n${id}`;
 
-/** Probes planned this close together start on one wake-up of the scheduler (see SchedulerOptions.gatherMs). */
-const PROBE_GATHER_MS = 5;
+/**
+ * Probes planned this close together start on one wake-up of the scheduler (see
+ * SchedulerOptions.gatherMs), early by at most 1% of their interval (50 ms at 5 s, within the
+ * 2% jitter). Few wake-ups with many probes each cost less per probe: 10,200 targets at 5 s
+ * (2,000 probes a second) took 145-162 us of CPU a probe when gathered within 5 ms, 123-129 us
+ * within 50-150 ms, as 30,000 targets (6,000 a second) take either way.
+ */
+const PROBE_GATHER_MS = 50;
+const PROBE_GATHER_SHARE = 0.01;
 /**
  * Time a wake-up spends starting probes before it lets the loop serve other work (see
  * SchedulerOptions.sliceMs): a TCP probe's start costs about 100 us, so 5 ms is 30-50 starts.
@@ -133,6 +140,7 @@ export class HealthChecker {
       concurrency: opts.concurrency ?? 512,
       jitter: opts.jitter ?? 0.02,
       gatherMs: PROBE_GATHER_MS,
+      gatherShare: PROBE_GATHER_SHARE,
       sliceMs: PROBE_SLICE_MS,
       interval: (t) => this.intervalOf(t),
       timeout: (t) => this.registry.upstream(t.skey)?.spec.timeoutMs ?? 5000,

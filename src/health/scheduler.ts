@@ -17,7 +17,8 @@
  * - Spread: a random initial phase in [0, interval) and a small random offset per interval
  *   (`jitter`, a fraction of the interval) so targets do not synchronise.
  * - Bounded: at most `concurrency` probes in flight; due targets wait in the heap.
- * - Gathered: one wake-up starts every target due within `gatherMs` of it.
+ * - Gathered: one wake-up starts every target planned within `gatherMs` of it (and within
+ *   `gatherShare` of the target's own interval).
  * - In slices: one wake-up starts probes for at most `sliceMs`, then yields to the event loop
  *   (Clock.defer: after the turn's I/O, without sleeping) before it starts more, so a backlog of due targets (after a stall, or
  *   at start) never holds the loop: verdicts, RPCs and stream writes are served between the
@@ -54,6 +55,11 @@ export interface SchedulerOptions<T> {
    * costs nothing a schedule of seconds can see.
    */
   readonly gatherMs?: number;
+  /**
+   * A target is gathered only while it is planned within this share of its own interval too
+   * (default: no such bound), so a short interval is not cut by a gather window made for long ones.
+   */
+  readonly gatherShare?: number;
   /**
    * A wake-up yields to the event loop once it has spent this many ms starting probes (default:
    * no limit). Starting a TCP probe costs about 100 us of the loop, so 512 due at once held it
@@ -99,6 +105,8 @@ interface Slot<T> {
   target: T;
   /** Planned start without jitter; advances by the interval. */
   base: number;
+  /** The interval its plan was made with (read when it was added, then when each probe ended). */
+  interval: number;
   /** Start of the probe in flight when it was late enough to re-phase (REPHASE_AFTER), else NaN. */
   rephaseAt: number;
   /** Bumped whenever the slot's heap entry is superseded or the slot is removed. */
@@ -175,7 +183,8 @@ export class ProbeScheduler<T> {
       return;
     }
     const now = this.opts.clock.now();
-    const slot: Slot<T> = { key, target, base: now + this.opts.random() * Math.min(firstWithinMs ?? Infinity, this.opts.interval(target)), rephaseAt: NaN, gen: 0, run: 0, running: false, removed: false };
+    const interval = this.opts.interval(target);
+    const slot: Slot<T> = { key, target, base: now + this.opts.random() * Math.min(firstWithinMs ?? Infinity, interval), interval, rephaseAt: NaN, gen: 0, run: 0, running: false, removed: false };
     this.slots.set(key, slot);
     // The first start is at a random phase already: no extra jitter.
     this.heap.push({ at: slot.base, seq: this.seq++, slot, gen: slot.gen });
@@ -213,7 +222,7 @@ export class ProbeScheduler<T> {
   }
 
   private enqueue(slot: Slot<T>, base: number): void {
-    const span = this.opts.interval(slot.target) * (this.opts.jitter ?? 0);
+    const span = slot.interval * (this.opts.jitter ?? 0);
     const at = base + (span > 0 ? (this.opts.random() * 2 - 1) * span : 0);
     this.heap.push({ at, seq: this.seq++, slot, gen: slot.gen });
   }
@@ -221,7 +230,8 @@ export class ProbeScheduler<T> {
   private dispatch(): void {
     if (!this.active) return;
     const now = this.opts.clock.now();
-    const until = now + (this.opts.gatherMs ?? 0);
+    const gatherMs = this.opts.gatherMs ?? 0;
+    const gatherShare = this.opts.gatherShare ?? Infinity;
     const sliceEnd = now + (this.opts.sliceMs ?? Infinity);
     let startedNow = 0;
     while (this.running < this.opts.concurrency) {
@@ -231,7 +241,7 @@ export class ProbeScheduler<T> {
         this.heap.pop();
         continue;
       }
-      if (top.at > until) break;
+      if (top.at > now + Math.min(gatherMs, top.slot.interval * gatherShare)) break;
       if (startedNow > 0 && this.opts.clock.now() >= sliceEnd) {
         this.yieldTurn();
         return;
@@ -279,7 +289,7 @@ export class ProbeScheduler<T> {
     this.started++;
     this.lastStartAt = now;
     const late = Math.max(0, now - plannedAt);
-    slot.rephaseAt = late > this.opts.interval(slot.target) * REPHASE_AFTER ? now : NaN;
+    slot.rephaseAt = late > slot.interval * REPHASE_AFTER ? now : NaN;
     this.lateness[this.latenessCount++ % LATENESS_WINDOW] = late;
     schedulerLateness.observe(late / 1000);
     const timeout = this.opts.timeout(slot.target);
@@ -303,6 +313,7 @@ export class ProbeScheduler<T> {
       this.completed++;
       if (!slot.removed) {
         const interval = this.opts.interval(slot.target);
+        slot.interval = interval;
         const nowDone = clock.now();
         let base = (Number.isNaN(slot.rephaseAt) ? slot.base : slot.rephaseAt) + interval;
         if (base < nowDone) base += Math.ceil((nowDone - base) / interval) * interval;

@@ -78,6 +78,13 @@ describe('ProbeScheduler', () => {
     h0.scheduler.start();
     await run(h0.clock, 1050);
     assert.deepEqual(h0.startsOf('b'), [103]);
+    // gatherShare bounds the window by the target's own interval: 1% of 1 s is 10 ms, under gatherMs.
+    const phases1 = [0.1, 0.108, 0.115];
+    const h1 = harness({ gatherMs: 50, gatherShare: 0.01, random: () => phases1.shift() ?? 0 });
+    for (const name of ['a', 'b', 'c']) h1.scheduler.add(name, { name, takesMs: 1 });
+    h1.scheduler.start();
+    await run(h1.clock, 1050);
+    assert.deepEqual([h1.startsOf('a'), h1.startsOf('b'), h1.startsOf('c')], [[100], [100], [115]]);
   });
 
   it('starts a backlog in slices of sliceMs, yielding to the event loop between them, late only by the starting itself', async () => {

@@ -103,12 +103,10 @@ export interface SchedulerStats {
 interface Slot<T> {
   readonly key: string;
   target: T;
-  /** Planned start without jitter; advances by the interval. */
+  /** Planned start without jitter; advances by the interval, or moves to a start late enough to re-phase. */
   base: number;
   /** The interval its plan was made with (read when it was added, then when each probe ended). */
   interval: number;
-  /** Start of the probe in flight when it was late enough to re-phase (REPHASE_AFTER), else NaN. */
-  rephaseAt: number;
   /** Bumped whenever the slot's heap entry is superseded or the slot is removed. */
   gen: number;
   run: number;
@@ -184,7 +182,7 @@ export class ProbeScheduler<T> {
     }
     const now = this.opts.clock.now();
     const interval = this.opts.interval(target);
-    const slot: Slot<T> = { key, target, base: now + this.opts.random() * Math.min(firstWithinMs ?? Infinity, interval), interval, rephaseAt: NaN, gen: 0, run: 0, running: false, removed: false };
+    const slot: Slot<T> = { key, target, base: now + this.opts.random() * Math.min(firstWithinMs ?? Infinity, interval), interval, gen: 0, run: 0, running: false, removed: false };
     this.slots.set(key, slot);
     // The first start is at a random phase already: no extra jitter.
     this.heap.push({ at: slot.base, seq: this.seq++, slot, gen: slot.gen });
@@ -289,7 +287,8 @@ export class ProbeScheduler<T> {
     this.started++;
     this.lastStartAt = now;
     const late = Math.max(0, now - plannedAt);
-    slot.rephaseAt = late > slot.interval * REPHASE_AFTER ? now : NaN;
+    // Late enough to re-phase: the schedule goes on from this start.
+    if (late > slot.interval * REPHASE_AFTER) slot.base = now;
     this.lateness[this.latenessCount++ % LATENESS_WINDOW] = late;
     schedulerLateness.observe(late / 1000);
     const timeout = this.opts.timeout(slot.target);
@@ -315,7 +314,7 @@ export class ProbeScheduler<T> {
         const interval = this.opts.interval(slot.target);
         slot.interval = interval;
         const nowDone = clock.now();
-        let base = (Number.isNaN(slot.rephaseAt) ? slot.base : slot.rephaseAt) + interval;
+        let base = slot.base + interval;
         if (base < nowDone) base += Math.ceil((nowDone - base) / interval) * interval;
         slot.base = base;
         slot.gen++;

@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Checkups } from '../../src/main.ts';
 import type { CheckupsEvent } from '../../src/observability/events.ts';
 import { checkupsVersion } from '../../src/util/version.ts';
-import { closingServer, freePort, listen } from '../support/net.ts';
+import { freePort, listen } from '../support/net.ts';
 import { startTestServer } from '../support/test-server.ts';
 import { waitFor } from '../support/xds-backends.ts';
 
@@ -45,7 +45,8 @@ describe('Prometheus scraping /metrics', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'checkups-prom-'));
-    backend = closingServer();
+    // Closed at accept, as the other tests' live backends: the probe's reset finds no socket.
+    backend = createServer((s) => s.destroy());
     backendPort = await listen(backend);
     writeFileSync(
       join(dir, 'checkups.yaml'),

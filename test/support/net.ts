@@ -31,17 +31,6 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/**
- * Accepts and closes each connection, as a live TCP upstream answers a `general` probe. The probe
- * closes with a reset, so the server's socket sees ECONNRESET: ignored here, as a real server does.
- */
-export function closingServer(): Server {
-  return createServer((s) => {
-    s.on('error', () => {});
-    s.end();
-  });
-}
-
 /** Accepts connections, never writes and never closes (not even on FIN); counts the bytes it receives. */
 export async function blackhole(): Promise<{ port: number; bytesReceived(): number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();

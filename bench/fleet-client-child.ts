@@ -13,7 +13,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createInterface } from 'node:readline';
-import { backoffDelayMs } from '../src/client/watch-connection.ts';
+import { backoffDelayMs, retryDelayMs } from '../src/client/watch-connection.ts';
+import { pushbackMs } from '../src/wire/errors.ts';
 import { ENDPOINT } from '../src/server/xds/type-urls.ts';
 import { checkupsProto } from '../src/wire/proto.ts';
 import { adsCall, NODE, xdsClient, type SotwResponse } from '../test/support/xds-harness.ts';
@@ -32,7 +33,7 @@ interface Stream {
   cancel(): void;
   pause(): void;
   resume(): void;
-  retry(): void;
+  retry(delay: (attempt: number) => number): void;
 }
 
 const proto = checkupsProto();
@@ -49,7 +50,9 @@ function onMessage(s: Stream): void {
 
 /**
  * A stream the server refused or ended (admission during a storm, a restart) is opened again
- * after the SDK's backoff with full jitter; `cancel()` (ours) ends it for good.
+ * after a delay: as the SDK waits for a Watch (the server's pushback, else its backoff), as Envoy
+ * for ADS (full jitter below 500 ms x 2^attempt, at most 30 s; no pushback). `cancel()` (ours)
+ * ends it for good.
  */
 function reopening(open: (attempt: number) => { cancel(): void; pause(): void; resume(): void }, s: Stream): void {
   let attempt = 0;
@@ -61,12 +64,11 @@ function reopening(open: (attempt: number) => { cancel(): void; pause(): void; r
   };
   s.pause = () => current.pause();
   s.resume = () => current.resume();
-  s.retry = () => {
+  s.retry = (delay) => {
     if (cancelled) return;
-    const delay = backoffDelayMs(attempt++, Math.random);
     setTimeout(() => {
       if (!cancelled) current = open(attempt);
-    }, delay);
+    }, delay(attempt++));
   };
 }
 
@@ -76,7 +78,7 @@ function openWatch(i: number): Stream {
     const call = discovery[i % CHANNELS]!.Watch({ skeys: ['svc'] });
     call.on('data', () => onMessage(s));
     call.on('error', () => undefined);
-    call.on('status', (st: grpc.StatusObject) => st.code !== grpc.status.CANCELLED && s.retry());
+    call.on('status', (st: grpc.StatusObject) => st.code !== grpc.status.CANCELLED && s.retry((n) => retryDelayMs(n, Math.random, pushbackMs(st.metadata))));
     return { cancel: () => call.cancel(), pause: () => call.pause(), resume: () => call.resume() };
   }, s);
   return s;
@@ -92,7 +94,7 @@ function openAds(i: number): Stream {
       if (!s.stalled) call.write({ type_url: ENDPOINT, version_info: r.version_info, response_nonce: r.nonce, resource_names: ['svc'] });
     });
     call.on('error', () => undefined);
-    call.on('status', (st: grpc.StatusObject) => st.code !== grpc.status.CANCELLED && s.retry());
+    call.on('status', (st: grpc.StatusObject) => st.code !== grpc.status.CANCELLED && s.retry((n) => backoffDelayMs(n, Math.random, 500, 30_000)));
     call.write({ node: { ...NODE, id: `fleet-${process.pid}-${i}` }, type_url: ENDPOINT, resource_names: ['svc'] });
     return { cancel: () => call.cancel(), pause: () => call.pause(), resume: () => call.resume() };
   }, s);

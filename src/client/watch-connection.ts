@@ -1,13 +1,15 @@
 /**
  * The SDK's Watch stream: connects to one of the configured servers, resumes with the versions
  * the cache holds (so a reconnect costs only what changed), and on any failure moves to the next
- * server after an exponential backoff with full jitter. Publishes state changes on the
- * `checkups:client:connection` diagnostics channel; logs nothing.
+ * server after an exponential backoff with full jitter. A server that refuses the stream with a
+ * pushback (its admission line during a reconnect storm) is tried again when it said, not before.
+ * Publishes state changes on the `checkups:client:connection` diagnostics channel; logs nothing.
  */
 import * as grpc from '@grpc/grpc-js';
 import { channel } from 'node:diagnostics_channel';
 import type { WatchResponse__Output } from '../generated/checkups/v1/WatchResponse.ts';
 import type { Clock, Timer } from '../util/clock.ts';
+import { pushbackMs } from '../wire/errors.ts';
 import type { Connection } from './connection.ts';
 
 export const connectionChannel = channel('checkups:client:connection');
@@ -36,6 +38,16 @@ export interface WatchConnectionOptions {
  */
 export function backoffDelayMs(attempt: number, random: () => number, baseMs = 100, maxMs = 5000): number {
   return random() * Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 16));
+}
+
+/**
+ * The wait before opening a stream again after a failure: the backoff, or when the server gave a
+ * pushback, that (plus up to a tenth more, so streams given nearby places do not come back in
+ * the same instant) if it is longer.
+ */
+export function retryDelayMs(attempt: number, random: () => number, pushback: number | undefined, baseMs?: number, maxMs?: number): number {
+  const backoff = backoffDelayMs(attempt, random, baseMs, maxMs);
+  return pushback === undefined ? backoff : Math.max(backoff, pushback * (1 + random() / 10));
 }
 
 export class WatchConnection {
@@ -84,7 +96,7 @@ export class WatchConnection {
       }
     });
     let done = false;
-    const end = (why: string) => {
+    const end = (why: string, pushback?: number) => {
       if (done) return;
       done = true;
       if (this.stream === stream) this.stream = undefined;
@@ -99,11 +111,12 @@ export class WatchConnection {
         this.restarting = false;
         return this.connect();
       }
-      this.opts.connection.next();
-      const delay = backoffDelayMs(this.attempt++, this.opts.random, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
+      // A pushback is this server's place in line for us: wait for it there.
+      if (pushback === undefined) this.opts.connection.next();
+      const delay = retryDelayMs(this.attempt++, this.opts.random, pushback, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
       this.retry = this.opts.clock.setTimer(delay, () => this.connect());
     };
-    stream.on('error', (err: grpc.ServiceError) => end(err.message));
+    stream.on('error', (err: grpc.ServiceError) => end(err.message, pushbackMs(err.metadata)));
     stream.on('end', () => end('stream ended'));
   }
 }

@@ -125,6 +125,12 @@ export const streamsRefused = new Counter({
   labelNames: ['kind', 'reason'],
   registers,
 });
+export const streamsHeld = new Counter({
+  name: 'checkups_streams_held_total',
+  help: 'New Watch and xDS streams held in the admission line (server.stream_admission) before they started, by kind (watch, xds).',
+  labelNames: ['kind'],
+  registers,
+});
 export const streamMessages = new Counter({ name: 'checkups_stream_messages_total', help: 'Messages written to streams, by kind (watch, xds).', labelNames: ['kind'], registers });
 export const xdsAcks = new Counter({ name: 'checkups_xds_acks_total', help: 'xDS ACKs received, by resource type.', labelNames: ['type'], registers });
 export const xdsNacks = new Counter({ name: 'checkups_xds_nacks_total', help: 'xDS NACKs received, by resource type.', labelNames: ['type'], registers });

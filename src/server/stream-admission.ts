@@ -2,20 +2,36 @@
  * Admission of new Watch and xDS streams at a bounded rate. After a restart or a network blip
  * every client reconnects at once (a reconnect storm); each new stream costs a full snapshot,
  * and admitting them all in the same moment would starve SelectPeer and the streams already
- * open. A token bucket (server.stream_admission: `rate` per second, `burst`) admits what it can;
- * the rest get UNAVAILABLE (SERVER_UNAVAILABLE on the wire) and come back after a backoff with
- * jitter, as the SDK, grpc-js, gRPC C-core and Envoy all do for a failed stream. Refusals are
- * counted in checkups_streams_refused_total{kind,reason="admission"}.
+ * open. A token bucket (server.stream_admission: `rate` per second, `burst`) decides:
+ *
+ * - A stream that finds a token starts at once.
+ * - Otherwise it waits in line: it takes the next token not yet promised (the bucket goes into
+ *   debt) and starts when that token is due, if that is within MAX_HOLD_MS. Held, it costs
+ *   nothing but its place; it says nothing to the client, which sees its first message late.
+ *   This is what spares the server a retry storm: xDS clients (Envoy, grpc-js-xds, gRPC C-core)
+ *   retry a refused stream after their own backoff, blind to any hint, and with refusals alone
+ *   16,000 streams refused at once came back to be refused again several times each, the
+ *   refusals costing the server more than the admissions. MAX_HOLD_MS stays well below the
+ *   15 s after which xDS clients give up waiting for a resource they subscribed to.
+ * - Beyond that the stream is refused: UNAVAILABLE (SERVER_UNAVAILABLE on the wire) with a place
+ *   in line in gRPC's `grpc-retry-pushback-ms` trailer: when the line will have room for it, the
+ *   refused taking successive places (one every 1/rate s). The SDK comes back then; clients that
+ *   ignore it come back after their backoff with jitter, and are held or refused again. The
+ *   pushback is at most MAX_PUSHBACK_MS, so clients that ignore it lengthen the line only that far.
+ *
+ * Held and refused streams are counted (checkups_streams_held_total{kind},
+ * checkups_streams_refused_total{kind,reason="admission"}). The line holds at most
+ * rate x MAX_HOLD_MS streams; a held stream that ends before its turn gives its place up.
  *
  * One connection (one client address and port, as grpc-js names it) may also hold at most
- * `per_connection` open streams: a client opening thousands of streams alone is refused beyond
- * that with RESOURCE_EXHAUSTED, counted (reason="per_connection") and logged once per connection
- * while it holds streams, and everyone else is served. The table of open streams holds only
- * connections with open streams (each released when its stream ends: cancelled, closed or
- * failed), so it is bounded by the streams the server holds.
+ * `per_connection` open streams, held ones included: a client opening thousands of streams alone
+ * is refused beyond that with RESOURCE_EXHAUSTED, counted (reason="per_connection") and logged
+ * once per connection while it holds streams, and everyone else is served. The table of open
+ * streams holds only connections with open streams (each released when its stream ends:
+ * cancelled, closed or failed), so it is bounded by the streams the server holds.
  */
-import { streamsRefused } from '../observability/metrics.ts';
-import type { Clock } from '../util/clock.ts';
+import { streamsHeld, streamsRefused } from '../observability/metrics.ts';
+import type { Clock, Timer } from '../util/clock.ts';
 import { CheckupsError } from '../util/errors.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
 
@@ -32,6 +48,10 @@ export interface StreamAdmissionLimits {
 export const DEFAULT_STREAM_ADMISSION: StreamAdmissionLimits = { rate: 2000, burst: 4000 };
 /** An SDK, Envoy or a gRPC xDS client holds one or two streams per connection. */
 export const DEFAULT_STREAMS_PER_CONNECTION = 1000;
+/** The longest a new stream is held for its turn (xDS clients wait 15 s for a first resource). */
+export const MAX_HOLD_MS = 5000;
+/** The longest pushback given to a refused stream: a minute (120,000 streams at the default rate). */
+export const MAX_PUSHBACK_MS = 60_000;
 
 /** What admission needs of a server stream: its client's address and the events that end it. */
 export interface AdmittedCall {
@@ -46,10 +66,17 @@ export class StreamAdmission {
   private readonly open = new Map<string, number>();
   /** Connections already logged for reaching the cap (dropped with their last stream). */
   private readonly logged = new Set<string>();
+  /** Held streams in the order of their turns (from `head` on), each with the time it is due. */
+  private line: Array<{ readonly due: number; start: (() => void) | undefined }> = [];
+  private head = 0;
+  private lineTimer: Timer | undefined;
+  /** Monotonic ms from which the next refused stream will find room in the line. */
+  private pushbackEnd = 0;
+  private closed = false;
 
   constructor(
     private readonly limits: StreamAdmissionLimits,
-    private readonly clock: Pick<Clock, 'now'>,
+    private readonly clock: Pick<Clock, 'now' | 'setTimer'>,
     private readonly warn: (detail: object, msg: string) => void = () => undefined,
   ) {
     this.bucket = new TokenBucket(limits.rate, limits.burst, clock.now());
@@ -57,11 +84,11 @@ export class StreamAdmission {
   }
 
   /**
-   * Admits one new stream of `kind` on `call`'s connection, or throws: RATE_LIMITED when the
-   * connection holds its most streams, SERVER_UNAVAILABLE (saying when to come back) when the
-   * rate is spent.
+   * Admits one new stream of `kind` on `call`'s connection: calls `start` now, or when its turn
+   * comes (not at all if the stream ends first); or throws: RATE_LIMITED when the connection
+   * holds its most streams, SERVER_UNAVAILABLE (saying when to come back) when the line is full.
    */
-  admit(kind: 'watch' | 'xds', call: AdmittedCall): void {
+  admit(kind: 'watch' | 'xds', call: AdmittedCall, start: () => void): void {
     const peer = call.getPeer();
     const open = this.open.get(peer) ?? 0;
     if (open >= this.perConnection) {
@@ -72,12 +99,13 @@ export class StreamAdmission {
       }
       throw new CheckupsError('RATE_LIMITED', `this connection holds ${open} open streams, at most ${this.perConnection} (server.stream_admission.per_connection): close some, or open them on other connections`);
     }
-    this.take(kind);
+    const turn = this.take(kind);
     this.open.set(peer, open + 1);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
+      turn.start = undefined;
       const left = (this.open.get(peer) ?? 1) - 1;
       if (left > 0) this.open.set(peer, left);
       else {
@@ -86,6 +114,27 @@ export class StreamAdmission {
       }
     };
     for (const event of ['cancelled', 'close', 'error'] as const) call.once(event, release);
+    if (turn.due === 0) start();
+    else {
+      turn.start = start;
+      this.line.push(turn);
+      if (this.line.length - this.head === 1) this.armLine();
+    }
+  }
+
+  /** Streams held for their turn now. */
+  get held(): number {
+    let n = 0;
+    for (let i = this.head; i < this.line.length; i++) if (this.line[i]!.start !== undefined) n++;
+    return n;
+  }
+
+  /** Drops the line (the server is closing: its streams are ending anyway). */
+  close(): void {
+    this.closed = true;
+    this.lineTimer?.cancel();
+    this.line = [];
+    this.head = 0;
   }
 
   /** Connections holding open streams now. */
@@ -93,14 +142,51 @@ export class StreamAdmission {
     return this.open.size;
   }
 
-  private take(kind: 'watch' | 'xds'): void {
+  /** A turn: due 0 to start now, or a place in line. Throws when the line is full. */
+  private take(kind: 'watch' | 'xds'): { readonly due: number; start: (() => void) | undefined } {
     const now = this.clock.now();
-    if (this.bucket.take(1, now)) return;
+    if (this.bucket.take(1, now)) return { due: 0, start: undefined };
+    const wait = this.bucket.waitMs(1, now);
+    if (wait <= MAX_HOLD_MS && !this.closed) {
+      this.bucket.takeAhead(now);
+      streamsHeld.inc({ kind });
+      return { due: now + wait, start: undefined };
+    }
     streamsRefused.inc({ kind, reason: 'admission' });
+    // When the line will have room for it: the refused find room in the order they were refused.
+    const room = Math.min(Math.max(this.pushbackEnd, now + wait - MAX_HOLD_MS), now + MAX_PUSHBACK_MS);
+    this.pushbackEnd = room + 1000 / this.limits.rate;
+    const retryAfterMs = Math.ceil(room - now);
     throw new CheckupsError(
       'SERVER_UNAVAILABLE',
-      `too many new streams: checkups admits ${this.limits.rate} per second (burst ${this.limits.burst}, server.stream_admission); ` +
-        `retry after a backoff with jitter (a token is free in ${this.bucket.waitMs(1, now)} ms)`,
+      `too many new streams: checkups admits ${this.limits.rate} per second (burst ${this.limits.burst}, server.stream_admission) and holds ${MAX_HOLD_MS / 1000} s of them; ` +
+        `retry in ${retryAfterMs} ms (grpc-retry-pushback-ms), or after a backoff with jitter`,
+      [],
+      { retryAfterMs },
     );
+  }
+
+  /** Starts the held streams whose turn has come, then waits for the next one. */
+  private armLine(): void {
+    const next = this.line[this.head];
+    if (next === undefined || this.closed) return;
+    this.lineTimer = this.clock.setTimer(Math.max(0, next.due - this.clock.now()), () => {
+      this.lineTimer = undefined;
+      const now = this.clock.now();
+      while (this.head < this.line.length && this.line[this.head]!.due <= now) {
+        const turn = this.line[this.head++]!;
+        const start = turn.start;
+        turn.start = undefined;
+        start?.();
+      }
+      if (this.head === this.line.length) {
+        this.line = [];
+        this.head = 0;
+      } else if (this.head > 1024 && this.head * 2 > this.line.length) {
+        this.line = this.line.slice(this.head);
+        this.head = 0;
+      }
+      this.armLine();
+    });
   }
 }

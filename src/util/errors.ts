@@ -52,10 +52,18 @@ export class CheckupsError extends Error {
     message: string,
     /** For INVALID_CONFIG: every problem found, each `path: rule`. */
     readonly details: readonly string[] = [],
-    options?: ErrorOptions,
+    options?: CheckupsErrorOptions,
   ) {
     super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
+
+  /** When the server says when to try again (a refused stream's place in line), in ms from now. */
+  readonly retryAfterMs: number | undefined;
+}
+
+export interface CheckupsErrorOptions extends ErrorOptions {
+  readonly retryAfterMs?: number;
 }
 
 /** The message of INVALID_CONFIG for a list of problems. */

@@ -29,6 +29,16 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Takes one token now, or the next one not yet promised: the bucket goes into debt, which the
+   * refill pays back before anyone else gets a token. Returns the ms until that token is due.
+   */
+  takeAhead(now: number): number {
+    const wait = this.waitMs(1, now);
+    this.tokens -= 1;
+    return wait;
+  }
+
   /** Milliseconds until `n` tokens are there (0: now; Infinity: never, n > burst). */
   waitMs(n: number, now: number): number {
     this.refill(now);

@@ -12,6 +12,11 @@ import { CheckupsError, type CheckupsErrorCode } from '../util/errors.ts';
 
 export const ERROR_CODE_KEY = 'checkups-error-code';
 export const ERROR_DETAILS_KEY = 'checkups-error-details-bin';
+/**
+ * gRPC's own trailer for "retry after this many ms" (the retry design, A6): a refused stream's
+ * place in line. grpc-js honours it for calls with a retry policy; the SDK for its Watch stream.
+ */
+export const PUSHBACK_KEY = 'grpc-retry-pushback-ms';
 
 /** At most this many problem lines travel in the details trailer (the message says how many there were). */
 const MAX_DETAILS = 100;
@@ -48,6 +53,7 @@ export function errorToWire(err: unknown): grpc.ServiceError {
   // Trailers over ~64 KB are never delivered (the call hangs): both the message and the
   // problem list are bounded, however much of the request they echo.
   if (e.details.length > 0) metadata.set(ERROR_DETAILS_KEY, Buffer.from(JSON.stringify(boundedList(e.details, MAX_DETAILS)), 'utf8'));
+  if (e.retryAfterMs !== undefined) metadata.set(PUSHBACK_KEY, String(Math.max(0, Math.ceil(e.retryAfterMs))));
   const details = clip(e.message, MAX_DETAILS_CHARS);
   return Object.assign(new Error(details), { code: STATUS_OF[e.code], details, metadata });
 }
@@ -88,13 +94,23 @@ function detailsOf(metadata: grpc.Metadata | undefined): string[] {
   }
 }
 
+/** The server's pushback on a failed call in ms (undefined without one, or one that does not parse). */
+export function pushbackMs(metadata: grpc.Metadata | undefined): number | undefined {
+  const raw = metadata?.get(PUSHBACK_KEY)[0];
+  if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw)) return undefined;
+  return Number(raw);
+}
+
 /**
  * A failed call as a CheckupsError. `connected`: whether the channel had reached the server
  * (READY) when the call failed; `target` names it in transport errors.
  */
 export function errorFromWire(err: grpc.ServiceError, target: string, connected: boolean): CheckupsError {
   const sent = err.metadata?.get(ERROR_CODE_KEY)[0];
-  if (isCode(sent)) return new CheckupsError(sent, err.details, detailsOf(err.metadata), { cause: err });
+  if (isCode(sent)) {
+    const retryAfterMs = pushbackMs(err.metadata);
+    return new CheckupsError(sent, err.details, detailsOf(err.metadata), { cause: err, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  }
   const code = transportCode(err, connected);
   const message = code === 'SERVER_UNAVAILABLE' ? `cannot reach checkups at ${target}: ${err.details}` : `${grpc.status[err.code] ?? `status ${err.code}`} from ${target}: ${err.details}`;
   return new CheckupsError(code, message, [], { cause: err });

@@ -2,10 +2,12 @@
  * Reconnect storms and connection age, over real connections:
  *
  * - new Watch and xDS streams are admitted at a bounded rate (server.stream_admission); 80 SDK
- *   clients started at once against 10 per second (burst 10) are refused UNAVAILABLE, back off
- *   with jitter, and all become current; SelectPeer stays responsive meanwhile; the time until
- *   every client is current is printed. A raw ADS stream beyond the bucket gets UNAVAILABLE with
- *   a message that says what to do.
+ *   clients started at once against 10 per second (burst 10): those beyond the burst are held
+ *   for their turn (5 s of them), the rest refused UNAVAILABLE with a pushback the SDK honours
+ *   (each comes back about once), and all become current; SelectPeer stays responsive
+ *   meanwhile; the time until every client is current is printed. Raw ADS streams beyond the
+ *   line get UNAVAILABLE with a message that says what to do and the pushback trailer; held
+ *   ones get their first response when their turn comes.
  * - server.max_connection_age: grpc-js sends GOAWAY after the age (±10%) and closes after the
  *   grace; an SDK client reconnects, resumes with what it holds (nothing resent) and stays
  *   current.
@@ -45,8 +47,9 @@ describe('reconnect storm: bounded admission of new streams', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('80 SDK clients at once: refused beyond the bucket, back off, all current; SelectPeer stays responsive', async () => {
+  it('80 SDK clients at once: held, then refused beyond the line, come back when told, all current; SelectPeer stays responsive', async () => {
     const refusedBefore = await metric(server.httpAddress, 'checkups_streams_refused_total');
+    const heldBefore = await metric(server.httpAddress, 'checkups_streams_held_total');
     const c = clients(server.grpcAddress);
     const t0 = performance.now();
     const fleet = Array.from({ length: 80 }, () => new CheckupsClient({ servers: server.grpcAddress, token: '' }));
@@ -66,10 +69,14 @@ describe('reconnect storm: bounded admission of new streams', () => {
       storming = false;
       await selecting;
       const refused = (await metric(server.httpAddress, 'checkups_streams_refused_total')) - refusedBefore;
+      const held = (await metric(server.httpAddress, 'checkups_streams_held_total')) - heldBefore;
       selectLatencies.sort((a, b) => a - b);
       const p99 = selectLatencies[Math.floor(selectLatencies.length * 0.99)] ?? 0;
-      console.log(`reconnect storm: 80 clients at 10 streams/s (burst 10): all current after ${allCurrentMs.toFixed(0)} ms, ${refused} streams refused, SelectPeer p99 ${p99.toFixed(1)} ms over ${selectLatencies.length} calls`);
-      assert.ok(refused >= 40, `${refused} refusals`);
+      console.log(`reconnect storm: 80 clients at 10 streams/s (burst 10): all current after ${allCurrentMs.toFixed(0)} ms, ${held} streams held, ${refused} refused, SelectPeer p99 ${p99.toFixed(1)} ms over ${selectLatencies.length} calls`);
+      // 10 start at once, 50 are held (5 s at 10/s), 20 are refused and held when they come back.
+      assert.ok(held >= 60 && held <= 70, `${held} held`);
+      // Told when to come back, each refused client comes back about once (blind backoff took 3-4 tries each).
+      assert.ok(refused >= 15 && refused <= 30, `${refused} refusals`);
       // 80 streams at 10/s after a burst of 10 need about 7 s; backoff adds a little.
       assert.ok(allCurrentMs >= 5000, `admitted faster than the rate allows: ${allCurrentMs.toFixed(0)} ms`);
       assert.ok(p99 < 100, `SelectPeer p99 ${p99.toFixed(1)} ms`);
@@ -82,12 +89,13 @@ describe('reconnect storm: bounded admission of new streams', () => {
     }
   });
 
-  it('an ADS stream beyond the bucket is refused UNAVAILABLE, saying what to do', async () => {
+  it('ADS streams beyond the line are refused UNAVAILABLE, saying what to do and when; held ones are answered at their turn', async () => {
     const xds = xdsClient(server.grpcAddress);
     const statuses: grpc.StatusObject[] = [];
-    const streams = Array.from({ length: 30 }, (_, i) => {
+    let answered = 0;
+    const streams = Array.from({ length: 80 }, (_, i) => {
       const s = adsCall(xds);
-      s.on('data', () => undefined);
+      s.once('data', () => answered++);
       s.on('error', () => undefined);
       s.on('status', (st: grpc.StatusObject) => statuses.push(st));
       s.write({ node: { ...NODE, id: `storm-${i}` }, type_url: ENDPOINT, resource_names: ['api'] });
@@ -96,7 +104,11 @@ describe('reconnect storm: bounded admission of new streams', () => {
     try {
       await waitFor(() => statuses.some((s) => s.code === grpc.status.UNAVAILABLE), 'a refused ADS stream', 10_000);
       const refused = statuses.find((s) => s.code === grpc.status.UNAVAILABLE)!;
-      assert.match(refused.details, /too many new streams: checkups admits 10 per second .*retry after a backoff with jitter/);
+      assert.match(refused.details, /too many new streams: checkups admits 10 per second .*holds 5 s of them; retry in \d+ ms \(grpc-retry-pushback-ms\), or after a backoff with jitter/);
+      assert.match(String(refused.metadata.get('grpc-retry-pushback-ms')[0]), /^\d+$/);
+      // Held streams (their requests came before their turn) are answered as their turns come.
+      const early = answered;
+      await waitFor(() => answered >= early + 5, 'held ADS streams to get their first response', 10_000);
     } finally {
       for (const s of streams) s.cancel();
       xds.close();

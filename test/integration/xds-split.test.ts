@@ -207,7 +207,13 @@ describe('grpc-js-xds 1.14.1 follows a split EDS push', () => {
   before(async () => {
     a = await startBackend('a');
     b = await startBackend('b');
-    h = await startXdsServer({ ...limited, authorize: () => void streamsOpened++ });
+    h = await startXdsServer({
+      ...limited,
+      authorize: (_call, start) => {
+        streamsOpened++;
+        start();
+      },
+    });
     // Each upstream: a and b, plus servers drained by the admin (DRAINING: gRPC leaves them out) for bulk.
     for (let u = 0; u < N; u++) h.registry.put(upstream(`g${u}`, [cluster(1, [server(a.address), server(b.address), ...fillers(u, 60, { down: true })])]));
     h.xds.cache().settle();

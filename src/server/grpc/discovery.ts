@@ -276,14 +276,14 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
   };
   return {
     Watch: (call) => {
+      const start = () => deps.watch.handle(call as unknown as Parameters<WatchHub['handle']>[0]);
       try {
         auth.check(call, 'read');
-        deps.admission?.admit('watch', call);
+        if (deps.admission !== undefined) deps.admission.admit('watch', call, start);
+        else start();
       } catch (err) {
         call.emit('error', errorToWire(err));
-        return;
       }
-      deps.watch.handle(call as unknown as Parameters<WatchHub['handle']>[0]);
     },
     SelectPeer: authorized(auth, 'read', (req) => {
       const peer = engine.selectPeer(requireSkey(req.skey), {

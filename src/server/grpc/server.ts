@@ -101,9 +101,9 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
   const xds = registerXds(server, {
     registry: deps.registry,
     clock: deps.clock,
-    authorize: (call) => {
+    authorize: (call, start) => {
       deps.auth.check(call, 'read');
-      admission.admit('xds', call);
+      admission.admit('xds', call, start);
     },
     ...(opts.streamStallTimeoutMs !== undefined ? { streamStallTimeoutMs: opts.streamStallTimeoutMs } : {}),
     ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),
@@ -148,6 +148,7 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
     close: (graceMs) =>
       new Promise<void>((resolve) => {
         for (const name of ['', 'checkups.v1.DiscoveryService', 'checkups.v1.AdminService']) health.setStatus(name, 'NOT_SERVING');
+        admission.close();
         watch.close();
         xds.close();
         const force = setTimeout(() => {

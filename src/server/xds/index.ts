@@ -50,8 +50,11 @@ export interface XdsDeps {
    * larger pushes are split where the protocol allows, and counted where it does not.
    */
   readonly maxResponseBytes?: number;
-  /** Throws (a CheckupsError) when the call may not open a stream: the read right (docs/security.md). */
-  readonly authorize?: (call: grpc.ServerDuplexStream<unknown, Buffer>) => void;
+  /**
+   * Throws (a CheckupsError) when the call may not open a stream (the read right,
+   * docs/security.md); otherwise calls `start` now or later (admission, stream-admission.ts).
+   */
+  readonly authorize?: (call: grpc.ServerDuplexStream<unknown, Buffer>, start: () => void) => void;
 }
 
 export interface XdsStats {
@@ -145,37 +148,50 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
     return running;
   };
 
-  /** Starts a stream, or fails the call when it lacks the right or xDS cannot run (protos missing, server closed). */
-  const open = (call: grpc.ServerDuplexStream<unknown, Buffer>): StreamContext | undefined => {
+  /**
+   * Starts a stream with `begin` once it is authorized and admitted (now or at its turn), or
+   * fails the call when it lacks the right, is refused, or xDS cannot run (protos missing,
+   * server closed).
+   */
+  const open = (call: grpc.ServerDuplexStream<unknown, Buffer>, begin: (ctx: StreamContext) => void): void => {
+    let begun = false;
+    const go = () => {
+      begun = true;
+      let ctx: StreamContext;
+      try {
+        if (closed) throw new Error('server is shutting down');
+        ctx = start().ctx;
+      } catch (err) {
+        const details = `xDS unavailable: ${(err as Error).message}`;
+        call.emit('error', Object.assign(new Error(details), { code: grpc.status.UNAVAILABLE, details }));
+        return;
+      }
+      begin(ctx);
+    };
     try {
-      deps.authorize?.(call);
+      if (deps.authorize !== undefined) deps.authorize(call, go);
+      else go();
     } catch (err) {
       call.emit('error', errorToWire(err));
-      return undefined;
+      return;
     }
-    try {
-      if (closed) throw new Error('server is shutting down');
-      return start().ctx;
-    } catch (err) {
-      const details = `xDS unavailable: ${(err as Error).message}`;
-      call.emit('error', Object.assign(new Error(details), { code: grpc.status.UNAVAILABLE, details }));
-      return undefined;
+    // Held for its turn: grpc-js decodes the stream's requests as they come, with our codec.
+    if (!begun && !closed) {
+      try {
+        start();
+      } catch {
+        // go() says why when the turn comes.
+      }
     }
   };
 
   const identity = (b: Buffer) => b;
   for (const [path, typeUrl] of SOTW_METHODS) {
-    const handler = (call: XdsCall<DiscoveryRequest>) => {
-      const ctx = open(call);
-      if (ctx !== undefined) new SotwStream(call, ctx, typeUrl);
-    };
+    const handler = (call: XdsCall<DiscoveryRequest>) => open(call, (ctx) => new SotwStream(call, ctx, typeUrl));
     server.register(path, handler, identity, tolerantDeserializer((b: Buffer) => running!.codec.decodeSotwRequest(b)), 'bidi');
   }
   for (const [path, typeUrl] of DELTA_METHODS) {
-    const handler = (call: XdsCall<DeltaDiscoveryRequest>) => {
-      const ctx = open(call);
-      if (ctx !== undefined) new DeltaStream(call, ctx, typeUrl);
-    };
+    const handler = (call: XdsCall<DeltaDiscoveryRequest>) => open(call, (ctx) => new DeltaStream(call, ctx, typeUrl));
     server.register(path, handler, identity, tolerantDeserializer((b: Buffer) => running!.codec.decodeDeltaRequest(b)), 'bidi');
   }
 

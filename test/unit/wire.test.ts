@@ -9,7 +9,8 @@ import { parseConfig } from '../../src/config/validate.ts';
 import { HEARTBEAT_STATUSES, type PassiveVerdict, type PeerHealth, type PeerId } from '../../src/core/model.ts';
 import type { WatchResponse, WatchResponse__Output } from '../../src/generated/checkups/v1/WatchResponse.ts';
 import { CheckupsError, type CheckupsErrorCode } from '../../src/util/errors.ts';
-import { errorFromWire, errorToWire } from '../../src/wire/errors.ts';
+import { errorFromWire, errorToWire, pushbackMs } from '../../src/wire/errors.ts';
+import { retryDelayMs } from '../../src/client/watch-connection.ts';
 import { packageDefinition } from '../../src/wire/proto.ts';
 import { snapshotReport } from '../../src/wire/report.ts';
 import { healthFromWire, healthToWire, passiveFromWire, passiveToWire } from '../../src/wire/status.ts';
@@ -141,5 +142,24 @@ describe('wire layer', () => {
     assert.equal(errorFromWire(bare(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded'), 'h:1', false).code, 'SERVER_UNAVAILABLE');
     assert.equal(errorFromWire(bare(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded'), 'h:1', true).code, 'TIMEOUT');
     assert.equal(errorToWire(new Error('boom')).metadata.get('checkups-error-code')[0], 'INTERNAL');
+  });
+
+  it("a refusal's place in line travels in grpc-retry-pushback-ms; the SDK waits for it (plus up to a tenth), never less than its backoff", () => {
+    const sent = errorToWire(new CheckupsError('SERVER_UNAVAILABLE', 'too many new streams', [], { retryAfterMs: 1234.2 }));
+    assert.equal(sent.metadata.get('grpc-retry-pushback-ms')[0], '1235');
+    assert.equal(pushbackMs(sent.metadata), 1235);
+    assert.equal(errorFromWire(sent, 'h:1', true).retryAfterMs, 1235);
+    assert.equal(pushbackMs(errorToWire(new CheckupsError('SERVER_UNAVAILABLE', 'x')).metadata), undefined);
+    for (const bad of ['-5', '1.5', 'soon', '']) {
+      const md = new grpc.Metadata();
+      md.set('grpc-retry-pushback-ms', bad);
+      assert.equal(pushbackMs(md), undefined, bad);
+    }
+    // Backoff alone: a uniform draw below 100 ms x 2^attempt.
+    assert.equal(retryDelayMs(3, () => 0.5, undefined), 400);
+    // With a pushback: that, plus the draw's tenth of it.
+    assert.equal(retryDelayMs(0, () => 0.5, 2000), 2100);
+    // A backoff longer than the pushback wins.
+    assert.equal(retryDelayMs(10, () => 0.5, 10), 5000 * 0.5);
   });
 });

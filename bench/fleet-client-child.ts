@@ -17,7 +17,8 @@ import { backoffDelayMs, retryDelayMs } from '../src/client/watch-connection.ts'
 import { pushbackMs } from '../src/wire/errors.ts';
 import { ENDPOINT } from '../src/server/xds/type-urls.ts';
 import { checkupsProto } from '../src/wire/proto.ts';
-import { adsCall, NODE, xdsClient, type SotwResponse } from '../test/support/xds-harness.ts';
+import protobuf from 'protobufjs/minimal.js';
+import { NODE, xdsClient } from '../test/support/xds-harness.ts';
 
 const [address, watchArg, adsArg, channelsArg] = process.argv.slice(2) as [string, string, string, string];
 const WATCH = Number(watchArg);
@@ -36,12 +37,36 @@ interface Stream {
   retry(delay: (attempt: number) => number): void;
 }
 
-const proto = checkupsProto();
-const discovery = Array.from({ length: CHANNELS }, () => new proto.DiscoveryService(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
-// Each on its own connection, as the Watch channels: sharing one, 2,500 ADS streams ran into the
-// server's per-connection limit (1,000) in full mode.
+/**
+ * The streams are raw: responses stay bytes. An ADS stream reads only what its ACK needs (the
+ * version and the nonce); a Watch stream only that a message came. This process is a load
+ * generator holding thousands of clients on the server's cores: decoding every response in full
+ * (as each client does on its own machine) cost these processes more CPU than the server spent
+ * sending, and the server waited for a core behind them.
+ */
+const identity = (b: Buffer) => b;
+type Serialize = (value: object) => Buffer;
+const watchMethod = (checkupsProto().DiscoveryService as unknown as { service: { Watch: { path: string; requestSerialize: Serialize } } }).service.Watch;
+// Each channel on its own connection: sharing one, 2,500 ADS streams ran into the server's
+// per-connection limit (1,000) in full mode.
+const discovery = Array.from({ length: CHANNELS }, () => new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
 const xds = Array.from({ length: CHANNELS }, () => xdsClient(address, undefined, { 'grpc.use_local_subchannel_pool': 1 }));
+const adsMethod = (xds[0]!.constructor as unknown as { service: { StreamAggregatedResources: { path: string; requestSerialize: Serialize } } }).service.StreamAggregatedResources;
 const streams: Stream[] = [];
+
+/** version_info (field 1) and nonce (field 5) of a DiscoveryResponse, skipping the rest. */
+function ackFields(bytes: Buffer): { version: string; nonce: string } {
+  const r = protobuf.Reader.create(bytes);
+  let version = '';
+  let nonce = '';
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1) version = r.string();
+    else if (tag >>> 3 === 5) nonce = r.string();
+    else r.skipType(tag & 7);
+  }
+  return { version, nonce };
+}
 
 function onMessage(s: Stream): void {
   s.synced = true;
@@ -75,7 +100,7 @@ function reopening(open: (attempt: number) => { cancel(): void; pause(): void; r
 function openWatch(i: number): Stream {
   const s = { synced: false, stalled: false, expecting: false, gotAt: null } as Stream;
   reopening(() => {
-    const call = discovery[i % CHANNELS]!.Watch({ skeys: ['svc'] });
+    const call = discovery[i % CHANNELS]!.makeServerStreamRequest(watchMethod.path, watchMethod.requestSerialize, identity, { skeys: ['svc'] });
     call.on('data', () => onMessage(s));
     call.on('error', () => undefined);
     call.on('status', (st: grpc.StatusObject) => st.code !== grpc.status.CANCELLED && s.retry((n) => retryDelayMs(n, Math.random, pushbackMs(st.metadata))));
@@ -87,11 +112,14 @@ function openWatch(i: number): Stream {
 function openAds(i: number): Stream {
   const s = { synced: false, stalled: false, expecting: false, gotAt: null } as Stream;
   reopening(() => {
-    const call = adsCall(xds[i % CHANNELS]!);
-    call.on('data', (r: SotwResponse) => {
+    const call = xds[i % CHANNELS]!.makeBidiStreamRequest(adsMethod.path, adsMethod.requestSerialize, identity);
+    call.on('data', (bytes: Buffer) => {
       onMessage(s);
       // A stalled client neither reads nor ACKs; the ACK is what lets the server send the next one.
-      if (!s.stalled) call.write({ type_url: ENDPOINT, version_info: r.version_info, response_nonce: r.nonce, resource_names: ['svc'] });
+      if (!s.stalled) {
+        const { version, nonce } = ackFields(bytes);
+        call.write({ type_url: ENDPOINT, version_info: version, response_nonce: nonce, resource_names: ['svc'] });
+      }
     });
     call.on('error', () => undefined);
     call.on('status', (st: grpc.StatusObject) => st.code !== grpc.status.CANCELLED && s.retry((n) => backoffDelayMs(n, Math.random, 500, 30_000)));

@@ -49,7 +49,7 @@ const BIG = 10_000;
 const MASS = 1000;
 const SIZE_UPSTREAMS = 10_000;
 const MAX_MESSAGE = 4 * 1024 * 1024;
-/** CHECKUPS_BENCH_PROFILE=DIR: CPU profiles of the server over the mass failure and the storm, written to DIR. */
+/** CHECKUPS_BENCH_PROFILE=DIR: CPU profiles of the server over the flips (none stalled), the mass failure and the storm, written to DIR. */
 const PROFILE_DIR = process.env['CHECKUPS_BENCH_PROFILE'];
 
 const now = () => performance.timeOrigin + performance.now();
@@ -198,7 +198,9 @@ export async function run(): Promise<void> {
 
     await flips(clients, admin, 0); // warm-up
     // Flip numbers continue, so every flip changes something (down after up after down ...).
+    if (PROFILE_DIR !== undefined) await serverChild.ask('prof-start');
     const calm = await flips(clients, admin, FLIPS);
+    if (PROFILE_DIR !== undefined) await serverChild.ask(`prof-stop ${join(PROFILE_DIR, 'fleet-flips.cpuprofile')}`);
     const stalledCount = (await all<{ stalled: number }>(clients, { cmd: 'stall', share: 0.01 })).reduce((a, r) => a + r.stalled, 0);
     const stalled = await flips(clients, admin, 2 * FLIPS);
     await all(clients, { cmd: 'unstall' });

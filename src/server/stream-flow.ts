@@ -130,9 +130,9 @@ export class StallGuard {
     return this.stallCount;
   }
 
+  /** The flow's first unfinished write (it is not in `busy`: leave() took it out when it was idle). */
   enter(flow: StreamFlow): void {
     flow.busySince = this.opts.clock.now();
-    this.busy.delete(flow);
     this.busy.add(flow);
     this.arm();
   }

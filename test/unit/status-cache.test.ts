@@ -96,21 +96,21 @@ describe('GetStatus caches', () => {
 
   it("an xDS node's entry is reused while its revision stays, every change shows, and connected nodes come first", () => {
     const { xds, kept, page } = setup();
-    xds.streamOpened('a', 'envoy');
-    xds.streamOpened('b', 'grpc-js');
-    xds.recordSent('a', E, '1');
+    const nodeA = xds.streamOpened('a', 'envoy');
+    const nodeB = xds.streamOpened('b', 'grpc-js');
+    xds.recordSent(nodeA, E, '1');
     let res = page();
     assert.deepEqual(res.xdsNodes.map((n) => [n.nodeId, n.streams]), [['a', 1], ['b', 1]]);
     const encodes = kept.xdsNodes.encodes;
     page();
     assert.equal(kept.xdsNodes.encodes, encodes, 'nothing changed: nothing encoded');
 
-    xds.recordAck('a', E, '1');
+    xds.recordAck(nodeA, E, '1');
     res = page();
     assert.equal(res.xdsNodes[0]!.types[0]!.ackedVersion, '1');
     assert.equal(kept.xdsNodes.encodes, encodes + 1, 'only the node that changed');
 
-    xds.recordSent('b', E, '2');
+    xds.recordSent(nodeB, E, '2');
     xds.recordNack('b', E, '2', 3, 'bad endpoint');
     res = page();
     const b = res.xdsNodes.find((n) => n.nodeId === 'b')!;
@@ -158,7 +158,7 @@ describe('XdsStatus idle nodes', () => {
     assert.deepEqual(nodes.slice(-2).map((n) => n.nodeId), ['fresh', back]);
     assert.equal(nodes.some((n) => n.nodeId === `n${total - MAX_IDLE_NODES + 1}`), false, 'the oldest idle one went');
     // A node known only from a record (no stream yet) is idle too, and evicted in its turn.
-    status.recordSent('recorded', E, '1');
+    status.recordSent(status.node('recorded'), E, '1');
     status.streamOpened('x', '');
     status.streamClosed('x');
     nodes = status.nodes();

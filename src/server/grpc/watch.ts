@@ -24,7 +24,7 @@ import type { RegistryChange, UpstreamRegistry } from '../../core/registry.ts';
 import type { WatchRequest__Output } from '../../generated/checkups/v1/WatchRequest.ts';
 import type { WatchResponse } from '../../generated/checkups/v1/WatchResponse.ts';
 import type { Clock, Timer } from '../../util/clock.ts';
-import { pushDuration, pushesTotal, streamMessages } from '../../observability/metrics.ts';
+import { countStreamMessage, pushDuration, pushesTotal } from '../../observability/metrics.ts';
 import { SnapshotEncoder } from '../../wire/upstream-encoding.ts';
 import { StallGuard, type StreamFlow, type StreamLogger } from '../stream-flow.ts';
 
@@ -207,7 +207,7 @@ export class WatchHub {
       sub.flow.write(Buffer.concat([...parts.splice(0), trailer]));
       size = 0;
       this.messages++;
-      streamMessages.inc({ kind: 'watch' });
+      countStreamMessage('watch');
     };
     for (const skey of [...sub.dirty]) {
       if (size >= FLUSH_SLICE_MIN_BYTES) {

@@ -30,7 +30,7 @@ export class DeltaStream extends XdsStreamBase<DeltaDiscoveryRequest> {
     if (req.response_nonce !== '' && req.response_nonce === state.lastNonce) {
       const version = state.lastVersion ?? '';
       if (req.error_detail !== null) this.recordNack(state.typeUrl, version, req.error_detail.code, req.error_detail.message);
-      else this.ctx.status.recordAck(this.nodeId, state.typeUrl, version);
+      else this.ctx.status.recordAck(this.node, state.typeUrl, version);
     }
     const exists = (name: string) => isServedType(state.typeUrl) && this.ctx.cache.get(state.typeUrl, name) !== undefined;
     const wasWildcard = state.sub.wildcard;

@@ -34,7 +34,7 @@ export class SotwStream extends XdsStreamBase<DiscoveryRequest> {
       if (req.error_detail !== null) {
         this.recordNack(state.typeUrl, state.lastVersion ?? req.version_info, req.error_detail.code, req.error_detail.message);
       } else {
-        this.ctx.status.recordAck(this.nodeId, state.typeUrl, req.version_info);
+        this.ctx.status.recordAck(this.node, state.typeUrl, req.version_info);
       }
     } else if (req.error_detail !== null) {
       // A NACK of a response from an earlier stream (no nonce of ours): still worth recording.

@@ -11,7 +11,7 @@
  * Each node carries a revision, bumped by every change of what it reports, so GetStatus encodes
  * again only the nodes that changed (discovery.ts).
  */
-import { xdsAcks, xdsNacks, xdsTypeLabel } from '../../observability/metrics.ts';
+import { countXdsAck, xdsNacks, xdsTypeLabel } from '../../observability/metrics.ts';
 import { clip } from '../../util/bounded-text.ts';
 import { shortName } from './type-urls.ts';
 
@@ -103,11 +103,13 @@ export class XdsStatus {
     if (first) this.warn({ nodeId, limit: MAX_WARNINGS_PER_STREAM }, 'xds: this stream reached its warning limit; further NACKs are counted, not logged');
   }
 
-  streamOpened(nodeId: string, userAgent: string): void {
+  /** A stream of the node opened; the node's record is the stream's to pass to recordSent and recordAck. */
+  streamOpened(nodeId: string, userAgent: string): NodeStatus {
     const node = this.node(nodeId);
     if (node.streams++ === 0) this.idle.delete(nodeId);
     if (userAgent !== '') node.userAgent = clip(userAgent, MAX_NODE_TEXT_CHARS);
     node.revision++;
+    return node;
   }
 
   streamClosed(nodeId: string): void {
@@ -125,15 +127,17 @@ export class XdsStatus {
     this.evictIdle();
   }
 
-  recordSent(nodeId: string, typeUrl: string, version: string): void {
-    this.type(nodeId, typeUrl).sentVersion = version;
+  // Sent and ACKed take the node's record, not its id: once per message of a fan-out, the id's
+  // lookup among thousands of nodes was most of their cost.
+  recordSent(node: NodeStatus, typeUrl: string, version: string): void {
+    this.typeOf(node, typeUrl).sentVersion = version;
   }
 
-  recordAck(nodeId: string, typeUrl: string, version: string): void {
-    const t = this.type(nodeId, typeUrl);
+  recordAck(node: NodeStatus, typeUrl: string, version: string): void {
+    const t = this.typeOf(node, typeUrl);
     t.ackedVersion = version;
     t.nacked = false;
-    xdsAcks.inc({ type: xdsTypeLabel(typeUrl) });
+    countXdsAck(typeUrl);
   }
 
   /** Records a NACK; logs it when `log` (the stream's warning budget allows). Messages are clipped. */
@@ -182,7 +186,10 @@ export class XdsStatus {
 
   /** A type of the node for a change: the node's revision moves (the caller changes the type next). */
   private type(nodeId: string, typeUrl: string): TypeStatus {
-    const node = this.node(nodeId);
+    return this.typeOf(this.node(nodeId), typeUrl);
+  }
+
+  private typeOf(node: NodeStatus, typeUrl: string): TypeStatus {
     node.revision++;
     let t = node.types.get(typeUrl);
     if (t === undefined) {

@@ -24,7 +24,7 @@
  * after a part as it does at a held type, so later types wait for the whole of it.
  */
 import * as grpc from '@grpc/grpc-js';
-import { streamMessages, xdsStreamsClosed } from '../../observability/metrics.ts';
+import { countStreamMessage, xdsStreamsClosed } from '../../observability/metrics.ts';
 import { isUnparseable, unparseableError, type Unparseable } from '../grpc/unparseable.ts';
 import { clip, MAX_DETAILS_CHARS } from '../../util/bounded-text.ts';
 import type { XdsResourceCache } from './cache.ts';
@@ -32,7 +32,7 @@ import type { ResponseSizeLimit } from './response-size.ts';
 import type { NodeInfo } from './envoy-types.ts';
 import type { StallGuard, StreamFlow } from '../stream-flow.ts';
 import type { HubStream, SharedResponses, XdsHub } from './hub.ts';
-import { MAX_NAMES_PER_STREAM, MAX_NODE_TEXT_CHARS, MAX_TYPES_PER_STREAM, MAX_WARNINGS_PER_STREAM, type XdsStatus } from './status.ts';
+import { MAX_NAMES_PER_STREAM, MAX_NODE_TEXT_CHARS, MAX_TYPES_PER_STREAM, MAX_WARNINGS_PER_STREAM, type NodeStatus, type XdsStatus } from './status.ts';
 import { Subscription } from './subscription.ts';
 import { isServedType, PUSH_ORDER, REMOVAL_ORDER, type ResourceTypeUrl } from './type-urls.ts';
 
@@ -80,6 +80,8 @@ export interface PlannedResponse {
 
 export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null; readonly type_url: string; readonly response_nonce: string }> implements HubStream {
   protected nodeId = '';
+  /** The node's record in XdsStatus, once the first request named it. */
+  private nodeRecord: NodeStatus | undefined;
   protected readonly types = new Map<string, TypeState>();
   private identified = false;
   private warningsLeft = MAX_WARNINGS_PER_STREAM;
@@ -210,9 +212,14 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     state.lastVersion = version;
     state.awaitingAck = true;
     this.ctx.counters.responses++;
-    streamMessages.inc({ kind: 'xds' });
-    this.ctx.status.recordSent(this.nodeId, state.typeUrl, version);
+    countStreamMessage('xds');
+    this.ctx.status.recordSent(this.node, state.typeUrl, version);
     this.flow.write(out);
+  }
+
+  /** This stream's node in XdsStatus (the unnamed node '' before the first request). */
+  protected get node(): NodeStatus {
+    return this.nodeRecord ?? this.ctx.status.node(this.nodeId);
   }
 
   protected watch(typeUrl: string, name: string, on: boolean): void {
@@ -241,7 +248,7 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     if (!this.identified) {
       this.identified = true;
       this.nodeId = clip(req.node?.id ?? '', MAX_NODE_TEXT_CHARS);
-      this.ctx.status.streamOpened(this.nodeId, req.node?.user_agent_name ?? '');
+      this.nodeRecord = this.ctx.status.streamOpened(this.nodeId, req.node?.user_agent_name ?? '');
     }
     let state = this.types.get(typeUrl);
     const isNew = state === undefined;

@@ -1,13 +1,15 @@
 /**
  * `npm run bench -- fleet`: one server (a child process) against a fleet of subscribers held by
  * CLIENT_PROCESSES other processes: WATCH_STREAMS checkups Watch + ADS_STREAMS xDS streams, all
- * following upstream `svc`. Measured in one run:
+ * following upstream `svc`. The client processes stand for machines of their own: they keep
+ * responses as bytes (fleet-client-child.ts) and run at a lower priority (CLIENT_NICE), so that
+ * sharing the server's cores they take what it leaves. Measured in one run:
  *
  * 1. RSS per stream: the server's RSS before the fleet connects and once every stream is synced.
  * 2. Flip-to-delivery: an admin SetPeerDown/Up on `svc`, from the call to each stream's next
  *    message (wall clock shared by the processes), p50/p99 over every stream of FLIPS flips;
  *    with no stream stalled, then with 1% of the streams not reading (and not ACKing), same run.
- *    Targets: p99 with 1% stalled <= 1.2x p99 without; p99 < 1 s.
+ *    Targets: p99 with 1% stalled <= 1.2x p99 without; p99 < 1 s, both.
  * 3. Mass failure: 1,000 of the 10,000 peers of upstream `big` fail at once (FeedbackBatch
  *    failures with max_fails 1, ten batches of 100 in flight: the same per-peer health path as
  *    1,000 failing probes), while SelectPeer and GetStatus are timed; then the time until a
@@ -19,8 +21,9 @@
  *    a GC pause), the server waiting for a core (the processes of this bench share the
  *    machine) or the measuring process itself.
  * 4. Reconnect storm: every stream of the fleet dropped and opened again at once, admitted at the
- *    server's default server.stream_admission (refused streams retry after a backoff with full
- *    jitter, as the SDK does); time until all are synced again, and SelectPeer p99 meanwhile.
+ *    server's default server.stream_admission (held for their turn, or refused: Watch streams
+ *    come back when the pushback says, as the SDK does; ADS streams after Envoy's backoff, blind
+ *    to it); time until all are synced again, and SelectPeer p99 meanwhile.
  *    Target: SelectPeer p99 < 100 ms during the storm.
  * 5. Largest message: a second server with 10,000 upstreams; GetStatus and the first Watch
  *    message, in bytes, against the 4 MiB default receive limit of gRPC clients.
@@ -30,7 +33,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -44,6 +47,13 @@ const WATCH_STREAMS = SHORT ? 2000 : 10_000;
 const ADS_STREAMS = SHORT ? 2000 : 10_000;
 const CLIENT_PROCESSES = SHORT ? 2 : 4;
 const CHANNELS_PER_PROCESS = 20;
+/**
+ * The client processes run at this niceness (CHECKUPS_BENCH_CLIENT_NICE, default 10). They stand
+ * for clients on other machines; at the server's priority, four of them took the cores the
+ * server's push needed (side by side, nice 0 against 10: storm SelectPeer p99 54-80 against
+ * 29-52 ms; flip p99 similar or higher).
+ */
+const CLIENT_NICE = Number(process.env['CHECKUPS_BENCH_CLIENT_NICE'] ?? 10);
 const FLIPS = 5;
 const BIG = 10_000;
 const MASS = 1000;
@@ -103,6 +113,7 @@ class ClientProcess {
   private readonly lines: AsyncIterator<string>;
   constructor(address: string, watch: number, ads: number) {
     this.proc = spawn(process.execPath, ['--import', 'tsx', 'bench/fleet-client-child.ts', address, String(watch), String(ads), String(CHANNELS_PER_PROCESS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    if (CLIENT_NICE !== 0) setPriority(this.proc.pid!, CLIENT_NICE);
     this.lines = createInterface({ input: this.proc.stdout! })[Symbol.asyncIterator]();
   }
   async ask<T>(cmd: object): Promise<T> {
@@ -347,7 +358,7 @@ export async function run(): Promise<void> {
   const ratio = (results['flip p99 ms, 1% stalled'] as number) / (results['flip p99 ms'] as number);
   const checks: Array<[string, boolean]> = [
     [`flip p99 with 1% stalled / without: ${ratio.toFixed(2)} (target <= 1.2)`, ratio <= 1.2],
-    [`flip p99 ${(results['flip p99 ms, 1% stalled'] as number).toFixed(0)} ms (target < 1000)`, (results['flip p99 ms, 1% stalled'] as number) < 1000],
+    [`flip p99 ${(results['flip p99 ms'] as number).toFixed(0)} ms, ${(results['flip p99 ms, 1% stalled'] as number).toFixed(0)} ms with 1% stalled (target < 1000 both)`, Math.max(results['flip p99 ms'] as number, results['flip p99 ms, 1% stalled'] as number) < 1000],
     [`SelectPeer p99 during the mass failure ${(results['SelectPeer p99 ms during'] as number).toFixed(0)} ms (target < 100)`, (results['SelectPeer p99 ms during'] as number) < 100],
     [`GetStatus p99 during the mass failure ${(results['GetStatus p99 ms during'] as number).toFixed(0)} ms (target < 100)`, (results['GetStatus p99 ms during'] as number) < 100],
     [`SelectPeer p99 during the reconnect storm ${(results['SelectPeer p99 ms during storm'] as number).toFixed(0)} ms (target < 100)`, (results['SelectPeer p99 ms during storm'] as number) < 100],

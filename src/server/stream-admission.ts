@@ -32,7 +32,7 @@
  */
 import { streamsHeld, streamsRefused } from '../observability/metrics.ts';
 import type { Clock, Timer } from '../util/clock.ts';
-import { CheckupsError } from '../util/errors.ts';
+import { CheckupsError, withoutStack } from '../util/errors.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
 
 export interface StreamAdmissionLimits {
@@ -157,12 +157,15 @@ export class StreamAdmission {
     const room = Math.min(Math.max(this.pushbackEnd, now + wait - MAX_HOLD_MS), now + MAX_PUSHBACK_MS);
     this.pushbackEnd = room + 1000 / this.limits.rate;
     const retryAfterMs = Math.ceil(room - now);
-    throw new CheckupsError(
-      'SERVER_UNAVAILABLE',
-      `too many new streams: checkups admits ${this.limits.rate} per second (burst ${this.limits.burst}, server.stream_admission) and holds ${MAX_HOLD_MS / 1000} s of them; ` +
-        `retry in ${retryAfterMs} ms (grpc-retry-pushback-ms), or after a backoff with jitter`,
-      [],
-      { retryAfterMs },
+    throw withoutStack(
+      () =>
+        new CheckupsError(
+          'SERVER_UNAVAILABLE',
+          `too many new streams: checkups admits ${this.limits.rate} per second (burst ${this.limits.burst}, server.stream_admission) and holds ${MAX_HOLD_MS / 1000} s of them; ` +
+            `retry in ${retryAfterMs} ms (grpc-retry-pushback-ms), or after a backoff with jitter`,
+          [],
+          { retryAfterMs },
+        ),
     );
   }
 

@@ -21,6 +21,8 @@ import { streamStalls } from '../observability/metrics.ts';
 import type { Clock, Timer } from '../util/clock.ts';
 
 export const DEFAULT_STREAM_STALL_TIMEOUT_MS = 30_000;
+/** A push to many streams writes for this long, then lets its messages out and other work in (util/sliced.ts). */
+export const FANOUT_SLICE_MS = 10;
 
 export type StreamKind = 'watch' | 'xds';
 

@@ -8,7 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { boundedList, clip, MAX_DETAILS_CHARS } from '../util/bounded-text.ts';
-import { CheckupsError, type CheckupsErrorCode } from '../util/errors.ts';
+import { CheckupsError, withoutStack, type CheckupsErrorCode } from '../util/errors.ts';
 
 export const ERROR_CODE_KEY = 'checkups-error-code';
 export const ERROR_DETAILS_KEY = 'checkups-error-details-bin';
@@ -55,7 +55,8 @@ export function errorToWire(err: unknown): grpc.ServiceError {
   if (e.details.length > 0) metadata.set(ERROR_DETAILS_KEY, Buffer.from(JSON.stringify(boundedList(e.details, MAX_DETAILS)), 'utf8'));
   if (e.retryAfterMs !== undefined) metadata.set(PUSHBACK_KEY, String(Math.max(0, Math.ceil(e.retryAfterMs))));
   const details = clip(e.message, MAX_DETAILS_CHARS);
-  return Object.assign(new Error(details), { code: STATUS_OF[e.code], details, metadata });
+  // The client gets code, details and trailers; a stack of this function would go nowhere.
+  return Object.assign(withoutStack(() => new Error(details)), { code: STATUS_OF[e.code], details, metadata });
 }
 
 /** Codes for statuses that carry no trailer: the transport's own, or a proxy's. */

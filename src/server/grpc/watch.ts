@@ -26,7 +26,8 @@ import type { WatchResponse } from '../../generated/checkups/v1/WatchResponse.ts
 import type { Clock, Timer } from '../../util/clock.ts';
 import { countStreamMessage, pushDuration, pushesTotal } from '../../observability/metrics.ts';
 import { SnapshotEncoder } from '../../wire/upstream-encoding.ts';
-import { StallGuard, type StreamFlow, type StreamLogger } from '../stream-flow.ts';
+import { FANOUT_SLICE_MS, StallGuard, type StreamFlow, type StreamLogger } from '../stream-flow.ts';
+import { forEachSliced } from '../../util/sliced.ts';
 
 /** Encodes a WatchResponse object (the proto-loader serializer of the Watch method). */
 export type WatchEncoder = (message: WatchResponse) => Buffer;
@@ -87,6 +88,8 @@ export class WatchHub {
   private readonly encoded = new Map<string, { version: number; bytes: Buffer }>();
   private readonly snapshots = new SnapshotEncoder();
   private timer: Timer | undefined;
+  /** The last message assembled: a push writes the same parts and trailer to many streams. */
+  private lastMessage: { readonly parts: readonly Buffer[]; readonly revision: number; readonly clockMs: number; readonly syncComplete: boolean; readonly bytes: Buffer } | undefined;
   private encodes = 0;
   private messages = 0;
   private readonly unsubscribe: () => void;
@@ -161,15 +164,18 @@ export class WatchHub {
     const firstChangeAt = this.clock.now();
     this.timer = this.clock.setTimer(this.coalesceMs, () => {
       this.timer = undefined;
-      this.flushChanged();
-      pushesTotal.inc({ kind: 'watch' });
-      pushDuration.observe({ kind: 'watch' }, (this.clock.now() - firstChangeAt) / 1000);
+      this.flushChanged(() => {
+        pushesTotal.inc({ kind: 'watch' });
+        pushDuration.observe({ kind: 'watch' }, (this.clock.now() - firstChangeAt) / 1000);
+      });
     });
   }
 
-  private flushChanged(): void {
+  /** Marks what changed dirty for every stream watching it, then flushes those streams, in slices. */
+  private flushChanged(done: () => void): void {
     const changed = [...this.changed];
     this.changed.clear();
+    const due: Subscriber[] = [];
     for (const sub of this.subscribers) {
       // A client still getting its first snapshot gets these too (it may hold an older one of them).
       let any = false;
@@ -178,8 +184,24 @@ export class WatchHub {
         sub.dirty.add(skey);
         any = true;
       }
-      if (any) this.flush(sub);
+      if (any) due.push(sub);
     }
+    // A stream gone before its turn is skipped; one flushed meanwhile (its write finished) has nothing left.
+    forEachSliced(this.clock, due, FANOUT_SLICE_MS, (sub) => this.subscribers.has(sub) && this.flush(sub), done);
+  }
+
+  /** One message: `parts` (encoded upstreams entries) and the trailing fields, assembled once per push. */
+  private message(parts: Buffer[], removed: string[], syncComplete: boolean): Buffer {
+    const revision = this.registry.currentRevision;
+    // The clock reading makes the snapshots' slow-start times relative (wire/upstream.ts);
+    // written per message because a snapshot's bytes are encoded once and sent later too.
+    const clockMs = Math.floor(this.clock.now());
+    const last = this.lastMessage;
+    if (removed.length === 0 && last !== undefined && last.revision === revision && last.clockMs === clockMs && last.syncComplete === syncComplete && sameBuffers(last.parts, parts)) return last.bytes;
+    const trailer = this.encode({ removedSkeys: removed, syncComplete, revision, serverClockMs: clockMs });
+    const bytes = Buffer.concat([...parts, trailer]);
+    this.lastMessage = removed.length === 0 ? { parts, revision, clockMs, syncComplete, bytes } : undefined;
+    return bytes;
   }
 
   private entryBytes(skey: string): { version: number; bytes: Buffer } | undefined {
@@ -201,10 +223,7 @@ export class WatchHub {
     const removed: string[] = [];
     let size = 0;
     const send = (last: boolean) => {
-      // The clock reading makes the snapshots' slow-start times relative (wire/upstream.ts);
-      // written per message because a snapshot's bytes are encoded once and sent later too.
-      const trailer = this.encode({ removedSkeys: removed.splice(0), syncComplete: last && !sub.synced, revision: this.registry.currentRevision, serverClockMs: Math.floor(this.clock.now()) });
-      sub.flow.write(Buffer.concat([...parts.splice(0), trailer]));
+      sub.flow.write(this.message(parts.splice(0), removed.splice(0), last && !sub.synced));
       size = 0;
       this.messages++;
       countStreamMessage('watch');
@@ -243,4 +262,10 @@ export class WatchHub {
       if (this.subscribers.has(sub)) this.flush(sub);
     });
   }
+}
+
+function sameBuffers(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -11,6 +11,8 @@
  */
 import { pushDuration, pushesTotal } from '../../observability/metrics.ts';
 import type { Clock, Timer } from '../../util/clock.ts';
+import { forEachSliced } from '../../util/sliced.ts';
+import { FANOUT_SLICE_MS } from '../stream-flow.ts';
 import type { ResourceChange, XdsResourceCache } from './cache.ts';
 import type { ResourceTypeUrl } from './type-urls.ts';
 
@@ -134,9 +136,11 @@ export class XdsHub {
         const due = [...this.pending];
         this.pending.clear();
         const shared: SharedResponses = { id: ++this.flushes, byKey: new Map() };
-        for (const s of due) s.flush(shared);
-        pushesTotal.inc({ kind: 'xds' });
-        pushDuration.observe({ kind: 'xds' }, (this.clock.now() - firstChangeAt) / 1000);
+        // In slices (util/sliced.ts); a stream closed before its turn does nothing.
+        forEachSliced(this.clock, due, FANOUT_SLICE_MS, (s) => s.flush(shared), () => {
+          pushesTotal.inc({ kind: 'xds' });
+          pushDuration.observe({ kind: 'xds' }, (this.clock.now() - firstChangeAt) / 1000);
+        });
       });
     }
   }

@@ -180,7 +180,12 @@ export class StreamAdmission {
         const turn = this.line[this.head++]!;
         const start = turn.start;
         turn.start = undefined;
-        start?.();
+        try {
+          start?.();
+        } catch (err) {
+          // One stream that cannot start must not take the line (and the process) down with it.
+          this.warn({ err: (err as Error).message }, 'a stream held for its turn failed to start');
+        }
       }
       if (this.head === this.line.length) {
         this.line = [];

@@ -13,11 +13,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createInterface } from 'node:readline';
+import protobuf from 'protobufjs/minimal.js';
 import { backoffDelayMs, retryDelayMs } from '../src/client/watch-connection.ts';
 import { pushbackMs } from '../src/wire/errors.ts';
 import { ENDPOINT } from '../src/server/xds/type-urls.ts';
 import { checkupsProto } from '../src/wire/proto.ts';
-import protobuf from 'protobufjs/minimal.js';
 import { NODE, xdsClient } from '../test/support/xds-harness.ts';
 
 const [address, watchArg, adsArg, channelsArg] = process.argv.slice(2) as [string, string, string, string];

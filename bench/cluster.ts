@@ -13,8 +13,8 @@
  *   window as its CPU) times the fleet's probe rate. Raw ratios are printed too; they differ
  *   when the instance alone cannot keep up (one Node thread holds at most one core, and most of
  *   a TCP probe's cost is the kernel's connect and close, which run on that thread). The
- *   machine's busy cores in each window say
- *   when the machine, not checkups, is the limit (the listeners share its cores);
+ *   machine's busy cores in each window say when the machine, not checkups, is the limit (the
+ *   listeners share its cores);
  * - verdict-to-Watch latency on every instance, p50/p99 (p99 < 250 ms): a batch of targets stops
  *   listening; for each instance and target, the time from the owner recording the err verdict
  *   (the peer's last_modified) to a Watch client of that instance receiving it;

@@ -50,8 +50,8 @@ const CHANNELS_PER_PROCESS = 20;
 /**
  * The client processes run at this niceness (CHECKUPS_BENCH_CLIENT_NICE, default 10). They stand
  * for clients on other machines; at the server's priority, four of them took the cores the
- * server's push needed (side by side, nice 0 against 10: storm SelectPeer p99 54-80 against
- * 29-52 ms; flip p99 similar or higher).
+ * server's push needed (five pairs of runs, nice 0 against 10: storm SelectPeer p99 54-84
+ * against 25-52 ms, flip p99 819-1,042 against 803-978 ms).
  */
 const CLIENT_NICE = Number(process.env['CHECKUPS_BENCH_CLIENT_NICE'] ?? 10);
 const FLIPS = 5;

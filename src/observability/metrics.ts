@@ -131,6 +131,11 @@ export const streamsHeld = new Counter({
   labelNames: ['kind'],
   registers,
 });
+export const streamsWaiting = new Gauge({
+  name: 'checkups_streams_waiting',
+  help: 'New Watch and xDS streams held in the admission line (server.stream_admission) now, waiting for their turn.',
+  registers,
+});
 /**
  * Counts made once per message of a fan-out (20,000 in one flip of a big fleet) are plain
  * additions here, handed to prom-client when it collects: its inc() hashes the label object

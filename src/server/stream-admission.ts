@@ -20,8 +20,9 @@
  *   pushback is at most MAX_PUSHBACK_MS, so clients that ignore it lengthen the line only that far.
  *
  * Held and refused streams are counted (checkups_streams_held_total{kind},
- * checkups_streams_refused_total{kind,reason="admission"}). The line holds at most
- * rate x MAX_HOLD_MS streams; a held stream that ends before its turn gives its place up.
+ * checkups_streams_refused_total{kind,reason="admission"}), and those waiting now shown
+ * (checkups_streams_waiting). The line holds at most rate x MAX_HOLD_MS streams; a held stream
+ * that ends before its turn gives its place up.
  *
  * One connection (one client address and port, as grpc-js names it) may also hold at most
  * `per_connection` open streams, held ones included: a client opening thousands of streams alone
@@ -30,7 +31,7 @@
  * streams holds only connections with open streams (each released when its stream ends:
  * cancelled, closed or failed), so it is bounded by the streams the server holds.
  */
-import { streamsHeld, streamsRefused } from '../observability/metrics.ts';
+import { streamsHeld, streamsRefused, streamsWaiting } from '../observability/metrics.ts';
 import type { Clock, Timer } from '../util/clock.ts';
 import { CheckupsError, withoutStack } from '../util/errors.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
@@ -59,6 +60,12 @@ export interface AdmittedCall {
   once(event: 'cancelled' | 'close' | 'error', listener: () => void): unknown;
 }
 
+/** A held stream's place in line: when it may start, and how (cleared once started or given up). */
+interface Turn {
+  readonly due: number;
+  start: (() => void) | undefined;
+}
+
 export class StreamAdmission {
   private readonly bucket: TokenBucket;
   private readonly perConnection: number;
@@ -66,9 +73,11 @@ export class StreamAdmission {
   private readonly open = new Map<string, number>();
   /** Connections already logged for reaching the cap (dropped with their last stream). */
   private readonly logged = new Set<string>();
-  /** Held streams in the order of their turns (from `head` on), each with the time it is due. */
-  private line: Array<{ readonly due: number; start: (() => void) | undefined }> = [];
+  /** Held streams in the order of their turns (from `head` on). */
+  private line: Turn[] = [];
   private head = 0;
+  /** Turns in `line` not yet started nor given up. */
+  private waiting = 0;
   private lineTimer: Timer | undefined;
   /** Monotonic ms from which the next refused stream will find room in the line. */
   private pushbackEnd = 0;
@@ -99,13 +108,17 @@ export class StreamAdmission {
       }
       throw new CheckupsError('RATE_LIMITED', `this connection holds ${open} open streams, at most ${this.perConnection} (server.stream_admission.per_connection): close some, or open them on other connections`);
     }
-    const turn = this.take(kind);
+    const due = this.take(kind);
+    const turn: Turn | undefined = due === undefined ? undefined : { due, start };
     this.open.set(peer, open + 1);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      turn.start = undefined;
+      if (turn?.start !== undefined) {
+        turn.start = undefined;
+        this.setWaiting(this.waiting - 1);
+      }
       const left = (this.open.get(peer) ?? 1) - 1;
       if (left > 0) this.open.set(peer, left);
       else {
@@ -114,27 +127,30 @@ export class StreamAdmission {
       }
     };
     for (const event of ['cancelled', 'close', 'error'] as const) call.once(event, release);
-    if (turn.due === 0) start();
-    else {
-      turn.start = start;
-      this.line.push(turn);
-      if (this.line.length - this.head === 1) this.armLine();
-    }
+    if (turn === undefined) return start();
+    this.line.push(turn);
+    this.setWaiting(this.waiting + 1);
+    if (this.line.length - this.head === 1) this.armLine();
   }
 
-  /** Streams held for their turn now. */
+  /** Streams held for their turn now (the gauge checkups_streams_waiting). */
   get held(): number {
-    let n = 0;
-    for (let i = this.head; i < this.line.length; i++) if (this.line[i]!.start !== undefined) n++;
-    return n;
+    return this.waiting;
   }
 
   /** Drops the line (the server is closing: its streams are ending anyway). */
   close(): void {
     this.closed = true;
     this.lineTimer?.cancel();
+    for (let i = this.head; i < this.line.length; i++) this.line[i]!.start = undefined;
     this.line = [];
     this.head = 0;
+    this.setWaiting(0);
+  }
+
+  private setWaiting(n: number): void {
+    this.waiting = n;
+    streamsWaiting.set(n);
   }
 
   /** Connections holding open streams now. */
@@ -142,15 +158,15 @@ export class StreamAdmission {
     return this.open.size;
   }
 
-  /** A turn: due 0 to start now, or a place in line. Throws when the line is full. */
-  private take(kind: 'watch' | 'xds'): { readonly due: number; start: (() => void) | undefined } {
+  /** A token: undefined when it is there now, else the time its turn is due. Throws when the line is full. */
+  private take(kind: 'watch' | 'xds'): number | undefined {
     const now = this.clock.now();
-    if (this.bucket.take(1, now)) return { due: 0, start: undefined };
     const wait = this.bucket.waitMs(1, now);
-    if (wait <= MAX_HOLD_MS && !this.closed) {
+    if (wait === 0 || (wait <= MAX_HOLD_MS && !this.closed)) {
       this.bucket.takeAhead(now);
+      if (wait === 0) return undefined;
       streamsHeld.inc({ kind });
-      return { due: now + wait, start: undefined };
+      return now + wait;
     }
     streamsRefused.inc({ kind, reason: 'admission' });
     // When the line will have room for it: the refused find room in the order they were refused.
@@ -179,9 +195,11 @@ export class StreamAdmission {
       while (this.head < this.line.length && this.line[this.head]!.due <= now) {
         const turn = this.line[this.head++]!;
         const start = turn.start;
+        if (start === undefined) continue; // given up before its turn
         turn.start = undefined;
+        this.setWaiting(this.waiting - 1);
         try {
-          start?.();
+          start();
         } catch (err) {
           // One stream that cannot start must not take the line (and the process) down with it.
           this.warn({ err: (err as Error).message }, 'a stream held for its turn failed to start');

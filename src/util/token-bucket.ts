@@ -30,13 +30,13 @@ export class TokenBucket {
   }
 
   /**
-   * Takes one token now, or the next one not yet promised: the bucket goes into debt, which the
-   * refill pays back before anyone else gets a token. Returns the ms until that token is due.
+   * Takes one token whether it is there or not: short, the bucket goes into debt, which the
+   * refill pays back before anyone else gets a token. `waitMs(1, now)` before says when that
+   * token is due.
    */
-  takeAhead(now: number): number {
-    const wait = this.waitMs(1, now);
+  takeAhead(now: number): void {
+    this.refill(now);
     this.tokens -= 1;
-    return wait;
   }
 
   /** Milliseconds until `n` tokens are there (0: now; Infinity: never, n > burst). */

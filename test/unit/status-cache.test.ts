@@ -111,7 +111,7 @@ describe('GetStatus caches', () => {
     assert.equal(kept.xdsNodes.encodes, encodes + 1, 'only the node that changed');
 
     xds.recordSent(nodeB, E, '2');
-    xds.recordNack('b', E, '2', 3, 'bad endpoint');
+    xds.recordNack(nodeB, E, '2', 3, 'bad endpoint');
     res = page();
     const b = res.xdsNodes.find((n) => n.nodeId === 'b')!;
     assert.equal(b.types[0]!.nacked, true);

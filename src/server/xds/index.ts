@@ -154,9 +154,7 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
    * server closed).
    */
   const open = (call: grpc.ServerDuplexStream<unknown, Buffer>, begin: (ctx: StreamContext) => void): void => {
-    let begun = false;
     const go = () => {
-      begun = true;
       let ctx: StreamContext;
       try {
         if (closed) throw new Error('server is shutting down');
@@ -175,8 +173,9 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
       call.emit('error', errorToWire(err));
       return;
     }
-    // Held for its turn: grpc-js decodes the stream's requests as they come, with our codec.
-    if (!begun && !closed) {
+    // Admitted, maybe held for its turn: grpc-js decodes the stream's requests as they come,
+    // with our codec, whether or not the turn came yet.
+    if (running === undefined && !closed) {
       try {
         start();
       } catch {

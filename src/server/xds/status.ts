@@ -103,7 +103,7 @@ export class XdsStatus {
     if (first) this.warn({ nodeId, limit: MAX_WARNINGS_PER_STREAM }, 'xds: this stream reached its warning limit; further NACKs are counted, not logged');
   }
 
-  /** A stream of the node opened; the node's record is the stream's to pass to recordSent and recordAck. */
+  /** A stream of the node opened; the node's record is the stream's to pass to recordSent, recordAck and recordNack. */
   streamOpened(nodeId: string, userAgent: string): NodeStatus {
     const node = this.node(nodeId);
     if (node.streams++ === 0) this.idle.delete(nodeId);
@@ -127,27 +127,27 @@ export class XdsStatus {
     this.evictIdle();
   }
 
-  // Sent and ACKed take the node's record, not its id: once per message of a fan-out, the id's
-  // lookup among thousands of nodes was most of their cost.
+  // Records take the node's record, not its id: once per message of a fan-out, the id's lookup
+  // among thousands of nodes was most of their cost.
   recordSent(node: NodeStatus, typeUrl: string, version: string): void {
-    this.typeOf(node, typeUrl).sentVersion = version;
+    this.type(node, typeUrl).sentVersion = version;
   }
 
   recordAck(node: NodeStatus, typeUrl: string, version: string): void {
-    const t = this.typeOf(node, typeUrl);
+    const t = this.type(node, typeUrl);
     t.ackedVersion = version;
     t.nacked = false;
     countXdsAck(typeUrl);
   }
 
   /** Records a NACK; logs it when `log` (the stream's warning budget allows). Messages are clipped. */
-  recordNack(nodeId: string, typeUrl: string, version: string, code: number, message: string, log = true): void {
-    const t = this.type(nodeId, typeUrl);
+  recordNack(node: NodeStatus, typeUrl: string, version: string, code: number, message: string, log = true): void {
+    const t = this.type(node, typeUrl);
     t.lastNack = { version: clip(version, MAX_NODE_TEXT_CHARS), message: clip(message, MAX_NACK_MESSAGE_CHARS), code, at: this.wallNow() };
     t.nacked = true;
     this.nackCount++;
     xdsNacks.inc({ type: xdsTypeLabel(typeUrl) });
-    if (log) this.warn({ nodeId, type: shortName(clip(typeUrl, MAX_NODE_TEXT_CHARS)), version: clip(version, MAX_NODE_TEXT_CHARS), code, error: clip(message, MAX_LOGGED_NACK_CHARS) }, 'xds: client rejected a response (NACK)');
+    if (log) this.warn({ nodeId: node.nodeId, type: shortName(clip(typeUrl, MAX_NODE_TEXT_CHARS)), version: clip(version, MAX_NODE_TEXT_CHARS), code, error: clip(message, MAX_LOGGED_NACK_CHARS) }, 'xds: client rejected a response (NACK)');
   }
 
   /** Logs an xDS warning (the process warning when no logger was given). */
@@ -185,11 +185,7 @@ export class XdsStatus {
   }
 
   /** A type of the node for a change: the node's revision moves (the caller changes the type next). */
-  private type(nodeId: string, typeUrl: string): TypeStatus {
-    return this.typeOf(this.node(nodeId), typeUrl);
-  }
-
-  private typeOf(node: NodeStatus, typeUrl: string): TypeStatus {
+  private type(node: NodeStatus, typeUrl: string): TypeStatus {
     node.revision++;
     let t = node.types.get(typeUrl);
     if (t === undefined) {

@@ -286,7 +286,7 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     const log = this.warningsLeft > 0;
     if (log) this.warningsLeft--;
     else this.ctx.status.warningSuppressed(this.nodeId, this.warningsLeft-- === 0);
-    this.ctx.status.recordNack(this.nodeId, typeUrl, version, code, message, log);
+    this.ctx.status.recordNack(this.node, typeUrl, version, code, message, log);
   }
 
   private fail(code: grpc.status, message: string): void {

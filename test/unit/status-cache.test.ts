@@ -34,12 +34,20 @@ function setup() {
   registry.put(upstream('small', [cluster(1, [server('10.6.0.1:80')])]));
   const engine = new SelectionEngine(registry, clock, { onPassiveVerdict: (skey, id, v) => registry.setPassive(skey, id, v) });
   const xds = new XdsStatus(() => clock.wallNow(), { info: () => undefined, warn: () => undefined });
-  const deps = { registry, engine, clock, startedAt: 0, version: 'test', checker: undefined, encodeStatus, xdsNodes: () => xds.liveNodes() } as unknown as Omit<DiscoveryDeps, 'watch'>;
+  /** The xDS status as GetStatus reads it, counting the walks of its node list. */
+  const walks = { n: 0 };
+  const xdsNodes = {
+    get revision() {
+      return xds.revision;
+    },
+    liveNodes: () => (walks.n++, xds.liveNodes()),
+  };
+  const deps = { registry, engine, clock, startedAt: 0, version: 'test', checker: undefined, encodeStatus, xdsNodes } as unknown as Omit<DiscoveryDeps, 'watch'>;
   const kept: StatusEncoders = { upstreams: new UpstreamStatusEncoder(), xdsNodes: new XdsNodeEntries(encodeStatus) };
   const page = () => decode(statusPage(deps, { pageSize: 0, pageToken: '' }, kept));
   const peer = (res: GetStatusResponse__Output, hostPort: string) =>
     res.upstreams.find((u) => u.skey === 'big')!.clusters[0]!.peers.find((p) => `${p.server!.host}:${p.server!.port}` === hostPort)!;
-  return { registry, engine, xds, kept, page, peer };
+  return { registry, engine, xds, kept, page, peer, walks };
 }
 
 describe('GetStatus caches', () => {
@@ -95,20 +103,23 @@ describe('GetStatus caches', () => {
   });
 
   it("an xDS node's entry is reused while its revision stays, every change shows, and connected nodes come first", () => {
-    const { xds, kept, page } = setup();
+    const { xds, kept, page, walks } = setup();
     const nodeA = xds.streamOpened('a', 'envoy');
     const nodeB = xds.streamOpened('b', 'grpc-js');
     xds.recordSent(nodeA, E, '1');
     let res = page();
     assert.deepEqual(res.xdsNodes.map((n) => [n.nodeId, n.streams]), [['a', 1], ['b', 1]]);
     const encodes = kept.xdsNodes.encodes;
+    const walked = walks.n;
     page();
     assert.equal(kept.xdsNodes.encodes, encodes, 'nothing changed: nothing encoded');
+    assert.equal(walks.n, walked, 'nothing changed: the nodes are not even listed again');
 
     xds.recordAck(nodeA, E, '1');
     res = page();
     assert.equal(res.xdsNodes[0]!.types[0]!.ackedVersion, '1');
     assert.equal(kept.xdsNodes.encodes, encodes + 1, 'only the node that changed');
+    assert.equal(walks.n, walked + 1, 'listed again once');
 
     xds.recordSent(nodeB, E, '2');
     xds.recordNack(nodeB, E, '2', 3, 'bad endpoint');

@@ -122,7 +122,7 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
       feedbackLimiter,
       outcomes,
       admission,
-      xdsNodes: () => xds.liveNodeStatus(),
+      xdsNodes: xds.nodeSource,
       encodeStatus: statusMethod.responseSerialize as StatusEncoder,
       ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),
     }) as unknown as grpc.UntypedServiceImplementation,

@@ -30,7 +30,7 @@ import { envoyCodec, type EnvoyCodec } from './proto.ts';
 import { ResponseSizeLimit } from './response-size.ts';
 import { SotwStream } from './sotw.ts';
 import type { StreamContext, XdsCall, XdsCounters } from './stream-base.ts';
-import { XdsStatus, type NodeStatus, type XdsLogger } from './status.ts';
+import { XdsStatus, type NodeStatus, type XdsLogger, type XdsNodeSource } from './status.ts';
 import { CLUSTER, ENDPOINT, LISTENER, ROUTE, type ResourceTypeUrl } from './type-urls.ts';
 
 export interface XdsDeps {
@@ -90,8 +90,8 @@ export interface XdsServer {
   stats(): XdsStats;
   /** Per node id: versions sent, ACKed and NACKed per type (what GetStatus/CSDS show). */
   nodeStatus(): NodeStatus[];
-  /** The same nodes in the same order, not copied: read them at once (GetStatus). */
-  liveNodeStatus(): ReadonlyArray<Readonly<NodeStatus>>;
+  /** The same nodes in the same order, not copied, with the revision they are at (GetStatus). */
+  readonly nodeSource: XdsNodeSource;
   /** The resource cache (tests, benchmarks); starts the server if needed. */
   cache(): XdsResourceCache;
   /** Ends every xDS stream and stops watching the registry. */
@@ -213,7 +213,7 @@ export function registerXds(server: grpc.Server, deps: XdsDeps): XdsServer {
       oversizedResponses: size.oversized,
     }),
     nodeStatus: () => status.nodes(),
-    liveNodeStatus: () => status.liveNodes(),
+    nodeSource: status,
     cache: () => start().ctx.cache,
     close: () => {
       closed = true;

@@ -9,7 +9,8 @@
  * reconnect storm of 10,000 xDS clients quadratic.
  *
  * Each node carries a revision, bumped by every change of what it reports, so GetStatus encodes
- * again only the nodes that changed (discovery.ts).
+ * again only the nodes that changed (discovery.ts); the tracker's own `revision` moves with any
+ * node's and when nodes come and go, so GetStatus keeps its whole list of nodes while it stays.
  */
 import { countXdsAck, xdsNacks, xdsTypeLabel } from '../../observability/metrics.ts';
 import { clip } from '../../util/bounded-text.ts';
@@ -66,8 +67,16 @@ export interface NodeStatus {
   revision: number;
 }
 
-export class XdsStatus {
+/** What GetStatus reads of the nodes (XdsStatus). */
+export interface XdsNodeSource {
+  /** Moves whenever liveNodes() would list other nodes, in another order, or a node that changed. */
+  readonly revision: number;
+  liveNodes(): ReadonlyArray<Readonly<NodeStatus>>;
+}
+
+export class XdsStatus implements XdsNodeSource {
   private readonly byNode = new Map<string, NodeStatus>();
+  private changes = 0;
   /** The nodes of byNode without streams, least recently closed (or created) first: evicted from the front. */
   private readonly idle = new Map<string, NodeStatus>();
   private nackCount = 0;
@@ -78,6 +87,10 @@ export class XdsStatus {
     private readonly wallNow: () => number,
     private readonly logger?: XdsLogger,
   ) {}
+
+  get revision(): number {
+    return this.changes;
+  }
 
   get nacks(): number {
     return this.nackCount;
@@ -109,6 +122,7 @@ export class XdsStatus {
     if (node.streams++ === 0) this.idle.delete(nodeId);
     if (userAgent !== '') node.userAgent = clip(userAgent, MAX_NODE_TEXT_CHARS);
     node.revision++;
+    this.changes++;
     return node;
   }
 
@@ -117,6 +131,7 @@ export class XdsStatus {
     if (node === undefined) return;
     node.streams = Math.max(0, node.streams - 1);
     node.revision++;
+    this.changes++;
     // Re-insert: Map order is then "least recently closed first" for eviction.
     this.byNode.delete(nodeId);
     this.byNode.set(nodeId, node);
@@ -177,6 +192,7 @@ export class XdsStatus {
     if (node === undefined) {
       node = { nodeId, userAgent: '', streams: 0, types: new Map(), revision: 0 };
       this.byNode.set(nodeId, node);
+      this.changes++;
       // Without streams until one opens: idle, as the eviction has always counted it (evicted at
       // the next close, as before).
       this.idle.set(nodeId, node);
@@ -187,6 +203,7 @@ export class XdsStatus {
   /** A type of the node for a change: the node's revision moves (the caller changes the type next). */
   private type(node: NodeStatus, typeUrl: string): TypeStatus {
     node.revision++;
+    this.changes++;
     let t = node.types.get(typeUrl);
     if (t === undefined) {
       t = { typeUrl, sentVersion: undefined, ackedVersion: undefined, lastNack: undefined, nacked: false };
@@ -202,6 +219,7 @@ export class XdsStatus {
       const id = this.idle.keys().next().value!;
       this.idle.delete(id);
       this.byNode.delete(id);
+      this.changes++;
     }
   }
 }

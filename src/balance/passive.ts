@@ -18,6 +18,7 @@
  */
 import type { PassiveVerdict, PeerId, ServerSpec } from '../core/model.ts';
 import { peerId } from '../core/model.ts';
+import { ChangeLog } from '../util/change-log.ts';
 import { MinHeap } from '../util/heap.ts';
 import { DEFAULT_MAX_EJECTION_PERCENT, mayEject } from './ejection-cap.ts';
 
@@ -69,13 +70,16 @@ export class PassiveHealth {
   epoch = 0;
   /**
    * Changes whenever some record's failure count may have changed (status output shows it:
-   * GetStatus reuses an upstream's encoded bytes while this and the registry's revisions stay).
-   * Taken from one sequence across tables, so a table made afresh never repeats an old number.
+   * GetStatus reuses an upstream's encoded bytes while this and the registry's revisions stay,
+   * and encodes again only the peers countsChangedSince names). Taken from one sequence across
+   * tables, so a table made afresh never repeats an old number.
    */
   revision = ++lastRevision;
-  /** The peer behind each recent epoch: changeLog[i] changed at epoch logStart + i + 1. */
-  private changeLog: PeerId[] = [];
-  private logStart = 0;
+  /** The peer behind each recent epoch. */
+  private readonly statusLog = new ChangeLog<PeerId>(MAX_CHANGE_LOG);
+  private readonly firstRevision = this.revision;
+  /** The peer behind each recent revision (a table made afresh knows none before its first). */
+  private readonly countLog = new ChangeLog<PeerId>(MAX_CHANGE_LOG, this.revision);
 
   /**
    * Peers whose status changed after `epoch` (possibly repeated), or undefined when the log no
@@ -83,18 +87,24 @@ export class PassiveHealth {
    * O(peers) (a mass failure is 1,000 changes in an upstream of 10,000).
    */
   changedSince(epoch: number): readonly PeerId[] | undefined {
-    return epoch < this.logStart ? undefined : this.changeLog.slice(epoch - this.logStart);
+    return this.statusLog.since(epoch);
+  }
+
+  /**
+   * Peers whose failure count may have changed after `revision`, or undefined when that is not
+   * known (as changedSince). Revision 0 is before any table: every count 0, as in a new one.
+   */
+  countsChangedSince(revision: number): readonly PeerId[] | undefined {
+    return this.countLog.since(revision === 0 ? this.firstRevision : revision);
   }
 
   private bump(id: PeerId): void {
-    this.epoch++;
-    this.changeLog.push(id);
-    // Bounded: the older half goes at once, so each change costs O(1) amortized.
-    if (this.changeLog.length > MAX_CHANGE_LOG) {
-      const drop = this.changeLog.length - MAX_CHANGE_LOG / 2;
-      this.changeLog = this.changeLog.slice(drop);
-      this.logStart += drop;
-    }
+    this.statusLog.record(++this.epoch, id);
+  }
+
+  private countChanged(id: PeerId): void {
+    this.revision = ++lastRevision;
+    this.countLog.record(this.revision, id);
   }
 
   /** True while the server is passively excluded. */
@@ -129,13 +139,13 @@ export class PassiveHealth {
         this.ejected.delete(id);
         this.countErr(id, -1);
       }
-      if (rec !== undefined && rec.failedCount !== 0) this.revision = ++lastRevision;
+      if (rec !== undefined && rec.failedCount !== 0) this.countChanged(id);
       rec = { status: 'ok', failedCount: 0, windowStart: now };
       this.records.set(id, rec);
     }
     if (!failed) return false;
     rec.failedCount++;
-    this.revision = ++lastRevision;
+    this.countChanged(id);
     if (rec.failedCount < server.maxFails || rec.status === 'err') return false;
     if (!mayEject(this.ejectedNow(now, id), peers.length, maxEjectionPercent)) return false;
     // The guard: some other peer has no record or an ok one. `id` itself is ok here.
@@ -166,7 +176,7 @@ export class PassiveHealth {
     if (!wasDown && !mayEject(this.ejectedNow(now, id), peers.length, maxEjectionPercent)) return false;
     if (rec?.status !== 'err') this.countErr(id, 1);
     this.records.set(id, { status: 'err', failedCount: Math.max(rec?.failedCount ?? 0, verdict.failedCount), windowStart: until - server.failTimeoutMs });
-    this.revision = ++lastRevision;
+    this.countChanged(id);
     this.eject(id, until);
     this.bump(id);
     return !wasDown;
@@ -215,7 +225,7 @@ export class PassiveHealth {
       if (keep.has(id)) continue;
       if (rec.status === 'err') this.countErr(id, -1);
       this.records.delete(id);
-      this.revision = ++lastRevision;
+      this.countChanged(id);
     }
     for (const id of this.ejected.keys()) if (!keep.has(id)) this.ejected.delete(id);
   }

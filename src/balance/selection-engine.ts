@@ -175,6 +175,14 @@ export class SelectionEngine {
     return this.states.get(skey)?.passive.revision ?? 0;
   }
 
+  /** Peers whose failure count `passive` gives may have changed after `revision` (a passiveRevision), or undefined when not known. */
+  passiveCountsChangedSince(skey: string, revision: number): readonly PeerId[] | undefined {
+    const state = this.states.get(skey);
+    // No state yet (passiveRevision 0): every count is 0, as it was.
+    if (state === undefined) return revision === 0 ? [] : undefined;
+    return state.passive.countsChangedSince(revision);
+  }
+
   /** Counts one outcome; announces an exclusion it causes. */
   private account(skey: string, maxEjectionPercent: number, state: UpstreamState, server: ServerSpec, failed: boolean, now: number): void {
     if (this.opts.countLocally === false) return;

@@ -30,6 +30,7 @@
  */
 import type { CheckupsConfig, GlobalSpec, PassiveVerdict, PeerHealth, PeerId, ServerSpec, UpstreamSpec } from './model.ts';
 import { distinctPeers, heartbeatEnabled, peerId } from './model.ts';
+import { ChangeLog } from '../util/change-log.ts';
 
 export type ChangeCause = 'created' | 'updated' | 'health' | 'passive' | 'deleted';
 
@@ -58,6 +59,8 @@ const performanceClock: MonotonicClock = { now: () => performance.now() };
 
 /** Peer changes remembered per upstream for incremental readers (see peerChangesSince). */
 export const PEER_LOG_SIZE = 256;
+/** Peer writes remembered per upstream for incremental encoders (see peersTouchedSince). */
+export const PEER_TOUCH_LOG_SIZE = 1024;
 
 /** One upstream as the registry holds it; also the view the selection engine reads. */
 export class UpstreamEntry {
@@ -68,14 +71,10 @@ export class UpstreamEntry {
   private upIds: ReadonlySet<PeerId>;
   /** @internal Slow start: when each peer last became usable (clock ms); absent = usable all along, or not usable. */
   readonly rampStarts = new Map<PeerId, number>();
-  /** Ring of the last PEER_LOG_SIZE health/passive changes since the spec was set: version, peer. */
-  private readonly logVersions = new Float64Array(PEER_LOG_SIZE);
-  private readonly logPeers = new Array<PeerId>(PEER_LOG_SIZE);
-  private logCount = 0;
-  /** Version of the newest change overwritten in the ring (the log is complete after it). */
-  private droppedVersion = 0;
-  /** Version the spec was set at: the log never reaches back past it. */
-  private specVersion: number;
+  /** The last PEER_LOG_SIZE health/passive changes since the spec was set, by version (never reaching back past the spec's). */
+  private readonly changeLog: ChangeLog<PeerId>;
+  /** Every write of a peer's record since the spec was set, by peersRevision. */
+  private readonly touchLog: ChangeLog<PeerId>;
   /** @internal */ readonly passiveVerdicts = new Map<PeerId, PassiveVerdict>();
   /**
    * @internal The shared-log revision `version` was last set from (0: set by this registry).
@@ -84,13 +83,7 @@ export class UpstreamEntry {
    * applied the same entries would show different versions.
    */
   logRevision = 0;
-  /**
-   * Bumped on every write of a peer's health or passive record, including those that keep the
-   * version (a new failure count or message: setHealth), and on a new spec. With `version` it
-   * tells a reader whether anything a status shows of this upstream can have changed (GetStatus
-   * reuses its encoded bytes of an upstream until then).
-   */
-  peersRevision = 0;
+  private touches = 0;
 
   constructor(
     public spec: UpstreamSpec,
@@ -100,7 +93,18 @@ export class UpstreamEntry {
   ) {
     this.members = membersOf(spec);
     this.upIds = upIdsOf(spec);
-    this.specVersion = version;
+    this.changeLog = new ChangeLog(PEER_LOG_SIZE, version);
+    this.touchLog = new ChangeLog(PEER_TOUCH_LOG_SIZE, this.touches);
+  }
+
+  /**
+   * Bumped on every write of a peer's health or passive record, including those that keep the
+   * version (a new failure count or message: setHealth), and on a new spec. With `version` it
+   * tells a reader whether anything a status shows of this upstream can have changed (GetStatus
+   * reuses its encoded bytes of an upstream until then), and peersTouchedSince which peers.
+   */
+  get peersRevision(): number {
+    return this.touches;
   }
 
   /**
@@ -153,16 +157,21 @@ export class UpstreamEntry {
    * that far. Then the caller re-reads the whole upstream.
    */
   peerChangesSince(version: number): PeerId[] | undefined {
-    if (version < this.specVersion) return undefined;
-    const out: PeerId[] = [];
-    const oldest = Math.max(0, this.logCount - PEER_LOG_SIZE);
-    for (let k = this.logCount - 1; k >= oldest; k--) {
-      const slot = k % PEER_LOG_SIZE;
-      if (this.logVersions[slot]! <= version) return out.reverse();
-      out.push(this.logPeers[slot]!);
-    }
-    // Every logged change is newer: complete only if nothing newer was overwritten.
-    return this.droppedVersion <= version ? out.reverse() : undefined;
+    return this.changeLog.since(version);
+  }
+
+  /**
+   * Peers whose health or passive record was written after `peersRevision` (any write, also one
+   * that kept the version), or undefined when that is not known (the spec changed since, or the
+   * log no longer reaches back that far): then the caller reads every peer.
+   */
+  peersTouchedSince(peersRevision: number): PeerId[] | undefined {
+    return this.touchLog.since(peersRevision);
+  }
+
+  /** @internal A write of `id`'s health or passive record. */
+  touchPeer(id: PeerId): void {
+    this.touchLog.record(++this.touches, id);
   }
 
   /** @internal */ setSpec(spec: UpstreamSpec, version: number, heartbeat: boolean): void {
@@ -171,18 +180,12 @@ export class UpstreamEntry {
     this.heartbeat = heartbeat;
     this.members = membersOf(spec);
     this.upIds = upIdsOf(spec);
-    this.specVersion = version;
-    this.peersRevision++;
-    this.logCount = 0;
-    this.droppedVersion = 0;
+    this.changeLog.clear(version);
+    this.touchLog.clear(++this.touches);
   }
 
   /** @internal */ logPeerChange(id: PeerId, version: number): void {
-    const slot = this.logCount % PEER_LOG_SIZE;
-    if (this.logCount >= PEER_LOG_SIZE) this.droppedVersion = this.logVersions[slot]!;
-    this.logVersions[slot] = version;
-    this.logPeers[slot] = id;
-    this.logCount++;
+    this.changeLog.record(version, id);
     this.version = version;
   }
 }
@@ -324,7 +327,7 @@ export class UpstreamRegistry {
     }
     const before = entry.peers.get(id);
     entry.peers.set(id, health);
-    entry.peersRevision++;
+    entry.touchPeer(id);
     // Protection and damping are part of what a peer's status says (and of what clients show).
     if (before?.status === health.status && before.protection?.reason === health.protection?.reason && before.dampedUntil === health.dampedUntil) {
       if (version !== undefined) this.advanceTo(version);
@@ -354,7 +357,7 @@ export class UpstreamRegistry {
     const before = entry.passiveVerdicts.get(id);
     if (verdict === undefined) entry.passiveVerdicts.delete(id);
     else entry.passiveVerdicts.set(id, verdict);
-    entry.peersRevision++;
+    entry.touchPeer(id);
     if (before?.untilWall === verdict?.untilWall) {
       if (version !== undefined) this.advanceTo(version);
       return false;

@@ -8,9 +8,11 @@
  * that churns costs the peers that changed plus a copy, not 10,000 fresh encodes (about 1 MB
  * and as many short-lived objects) each time: the Watch hub encodes it once per coalescing
  * window, GetStatus on every call, and each full encode blocked the event loop for tens of
- * ms, which every other call waited for (issue 15). The framed upstream is written into one
- * buffer of its final size (sizes first, then the bytes), not built up by a protobuf writer that
- * copies the upstream once per nesting level.
+ * ms, which every other call waited for (issue 15). Put together again, an entry looks only at
+ * the peers the upstream names as written since (`peersTouchedSince`; for GetStatus also the
+ * engine's count changes), not at every peer to find them. The framed upstream is written in one
+ * go at its final size (sizes first, then the bytes; GetStatus writes it straight into its
+ * page), not built up by a protobuf writer that copies the upstream once per nesting level.
  *
  * GetStatus also keeps each upstream's whole entry: it is the same bytes while the upstream's
  * spec, version, heartbeat, peer records (the registry's `peersRevision`) and this process's
@@ -23,6 +25,7 @@
  */
 import protobuf from 'protobufjs';
 import type { ClusterSpec, PeerId, ServerSpec } from '../core/model.ts';
+import { serverPeerId } from '../core/model.ts';
 import { join } from 'node:path';
 import { packageRoot } from '../util/package-root.ts';
 import { LOADER_OPTIONS, PROTO_FILES } from './proto.ts';
@@ -74,11 +77,61 @@ function fieldSize(tag: number, len: number): number {
   return varintSize(tag) + varintSize(len) + len;
 }
 
+/** What an upstream's clusters fix for its messages: the servers they list, in order, and the clusters' heads. */
+interface Listing {
+  readonly clusters: readonly ClusterSpec[];
+  readonly servers: readonly ServerSpec[];
+  /** Per listed server: the index of its cluster. */
+  readonly clusterOf: Int32Array;
+  /** Per peer: its listed servers' indexes (a peer may be listed in several clusters). */
+  readonly indexes: ReadonlyMap<PeerId, readonly number[]>;
+  readonly clusterHeads: readonly Uint8Array[];
+}
+
+/**
+ * One upstream's message as last put together: per listed server what its peer message was made
+ * from and its bytes, and each cluster's size. `marks` say what state of the upstream it shows
+ * (see UpstreamParts.entry).
+ */
+interface Layout<P, M> {
+  readonly listing: Listing;
+  readonly inputs: P[];
+  readonly bytes: Uint8Array[];
+  /** Per cluster: its message's size (head and peers). */
+  readonly clusterSizes: number[];
+  marks: M;
+}
+
+/** Bytes of known size, written on demand (see UpstreamParts.write). */
+export interface EntryBytes {
+  readonly size: number;
+  /** Writes the bytes at `at` in `out` (which has room for them); returns the position after them. */
+  writeTo(out: Uint8Array, at: number): number;
+}
+
+/** `bytes` as EntryBytes. */
+export function entryBytesOf(bytes: Uint8Array): EntryBytes {
+  return {
+    size: bytes.length,
+    writeTo(out, at) {
+      out.set(bytes, at);
+      return at + bytes.length;
+    },
+  };
+}
+
+/** The entry in a buffer of its own. */
+export function entryBuffer(entry: EntryBytes): Buffer {
+  const out = Buffer.allocUnsafe(entry.size);
+  entry.writeTo(out, 0);
+  return out;
+}
+
 /**
  * One upstream message kind: `<response>.upstreams` entries of `<upstream>` messages whose
  * `clusters` hold `<cluster>` messages whose `peers` hold `<peer>` messages.
  */
-class UpstreamParts<P extends PeerInputs> {
+class UpstreamParts<P extends PeerInputs, M> {
   private readonly upstream: protobuf.Type;
   private readonly cluster: protobuf.Type;
   private readonly peer: protobuf.Type;
@@ -87,7 +140,13 @@ class UpstreamParts<P extends PeerInputs> {
   private readonly peersTag: number;
   /** Per server entry: the inputs last encoded and their bytes (gone with the spec that held it). */
   private readonly kept = new WeakMap<ServerSpec, { inputs: P; bytes: Uint8Array }>();
+  /** Per upstream (the registry's entry, gone with it): its message as last put together. */
+  private readonly layouts = new WeakMap<object, Layout<P, M>>();
+  /** Per clusters list (a spec's: replaced, never changed): its listing. */
+  private readonly listings = new WeakMap<readonly ClusterSpec[], Listing>();
   peerEncodes = 0;
+  /** Peers looked at again (their inputs read and compared) so far: grows with the peers that changed when the upstream can say which. */
+  peerReads = 0;
 
   constructor(
     names: { response: string; upstream: string; cluster: string; peer: string },
@@ -102,38 +161,112 @@ class UpstreamParts<P extends PeerInputs> {
     this.peersTag = lenTag(this.cluster, 'peers');
   }
 
-  entry(head: object, clusters: readonly ClusterSpec[], clusterHead: (c: ClusterSpec) => object, inputs: (s: ServerSpec) => P): Buffer {
-    // Sizes first (every part is kept bytes or encoded here once), then one buffer of the final size.
-    const headBytes = this.upstream.encode(this.upstream.fromObject(head)).finish();
-    const clusterHeads: Uint8Array[] = [];
-    const clusterSizes: number[] = [];
-    const peers: Uint8Array[] = [];
-    let upstreamSize = headBytes.length;
-    for (const c of clusters) {
-      const h = this.cluster.encode(this.cluster.fromObject(clusterHead(c))).finish();
-      let size = h.length;
+  /**
+   * The entry of upstream `owner` (the registry's entry for it). `marks` say what state of the
+   * upstream the message shows; `changedSince(marks of the last message)` names the peers that
+   * may differ since (undefined: not known). With the same clusters as last time and a list of
+   * changes, only those peers are looked at again; otherwise every one is (still encoding only
+   * those whose inputs changed). Either way the entry is then written out whole.
+   */
+  entry(
+    owner: object,
+    head: object,
+    clusters: readonly ClusterSpec[],
+    clusterHead: (c: ClusterSpec) => object,
+    inputs: (s: ServerSpec) => P,
+    marks: M,
+    changedSince: (marks: M) => Iterable<PeerId> | undefined,
+  ): EntryBytes {
+    const layout = this.layouts.get(owner);
+    if (layout === undefined || layout.listing.clusters !== clusters) {
+      this.layouts.set(owner, this.layout(this.listing(clusters, clusterHead), inputs, marks));
+    } else {
+      const { servers, indexes } = layout.listing;
+      const changed = changedSince(layout.marks);
+      if (changed === undefined) for (let i = 0; i < servers.length; i++) this.update(layout, i, inputs(servers[i]!));
+      else for (const id of changed) for (const i of indexes.get(id) ?? []) this.update(layout, i, inputs(servers[i]!));
+      layout.marks = marks;
+    }
+    return this.write(this.upstream.encode(this.upstream.fromObject(head)).finish(), this.layouts.get(owner)!);
+  }
+
+  private listing(clusters: readonly ClusterSpec[], clusterHead: (c: ClusterSpec) => object): Listing {
+    let listing = this.listings.get(clusters);
+    if (listing !== undefined) return listing;
+    const servers: ServerSpec[] = [];
+    const clusterIndexes: number[] = [];
+    const indexes = new Map<PeerId, number[]>();
+    clusters.forEach((c, ci) => {
       for (const s of c.servers) {
-        const bytes = this.peerBytes(inputs(s));
-        peers.push(bytes);
-        size += fieldSize(this.peersTag, bytes.length);
+        const id = serverPeerId(s);
+        const at = indexes.get(id);
+        if (at === undefined) indexes.set(id, [servers.length]);
+        else at.push(servers.length);
+        servers.push(s);
+        clusterIndexes.push(ci);
       }
-      clusterHeads.push(h);
-      clusterSizes.push(size);
-      upstreamSize += fieldSize(this.clustersTag, size);
-    }
-    const out = Buffer.allocUnsafe(fieldSize(this.upstreamsTag, upstreamSize));
-    let pos = writeVarint(out, writeVarint(out, 0, this.upstreamsTag), upstreamSize);
-    out.set(headBytes, pos);
-    pos += headBytes.length;
-    let k = 0;
-    for (let i = 0; i < clusters.length; i++) {
-      const h = clusterHeads[i]!;
-      pos = writeVarint(out, writeVarint(out, pos, this.clustersTag), clusterSizes[i]!);
-      out.set(h, pos);
-      pos += h.length;
-      for (let n = clusters[i]!.servers.length; n > 0; n--) pos = writeField(out, pos, this.peersTag, peers[k++]!);
-    }
-    return out;
+    });
+    const clusterHeads = clusters.map((c) => this.cluster.encode(this.cluster.fromObject(clusterHead(c))).finish());
+    listing = { clusters, servers, clusterOf: Int32Array.from(clusterIndexes), indexes, clusterHeads };
+    this.listings.set(clusters, listing);
+    return listing;
+  }
+
+  /** Every listed server's peer message, from kept bytes where its inputs did not change. */
+  private layout(listing: Listing, inputs: (s: ServerSpec) => P, marks: M): Layout<P, M> {
+    const peerInputs: P[] = [];
+    const bytes: Uint8Array[] = [];
+    const clusterSizes = listing.clusterHeads.map((h) => h.length);
+    listing.servers.forEach((s, i) => {
+      const p = inputs(s);
+      this.peerReads++;
+      const b = this.peerBytes(p);
+      peerInputs.push(p);
+      bytes.push(b);
+      clusterSizes[listing.clusterOf[i]!]! += fieldSize(this.peersTag, b.length);
+    });
+    return { listing, inputs: peerInputs, bytes, clusterSizes, marks };
+  }
+
+  /** Listed server `i` with inputs `p`: its bytes and its cluster's size follow when they differ. */
+  private update(layout: Layout<P, M>, i: number, p: P): void {
+    this.peerReads++;
+    if (this.same(layout.inputs[i]!, p)) return;
+    const bytes = this.peerBytes(p);
+    layout.clusterSizes[layout.listing.clusterOf[i]!]! += fieldSize(this.peersTag, bytes.length) - fieldSize(this.peersTag, layout.bytes[i]!.length);
+    layout.bytes[i] = bytes;
+    layout.inputs[i] = p;
+  }
+
+  /**
+   * The entry, sized, to be written where its reader wants it (GetStatus: straight into the
+   * page, no buffer of its own). It holds its own copy of the part list: a later call that
+   * updates the layout does not change what an earlier entry writes.
+   */
+  private write(headBytes: Uint8Array, layout: Layout<P, M>): EntryBytes {
+    const clusterSizes = layout.clusterSizes.slice();
+    const bytes = layout.bytes.slice();
+    const { clusterHeads, clusters } = layout.listing;
+    const { upstreamsTag, clustersTag, peersTag } = this;
+    let upstreamSize = headBytes.length;
+    for (const size of clusterSizes) upstreamSize += fieldSize(clustersTag, size);
+    return {
+      size: fieldSize(upstreamsTag, upstreamSize),
+      writeTo(out: Uint8Array, at: number): number {
+        let pos = writeVarint(out, writeVarint(out, at, upstreamsTag), upstreamSize);
+        out.set(headBytes, pos);
+        pos += headBytes.length;
+        let k = 0;
+        for (let c = 0; c < clusterHeads.length; c++) {
+          const h = clusterHeads[c]!;
+          pos = writeVarint(out, writeVarint(out, pos, clustersTag), clusterSizes[c]!);
+          out.set(h, pos);
+          pos += h.length;
+          for (let n = clusters[c]!.servers.length; n > 0; n--) pos = writeField(out, pos, peersTag, bytes[k++]!);
+        }
+        return pos;
+      },
+    };
   }
 
   private peerBytes(p: P): Uint8Array {
@@ -150,16 +283,24 @@ const samePeer = (a: PeerInputs, b: PeerInputs): boolean => a.health === b.healt
 
 /** Watch snapshots, as `WatchResponse.upstreams` entries. */
 export class SnapshotEncoder {
-  private readonly parts = new UpstreamParts<PeerInputs>({ response: 'WatchResponse', upstream: 'UpstreamSnapshot', cluster: 'ClusterState', peer: 'Peer' }, peerToWire, samePeer);
+  private readonly parts = new UpstreamParts<PeerInputs, number | undefined>({ response: 'WatchResponse', upstream: 'UpstreamSnapshot', cluster: 'ClusterState', peer: 'Peer' }, peerToWire, samePeer);
 
   /** Peer messages encoded so far: grows with the peers that changed, not with upstream sizes. */
   get peerEncodes(): number {
     return this.parts.peerEncodes;
   }
 
+  /** Peers looked at again so far (see UpstreamParts.peerReads). */
+  get peerReads(): number {
+    return this.parts.peerReads;
+  }
+
   /** One upstream as a `WatchResponse.upstreams` entry (a WatchResponse holding only it). */
   entry(u: UpstreamState): Buffer {
-    return this.parts.entry(snapshotHeadToWire(u), u.spec.clusters, clusterHeadToWire, (s) => peerInputs(u, s));
+    return entryBuffer(this.parts.entry(u, snapshotHeadToWire(u), u.spec.clusters, clusterHeadToWire, (s) => peerInputs(u, s), u.peersRevision, (since) =>
+      // A ramp ends by time alone, with no write that names the peer: with slow start on, every peer is looked at.
+      since === undefined || u.spec.slowStart.windowMs > 0 ? undefined : u.peersTouchedSince?.(since),
+    ));
   }
 }
 
@@ -170,12 +311,12 @@ interface KeptStatus {
   readonly heartbeat: boolean;
   readonly peersRevision: number;
   readonly countedRevision: number;
-  readonly bytes: Buffer;
+  readonly bytes: EntryBytes;
 }
 
 /** GetStatus upstreams, as `GetStatusResponse.upstreams` entries. */
 export class UpstreamStatusEncoder {
-  private readonly parts = new UpstreamParts<PeerStatusInputs>(
+  private readonly parts = new UpstreamParts<PeerStatusInputs, { readonly peers?: number; readonly counted?: number }>(
     { response: 'GetStatusResponse', upstream: 'UpstreamStatus', cluster: 'ClusterStatus', peer: 'PeerStatus' },
     peerStatusToWire,
     (a, b) => samePeer(a, b) && a.countedHere === b.countedHere,
@@ -190,13 +331,21 @@ export class UpstreamStatusEncoder {
     return this.parts.peerEncodes;
   }
 
+  /** Peers looked at again so far (see UpstreamParts.peerReads). */
+  get peerReads(): number {
+    return this.parts.peerReads;
+  }
+
   /**
    * One upstream as a `GetStatusResponse.upstreams` entry; `countedHere`: this process's failure
    * counts. With `countedRevision` (the engine's passiveRevision for the upstream) and an upstream
    * that has `peersRevision`, the entry is kept and given again while neither they nor the spec,
-   * version and heartbeat changed; without, it is put together on every call.
+   * version and heartbeat changed; without, it is put together on every call. Put together again,
+   * it looks only at the peers written since (the upstream's peersTouchedSince) and those whose
+   * count may have changed (`countsChangedSince(countedRevision of the last entry)`), when both
+   * can say.
    */
-  entry(u: UpstreamState, countedHere: (id: PeerId) => number, countedRevision?: number): Buffer {
+  entry(u: UpstreamState, countedHere: (id: PeerId) => number, countedRevision?: number, countsChangedSince?: (revision: number) => Iterable<PeerId> | undefined): EntryBytes {
     const peersRevision = u.peersRevision;
     const kept = this.kept.get(u);
     if (
@@ -210,7 +359,13 @@ export class UpstreamStatusEncoder {
     ) {
       return kept.bytes;
     }
-    const bytes = this.parts.entry(upstreamStatusHeadToWire(u), u.spec.clusters, clusterStatusHeadToWire, (s) => peerStatusInputs(u, s, countedHere));
+    const marks = { ...(peersRevision !== undefined ? { peers: peersRevision } : {}), ...(countedRevision !== undefined ? { counted: countedRevision } : {}) };
+    const bytes = this.parts.entry(u, upstreamStatusHeadToWire(u), u.spec.clusters, clusterStatusHeadToWire, (s) => peerStatusInputs(u, s, countedHere), marks, (since) => {
+      if (since.peers === undefined || since.counted === undefined || countsChangedSince === undefined) return undefined;
+      const touched = u.peersTouchedSince?.(since.peers);
+      const counted = countsChangedSince(since.counted);
+      return touched === undefined || counted === undefined ? undefined : [...touched, ...counted];
+    });
     this.entryEncodes++;
     if (peersRevision !== undefined && countedRevision !== undefined) this.kept.set(u, { spec: u.spec, version: u.version, heartbeat: u.heartbeat, peersRevision, countedRevision, bytes });
     return bytes;

@@ -44,6 +44,11 @@ export interface UpstreamState {
    * put together again on every call.
    */
   readonly peersRevision?: number;
+  /**
+   * Peers whose health or passive record was written after `peersRevision` (undefined: not
+   * known, read every peer). Absent: not tracked.
+   */
+  peersTouchedSince?(peersRevision: number): Iterable<PeerId> | undefined;
 }
 
 export function serverToWire(s: ServerSpec): Server {

@@ -35,8 +35,10 @@ function cli(args: readonly string[]): Promise<{ code: number; stdout: string; s
   });
 }
 
+// `api` is not probed: its version must move only with the config (a probe of its closed port
+// landing during the SIGHUP test, at the random phase of a first probe, bumped it by 2 in a CI run).
 const config = (extra: string) => `upstreams:
-  api: { cluster: [ { servers: [ { host: 127.0.0.1, port: 12354 } ] } ] }
+  api: { enable: false, cluster: [ { servers: [ { host: 127.0.0.1, port: 12354 } ] } ] }
   pinned: { cluster: [ { servers: [ { host: 127.0.0.1, port: 12360 } ] } ] }
 ${extra}`;
 
@@ -137,7 +139,7 @@ describe('lifecycle of checkups serve', () => {
     writeFileSync(
       configFile,
       `upstreams:
-  api: { cluster: [ { servers: [ { host: 127.0.0.1, port: 12354, weight: 5 }, { host: 127.0.0.1, port: 12355 } ] } ] }
+  api: { enable: false, cluster: [ { servers: [ { host: 127.0.0.1, port: 12354, weight: 5 }, { host: 127.0.0.1, port: 12355 } ] } ] }
   pinned: { cluster: [ { servers: [ { host: 127.0.0.1, port: 12399 } ] } ] }
   added: { cluster: [ { servers: [ { host: 127.0.0.1, port: 12356 } ] } ] }
 `,

@@ -82,6 +82,28 @@ describe('GetStatus pages', () => {
     assert.deepEqual(p2.xdsNodes, [], 'xDS nodes are on the first page only');
   });
 
+  it('pages asked for all at once, of different sizes, each come back whole and right (one reused buffer serializes them)', async () => {
+    // The server writes every page into one buffer that grpc-js copies at once (statusPageSerializer):
+    // were the copy ever later, overlapping answers would carry each other's bytes.
+    const asks = Array.from({ length: 24 }, (_, k) => ({ pageSize: 1 + (k % 6), pageToken: '' }));
+    const alone: GetStatusResponse__Output[] = [];
+    for (const req of asks.slice(0, 6)) alone.push(await status(req));
+    const together = await Promise.all(asks.map((req) => status(req)));
+    together.forEach((page, k) => {
+      assert.deepEqual(
+        page.upstreams.map((u) => [u.skey, u.clusters[0]!.peers.length]),
+        alone[k % 6]!.upstreams.map((u) => [u.skey, u.clusters[0]!.peers.length]),
+        `ask ${k}`,
+      );
+      assert.equal(page.upstreamsRemaining, UPSTREAMS - (1 + (k % 6)));
+    });
+    // A long page between short ones: its bytes are not overwritten by theirs.
+    const [long, short] = await Promise.all([status({ pageSize: 2_000 }), status({ pageSize: 1 })]);
+    assert.equal(long.upstreams.length, 2_000);
+    assert.deepEqual(long.upstreams.slice(0, 3).map((u) => u.skey), ['service-00000', 'service-00001', 'service-00002']);
+    assert.equal(short.upstreams.length, 1);
+  });
+
   it('a token that is not one is INVALID_ARGUMENT naming page_token', async () => {
     await assert.rejects(status({ pageToken: 'not-a-token' }), grpcError(grpc.status.INVALID_ARGUMENT, /^page_token: /));
     await assert.rejects(status({ pageToken: 'x'.repeat(600) }), grpcError(grpc.status.INVALID_ARGUMENT, /^page_token: /));

@@ -17,6 +17,7 @@ import type { PeerHealth, PeerId } from '../../src/core/model.ts';
 import { PEER_LOG_SIZE, UpstreamRegistry, type UpstreamEntry } from '../../src/core/registry.ts';
 import { packageDefinition } from '../../src/wire/proto.ts';
 import { WatchHub, type WatchCall, type WatchEncoder } from '../../src/server/grpc/watch.ts';
+import { SnapshotEncoder } from '../../src/wire/upstream-encoding.ts';
 import { cluster, server, upstream } from '../support/builders.ts';
 import { FakeClock } from '../support/fake-clock.ts';
 import { GLOBAL, health } from '../support/xds-harness.ts';
@@ -232,6 +233,7 @@ describe('changes cost what changed', () => {
     });
     const encodes = hub.stats().encodes;
     const peerEncodes = hub.stats().peerEncodes;
+    const peerReads = hub.stats().peerReads;
     const messages = hub.stats().messages;
     for (let i = 0; i < 1000; i++) registry.setHealth('big', ids[i]!, health('err'));
     assert.equal(hub.stats().encodes, encodes, 'nothing encoded inside the registry event');
@@ -240,10 +242,40 @@ describe('changes cost what changed', () => {
     assert.equal(hub.stats().encodes - encodes, 1, 'one encode for 1,000 verdicts');
     // ids[0] is listed twice (levels 1 and 2): 1,001 peer entries changed, of 10,002.
     assert.equal(hub.stats().peerEncodes - peerEncodes, 1001, 'that encode redoes the changed peers only');
+    assert.equal(hub.stats().peerReads - peerReads, 1001, 'and looks at no other peer');
     assert.deepEqual(new Set(calls.map((c) => c.writes)), new Set([2]), 'initial snapshot + one coalesced change per stream');
     registry.setHealth('big', ids[5000]!, health('err'));
     clock.advance(20);
     assert.equal(hub.stats().peerEncodes - peerEncodes, 1002, 'one more verdict, one more peer');
+    assert.equal(hub.stats().peerReads - peerReads, 1002);
     hub.close();
+  });
+
+  it('Watch snapshots: put together from the peers written since, the same bytes as afresh; with slow start, every peer is looked at', () => {
+    const clock = new FakeClock(0);
+    const registry = new UpstreamRegistry(GLOBAL, { clock });
+    const few = ids.slice(0, 100);
+    registry.put(upstream('a', [cluster(1, few.map((id) => server(id)))]));
+    registry.put(upstream('ramp', [cluster(1, few.map((id) => server(id)))], { slowStart: { windowMs: 10_000, aggression: 1, minWeightPercent: 10 } }));
+    const kept = new SnapshotEncoder();
+    const entry = (skey: string) => kept.entry(registry.upstream(skey)!);
+    const afresh = (skey: string) => new SnapshotEncoder().entry(registry.upstream(skey)!);
+    entry('a');
+    entry('ramp');
+    let reads = kept.peerReads;
+    registry.setHealth('a', few[1]!, health('err'));
+    registry.setHealth('a', few[2]!, { ...health('ok'), failNum: 1, msg: 'slow' });
+    registry.setPassive('a', few[3]!, { failedCount: 2, untilWall: 5_000 });
+    assert.deepEqual(entry('a'), afresh('a'));
+    assert.equal(kept.peerReads - reads, 3, 'the three peers written');
+    // Slow start: a ramp ends by time alone, so every peer is looked at.
+    registry.setHealth('ramp', few[1]!, health('err'));
+    registry.setHealth('ramp', few[1]!, health('ok'));
+    reads = kept.peerReads;
+    assert.deepEqual(entry('ramp'), afresh('ramp'));
+    assert.equal(kept.peerReads - reads, 100);
+    clock.advance(10_001);
+    registry.setHealth('ramp', few[2]!, health('err'));
+    assert.deepEqual(entry('ramp'), afresh('ramp'), 'the ended ramp no longer shows');
   });
 });

@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type * as grpc from '@grpc/grpc-js';
 import { SelectionEngine } from '../../src/balance/selection-engine.ts';
-import { UpstreamRegistry } from '../../src/core/registry.ts';
+import { PEER_TOUCH_LOG_SIZE, UpstreamRegistry } from '../../src/core/registry.ts';
 import type { GetStatusResponse__Output } from '../../src/generated/checkups/v1/GetStatusResponse.ts';
-import { statusPage, XdsNodeEntries, type DiscoveryDeps, type StatusEncoder, type StatusEncoders } from '../../src/server/grpc/discovery.ts';
+import { statusPage, statusPageBytes, XdsNodeEntries, type DiscoveryDeps, type StatusEncoder, type StatusEncoders } from '../../src/server/grpc/discovery.ts';
 import { MAX_IDLE_NODES, XdsStatus } from '../../src/server/xds/status.ts';
 import { packageDefinition } from '../../src/wire/proto.ts';
 import { UpstreamStatusEncoder } from '../../src/wire/upstream-encoding.ts';
@@ -44,7 +44,7 @@ function setup() {
   };
   const deps = { registry, engine, clock, startedAt: 0, version: 'test', checker: undefined, encodeStatus, xdsNodes } as unknown as Omit<DiscoveryDeps, 'watch'>;
   const kept: StatusEncoders = { upstreams: new UpstreamStatusEncoder(), xdsNodes: new XdsNodeEntries(encodeStatus) };
-  const page = () => decode(statusPage(deps, { pageSize: 0, pageToken: '' }, kept));
+  const page = () => decode(statusPageBytes(statusPage(deps, { pageSize: 0, pageToken: '' }, kept)));
   const peer = (res: GetStatusResponse__Output, hostPort: string) =>
     res.upstreams.find((u) => u.skey === 'big')!.clusters[0]!.peers.find((p) => `${p.server!.host}:${p.server!.port}` === hostPort)!;
   return { registry, engine, xds, kept, page, peer, walks };
@@ -100,6 +100,39 @@ describe('GetStatus caches', () => {
     const settled = kept.upstreams.entryEncodes;
     page();
     assert.equal(kept.upstreams.entryEncodes, settled, 'and reused again once nothing changes');
+  });
+
+  it("an upstream's entry looks again only at the peers written since, and says what one put together afresh says", () => {
+    const { registry, engine, kept, page } = setup();
+    const deps = { registry, engine, clock: new FakeClock(), startedAt: 0, version: 'test', checker: undefined, encodeStatus } as unknown as Omit<DiscoveryDeps, 'watch'>;
+    /** The same page from encoders that kept nothing (every peer encoded afresh). */
+    const afresh = () => statusPageBytes(statusPage(deps, { pageSize: 0, pageToken: '' }, { upstreams: new UpstreamStatusEncoder(), xdsNodes: new XdsNodeEntries(encodeStatus) }));
+    const same = () => assert.deepEqual(statusPageBytes(statusPage(deps, { pageSize: 0, pageToken: '' }, kept)), afresh());
+    page();
+    assert.equal(kept.upstreams.peerReads, ids.length + 1, 'the first call reads every peer');
+    const steps: Array<[string, () => void, number]> = [
+      ['a health record that keeps the version', () => registry.setHealth('big', ids[3]!, { ...health('ok'), failNum: 1, msg: 'slow' }), 1],
+      ['a status change', () => registry.setHealth('big', ids[4]!, health('err')), 1],
+      ['a failure count of this process', () => engine.feedback('big', '10.7.0.6', 80, true), 1],
+      ['three failures: the count, then the verdict', () => [0, 1, 2].forEach(() => engine.feedback('big', '10.7.0.7', 80, true)), 4],
+      ['two peers at once', () => (registry.setHealth('big', ids[8]!, health('err')), registry.setHealth('big', ids[9]!, health('err'))), 2],
+    ];
+    for (const [what, change, reads] of steps) {
+      const before = kept.upstreams.peerReads;
+      change();
+      same();
+      assert.equal(kept.upstreams.peerReads - before, reads, `${what}: only the peers named are read again`);
+    }
+    // More writes than the log holds between two calls: every peer is read again, and right.
+    for (let k = 0; k < PEER_TOUCH_LOG_SIZE + 1; k++) registry.setHealth('big', ids[k % ids.length]!, { ...health('ok'), failNum: k % 3 });
+    let before = kept.upstreams.peerReads;
+    same();
+    assert.equal(kept.upstreams.peerReads - before, ids.length, 'past the log: every peer');
+    // A new spec: every peer of it.
+    registry.put(upstream('big', [cluster(1, ids.slice(0, 10).map((id) => server(id, { maxFails: 3 })))]));
+    before = kept.upstreams.peerReads;
+    same();
+    assert.equal(kept.upstreams.peerReads - before, 10);
   });
 
   it("an xDS node's entry is reused while its revision stays, every change shows, and connected nodes come first", () => {

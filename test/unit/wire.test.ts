@@ -15,7 +15,7 @@ import { packageDefinition } from '../../src/wire/proto.ts';
 import { snapshotReport } from '../../src/wire/report.ts';
 import { healthFromWire, healthToWire, passiveFromWire, passiveToWire } from '../../src/wire/status.ts';
 import { clusterStatusesToWire, snapshotFromWire, snapshotToWire, upstreamStatusHeadToWire, type UpstreamState } from '../../src/wire/upstream.ts';
-import { SnapshotEncoder, UpstreamStatusEncoder } from '../../src/wire/upstream-encoding.ts';
+import { entryBuffer, SnapshotEncoder, UpstreamStatusEncoder } from '../../src/wire/upstream-encoding.ts';
 
 const watch = (packageDefinition()['checkups.v1.DiscoveryService'] as grpc.ServiceDefinition)['Watch']!;
 const getStatus = (packageDefinition()['checkups.v1.DiscoveryService'] as grpc.ServiceDefinition)['GetStatus']!;
@@ -59,7 +59,7 @@ describe('wire layer', () => {
     const same = (what: string) => {
       assert.deepEqual(watch.responseDeserialize(encoder.entry(state)), watch.responseDeserialize(watch.responseSerialize({ upstreams: [snapshotToWire(state)] })), what);
       const whole = getStatus.responseSerialize({ upstreams: [{ ...upstreamStatusHeadToWire(state), clusters: clusterStatusesToWire(state, countedHere) }] });
-      assert.deepEqual(getStatus.responseDeserialize(statusEncoder.entry(state, countedHere)), getStatus.responseDeserialize(whole), `${what} (GetStatus)`);
+      assert.deepEqual(getStatus.responseDeserialize(entryBuffer(statusEncoder.entry(state, countedHere))), getStatus.responseDeserialize(whole), `${what} (GetStatus)`);
     };
     same('first encode');
     assert.equal(encoder.peerEncodes, 4, 'every peer entry once');

@@ -23,7 +23,7 @@ import { feedbackOutcomes } from '../../observability/metrics.ts';
 import type { Clock } from '../../util/clock.ts';
 import { CheckupsError } from '../../util/errors.ts';
 import { errorToWire } from '../../wire/errors.ts';
-import { UpstreamStatusEncoder } from '../../wire/upstream-encoding.ts';
+import { entryBytesOf, UpstreamStatusEncoder, type EntryBytes } from '../../wire/upstream-encoding.ts';
 import { healthToWire } from '../../wire/status.ts';
 import type { WatchHub } from './watch.ts';
 import { boundedList, clip } from '../../util/bounded-text.ts';
@@ -109,8 +109,46 @@ function requireSkey(skey: string): string {
   return skey;
 }
 
+/** A GetStatus response as the byte strings it is made of, in order (a protobuf message's fields concatenate). */
+export interface StatusPage {
+  readonly parts: readonly EntryBytes[];
+  /** Their total length. */
+  readonly size: number;
+}
+
+function writePage(page: StatusPage, out: Uint8Array): void {
+  let pos = 0;
+  for (const part of page.parts) pos = part.writeTo(out, pos);
+}
+
+/** The page as one buffer of its own. */
+export function statusPageBytes(page: StatusPage): Buffer {
+  const out = Buffer.allocUnsafe(page.size);
+  writePage(page, out);
+  return out;
+}
+
 /**
- * One page of GetStatus, as response bytes. Each upstream is encoded on its own (a repeated
+ * GetStatus's serializer: writes each page into one buffer kept for it and handed out again by
+ * the next call. grpc-js copies what a serializer returns into a frame of its own at once
+ * (ServerInterceptingCall.serializeMessage: serialize, then copy, in one synchronous call), so
+ * the buffer is free again before any other call runs. A page allocated per call (2 MB with
+ * 10,000 xDS nodes and an upstream of 10,000 peers) cost about 1 ms of fresh memory each and,
+ * as external memory, brought on the garbage collections that stalled the server during a mass
+ * failure. The buffer grows to the largest page sent (bounded by server.max_response_bytes, or
+ * one upstream alone).
+ */
+export function statusPageSerializer(): (page: StatusPage) => Buffer {
+  let scratch = Buffer.allocUnsafe(0);
+  return (page) => {
+    if (scratch.length < page.size) scratch = Buffer.allocUnsafe(page.size);
+    writePage(page, scratch);
+    return scratch.subarray(0, page.size);
+  };
+}
+
+/**
+ * One page of GetStatus, as the bytes it is made of. Each upstream is encoded on its own (a repeated
  * field entry: protobuf concatenates) and added while the page stays under the byte limit, so
  * no response exceeds what a default gRPC client accepts; `next_page_token` and
  * `upstreams_remaining` say what follows. An upstream bigger than the limit on its own still
@@ -120,7 +158,7 @@ function requireSkey(skey: string): string {
  * peer's: a call encodes again only what changed since (wire/upstream-encoding.ts);
  * `kept.xdsNodes` does the same for xDS nodes.
  */
-export function statusPage(deps: Omit<DiscoveryDeps, 'watch'>, req: Pick<GetStatusRequest__Output, 'pageSize' | 'pageToken'>, kept: StatusEncoders): Buffer {
+export function statusPage(deps: Omit<DiscoveryDeps, 'watch'>, req: Pick<GetStatusRequest__Output, 'pageSize' | 'pageToken'>, kept: StatusEncoders): StatusPage {
   const { registry, encodeStatus: encode } = deps;
   const { upstreams } = kept;
   const maxBytes = deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -132,23 +170,23 @@ export function statusPage(deps: Omit<DiscoveryDeps, 'watch'>, req: Pick<GetStat
     // The upstream the page was to start with is gone: continue where it was.
     start = at >= 0 ? at : Math.min(cursor.index, skeys.length);
   }
-  const parts: Buffer[] = [];
+  const parts: EntryBytes[] = [];
   let size = 0;
   let omitted = 0;
   if (req.pageToken === '' && deps.xdsNodes !== undefined) {
     const nodes = kept.xdsNodes.section(deps.xdsNodes, maxBytes * XDS_NODES_SHARE);
     parts.push(nodes.bytes);
-    size += nodes.bytes.length;
+    size += nodes.bytes.size;
     omitted = nodes.omitted;
   }
   const pageSize = req.pageSize > 0 ? req.pageSize : Infinity;
   let i = start;
   for (; i < skeys.length && i - start < pageSize; i++) {
     const skey = skeys[i]!;
-    const bytes = upstreams.entry(registry.upstream(skey)!, countedHere(deps.engine, skey), deps.engine.passiveRevision(skey));
-    if (i > start && size + bytes.length > maxBytes - TRAILER_RESERVE) break;
+    const bytes = upstreams.entry(registry.upstream(skey)!, countedHere(deps.engine, skey), deps.engine.passiveRevision(skey), (revision) => deps.engine.passiveCountsChangedSince(skey, revision));
+    if (i > start && size + bytes.size > maxBytes - TRAILER_RESERVE) break;
     parts.push(bytes);
-    size += bytes.length;
+    size += bytes.size;
   }
   const trailer = encode({
     ...statusHead(deps),
@@ -156,7 +194,8 @@ export function statusPage(deps: Omit<DiscoveryDeps, 'watch'>, req: Pick<GetStat
     upstreamsRemaining: skeys.length - i,
     xdsNodesOmitted: omitted,
   });
-  return Buffer.concat([...parts, trailer]);
+  parts.push(entryBytesOf(trailer));
+  return { parts, size: size + trailer.length };
 }
 
 /** Page tokens: base64url of `index:skey`, the first upstream of the next page and where it was. */
@@ -194,7 +233,7 @@ function xdsNodeToWire(n: Readonly<NodeStatus>): XdsNodeStatus {
 export class XdsNodeEntries {
   private readonly kept = new WeakMap<Readonly<NodeStatus>, { readonly revision: number; readonly bytes: Buffer }>();
   /** The last section and what it was made from. */
-  private keptSection: { readonly source: XdsNodeSource; readonly revision: number; readonly maxBytes: number; readonly bytes: Buffer; readonly omitted: number } | undefined;
+  private keptSection: { readonly source: XdsNodeSource; readonly revision: number; readonly maxBytes: number; readonly bytes: EntryBytes; readonly omitted: number } | undefined;
   /** Entries encoded (not reused) so far. */
   encodes = 0;
 
@@ -214,7 +253,7 @@ export class XdsNodeEntries {
    * order, and how many did not. Kept while the source's revision stays: with 10,000 ADS
    * clients, walking them on every GetStatus cost more than the rest of the page.
    */
-  section(source: XdsNodeSource, maxBytes: number): { readonly bytes: Buffer; readonly omitted: number } {
+  section(source: XdsNodeSource, maxBytes: number): { readonly bytes: EntryBytes; readonly omitted: number } {
     const k = this.keptSection;
     if (k !== undefined && k.source === source && k.revision === source.revision && k.maxBytes === maxBytes) return k;
     const parts: Buffer[] = [];
@@ -228,7 +267,7 @@ export class XdsNodeEntries {
         size += bytes.length;
       }
     }
-    this.keptSection = { source, revision: source.revision, maxBytes, bytes: Buffer.concat(parts, size), omitted };
+    this.keptSection = { source, revision: source.revision, maxBytes, bytes: entryBytesOf(Buffer.concat(parts, size)), omitted };
     return this.keptSection;
   }
 }
@@ -375,7 +414,7 @@ export function discoveryHandlers(deps: DiscoveryDeps): DiscoveryServiceHandlers
       };
       return applier.apply(outcomes.length, one).then(() => batchReply(outcomes.length, applied, rejected, limited));
     }),
-    // Answers with ready bytes (statusPage); the method's serializer is the identity (server.ts).
+    // Answers with the page's parts (statusPage); the method's serializer is statusPageSerializer (server.ts).
     GetStatus: authorized(auth, 'read', (req) => statusPage(deps, req, statusKept) as unknown as GetStatusResponse),
     GetUpsTimeout: authorized(auth, 'read', (req) => {
       const t = engine.getUpsTimeout(requireSkey(req.skey));

@@ -16,7 +16,7 @@ import { registerXds, XDS_SERVICES, type XdsServer } from '../xds/index.ts';
 import type { XdsLogger } from '../xds/status.ts';
 import { adminHandlers, type AdminDeps } from './admin.ts';
 import { instrumentUnary } from './instrument.ts';
-import { discoveryHandlers, type DiscoveryDeps, type StatusEncoder } from './discovery.ts';
+import { discoveryHandlers, statusPageSerializer, type DiscoveryDeps, type StatusEncoder } from './discovery.ts';
 import { packageDefinition } from '../../wire/proto.ts';
 import { addReflection, REFLECTION_SERVICES } from './reflection.ts';
 import { guardService } from './unparseable.ts';
@@ -115,7 +115,7 @@ export async function startGrpcServer(deps: GrpcDeps, opts: GrpcServerOptions): 
   // Watch and GetStatus answer with bytes they assembled (encode once; pages measured in bytes).
   const identity = (b: Buffer) => b;
   const [discoveryDef, discoveryImpl] = guardService(
-    { ...discovery, Watch: { ...watchMethod, responseSerialize: identity }, GetStatus: { ...statusMethod, responseSerialize: identity } },
+    { ...discovery, Watch: { ...watchMethod, responseSerialize: identity }, GetStatus: { ...statusMethod, responseSerialize: statusPageSerializer() } },
     discoveryHandlers({
       ...deps,
       watch,

@@ -71,6 +71,8 @@ export interface WatchHubStats {
   readonly encodes: number;
   /** Peers encoded within them: the peers that changed, not every peer of each snapshot. */
   readonly peerEncodes: number;
+  /** Peers looked at again for snapshots so far: grows with the peers written, not with upstream sizes (but with slow start on). */
+  readonly peerReads: number;
   readonly messages: number;
   /** Streams with a message their client has not taken yet. */
   readonly busyStreams: number;
@@ -114,7 +116,7 @@ export class WatchHub {
   stats(): WatchHubStats {
     let pending = 0;
     for (const sub of this.subscribers) pending += sub.dirty.size;
-    return { streams: this.subscribers.size, encodes: this.encodes, peerEncodes: this.snapshots.peerEncodes, messages: this.messages, busyStreams: this.stalls.busyStreams, pendingUpstreams: pending, stalls: this.stalls.stalls };
+    return { streams: this.subscribers.size, encodes: this.encodes, peerEncodes: this.snapshots.peerEncodes, peerReads: this.snapshots.peerReads, messages: this.messages, busyStreams: this.stalls.busyStreams, pendingUpstreams: pending, stalls: this.stalls.stalls };
   }
 
   /** Serves one Watch call until the client goes away (or `close()`). */

@@ -35,7 +35,7 @@ import { checkupsProto } from '../src/wire/proto.ts';
 import { startInstance, type Instance, type InstanceLogLine } from '../test/support/cluster-instances.ts';
 import { histogramBuckets, scrape, total, type Samples } from '../test/support/exposition.ts';
 import { startRedis, type TestRedis } from '../test/support/redis-server.ts';
-import { cpuSeconds, machineBusySeconds, printTable, quantile, writeResult } from './harness.ts';
+import { cpuSeconds, LineChild, machineBusySeconds, printTable, quantile, writeResult } from './harness.ts';
 
 const SHORT = process.env['CI'] === 'true' || process.env['CHECKUPS_BENCH_SHORT'] === '1';
 /** CHECKUPS_BENCH_PROFILE=DIR: CPU profiles of every instance there (those stopped with SIGTERM: all but the one killed for the takeover). */
@@ -52,31 +52,6 @@ const TARGETS = ADDRESSES * PORTS;
 const IDS = ['A', 'B', 'C'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A child answering one JSON line per command line. */
-class LineChild {
-  private readonly lines: Interface;
-  private readonly queue: string[] = [];
-  private waiter: ((l: string) => void) | undefined;
-  constructor(readonly child: ChildProcess) {
-    this.lines = createInterface({ input: child.stdout! });
-    this.lines.on('line', (l) => {
-      if (this.waiter !== undefined) {
-        const w = this.waiter;
-        this.waiter = undefined;
-        w(l);
-      } else this.queue.push(l);
-    });
-  }
-  next(): Promise<string> {
-    const l = this.queue.shift();
-    return l !== undefined ? Promise.resolve(l) : new Promise((r) => (this.waiter = r));
-  }
-  async ask<T>(cmd: string): Promise<T> {
-    this.child.stdin!.write(`${cmd}\n`);
-    return JSON.parse(await this.next()) as T;
-  }
-}
 
 /** Instance `id` of cluster `cluster`, its data dir under `dir`. */
 function startMember(id: string, config: string, dir: string, store: string, cluster: string): Promise<Instance> {

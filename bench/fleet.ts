@@ -12,7 +12,9 @@
  *    Targets: p99 with 1% stalled <= 1.2x p99 without; p99 < 1 s, both.
  * 3. Mass failure: 1,000 of the 10,000 peers of upstream `big` fail at once (FeedbackBatch
  *    failures with max_fails 1, ten batches of 100 in flight: the same per-peer health path as
- *    1,000 failing probes), while SelectPeer and GetStatus are timed; then the time until a
+ *    1,000 failing probes), while SelectPeer (from this process) and GetStatus (from a process of
+ *    its own, status-loop-child.ts: a dashboard's pages, 2 MB each here, are not what a service
+ *    calling SelectPeer receives) are timed; then the time until a
  *    Watch on `big` holds the final state. Targets: SelectPeer and GetStatus p99 < 100 ms
  *    meanwhile; final state < 1 s after the last batch. Beside the client-observed p99s, the
  *    server's own event-loop delay, loop utilization and CPU share over the phase (measured
@@ -37,10 +39,9 @@ import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { RECEIVE_WINDOW_BYTES } from '../src/client/connection.ts';
 import { checkupsProto } from '../src/wire/proto.ts';
 import { waitFor } from '../test/support/xds-backends.ts';
-import { printTable, quantile, writeResult } from './harness.ts';
+import { LineChild, printTable, quantile, writeResult } from './harness.ts';
 
 const SHORT = process.env['CI'] === 'true' || process.env['CHECKUPS_BENCH_SHORT'] === '1';
 const WATCH_STREAMS = SHORT ? 2000 : 10_000;
@@ -194,6 +195,8 @@ export async function run(): Promise<void> {
   const admin = new proto.AdminService(address, grpc.credentials.createInsecure());
   const discovery = new proto.DiscoveryService(address, grpc.credentials.createInsecure());
   const clients: ClientProcess[] = [];
+  /** Other helper processes, killed at the end. */
+  const children: LineChild[] = [];
   const results: Record<string, number | string> = {};
   try {
     const rssBefore = rssMb(server.pid!);
@@ -248,11 +251,12 @@ export async function run(): Promise<void> {
     // (GetStatus encodes every peer of `big` the first time, then only the peers that changed; the
     // first SelectPeer or Feedback of `big` builds its balancer over 10,000 peers, as the first
     // request of any upstream does once in a server's life).
-    // With the SDK's and CLI's receive window: grpc-js's default 64 KiB takes a round trip through
-    // the busy server's loop per 64 KiB of the answer (see RECEIVE_WINDOW_BYTES).
-    const rawStatus = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc-node.flow_control_window': RECEIVE_WINDOW_BYTES });
-    const getStatus = () => new Promise((resolve, reject) => rawStatus.makeUnaryRequest('/checkups.v1.DiscoveryService/GetStatus', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (e, r) => (e ? reject(e) : resolve(r))));
-    await getStatus();
+    // GetStatus is called from a process of its own (status-loop-child.ts): a dashboard, not the
+    // services that call SelectPeer, whose timings here its 2 MB pages would otherwise share a loop with.
+    const statusChild = new LineChild(spawn(process.execPath, ['--import', 'tsx', 'bench/status-loop-child.ts', address], { stdio: ['pipe', 'pipe', 'inherit'] }));
+    children.push(statusChild);
+    if ((await statusChild.next()) !== 'ready') throw new Error('the GetStatus caller did not start');
+    await statusChild.ask('warm');
     await unary(discovery, 'SelectPeer', { skey: 'svc' });
     await unary(discovery, 'SelectPeer', { skey: 'big' });
     await sleep(500);
@@ -263,8 +267,7 @@ export async function run(): Promise<void> {
     benchLoop.enable();
     let massRunning = true;
     const selectLat = timeLoop(() => unary(discovery, 'SelectPeer', { skey: 'svc' }), () => massRunning);
-    // GetStatus answers are not decoded here: the timing is the server's (and the wire's), not this process's decoding.
-    const statusLat = timeLoop(getStatus, () => massRunning);
+    await statusChild.ask('start');
     const massStart = performance.now();
     await Promise.all(
       Array.from({ length: MASS / 100 }, (_, b) =>
@@ -284,13 +287,12 @@ export async function run(): Promise<void> {
       30_000,
     );
     massRunning = false;
-    const [sel, st] = await Promise.all([selectLat, statusLat]);
+    const [sel, { latencies: st }] = await Promise.all([selectLat, statusChild.ask<{ latencies: number[] }>('stop')]);
     benchLoop.disable();
     const { loop } = await serverChild.ask<{ loop: ServerLoop }>('loop-report');
     if (PROFILE_DIR !== undefined) await serverChild.ask(`prof-stop ${join(PROFILE_DIR, 'fleet-mass-failure.cpuprofile')}`);
     bigWatch.cancel();
     rawWatch.close();
-    rawStatus.close();
     const { finalAt, downSeen } = finalState();
     Object.assign(results, {
       'mass failure batches s': Number(((lastWrite - massStart) / 1000).toFixed(2)),
@@ -318,6 +320,7 @@ export async function run(): Promise<void> {
     Object.assign(results, { 'reconnect storm: all synced s': resynced ? Number((stormMs / 1000).toFixed(1)) : 'not within 120 s', 'SelectPeer p99 ms during storm': quantile(await stormSelect, 0.99) });
   } finally {
     for (const c of clients) c.stop();
+    for (const c of children) c.child.kill('SIGKILL');
     admin.close();
     discovery.close();
     server.kill('SIGKILL');

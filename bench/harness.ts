@@ -3,7 +3,9 @@
  * under bench/results/. Ratios are meant to be read within one run (the machine is noisy).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
+import { createInterface, type Interface } from 'node:readline';
 
 export interface Measurement {
   /** Median nanoseconds per operation. */
@@ -164,3 +166,29 @@ export function machineBusySeconds(): number {
   // user nice system idle iowait irq softirq steal
   return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]!) / CLK_TCK;
 }
+
+/** A child process answering one JSON line per command line (the benches' helper processes). */
+export class LineChild {
+  private readonly lines: Interface;
+  private readonly queue: string[] = [];
+  private waiter: ((l: string) => void) | undefined;
+  constructor(readonly child: ChildProcess) {
+    this.lines = createInterface({ input: child.stdout! });
+    this.lines.on('line', (l) => {
+      if (this.waiter !== undefined) {
+        const w = this.waiter;
+        this.waiter = undefined;
+        w(l);
+      } else this.queue.push(l);
+    });
+  }
+  next(): Promise<string> {
+    const l = this.queue.shift();
+    return l !== undefined ? Promise.resolve(l) : new Promise((r) => (this.waiter = r));
+  }
+  async ask<T>(cmd: string): Promise<T> {
+    this.child.stdin!.write(`${cmd}\n`);
+    return JSON.parse(await this.next()) as T;
+  }
+}
+

@@ -295,12 +295,12 @@ export class SnapshotEncoder {
     return this.parts.peerReads;
   }
 
-  /** One upstream as a `WatchResponse.upstreams` entry (a WatchResponse holding only it). */
-  entry(u: UpstreamState): Buffer {
-    return entryBuffer(this.parts.entry(u, snapshotHeadToWire(u), u.spec.clusters, clusterHeadToWire, (s) => peerInputs(u, s), u.peersRevision, (since) =>
+  /** One upstream as a `WatchResponse.upstreams` entry (a WatchResponse holding only it), written where the message is. */
+  entry(u: UpstreamState): EntryBytes {
+    return this.parts.entry(u, snapshotHeadToWire(u), u.spec.clusters, clusterHeadToWire, (s) => peerInputs(u, s), u.peersRevision, (since) =>
       // A ramp ends by time alone, with no write that names the peer: with slow start on, every peer is looked at.
       since === undefined || u.spec.slowStart.windowMs > 0 ? undefined : u.peersTouchedSince?.(since),
-    ));
+    );
   }
 }
 

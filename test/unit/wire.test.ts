@@ -57,7 +57,7 @@ describe('wire layer', () => {
     const counts = new Map<PeerId, number>();
     const countedHere = (id: PeerId) => counts.get(id) ?? 0;
     const same = (what: string) => {
-      assert.deepEqual(watch.responseDeserialize(encoder.entry(state)), watch.responseDeserialize(watch.responseSerialize({ upstreams: [snapshotToWire(state)] })), what);
+      assert.deepEqual(watch.responseDeserialize(entryBuffer(encoder.entry(state))), watch.responseDeserialize(watch.responseSerialize({ upstreams: [snapshotToWire(state)] })), what);
       const whole = getStatus.responseSerialize({ upstreams: [{ ...upstreamStatusHeadToWire(state), clusters: clusterStatusesToWire(state, countedHere) }] });
       assert.deepEqual(getStatus.responseDeserialize(entryBuffer(statusEncoder.entry(state, countedHere))), getStatus.responseDeserialize(whole), `${what} (GetStatus)`);
     };

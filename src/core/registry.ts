@@ -59,8 +59,17 @@ const performanceClock: MonotonicClock = { now: () => performance.now() };
 
 /** Peer changes remembered per upstream for incremental readers (see peerChangesSince). */
 export const PEER_LOG_SIZE = 256;
-/** Peer writes remembered per upstream for incremental encoders (see peersTouchedSince). */
+/**
+ * Peer writes remembered per upstream for incremental encoders (see peersTouchedSince): twice
+ * the upstream's peers, between 16 and this. More would not pay: past that many writes, reading
+ * every peer costs no more than reading the log. And probing writes every upstream's peers over
+ * and over, so each log fills up: 10,000 upstreams of 3 peers hold 96 entries each, not 1,024.
+ */
 export const PEER_TOUCH_LOG_SIZE = 1024;
+
+function touchLog(members: ReadonlyMap<PeerId, ServerSpec>, floor: number): ChangeLog<PeerId> {
+  return new ChangeLog(Math.min(PEER_TOUCH_LOG_SIZE, Math.max(16, 2 * members.size)), floor);
+}
 
 /** One upstream as the registry holds it; also the view the selection engine reads. */
 export class UpstreamEntry {
@@ -74,7 +83,7 @@ export class UpstreamEntry {
   /** The last PEER_LOG_SIZE health/passive changes since the spec was set, by version (never reaching back past the spec's). */
   private readonly changeLog: ChangeLog<PeerId>;
   /** Every write of a peer's record since the spec was set, by peersRevision. */
-  private readonly touchLog: ChangeLog<PeerId>;
+  private touchLog: ChangeLog<PeerId>;
   /** @internal */ readonly passiveVerdicts = new Map<PeerId, PassiveVerdict>();
   /**
    * @internal The shared-log revision `version` was last set from (0: set by this registry).
@@ -94,7 +103,7 @@ export class UpstreamEntry {
     this.members = membersOf(spec);
     this.upIds = upIdsOf(spec);
     this.changeLog = new ChangeLog(PEER_LOG_SIZE, version);
-    this.touchLog = new ChangeLog(PEER_TOUCH_LOG_SIZE, this.touches);
+    this.touchLog = touchLog(this.members, this.touches);
   }
 
   /**
@@ -181,7 +190,7 @@ export class UpstreamEntry {
     this.members = membersOf(spec);
     this.upIds = upIdsOf(spec);
     this.changeLog.clear(version);
-    this.touchLog.clear(++this.touches);
+    this.touchLog = touchLog(this.members, ++this.touches);
   }
 
   /** @internal */ logPeerChange(id: PeerId, version: number): void {

@@ -177,9 +177,10 @@ class UpstreamParts<P extends PeerInputs, M> {
     marks: M,
     changedSince: (marks: M) => Iterable<PeerId> | undefined,
   ): EntryBytes {
-    const layout = this.layouts.get(owner);
+    let layout = this.layouts.get(owner);
     if (layout === undefined || layout.listing.clusters !== clusters) {
-      this.layouts.set(owner, this.layout(this.listing(clusters, clusterHead), inputs, marks));
+      layout = this.layout(this.listing(clusters, clusterHead), inputs, marks);
+      this.layouts.set(owner, layout);
     } else {
       const { servers, indexes } = layout.listing;
       const changed = changedSince(layout.marks);
@@ -187,7 +188,7 @@ class UpstreamParts<P extends PeerInputs, M> {
       else for (const id of changed) for (const i of indexes.get(id) ?? []) this.update(layout, i, inputs(servers[i]!));
       layout.marks = marks;
     }
-    return this.write(this.upstream.encode(this.upstream.fromObject(head)).finish(), this.layouts.get(owner)!);
+    return this.write(this.upstream.encode(this.upstream.fromObject(head)).finish(), layout);
   }
 
   private listing(clusters: readonly ClusterSpec[], clusterHead: (c: ClusterSpec) => object): Listing {

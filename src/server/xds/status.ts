@@ -121,8 +121,7 @@ export class XdsStatus implements XdsNodeSource {
     const node = this.node(nodeId);
     if (node.streams++ === 0) this.idle.delete(nodeId);
     if (userAgent !== '') node.userAgent = clip(userAgent, MAX_NODE_TEXT_CHARS);
-    node.revision++;
-    this.changes++;
+    this.changed(node);
     return node;
   }
 
@@ -130,8 +129,7 @@ export class XdsStatus implements XdsNodeSource {
     const node = this.byNode.get(nodeId);
     if (node === undefined) return;
     node.streams = Math.max(0, node.streams - 1);
-    node.revision++;
-    this.changes++;
+    this.changed(node);
     // Re-insert: Map order is then "least recently closed first" for eviction.
     this.byNode.delete(nodeId);
     this.byNode.set(nodeId, node);
@@ -200,10 +198,15 @@ export class XdsStatus implements XdsNodeSource {
     return node;
   }
 
-  /** A type of the node for a change: the node's revision moves (the caller changes the type next). */
-  private type(node: NodeStatus, typeUrl: string): TypeStatus {
+  /** `node` changed: its revision and the tracker's move together (GetStatus keeps entries by the one and the list by the other). */
+  private changed(node: NodeStatus): void {
     node.revision++;
     this.changes++;
+  }
+
+  /** A type of the node for a change: the node's revision moves (the caller changes the type next). */
+  private type(node: NodeStatus, typeUrl: string): TypeStatus {
+    this.changed(node);
     let t = node.types.get(typeUrl);
     if (t === undefined) {
       t = { typeUrl, sentVersion: undefined, ackedVersion: undefined, lastNack: undefined, nacked: false };

@@ -165,16 +165,24 @@ export class UpstreamWritePath {
    * applied everything the store held at that moment and runs it once more. So a write through
    * one instance right after a write through another (add an upstream on A, add a peer to it on
    * B) sees the first one, and UNKNOWN_SKEY means unknown to the cluster, not only to the
-   * instance's feed so far.
+   * instance's feed so far. When that cannot be known (the store is out of step, or the feed
+   * did not get there within applyWaitMs) the answer is STORE_UNAVAILABLE: retry.
    */
   private async caughtUpOnMiss<T>(read: () => T): Promise<T> {
     try {
       return read();
     } catch (err) {
       if (!(err instanceof CheckupsError) || (err.code !== 'UNKNOWN_SKEY' && err.code !== 'UNKNOWN_PEER')) throw err;
+      const sync = this.store.syncState();
+      // Out of step, nobody can say whether another instance made it: not "not found".
+      if (!sync.synced) {
+        throw new CheckupsError('STORE_UNAVAILABLE', `${err.message} on this instance, and ${this.store.location} is unreachable since ${new Date(sync.since).toISOString()} (${sync.reason}): nothing was changed, retry when it is back`);
+      }
       const head = await this.store.head();
       if (head === null || this.appliedRevision === null || this.appliedRevision >= head) throw err;
-      await this.reached(head);
+      if (!(await this.reached(head))) {
+        throw new CheckupsError('STORE_UNAVAILABLE', `${err.message} on this instance, which has not yet applied revision ${head} of ${this.store.location} (waited ${this.applyWaitMs} ms): nothing was changed, retry`);
+      }
       return read();
     }
   }
@@ -199,19 +207,19 @@ export class UpstreamWritePath {
   }
 
   /**
-   * Resolves once the feed has applied `revision` here, or after applyWaitMs (the change is
-   * durable in the store by then; it is applied when the feed catches up).
+   * Resolves true once the feed has applied `revision` here, false after applyWaitMs (the change
+   * is durable in the store by then; it is applied when the feed catches up).
    */
-  private reached(revision: number): Promise<void> {
-    if (this.appliedRevision === null || this.appliedRevision >= revision) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.applyWaitMs);
+  private reached(revision: number): Promise<boolean> {
+    if (this.appliedRevision === null || this.appliedRevision >= revision) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.applyWaitMs);
       timer.unref();
       this.waiters.push({
         revision,
         resolve: () => {
           clearTimeout(timer);
-          resolve();
+          resolve(true);
         },
       });
     });

@@ -19,7 +19,7 @@ import { GLOBAL } from '../support/xds-harness.ts';
 const LAG_MS = 300;
 
 /** The real store, with every feed item handed on LAG_MS late (the order is kept). */
-function lagging(store: ChangeStore): ChangeStore {
+function lagging(store: ChangeStore, out: { synced: boolean } = { synced: true }): ChangeStore {
   return {
     kind: store.kind,
     location: store.location,
@@ -28,7 +28,8 @@ function lagging(store: ChangeStore): ChangeStore {
     follow: (cursor, onItem) => store.follow(cursor, (item: FeedItem) => void setTimeout(() => onItem(item), LAG_MS)),
     snapshot: () => store.snapshot(),
     head: () => store.head(),
-    syncState: () => store.syncState(),
+    // As the Redis store says while Redis is away (its head is then the revision it holds).
+    syncState: () => (out.synced ? store.syncState() : { synced: false, since: Date.parse('2026-01-01T00:00:00Z'), reason: 'connection closed' }),
     close: () => store.close(),
   };
 }
@@ -48,10 +49,10 @@ describe('write path: a write right after another instance wrote, with a lagging
     await redis.stop();
   });
 
-  async function instance(id: string, slow: boolean): Promise<{ writes: UpstreamWritePath; registry: UpstreamRegistry }> {
+  async function instance(id: string, slow: boolean, opts: { applyWaitMs?: number; out?: { synced: boolean } } = {}): Promise<{ writes: UpstreamWritePath; registry: UpstreamRegistry }> {
     const registry = new UpstreamRegistry(GLOBAL, { initialRevision: 0 });
     const store = new RedisChangeStore({ url: redis.url, cluster: 'lag', instanceId: id, configFile: 'same.yaml', warn: () => undefined });
-    const writes = new UpstreamWritePath(registry, slow ? lagging(store) : store, upstreamCodec, { warn: () => undefined });
+    const writes = new UpstreamWritePath(registry, slow ? lagging(store, opts.out) : store, upstreamCodec, { warn: () => undefined, ...(opts.applyWaitMs === undefined ? {} : { applyWaitMs: opts.applyWaitMs }) });
     paths.push(writes);
     await writes.open(new Map());
     return { writes, registry };
@@ -74,5 +75,26 @@ describe('write path: a write right after another instance wrote, with a lagging
     // Unknown to the whole cluster: still UNKNOWN_SKEY, after B caught up.
     await assert.rejects(b.writes.edit('never', addServer('never', '1', newServer(9700))), (err: unknown) => err instanceof CheckupsError && err.code === 'UNKNOWN_SKEY');
     await assert.rejects(b.writes.delete('never'), (err: unknown) => err instanceof CheckupsError && err.code === 'UNKNOWN_SKEY');
+  });
+
+  it('a feed too slow to show what Redis held, or a store out of step, is UNAVAILABLE (retry), never "not found"', async () => {
+    const a = await instance('A2', false);
+    const out = { synced: true };
+    // B waits 100 ms for its feed, which hands every change on 300 ms late.
+    const b = await instance('B2', true, { applyWaitMs: 100, out });
+    await a.writes.put('late', { cluster: [{ servers: [{ host: '127.0.0.1', port: 9800 }] }] }, []);
+    await assert.rejects(b.writes.edit('late', addServer('late', '1', newServer(9801))), (err: unknown) => {
+      assert.ok(err instanceof CheckupsError && err.code === 'STORE_UNAVAILABLE', String(err));
+      assert.match(err.message, /unknown skey late on this instance, which has not yet applied revision \d+ of Redis .* \(waited 100 ms\): nothing was changed, retry/);
+      return true;
+    });
+    // Out of step: whether another instance made it cannot be known.
+    out.synced = false;
+    await assert.rejects(b.writes.edit('never', addServer('never', '1', newServer(9802))), (err: unknown) => {
+      assert.ok(err instanceof CheckupsError && err.code === 'STORE_UNAVAILABLE', String(err));
+      assert.match(err.message, /unknown skey never on this instance, and Redis .* is unreachable since 2026-01-01T00:00:00.000Z \(connection closed\): nothing was changed/);
+      return true;
+    });
+    assert.equal(b.registry.upstream('never'), undefined);
   });
 });

@@ -59,15 +59,15 @@ function startMember(id: string, config: string, dir: string, store: string, clu
 }
 
 /** Probes an instance ran so far (its checkups_probes_total, every label) and the verdicts it published (a verdict is a change: none while nothing changes). */
-async function probesRun(i: Instance): Promise<{ probes: number; failed: number; duration: Map<number, number>; verdicts: number; lateness: Map<number, number> }> {
+async function probesRun(i: Instance): Promise<{ probes: number; failed: number; duration: Map<number, number>; verdicts: number; lateness: Map<number, number>; gc: { seconds: number; major: number } }> {
   const m = await scrape(i.http);
   let failed = 0;
   for (const [k, v] of m) if (k.startsWith('checkups_probes_total{') && !k.includes('result="ok"')) failed += v;
-  return { probes: total(m, 'checkups_probes_total'), failed, duration: histogramBuckets(m, 'checkups_probe_duration_seconds'), verdicts: m.get('checkups_cluster_verdicts_total{result="published"}') ?? 0, lateness: histogramBuckets(m, 'checkups_scheduler_lateness_seconds') };
+  return { probes: total(m, 'checkups_probes_total'), failed, duration: histogramBuckets(m, 'checkups_probe_duration_seconds'), verdicts: m.get('checkups_cluster_verdicts_total{result="published"}') ?? 0, lateness: histogramBuckets(m, 'checkups_scheduler_lateness_seconds'), gc: gcSoFar(m) };
 }
 
 /** CPU and probes of some instances (and of the machine) over one window. */
-async function sampleWindow(list: readonly Instance[], ms: number, listenerPids: readonly number[]): Promise<{ listenerCores: number; seconds: number; cpu: number[]; probes: number[]; failed: number[]; durationP50: number[]; durationP99: number[]; verdicts: number[]; latenessP99: number[]; latenessMax: number[]; machineBusyCores: number; from: number; to: number }> {
+async function sampleWindow(list: readonly Instance[], ms: number, listenerPids: readonly number[]): Promise<{ listenerCores: number; seconds: number; cpu: number[]; probes: number[]; failed: number[]; durationP50: number[]; durationP99: number[]; verdicts: number[]; latenessP99: number[]; latenessMax: number[]; gcMs: number[]; gcMajor: number[]; machineBusyCores: number; from: number; to: number }> {
   // Scraped outside the CPU window: a scrape of 30,000 peers' metrics is the bench's cost, not
   // the probing's (it made the windows of CPU and of probes counted differ by up to a second).
   const probes0 = await Promise.all(list.map(probesRun));
@@ -89,7 +89,9 @@ async function sampleWindow(list: readonly Instance[], ms: number, listenerPids:
   const durationP99 = after.map((n, k) => bucketQuantile(probes0[k]!.duration, n.duration, 0.99));
   const latenessP99 = after.map((n, k) => bucketQuantile(probes0[k]!.lateness, n.lateness, 0.99));
   const latenessMax = after.map((n, k) => bucketQuantile(probes0[k]!.lateness, n.lateness, 1));
-  return { listenerCores, seconds, cpu, probes, failed, durationP50, durationP99, verdicts, latenessP99, latenessMax, machineBusyCores, from, to };
+  const gcMs = after.map((n, k) => Math.round(1000 * (n.gc.seconds - probes0[k]!.gc.seconds)));
+  const gcMajor = after.map((n, k) => n.gc.major - probes0[k]!.gc.major);
+  return { listenerCores, seconds, cpu, probes, failed, durationP50, durationP99, verdicts, latenessP99, latenessMax, gcMs, gcMajor, machineBusyCores, from, to };
 }
 
 /** The bucket bound under which a share `q` of the observations between two scrapes fell (an upper bound of that quantile). */
@@ -282,6 +284,8 @@ export async function run(): Promise<void> {
         durationP99Ms: 1000 * trioWindow.durationP99[k]!,
         latenessP99Ms: 1000 * trioWindow.latenessP99[k]!,
         latenessMaxMs: 1000 * trioWindow.latenessMax[k]!,
+        windowGcMs: trioWindow.gcMs[k]!,
+        windowGcMajor: trioWindow.gcMajor[k]!,
         ownershipChangesInWindow: inWindow(trio[k]!, (x) => x.msg === 'probe ownership changed'),
         warningsInWindow: inWindow(trio[k]!, (x) => x.level >= 40),
         flippedSeen: l.length,
@@ -298,6 +302,12 @@ export async function run(): Promise<void> {
         { measure: `targets by probes in the ${MEASURE_INTERVALS} intervals (3 instances)`, value: spread, target: '', verdict: '' },
         { measure: 'probes per target per interval (1 instance)', value: soloProbes.toFixed(3), target: '~1', verdict: soloProbes >= 0.95 ? '' : 'alone cannot keep up' },
         { measure: 'CPU cores, 1 instance alone', value: `${soloCpu.toFixed(3)} (${(soloCpuPerProbe * 1e6).toFixed(0)} us/probe)`, target: '', verdict: '' },
+        {
+          measure: 'GC in the CPU window: ms (full collections), alone / A, B, C',
+          value: `${soloWindow.gcMs[0]} (${soloWindow.gcMajor[0]}) / ${trioWindow.gcMs.map((g, k) => `${g} (${trioWindow.gcMajor[k]})`).join(', ')}`,
+          target: '',
+          verdict: '',
+        },
         { measure: 'machine busy cores (alone / three) / of which the listeners', value: `${soloWindow.machineBusyCores.toFixed(2)} / ${trioWindow.machineBusyCores.toFixed(2)} of ${availableParallelism()} / ${soloWindow.listenerCores.toFixed(2)}, ${trioWindow.listenerCores.toFixed(2)}`, target: '', verdict: '' },
         ...perInstance.map((p) => ({
           measure: `CPU instance ${p.id}: cores (us/probe) / alone at the same work [raw]`,
@@ -334,7 +344,7 @@ export async function run(): Promise<void> {
       if (warned.size > 0) console.log(`instance ${IDS[k]} warned in the window: ${[...warned].map(([m, w]) => `${w.n} x "${m}" (first: ${details(w.first)})`).join('; ')}`);
     }
     console.log(
-      `written: ${writeResult('cluster', { short: SHORT, targets: TARGETS, intervalMs: INTERVAL_MS, probesPerTargetPerInterval: probesPerInterval, soloProbesPerTargetPerInterval: soloProbes, soloCpuCores: soloCpu, soloCpuUsPerProbe: soloCpuPerProbe * 1e6, machineBusyCoresAlone: soloWindow.machineBusyCores, machineBusyCoresThree: trioWindow.machineBusyCores, instances: perInstance, flipped: closed.size, takeoverMs, takeoverIntervals: takeoverMs / INTERVAL_MS, victimTargets: owned.length })}`,
+      `written: ${writeResult('cluster', { short: SHORT, targets: TARGETS, intervalMs: INTERVAL_MS, probesPerTargetPerInterval: probesPerInterval, soloProbesPerTargetPerInterval: soloProbes, soloCpuCores: soloCpu, soloCpuUsPerProbe: soloCpuPerProbe * 1e6, soloWindowGcMs: soloWindow.gcMs[0], soloWindowGcMajor: soloWindow.gcMajor[0], machineBusyCoresAlone: soloWindow.machineBusyCores, machineBusyCoresThree: trioWindow.machineBusyCores, instances: perInstance, flipped: closed.size, takeoverMs, takeoverIntervals: takeoverMs / INTERVAL_MS, victimTargets: owned.length })}`,
     );
   } finally {
     // SIGTERM lets a profiled instance write its profile; otherwise do not wait for a drain.

@@ -84,6 +84,9 @@ interface ServerLoop {
   /** Garbage collection in the server over the phase, and its longest pause. */
   readonly gcMs: number;
   readonly gcMaxMs: number;
+  /** The part of gcMs in full (mark-compact) collections, and how many there were. */
+  readonly gcMajorMs: number;
+  readonly gcMajors: number;
 }
 
 interface ServerChild {
@@ -303,6 +306,7 @@ export async function run(): Promise<void> {
       'server loop busy / CPU share during': `${loop.utilization} / ${loop.cpuShare}`,
       'server CPU ms during': loop.cpuMs,
       'server GC ms / longest pause ms during': `${loop.gcMs} / ${loop.gcMaxMs}`,
+      'server full GCs / their ms during': `${loop.gcMajors} / ${loop.gcMajorMs}`,
       'bench process loop delay p99 / max ms during': `${Math.round(benchLoop.percentile(99) / 1e4) / 100} / ${Math.round(benchLoop.max / 1e4) / 100}`,
       'final state after last batch ms': finalAt === 0 ? 'never' : Math.round(Math.max(0, finalAt - lastWrite)),
     });
@@ -369,6 +373,6 @@ export async function run(): Promise<void> {
     [`largest message ${results['GetStatus bytes @10k upstreams']} / ${results['largest Watch message bytes @10k upstreams']} bytes (target < ${MAX_MESSAGE})`, (results['GetStatus bytes @10k upstreams'] as number) < MAX_MESSAGE && (results['largest Watch message bytes @10k upstreams'] as number) < MAX_MESSAGE],
   ];
   for (const [text, ok] of checks) console.log(`${text}: ${ok ? 'ok' : 'MISSED'}`);
-  console.log(`during the mass failure the server's own event loop was late by p99 / max ${results['server loop delay p99 / max ms during']} ms, busy / CPU share ${results['server loop busy / CPU share during']}, GC ${results['server GC ms / longest pause ms during']} ms (test/support/serve-child.ts says how to read them)`);
+  console.log(`during the mass failure the server's own event loop was late by p99 / max ${results['server loop delay p99 / max ms during']} ms, busy / CPU share ${results['server loop busy / CPU share during']}, GC ${results['server GC ms / longest pause ms during']} ms (full collections / their ms ${results['server full GCs / their ms during']}) (test/support/serve-child.ts says how to read them)`);
   console.log(`written: ${writeResult('fleet', { short: SHORT, watchStreams: WATCH_STREAMS, adsStreams: ADS_STREAMS, clientProcesses: CLIENT_PROCESSES, ...results, stalledRatio: ratio })}`);
 }

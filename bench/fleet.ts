@@ -9,7 +9,8 @@
  * 2. Flip-to-delivery: an admin SetPeerDown/Up on `svc`, from the call to each stream's next
  *    message (wall clock shared by the processes), p50/p99 over every stream of FLIPS flips;
  *    with no stream stalled, then with 1% of the streams not reading (and not ACKing), same run.
- *    Targets: p99 with 1% stalled <= 1.2x p99 without; p99 < 1 s, both.
+ *    Targets: p99 with 1% stalled <= 1.2x p99 without; p99 < 1 s, both. Beside them, the CPU
+ *    a flip cost the server and the client processes, which share this machine's cores.
  * 3. Mass failure: 1,000 of the 10,000 peers of upstream `big` fail at once (FeedbackBatch
  *    failures with max_fails 1, ten batches of 100 in flight: the same per-peer health path as
  *    1,000 failing probes), while SelectPeer (from this process) and GetStatus (from a process of
@@ -35,13 +36,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { setPriority, tmpdir } from 'node:os';
+import { availableParallelism, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { checkupsProto } from '../src/wire/proto.ts';
 import { waitFor } from '../test/support/xds-backends.ts';
-import { LineChild, printTable, quantile, writeResult } from './harness.ts';
+import { cpuSeconds, LineChild, machineBusySeconds, printTable, quantile, writeResult } from './harness.ts';
 
 const SHORT = process.env['CI'] === 'true' || process.env['CHECKUPS_BENCH_SHORT'] === '1';
 const WATCH_STREAMS = SHORT ? 2000 : 10_000;
@@ -125,6 +126,10 @@ class ClientProcess {
     const { value } = await this.lines.next();
     return JSON.parse(value as string) as T;
   }
+  /** CPU seconds the process used so far. */
+  cpuSeconds(): number {
+    return cpuSeconds(this.proc.pid!);
+  }
   stop(): void {
     this.proc.kill('SIGKILL');
   }
@@ -171,16 +176,29 @@ async function flip(clients: ClientProcess[], admin: grpc.Client, n: number): Pr
   return { latencies: reports.flatMap((r) => r.at.map((t) => t - t0)), missing: counts.reduce((a, c) => a + c.of - c.got, 0) };
 }
 
-async function flips(clients: ClientProcess[], admin: grpc.Client, start: number): Promise<{ p50: number; p99: number; missing: number }> {
+/**
+ * FLIPS flips, and where the CPU went meanwhile, per flip: the server's (and the share of the
+ * wall time it got: near 1 it worked all along, below it waited for a core), the client
+ * processes' together, and the machine's busy cores.
+ */
+async function flips(clients: ClientProcess[], admin: grpc.Client, start: number, server: ServerChild): Promise<{ p50: number; p99: number; missing: number; cpu: string }> {
   const lat: number[] = [];
   let missing = 0;
+  await server.ask('loop-start');
+  const clientsBefore = clients.reduce((a, c) => a + c.cpuSeconds(), 0);
+  const machineBefore = machineBusySeconds();
+  const at = performance.now();
   for (let i = 0; i < FLIPS; i++) {
     const r = await flip(clients, admin, start + i);
     lat.push(...r.latencies);
     missing += r.missing;
   }
+  const seconds = (performance.now() - at) / 1000;
+  const machineCores = (machineBusySeconds() - machineBefore) / seconds;
+  const clientsMs = (1000 * (clients.reduce((a, c) => a + c.cpuSeconds(), 0) - clientsBefore)) / FLIPS;
+  const { loop } = await server.ask<{ loop: ServerLoop }>('loop-report');
   lat.sort((a, b) => a - b);
-  return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), missing };
+  return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), missing, cpu: `${Math.round(loop.cpuMs / FLIPS)} (${loop.cpuShare}) / ${Math.round(clientsMs)} / ${machineCores.toFixed(2)}` };
 }
 
 function serializeWatch(req: object): Buffer {
@@ -213,19 +231,21 @@ export async function run(): Promise<void> {
     const rssAfter = rssMb(server.pid!);
     results['RSS per stream KiB'] = Number((((rssAfter - rssBefore) * 1024) / total).toFixed(1));
 
-    await flips(clients, admin, 0); // warm-up
+    await flips(clients, admin, 0, serverChild); // warm-up
     // Flip numbers continue, so every flip changes something (down after up after down ...).
     if (PROFILE_DIR !== undefined) await serverChild.ask('prof-start');
-    const calm = await flips(clients, admin, FLIPS);
+    const calm = await flips(clients, admin, FLIPS, serverChild);
     if (PROFILE_DIR !== undefined) await serverChild.ask(`prof-stop ${join(PROFILE_DIR, 'fleet-flips.cpuprofile')}`);
     const stalledCount = (await all<{ stalled: number }>(clients, { cmd: 'stall', share: 0.01 })).reduce((a, r) => a + r.stalled, 0);
-    const stalled = await flips(clients, admin, 2 * FLIPS);
+    const stalled = await flips(clients, admin, 2 * FLIPS, serverChild);
     await all(clients, { cmd: 'unstall' });
     Object.assign(results, {
       'flip p50 ms': calm.p50,
       'flip p99 ms': calm.p99,
       'flip p50 ms, 1% stalled': stalled.p50,
       'flip p99 ms, 1% stalled': stalled.p99,
+      'per flip: server CPU ms (share) / clients ms / busy cores': calm.cpu,
+      'per flip, 1% stalled: the same': stalled.cpu,
       'stalled streams': stalledCount,
       'undelivered (live streams)': calm.missing + stalled.missing,
     });
@@ -373,6 +393,10 @@ export async function run(): Promise<void> {
     [`largest message ${results['GetStatus bytes @10k upstreams']} / ${results['largest Watch message bytes @10k upstreams']} bytes (target < ${MAX_MESSAGE})`, (results['GetStatus bytes @10k upstreams'] as number) < MAX_MESSAGE && (results['largest Watch message bytes @10k upstreams'] as number) < MAX_MESSAGE],
   ];
   for (const [text, ok] of checks) console.log(`${text}: ${ok ? 'ok' : 'MISSED'}`);
+  const [serverMs, share, clientsMs, busy] = String(results['per flip: server CPU ms (share) / clients ms / busy cores']).split(/ \/ | \(|\) \/ /);
+  console.log(
+    `a flip to ${WATCH_STREAMS + ADS_STREAMS} streams cost the server ${serverMs} ms of CPU (${((1000 * Number(serverMs)) / (WATCH_STREAMS + ADS_STREAMS)).toFixed(0)} us per stream, ACKs included) and the client processes ${clientsMs} ms, on ${availableParallelism()} cores (${busy} busy); the server got a core ${share} of the time`,
+  );
   console.log(`during the mass failure the server's own event loop was late by p99 / max ${results['server loop delay p99 / max ms during']} ms, busy / CPU share ${results['server loop busy / CPU share during']}, GC ${results['server GC ms / longest pause ms during']} ms (full collections / their ms ${results['server full GCs / their ms during']}) (test/support/serve-child.ts says how to read them)`);
   console.log(`written: ${writeResult('fleet', { short: SHORT, watchStreams: WATCH_STREAMS, adsStreams: ADS_STREAMS, clientProcesses: CLIENT_PROCESSES, ...results, stalledRatio: ratio })}`);
 }

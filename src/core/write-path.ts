@@ -16,7 +16,7 @@
  */
 import type { UpstreamSpec } from './model.ts';
 import type { UpstreamRegistry } from './registry.ts';
-import type { ChangeOrigin, ChangeStore, FeedChange, StoreSnapshot, UpstreamChange, UpstreamDocument } from './store/change-store.ts';
+import type { ChangeOrigin, ChangeStore, FeedChange, FeedItem, StoreSnapshot, UpstreamChange, UpstreamDocument } from './store/change-store.ts';
 import { CheckupsError, invalidConfig } from '../util/errors.ts';
 
 export type CodecResult = { readonly ok: true; readonly value: UpstreamSpec } | { readonly ok: false; readonly errors: readonly string[] };
@@ -62,6 +62,12 @@ export class UpstreamWritePath {
   private readonly origins = new Map<string, ChangeOrigin>();
   /** Highest feed revision applied here (null: the store has no shared log). */
   private appliedRevision: number | null = null;
+  /**
+   * Highest revision the feed has passed here: appliedRevision, or a later entry that changes no
+   * upstream (a verdict shares the log's revisions). What a write waiting for the store's head
+   * compares with: the newest entry is often a verdict, which never moves appliedRevision.
+   */
+  private feedRevision: number | null = null;
   private waiters: Waiter[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private stopFollowing: (() => void) | undefined;
@@ -104,7 +110,7 @@ export class UpstreamWritePath {
       throw new CheckupsError('DATA_CORRUPT', `stored upstreams of ${this.store.location} no longer validate; nothing was started:\n  ${problems.join('\n  ')}`);
     }
     this.applySnapshot(snapshot);
-    this.stopFollowing = this.store.follow(snapshot.revision, (item) => (item.type === 'change' ? this.applyChange(item) : this.applySnapshot(item.snapshot)));
+    this.stopFollowing = this.store.follow(snapshot.revision, (item) => this.onFeedItem(item));
     return snapshot;
   }
 
@@ -179,7 +185,7 @@ export class UpstreamWritePath {
         throw new CheckupsError('STORE_UNAVAILABLE', `${err.message} on this instance, and ${this.store.location} is unreachable since ${new Date(sync.since).toISOString()} (${sync.reason}): nothing was changed, retry when it is back`);
       }
       const head = await this.store.head();
-      if (head === null || this.appliedRevision === null || this.appliedRevision >= head) throw err;
+      if (head === null || this.feedRevision === null || this.feedRevision >= head) throw err;
       if (!(await this.reached(head))) {
         throw new CheckupsError('STORE_UNAVAILABLE', `${err.message} on this instance, which has not yet applied revision ${head} of ${this.store.location} (waited ${this.applyWaitMs} ms): nothing was changed, retry`);
       }
@@ -207,11 +213,12 @@ export class UpstreamWritePath {
   }
 
   /**
-   * Resolves true once the feed has applied `revision` here, false after applyWaitMs (the change
-   * is durable in the store by then; it is applied when the feed catches up).
+   * Resolves true once the feed has passed `revision` here (every change up to it applied), false
+   * after applyWaitMs (a change is durable in the store by then; it is applied when the feed
+   * catches up).
    */
   private reached(revision: number): Promise<boolean> {
-    if (this.appliedRevision === null || this.appliedRevision >= revision) return Promise.resolve(true);
+    if (this.feedRevision === null || this.feedRevision >= revision) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), this.applyWaitMs);
       timer.unref();
@@ -231,10 +238,27 @@ export class UpstreamWritePath {
     return run;
   }
 
+  private onFeedItem(item: FeedItem): void {
+    switch (item.type) {
+      case 'change':
+        return this.applyChange(item);
+      case 'snapshot':
+        return this.applySnapshot(item.snapshot);
+      case 'position':
+        return this.passed(item.revision);
+    }
+  }
+
   private advanced(revision: number | null): void {
     if (revision === null) return;
     if (this.appliedRevision === null || revision > this.appliedRevision) this.appliedRevision = revision;
     this.registry.advanceTo(revision);
+    this.passed(revision);
+  }
+
+  /** The feed is at `revision`: wake the writes waiting for it. */
+  private passed(revision: number): void {
+    if (this.feedRevision === null || revision > this.feedRevision) this.feedRevision = revision;
     if (this.waiters.length === 0) return;
     const done = this.waiters.filter((w) => w.revision <= revision);
     if (done.length === 0) return;

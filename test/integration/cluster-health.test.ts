@@ -3,6 +3,7 @@
  * three `checkups serve` processes (at log level debug, to see where transitions are logged).
  * Probes are counted at the backends.
  */
+import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import { structToJson } from '../../src/wire/struct.ts';
 import { until } from '../support/async.ts';
 import { CountingBackends, startInstance, type Instance, type InstanceLogLine } from '../support/cluster-instances.ts';
 import { scrape } from '../support/exposition.ts';
-import { call, clients } from '../support/grpc-clients.ts';
+import { call, clients, grpcError } from '../support/grpc-clients.ts';
 import { startRedis, type TestRedis } from '../support/redis-server.ts';
 import { ack, NODE, sotwStream, xdsClient, type AnyResource } from '../support/xds-harness.ts';
 
@@ -188,6 +189,26 @@ ${servers(backends.ports.slice(half))}
     const churn = [...instances.values()].map((i) => `${i.id}: ${i.logs.filter((l) => l['module'] === 'cluster').map((l) => `${l['time']} ${l['msg']} ${l['shards'] ?? ''}`).join('; ')}`);
     assert.ok(mean <= 1.05, `probes per target per interval ${mean.toFixed(3)} (target <= 1.05) from ${from} to ${to}\n${churn.join('\n')}\n${perTarget.map((x) => x.toFixed(2)).join(' ')}`);
     assert.ok(mean >= 0.85, `probes per target per interval ${mean.toFixed(3)}: targets are not probed`);
+  });
+
+  it('a write to an upstream or a peer nobody has is NOT_FOUND at once, though the newest entry of the log is a verdict', async () => {
+    // Verdicts take revisions of the same log as admin changes: a write that finds nothing waits
+    // for the log's head before it says "not found", and must not wait for a change that never comes.
+    const r = redis.client();
+    const ca = clients(instances.get('A')!.grpc);
+    try {
+      const [[, newest]] = (await r.xrevrange('checkups:{t}:changes', '+', '-', 'COUNT', 1)) as Array<[string, string[]]> as [[string, string[]]];
+      assert.equal(newest[newest.indexOf('kind') + 1], 'verdict', 'the newest entry of the log is a verdict');
+      const from = performance.now();
+      await assert.rejects(call(ca.admin, ca.admin.AddPeer, { skey: 'nobody', cluster: '1', server: { host: '127.0.0.1', port: 9, weight: 1, maxFails: 0, failTimeoutMs: 0, down: false } }), grpcError(grpc.status.NOT_FOUND, /unknown skey nobody/));
+      await assert.rejects(call(ca.admin, ca.admin.SetPeerDown, { skey: 'a', host: '127.0.0.9', port: 9 }), grpcError(grpc.status.NOT_FOUND));
+      await assert.rejects(call(ca.admin, ca.admin.DeleteUpstream, { skey: 'nobody' }), grpcError(grpc.status.NOT_FOUND));
+      // The store's apply wait is 5 s: answered long before, from the feed's position.
+      assert.ok(performance.now() - from < 2000, `answered in ${Math.round(performance.now() - from)} ms`);
+    } finally {
+      ca.close();
+      r.disconnect();
+    }
   });
 
   it('Feedback failures through A and B count in one window: the peer is err for an SDK watching C and for xDS clients of A', async () => {

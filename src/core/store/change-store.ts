@@ -77,7 +77,17 @@ export interface FeedSnapshot {
   readonly snapshot: StoreSnapshot;
 }
 
-export type FeedItem = FeedChange | FeedSnapshot;
+/**
+ * The reader passed an entry of the shared log that changes no upstream (a health verdict, which
+ * takes a revision of the same log, or an entry skipped as unreadable). A follower waiting for a
+ * revision (the write path, before it says an upstream does not exist) is there now.
+ */
+export interface FeedPosition {
+  readonly type: 'position';
+  readonly revision: number;
+}
+
+export type FeedItem = FeedChange | FeedSnapshot | FeedPosition;
 
 export type AppendOutcome =
   /** Stored: `revision` is the change's revision (null for a store without a shared log). */
@@ -111,15 +121,16 @@ export interface ChangeStore {
   append(change: UpstreamChange, expect: number): Promise<AppendOutcome>;
   /**
    * Calls `onItem` for every change after `cursor` (the revision the caller holds), in order, as
-   * they arrive, until the returned function is called. The file store delivers its own
+   * they arrive, until the returned function is called; a store with a shared log also reports
+   * the revisions of its other entries (`position`). The file store delivers its own
    * appends (there is no other writer); the Redis store reads the cluster's change stream.
    */
   follow(cursor: number | null, onItem: (item: FeedItem) => void): () => void;
   /** The whole state at one revision. */
   snapshot(): Promise<StoreSnapshot>;
   /**
-   * The newest revision in the record (null for a store without a shared log, whose feed is
-   * always current). A write that finds nothing to edit waits for this before saying so, since
+   * The newest revision in the record, of any entry (null for a store without a shared log,
+   * whose feed is always current). A write that finds nothing to edit waits for this before saying so, since
    * another instance may have just made it. While the store is unreachable: the revision this
    * instance holds (the write then fails on `append` and says why).
    */

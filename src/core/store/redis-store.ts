@@ -576,7 +576,7 @@ export class RedisChangeStore implements ChangeStore {
   private deliver(item: FeedItem): void {
     if (item.type === 'snapshot') {
       this.view = new Map(item.snapshot.upstreams);
-    } else {
+    } else if (item.type === 'change') {
       const c = item.change;
       this.view.set(c.skey, { upstream: c.kind === 'put' ? c.upstream : null, origin: c.origin, version: item.revision });
     }
@@ -620,7 +620,7 @@ export class RedisChangeStore implements ChangeStore {
           if (!parsed.ok) {
             this.badEntries++;
             this.warn(`${parsed.error}; skipped (this instance keeps its view; ${this.badEntries} bad entries so far)`);
-            this.moved(rev);
+            this.deliver({ type: 'position', revision: rev });
             continue;
           }
           this.apply(parsed.entry);
@@ -658,7 +658,7 @@ export class RedisChangeStore implements ChangeStore {
   private apply(entry: StreamEntry): void {
     if (entry.kind === 'verdict') {
       this.opts.onVerdict?.(entry);
-      this.moved(entry.rev);
+      this.deliver({ type: 'position', revision: entry.rev });
       return;
     }
     if (entry.change.origin === 'file' && entry.by !== undefined && entry.by !== this.instanceId) this.otherFile(entry.change, entry.by);

@@ -185,10 +185,11 @@ export class UpstreamWritePath {
         throw new CheckupsError('STORE_UNAVAILABLE', `${err.message} on this instance, and ${this.store.location} is unreachable since ${new Date(sync.since).toISOString()} (${sync.reason}): nothing was changed, retry when it is back`);
       }
       const head = await this.store.head();
-      if (head === null || this.feedRevision === null || this.feedRevision >= head) throw err;
-      if (!(await this.reached(head))) {
+      if (head !== null && !(await this.reached(head))) {
         throw new CheckupsError('STORE_UNAVAILABLE', `${err.message} on this instance, which has not yet applied revision ${head} of ${this.store.location} (waited ${this.applyWaitMs} ms): nothing was changed, retry`);
       }
+      // Read again even when the feed is already there: it may have got there while head() was
+      // on its way, applying the change the first read missed.
       return read();
     }
   }

@@ -18,8 +18,11 @@ import { GLOBAL } from '../support/xds-harness.ts';
 
 const LAG_MS = 300;
 
-/** The real store, with every feed item handed on LAG_MS late (the order is kept). */
-function lagging(store: ChangeStore, out: { synced: boolean } = { synced: true }): ChangeStore {
+/**
+ * The real store, with every feed item handed on LAG_MS late (the order is kept). `slowHead`:
+ * head() answers LAG_MS + 100 ms after Redis did, so the feed delivers meanwhile.
+ */
+function lagging(store: ChangeStore, out: { synced: boolean } = { synced: true }, slowHead = false): ChangeStore {
   return {
     kind: store.kind,
     location: store.location,
@@ -27,7 +30,11 @@ function lagging(store: ChangeStore, out: { synced: boolean } = { synced: true }
     append: (c, e) => store.append(c, e),
     follow: (cursor, onItem) => store.follow(cursor, (item: FeedItem) => void setTimeout(() => onItem(item), LAG_MS)),
     snapshot: () => store.snapshot(),
-    head: () => store.head(),
+    head: async () => {
+      const head = await store.head();
+      if (slowHead) await new Promise((r) => setTimeout(r, LAG_MS + 100));
+      return head;
+    },
     // As the Redis store says while Redis is away (its head is then the revision it holds).
     syncState: () => (out.synced ? store.syncState() : { synced: false, since: Date.parse('2026-01-01T00:00:00Z'), reason: 'connection closed' }),
     close: () => store.close(),
@@ -49,10 +56,10 @@ describe('write path: a write right after another instance wrote, with a lagging
     await redis.stop();
   });
 
-  async function instance(id: string, slow: boolean, opts: { applyWaitMs?: number; out?: { synced: boolean } } = {}): Promise<{ writes: UpstreamWritePath; registry: UpstreamRegistry }> {
+  async function instance(id: string, slow: boolean, opts: { applyWaitMs?: number; out?: { synced: boolean }; slowHead?: boolean } = {}): Promise<{ writes: UpstreamWritePath; registry: UpstreamRegistry }> {
     const registry = new UpstreamRegistry(GLOBAL, { initialRevision: 0 });
     const store = new RedisChangeStore({ url: redis.url, cluster: 'lag', instanceId: id, configFile: 'same.yaml', warn: () => undefined });
-    const writes = new UpstreamWritePath(registry, slow ? lagging(store, opts.out) : store, upstreamCodec, { warn: () => undefined, ...(opts.applyWaitMs === undefined ? {} : { applyWaitMs: opts.applyWaitMs }) });
+    const writes = new UpstreamWritePath(registry, slow ? lagging(store, opts.out, opts.slowHead) : store, upstreamCodec, { warn: () => undefined, ...(opts.applyWaitMs === undefined ? {} : { applyWaitMs: opts.applyWaitMs }) });
     paths.push(writes);
     await writes.open(new Map());
     return { writes, registry };
@@ -75,6 +82,15 @@ describe('write path: a write right after another instance wrote, with a lagging
     // Unknown to the whole cluster: still UNKNOWN_SKEY, after B caught up.
     await assert.rejects(b.writes.edit('never', addServer('never', '1', newServer(9700))), (err: unknown) => err instanceof CheckupsError && err.code === 'UNKNOWN_SKEY');
     await assert.rejects(b.writes.delete('never'), (err: unknown) => err instanceof CheckupsError && err.code === 'UNKNOWN_SKEY');
+  });
+
+  it('the feed catches up while the write asks Redis for its head: the write reads again and builds on it', async () => {
+    const a = await instance('A3', false);
+    const b = await instance('B3', true, { slowHead: true });
+    await a.writes.put('meanwhile', { cluster: [{ servers: [{ host: '127.0.0.1', port: 9900 }] }] }, []);
+    assert.equal(b.registry.upstream('meanwhile'), undefined, "B's feed has not delivered A's write yet");
+    await b.writes.edit('meanwhile', addServer('meanwhile', '1', newServer(9901)));
+    assert.deepEqual(b.registry.upstream('meanwhile')?.spec.clusters.flatMap((c) => c.servers.map((s) => s.port)), [9900, 9901]);
   });
 
   it('a feed too slow to show what Redis held, or a store out of step, is UNAVAILABLE (retry), never "not found"', async () => {

@@ -122,17 +122,17 @@ export interface ChangeStore {
   /**
    * Calls `onItem` for every change after `cursor` (the revision the caller holds), in order, as
    * they arrive, until the returned function is called; a store with a shared log also reports
-   * the revisions of its other entries (`position`). The file store delivers its own
-   * appends (there is no other writer); the Redis store reads the cluster's change stream.
+   * the revisions of its other entries (`position`). The file store delivers its own appends
+   * (there is no other writer); the Redis store reads the cluster's change stream.
    */
   follow(cursor: number | null, onItem: (item: FeedItem) => void): () => void;
   /** The whole state at one revision. */
   snapshot(): Promise<StoreSnapshot>;
   /**
    * The newest revision in the record, of any entry (null for a store without a shared log,
-   * whose feed is always current). A write that finds nothing to edit waits for this before saying so, since
-   * another instance may have just made it. While the store is unreachable: the revision this
-   * instance holds (the write then fails on `append` and says why).
+   * whose feed is always current). A write that finds nothing to edit waits for this before
+   * saying so, since another instance may have just made it. While the store is unreachable:
+   * the revision this instance holds (the write then fails on `append` and says why).
    */
   head(): Promise<number | null>;
   /** Whether this instance is in step with the record. */

@@ -177,11 +177,21 @@ async function flip(clients: ClientProcess[], admin: grpc.Client, n: number): Pr
 }
 
 /**
- * FLIPS flips, and where the CPU went meanwhile, per flip: the server's (and the share of the
- * wall time it got: near 1 it worked all along, below it waited for a core), the client
- * processes' together, and the machine's busy cores.
+ * Where the CPU went, per flip: the server's (and the share of the wall time it got: near 1 it
+ * worked all along, below it waited for a core), the client processes' together, and the
+ * machine's busy cores.
  */
-async function flips(clients: ClientProcess[], admin: grpc.Client, start: number, server: ServerChild): Promise<{ p50: number; p99: number; missing: number; cpu: string }> {
+interface FlipCpu {
+  readonly serverMs: number;
+  readonly serverShare: number;
+  readonly clientsMs: number;
+  readonly busyCores: number;
+}
+
+const flipCpuText = (c: FlipCpu) => `${c.serverMs} (${c.serverShare}) / ${c.clientsMs} / ${c.busyCores.toFixed(2)}`;
+
+/** FLIPS flips, and their CPU. */
+async function flips(clients: ClientProcess[], admin: grpc.Client, start: number, server: ServerChild): Promise<{ p50: number; p99: number; missing: number; cpu: FlipCpu }> {
   const lat: number[] = [];
   let missing = 0;
   await server.ask('loop-start');
@@ -194,11 +204,11 @@ async function flips(clients: ClientProcess[], admin: grpc.Client, start: number
     missing += r.missing;
   }
   const seconds = (performance.now() - at) / 1000;
-  const machineCores = (machineBusySeconds() - machineBefore) / seconds;
-  const clientsMs = (1000 * (clients.reduce((a, c) => a + c.cpuSeconds(), 0) - clientsBefore)) / FLIPS;
+  const busyCores = (machineBusySeconds() - machineBefore) / seconds;
+  const clientsMs = Math.round((1000 * (clients.reduce((a, c) => a + c.cpuSeconds(), 0) - clientsBefore)) / FLIPS);
   const { loop } = await server.ask<{ loop: ServerLoop }>('loop-report');
   lat.sort((a, b) => a - b);
-  return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), missing, cpu: `${Math.round(loop.cpuMs / FLIPS)} (${loop.cpuShare}) / ${Math.round(clientsMs)} / ${machineCores.toFixed(2)}` };
+  return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), missing, cpu: { serverMs: Math.round(loop.cpuMs / FLIPS), serverShare: loop.cpuShare, clientsMs, busyCores } };
 }
 
 function serializeWatch(req: object): Buffer {
@@ -219,6 +229,8 @@ export async function run(): Promise<void> {
   /** Other helper processes, killed at the end. */
   const children: LineChild[] = [];
   const results: Record<string, number | string> = {};
+  /** The calm flips' CPU, for the closing line. */
+  let calmCpu: FlipCpu | undefined;
   try {
     const rssBefore = rssMb(server.pid!);
     const connectAt = performance.now();
@@ -235,6 +247,7 @@ export async function run(): Promise<void> {
     // Flip numbers continue, so every flip changes something (down after up after down ...).
     if (PROFILE_DIR !== undefined) await serverChild.ask('prof-start');
     const calm = await flips(clients, admin, FLIPS, serverChild);
+    calmCpu = calm.cpu;
     if (PROFILE_DIR !== undefined) await serverChild.ask(`prof-stop ${join(PROFILE_DIR, 'fleet-flips.cpuprofile')}`);
     const stalledCount = (await all<{ stalled: number }>(clients, { cmd: 'stall', share: 0.01 })).reduce((a, r) => a + r.stalled, 0);
     const stalled = await flips(clients, admin, 2 * FLIPS, serverChild);
@@ -244,8 +257,8 @@ export async function run(): Promise<void> {
       'flip p99 ms': calm.p99,
       'flip p50 ms, 1% stalled': stalled.p50,
       'flip p99 ms, 1% stalled': stalled.p99,
-      'per flip: server CPU ms (share) / clients ms / busy cores': calm.cpu,
-      'per flip, 1% stalled: the same': stalled.cpu,
+      'per flip: server CPU ms (share) / clients ms / busy cores': flipCpuText(calm.cpu),
+      'per flip, 1% stalled: the same': flipCpuText(stalled.cpu),
       'stalled streams': stalledCount,
       'undelivered (live streams)': calm.missing + stalled.missing,
     });
@@ -393,9 +406,9 @@ export async function run(): Promise<void> {
     [`largest message ${results['GetStatus bytes @10k upstreams']} / ${results['largest Watch message bytes @10k upstreams']} bytes (target < ${MAX_MESSAGE})`, (results['GetStatus bytes @10k upstreams'] as number) < MAX_MESSAGE && (results['largest Watch message bytes @10k upstreams'] as number) < MAX_MESSAGE],
   ];
   for (const [text, ok] of checks) console.log(`${text}: ${ok ? 'ok' : 'MISSED'}`);
-  const [serverMs, share, clientsMs, busy] = String(results['per flip: server CPU ms (share) / clients ms / busy cores']).split(/ \/ | \(|\) \/ /);
+  const { serverMs, serverShare, clientsMs, busyCores } = calmCpu!;
   console.log(
-    `a flip to ${WATCH_STREAMS + ADS_STREAMS} streams cost the server ${serverMs} ms of CPU (${((1000 * Number(serverMs)) / (WATCH_STREAMS + ADS_STREAMS)).toFixed(0)} us per stream, ACKs included) and the client processes ${clientsMs} ms, on ${availableParallelism()} cores (${busy} busy); the server got a core ${share} of the time`,
+    `a flip to ${WATCH_STREAMS + ADS_STREAMS} streams cost the server ${serverMs} ms of CPU (${((1000 * serverMs) / (WATCH_STREAMS + ADS_STREAMS)).toFixed(0)} us per stream, ACKs included) and the client processes ${clientsMs} ms, on ${availableParallelism()} cores (${busyCores.toFixed(2)} busy); the server got a core ${serverShare} of the time`,
   );
   console.log(`during the mass failure the server's own event loop was late by p99 / max ${results['server loop delay p99 / max ms during']} ms, busy / CPU share ${results['server loop busy / CPU share during']}, GC ${results['server GC ms / longest pause ms during']} ms (full collections / their ms ${results['server full GCs / their ms during']}) (test/support/serve-child.ts says how to read them)`);
   console.log(`written: ${writeResult('fleet', { short: SHORT, watchStreams: WATCH_STREAMS, adsStreams: ADS_STREAMS, clientProcesses: CLIENT_PROCESSES, ...results, stalledRatio: ratio })}`);

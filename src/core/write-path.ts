@@ -16,7 +16,7 @@
  */
 import type { UpstreamSpec } from './model.ts';
 import type { UpstreamRegistry } from './registry.ts';
-import type { ChangeOrigin, ChangeStore, FeedChange, FeedItem, StoreSnapshot, UpstreamChange, UpstreamDocument } from './store/change-store.ts';
+import type { ChangeOrigin, ChangeStore, FeedChange, StoreSnapshot, UpstreamChange, UpstreamDocument } from './store/change-store.ts';
 import { CheckupsError, invalidConfig } from '../util/errors.ts';
 
 export type CodecResult = { readonly ok: true; readonly value: UpstreamSpec } | { readonly ok: false; readonly errors: readonly string[] };
@@ -45,11 +45,6 @@ export interface WritePathOptions {
   readonly warn?: (message: string) => void;
 }
 
-interface Waiter {
-  readonly revision: number;
-  readonly resolve: () => void;
-}
-
 /** Formats validation errors the one way every write reports them. */
 export function invalidDocument(errors: readonly string[]): CheckupsError {
   return invalidConfig(errors);
@@ -62,13 +57,6 @@ export class UpstreamWritePath {
   private readonly origins = new Map<string, ChangeOrigin>();
   /** Highest feed revision applied here (null: the store has no shared log). */
   private appliedRevision: number | null = null;
-  /**
-   * Highest revision the feed has passed here: appliedRevision, or a later entry that changes no
-   * upstream (a verdict shares the log's revisions). What a write waiting for the store's head
-   * compares with: the newest entry is often a verdict, which never moves appliedRevision.
-   */
-  private feedRevision: number | null = null;
-  private waiters: Waiter[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private stopFollowing: (() => void) | undefined;
   private readonly maxAttempts: number;
@@ -84,11 +72,6 @@ export class UpstreamWritePath {
     this.maxAttempts = opts.maxAttempts ?? 8;
     this.applyWaitMs = opts.applyWaitMs ?? 5000;
     this.warn = opts.warn ?? ((m) => process.emitWarning(m));
-  }
-
-  /** The revision of the newest change applied here (null for a store without a shared log). */
-  get revision(): number | null {
-    return this.appliedRevision;
   }
 
   /**
@@ -110,7 +93,7 @@ export class UpstreamWritePath {
       throw new CheckupsError('DATA_CORRUPT', `stored upstreams of ${this.store.location} no longer validate; nothing was started:\n  ${problems.join('\n  ')}`);
     }
     this.applySnapshot(snapshot);
-    this.stopFollowing = this.store.follow(snapshot.revision, (item) => this.onFeedItem(item));
+    this.stopFollowing = this.store.follow(snapshot.revision, (item) => (item.type === 'change' ? this.applyChange(item) : this.applySnapshot(item.snapshot)));
     return snapshot;
   }
 
@@ -188,8 +171,7 @@ export class UpstreamWritePath {
       if (head !== null && !(await this.reached(head))) {
         throw new CheckupsError('STORE_UNAVAILABLE', `${err.message} on this instance, which has not yet applied revision ${head} of ${this.store.location} (waited ${this.applyWaitMs} ms): nothing was changed, retry`);
       }
-      // Read again even when the feed is already there: it may have got there while head() was
-      // on its way, applying the change the first read missed.
+      // Everything Redis held when the first read missed is applied here now: look again.
       return read();
     }
   }
@@ -214,23 +196,11 @@ export class UpstreamWritePath {
   }
 
   /**
-   * Resolves true once the feed has passed `revision` here (every change up to it applied), false
-   * after applyWaitMs (a change is durable in the store by then; it is applied when the feed
-   * catches up).
+   * Resolves true once the feed has applied everything up to `revision` here, false after
+   * applyWaitMs (a change is durable in the store by then; it is applied when the feed catches up).
    */
   private reached(revision: number): Promise<boolean> {
-    if (this.feedRevision === null || this.feedRevision >= revision) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), this.applyWaitMs);
-      timer.unref();
-      this.waiters.push({
-        revision,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve(true);
-        },
-      });
-    });
+    return this.store.reached(revision, this.applyWaitMs);
   }
 
   private serialized<T>(fn: () => Promise<T>): Promise<T> {
@@ -239,32 +209,10 @@ export class UpstreamWritePath {
     return run;
   }
 
-  private onFeedItem(item: FeedItem): void {
-    switch (item.type) {
-      case 'change':
-        return this.applyChange(item);
-      case 'snapshot':
-        return this.applySnapshot(item.snapshot);
-      case 'position':
-        return this.passed(item.revision);
-    }
-  }
-
   private advanced(revision: number | null): void {
     if (revision === null) return;
     if (this.appliedRevision === null || revision > this.appliedRevision) this.appliedRevision = revision;
     this.registry.advanceTo(revision);
-    this.passed(revision);
-  }
-
-  /** The feed is at `revision`: wake the writes waiting for it. */
-  private passed(revision: number): void {
-    if (this.feedRevision === null || revision > this.feedRevision) this.feedRevision = revision;
-    if (this.waiters.length === 0) return;
-    const done = this.waiters.filter((w) => w.revision <= revision);
-    if (done.length === 0) return;
-    this.waiters = this.waiters.filter((w) => w.revision > revision);
-    for (const w of done) w.resolve();
   }
 
   /** Applies one change of the feed. A change that does not validate here is reported and skipped. */

@@ -18,6 +18,7 @@ export function timedChangeStore(store: ChangeStore, clock: Clock): ChangeStore 
       return outcome;
     },
     follow: (cursor, onItem) => store.follow(cursor, onItem),
+    reached: (revision, ms) => store.reached(revision, ms),
     snapshot: () => store.snapshot(),
     head: () => store.head(),
     syncState: () => store.syncState(),

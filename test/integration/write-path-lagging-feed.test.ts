@@ -29,6 +29,14 @@ function lagging(store: ChangeStore, out: { synced: boolean } = { synced: true }
     open: (b) => store.open(b),
     append: (c, e) => store.append(c, e),
     follow: (cursor, onItem) => store.follow(cursor, (item: FeedItem) => void setTimeout(() => onItem(item), LAG_MS)),
+    // What the store has handed on reaches the follower LAG_MS later.
+    reached: async (revision, ms) => {
+      const from = Date.now();
+      if (!(await store.reached(revision, ms))) return false;
+      const left = ms - (Date.now() - from);
+      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(LAG_MS, left))));
+      return left >= LAG_MS;
+    },
     snapshot: () => store.snapshot(),
     head: async () => {
       const head = await store.head();

@@ -77,17 +77,7 @@ export interface FeedSnapshot {
   readonly snapshot: StoreSnapshot;
 }
 
-/**
- * The reader passed an entry of the shared log that changes no upstream (a health verdict, which
- * takes a revision of the same log, or an entry skipped as unreadable). A follower waiting for a
- * revision (the write path, before it says an upstream does not exist) is there now.
- */
-export interface FeedPosition {
-  readonly type: 'position';
-  readonly revision: number;
-}
-
-export type FeedItem = FeedChange | FeedSnapshot | FeedPosition;
+export type FeedItem = FeedChange | FeedSnapshot;
 
 export type AppendOutcome =
   /** Stored: `revision` is the change's revision (null for a store without a shared log). */
@@ -121,11 +111,16 @@ export interface ChangeStore {
   append(change: UpstreamChange, expect: number): Promise<AppendOutcome>;
   /**
    * Calls `onItem` for every change after `cursor` (the revision the caller holds), in order, as
-   * they arrive, until the returned function is called; a store with a shared log also reports
-   * the revisions of its other entries (`position`). The file store delivers its own appends
-   * (there is no other writer); the Redis store reads the cluster's change stream.
+   * they arrive, until the returned function is called. The file store delivers its own
+   * appends (there is no other writer); the Redis store reads the cluster's change stream.
    */
   follow(cursor: number | null, onItem: (item: FeedItem) => void): () => void;
+  /**
+   * Resolves true once the feed has handed the follower everything up to `revision`, false
+   * after `ms`. Revisions count every entry of a shared log, also those that change no upstream
+   * (health verdicts take revisions of the same log). A store without a shared log: true at once.
+   */
+  reached(revision: number, ms: number): Promise<boolean>;
   /** The whole state at one revision. */
   snapshot(): Promise<StoreSnapshot>;
   /**

@@ -290,7 +290,8 @@ export class RedisChangeStore implements ChangeStore {
 
   /**
    * Resolves once the reader handled every entry up to `revision` (admin and verdict entries
-   * alike), or after `ms` (false then).
+   * alike; a change is handed to the follower before the cursor moves past it), or after `ms`
+   * (false then).
    */
   reached(revision: number, ms = 5000): Promise<boolean> {
     if (this.cursor >= revision || this.closed) return Promise.resolve(this.cursor >= revision);
@@ -576,7 +577,7 @@ export class RedisChangeStore implements ChangeStore {
   private deliver(item: FeedItem): void {
     if (item.type === 'snapshot') {
       this.view = new Map(item.snapshot.upstreams);
-    } else if (item.type === 'change') {
+    } else {
       const c = item.change;
       this.view.set(c.skey, { upstream: c.kind === 'put' ? c.upstream : null, origin: c.origin, version: item.revision });
     }
@@ -620,7 +621,7 @@ export class RedisChangeStore implements ChangeStore {
           if (!parsed.ok) {
             this.badEntries++;
             this.warn(`${parsed.error}; skipped (this instance keeps its view; ${this.badEntries} bad entries so far)`);
-            this.deliver({ type: 'position', revision: rev });
+            this.moved(rev);
             continue;
           }
           this.apply(parsed.entry);
@@ -658,7 +659,7 @@ export class RedisChangeStore implements ChangeStore {
   private apply(entry: StreamEntry): void {
     if (entry.kind === 'verdict') {
       this.opts.onVerdict?.(entry);
-      this.deliver({ type: 'position', revision: entry.rev });
+      this.moved(entry.rev);
       return;
     }
     if (entry.change.origin === 'file' && entry.by !== undefined && entry.by !== this.instanceId) this.otherFile(entry.change, entry.by);

@@ -10,7 +10,9 @@
  * - probes per target per interval across the fleet, counted at the backends (<= 1.05);
  * - CPU of each of the three instances against the one instance alone (<= 0.4x each), at the same
  *   work: the instance alone's CPU per probe (its probes counted at the backends, over the same
- *   window as its CPU) times the fleet's probe rate. Raw ratios are printed too; they differ
+ *   window as its CPU) times the fleet's probe rate. The instance alone is measured before the
+ *   three and again after them, and the mean of its two windows is the comparison: the machine's
+ *   speed drifts over minutes, and one window on one side of the three measured the drift too. Raw ratios are printed too; they differ
  *   when the instance alone cannot keep up (one Node thread holds at most one core, and most of
  *   a TCP probe's cost is the kernel's connect and close, which run on that thread). The
  *   machine's busy cores in each window say when the machine, not checkups, is the limit (the
@@ -157,20 +159,25 @@ export async function run(): Promise<void> {
     const config = writeConfig(dir);
     const windowMs = MEASURE_INTERVALS * INTERVAL_MS;
 
-    // 1. One instance doing all the work.
-    const solo = await startMember('S', config, dir, redis.url, 'solo');
-    instances.push(solo);
-    // Settled: its first probes of every target (a random phase each) are over.
-    await sleep(2 * INTERVAL_MS);
     const listenerPids = listeners.map((l) => l.child.pid!);
-    const soloWindow = await sampleWindow([solo], windowMs, listenerPids);
-    const soloCpu = soloWindow.cpu[0]!;
-    const soloBackendProbes = await countProbes(listeners, soloWindow.from, soloWindow.to);
-    const soloProbes = soloBackendProbes / TARGETS / ((soloWindow.to - soloWindow.from) / INTERVAL_MS);
-    /** CPU seconds per probe of the instance alone: its cost for the whole fleet's work is this x the fleet's probe rate. */
-    const soloCpuPerProbe = (soloCpu * soloWindow.seconds) / soloBackendProbes;
-    // SIGTERM: it leaves the cluster (gives its leases back) as an operator's stop does.
-    await solo.kill('SIGTERM');
+    /**
+     * One instance doing all the work, over one window; it then leaves the cluster (SIGTERM gives
+     * its leases back, as an operator's stop does).
+     */
+    const measureAlone = async (id: string) => {
+      const solo = await startMember(id, config, dir, redis!.url, 'solo');
+      instances.push(solo);
+      // Settled: its first probes of every target (a random phase each) are over.
+      await sleep(2 * INTERVAL_MS);
+      const window = await sampleWindow([solo], windowMs, listenerPids);
+      const probes = await countProbes(listeners, window.from, window.to);
+      await solo.kill('SIGTERM');
+      return { window, cpu: window.cpu[0]!, probesPerTargetPerInterval: probes / TARGETS / ((window.to - window.from) / INTERVAL_MS), cpuPerProbe: (window.cpu[0]! * window.seconds) / probes };
+    };
+
+    // 1. One instance doing all the work (and again at the end: see soloCpuPerProbe).
+    const soloBefore = await measureAlone('S');
+    const soloWindow = soloBefore.window;
 
     // 2. Three instances sharing the work.
     const trio = await Promise.all(IDS.map((id) => startMember(id, config, dir, redis!.url, 'trio')));
@@ -186,7 +193,6 @@ export async function run(): Promise<void> {
     const spread = await probeSpread(listeners, from, to);
     const probesPerInterval = fleetProbes / TARGETS / ((to - from) / INTERVAL_MS);
     /** What the instance alone would spend on the fleet's probes in this window, in cores. */
-    const soloCoresForFleetWork = (soloCpuPerProbe * fleetProbes) / trioWindow.seconds;
 
     // 3. Verdict-to-Watch latency on every instance.
     const proto = checkupsProto();
@@ -257,6 +263,21 @@ export async function run(): Promise<void> {
     const gaps = owned.map((key) => (first[key]! === 0 ? Infinity : first[key]! - killedAt)).sort((a, b) => a - b);
     const takeoverMs = gaps.at(-1) ?? NaN;
 
+    // 5. The instance alone again, on the same targets (the flipped ones listen again), the
+    // three gone. The machine's speed drifts over minutes (the instance alone spent 102-132 us a
+    // probe in different runs of the same code): the three are measured between two windows of
+    // the instance alone, and compared with their mean.
+    await listeners[0]!.ask<number>(`open ${FLIPPED}`);
+    for (const i of trio) if (i !== victim) await i.kill('SIGTERM');
+    const soloAfter = await measureAlone('S2');
+    /** CPU seconds per probe of the instance alone: its cost for the whole fleet's work is this x the fleet's probe rate. */
+    const soloCpuPerProbe = (soloBefore.cpuPerProbe + soloAfter.cpuPerProbe) / 2;
+    /** The instance alone's cores over its two windows (the raw ratio's denominator). */
+    const soloCpu = (soloBefore.cpu + soloAfter.cpu) / 2;
+    const soloProbes = (soloBefore.probesPerTargetPerInterval + soloAfter.probesPerTargetPerInterval) / 2;
+    /** What the instance alone would spend on the fleet's probes in the three's window, in cores. */
+    const soloCoresForFleetWork = (soloCpuPerProbe * fleetProbes) / trioWindow.seconds;
+
     /** Targets each instance owns with all three alive (what it should probe once per interval). */
     const ownedTargets = new Map<string, number>(IDS.map((id) => [id, 0]));
     for (let a = 0; a < ADDRESSES; a++)
@@ -300,15 +321,25 @@ export async function run(): Promise<void> {
       [
         { measure: 'probes per target per interval (3 instances)', value: probesPerInterval.toFixed(3), target: '<= 1.05', verdict: ok(probesPerInterval <= 1.05 && probesPerInterval > 0.9) },
         { measure: `targets by probes in the ${MEASURE_INTERVALS} intervals (3 instances)`, value: spread, target: '', verdict: '' },
-        { measure: 'probes per target per interval (1 instance)', value: soloProbes.toFixed(3), target: '~1', verdict: soloProbes >= 0.95 ? '' : 'alone cannot keep up' },
-        { measure: 'CPU cores, 1 instance alone', value: `${soloCpu.toFixed(3)} (${(soloCpuPerProbe * 1e6).toFixed(0)} us/probe)`, target: '', verdict: '' },
+        { measure: 'probes per target per interval (1 instance, before / after the three)', value: `${soloBefore.probesPerTargetPerInterval.toFixed(3)} / ${soloAfter.probesPerTargetPerInterval.toFixed(3)}`, target: '~1', verdict: soloProbes >= 0.95 ? '' : 'alone cannot keep up' },
         {
-          measure: 'GC in the CPU window: ms (full collections), alone / A, B, C',
-          value: `${soloWindow.gcMs[0]} (${soloWindow.gcMajor[0]}) / ${trioWindow.gcMs.map((g, k) => `${g} (${trioWindow.gcMajor[k]})`).join(', ')}`,
+          measure: 'CPU cores, 1 instance alone, before / after the three (us/probe; their mean is the comparison)',
+          value: `${soloBefore.cpu.toFixed(3)} (${(soloBefore.cpuPerProbe * 1e6).toFixed(0)}) / ${soloAfter.cpu.toFixed(3)} (${(soloAfter.cpuPerProbe * 1e6).toFixed(0)}) -> ${(soloCpuPerProbe * 1e6).toFixed(0)} us/probe`,
           target: '',
           verdict: '',
         },
-        { measure: 'machine busy cores (alone / three) / of which the listeners', value: `${soloWindow.machineBusyCores.toFixed(2)} / ${trioWindow.machineBusyCores.toFixed(2)} of ${availableParallelism()} / ${soloWindow.listenerCores.toFixed(2)}, ${trioWindow.listenerCores.toFixed(2)}`, target: '', verdict: '' },
+        {
+          measure: 'GC in the CPU window: ms (full collections), alone before, after / A, B, C',
+          value: `${soloWindow.gcMs[0]} (${soloWindow.gcMajor[0]}), ${soloAfter.window.gcMs[0]} (${soloAfter.window.gcMajor[0]}) / ${trioWindow.gcMs.map((g, k) => `${g} (${trioWindow.gcMajor[k]})`).join(', ')}`,
+          target: '',
+          verdict: '',
+        },
+        {
+          measure: 'machine busy cores (alone before, after / three) / of which the listeners',
+          value: `${soloWindow.machineBusyCores.toFixed(2)}, ${soloAfter.window.machineBusyCores.toFixed(2)} / ${trioWindow.machineBusyCores.toFixed(2)} of ${availableParallelism()} / ${soloWindow.listenerCores.toFixed(2)}, ${soloAfter.window.listenerCores.toFixed(2)}, ${trioWindow.listenerCores.toFixed(2)}`,
+          target: '',
+          verdict: '',
+        },
         ...perInstance.map((p) => ({
           measure: `CPU instance ${p.id}: cores (us/probe) / alone at the same work [raw]`,
           value: `${p.cpuCores.toFixed(3)} (${p.cpuUsPerProbe.toFixed(0)}) = ${p.cpuRatioSameWork.toFixed(2)}x [${p.cpuRatio.toFixed(2)}x]`,
@@ -344,7 +375,7 @@ export async function run(): Promise<void> {
       if (warned.size > 0) console.log(`instance ${IDS[k]} warned in the window: ${[...warned].map(([m, w]) => `${w.n} x "${m}" (first: ${details(w.first)})`).join('; ')}`);
     }
     console.log(
-      `written: ${writeResult('cluster', { short: SHORT, targets: TARGETS, intervalMs: INTERVAL_MS, probesPerTargetPerInterval: probesPerInterval, soloProbesPerTargetPerInterval: soloProbes, soloCpuCores: soloCpu, soloCpuUsPerProbe: soloCpuPerProbe * 1e6, soloWindowGcMs: soloWindow.gcMs[0], soloWindowGcMajor: soloWindow.gcMajor[0], machineBusyCoresAlone: soloWindow.machineBusyCores, machineBusyCoresThree: trioWindow.machineBusyCores, instances: perInstance, flipped: closed.size, takeoverMs, takeoverIntervals: takeoverMs / INTERVAL_MS, victimTargets: owned.length })}`,
+      `written: ${writeResult('cluster', { short: SHORT, targets: TARGETS, intervalMs: INTERVAL_MS, probesPerTargetPerInterval: probesPerInterval, soloProbesPerTargetPerInterval: soloProbes, soloCpuCores: soloCpu, soloCpuUsPerProbe: soloCpuPerProbe * 1e6, soloBeforeCpuUsPerProbe: soloBefore.cpuPerProbe * 1e6, soloAfterCpuUsPerProbe: soloAfter.cpuPerProbe * 1e6, soloWindowGcMs: soloWindow.gcMs[0], soloWindowGcMajor: soloWindow.gcMajor[0], soloAfterWindowGcMs: soloAfter.window.gcMs[0], machineBusyCoresAlone: soloWindow.machineBusyCores, machineBusyCoresAloneAfter: soloAfter.window.machineBusyCores, machineBusyCoresThree: trioWindow.machineBusyCores, instances: perInstance, flipped: closed.size, takeoverMs, takeoverIntervals: takeoverMs / INTERVAL_MS, victimTargets: owned.length })}`,
     );
   } finally {
     // SIGTERM lets a profiled instance write its profile; otherwise do not wait for a drain.

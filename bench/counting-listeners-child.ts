@@ -6,7 +6,8 @@
  * - `count FROM TO`: connections in [FROM, TO) (epoch ms), in total;
  * - `spread FROM TO`: how many targets had k connections in [FROM, TO), k -> targets;
  * - `first FROM`: per target "host:port" -> first connection at or after FROM (0 = none);
- * - `close N`: stops listening on the first N targets (refused from now on); answers their keys.
+ * - `close N`: stops listening on the first N targets (refused from now on); answers their keys;
+ * - `open N`: listens on the first N targets again; answers their count once all listen.
  */
 import { createServer, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -59,6 +60,16 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       return t.key;
     });
     process.stdout.write(`${JSON.stringify(closed)}\n`);
+  } else if (cmd === 'open') {
+    const again = targets.slice(0, Number(a));
+    let waiting = again.length;
+    if (waiting === 0) process.stdout.write('0\n');
+    for (const t of again) {
+      const [host, port] = t.key.split(':') as [string, string];
+      t.server.listen(Number(port), host, () => {
+        if (--waiting === 0) process.stdout.write(`${again.length}\n`);
+      });
+    }
   }
 });
 process.on('SIGTERM', () => process.exit(0));

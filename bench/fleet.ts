@@ -10,7 +10,10 @@
  *    message (wall clock shared by the processes), p50/p99 over every stream of FLIPS flips;
  *    with no stream stalled, then with 1% of the streams not reading (and not ACKing), same run.
  *    Targets: p99 with 1% stalled <= 1.2x p99 without; p99 < 1 s, both. Beside them, the CPU
- *    a flip cost the server and the client processes, which share this machine's cores.
+ *    a flip cost the server and the client processes, which share this machine's cores, and
+ *    the floor: the same client processes on a bare grpc-js server that only writes the bytes
+ *    checkups sent (fleet-floor-child.ts), measured after the other phases. Its p99 is what
+ *    the machine allows this fleet with no server work at all.
  * 3. Mass failure: 1,000 of the 10,000 peers of upstream `big` fail at once (FeedbackBatch
  *    failures with max_fails 1, ten batches of 100 in flight: the same per-peer health path as
  *    1,000 failing probes), while SelectPeer (from this process) and GetStatus (from a process of
@@ -40,8 +43,10 @@ import { availableParallelism, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { ENDPOINT } from '../src/server/xds/type-urls.ts';
 import { checkupsProto } from '../src/wire/proto.ts';
 import { waitFor } from '../test/support/xds-backends.ts';
+import { NODE, xdsClient } from '../test/support/xds-harness.ts';
 import { cpuSeconds, LineChild, machineBusySeconds, printTable, quantile, writeResult } from './harness.ts';
 
 const SHORT = process.env['CI'] === 'true' || process.env['CHECKUPS_BENCH_SHORT'] === '1';
@@ -165,11 +170,55 @@ function unary<Res>(client: grpc.Client, method: string, req: object): Promise<R
   });
 }
 
-/** One flip: every live stream's next message after the call; latencies in ms. */
-async function flip(clients: ClientProcess[], admin: grpc.Client, n: number): Promise<{ latencies: number[]; missing: number }> {
+/**
+ * What a flip is pushed by: checkups (an admin call) or the floor (fleet-floor-child.ts), and
+ * how its CPU over the flips is read.
+ */
+interface FlipSource {
+  /** Makes flip `n` (from the moment this is called: the clients' latencies count from it). */
+  flip(n: number): Promise<unknown>;
+  cpuStart(): Promise<void>;
+  /** CPU ms since cpuStart, and that / the wall time. */
+  cpuStop(): Promise<{ cpuMs: number; share: number }>;
+}
+
+/** checkups: an admin SetPeerDown/Up on `svc`; CPU as test/support/serve-child.ts measures it. */
+function checkupsFlips(admin: grpc.Client, server: ServerChild): FlipSource {
+  return {
+    flip: (n) => unary(admin, n % 2 === 0 ? 'SetPeerDown' : 'SetPeerUp', { skey: 'svc', host: '10.0.0.1', port: 80 }),
+    cpuStart: async () => {
+      await server.ask('loop-start');
+    },
+    cpuStop: async () => {
+      const { loop } = await server.ask<{ loop: ServerLoop }>('loop-report');
+      return { cpuMs: loop.cpuMs, share: loop.cpuShare };
+    },
+  };
+}
+
+/** The floor: a bare grpc-js server writing the same bytes to every stream. */
+function floorFlips(floor: LineChild): FlipSource {
+  let cpu0 = 0;
+  let at = 0;
+  const cpuMs = async () => (await floor.ask<{ cpuMs: number }>('cpu')).cpuMs;
+  return {
+    flip: () => floor.ask('flip'),
+    cpuStart: async () => {
+      cpu0 = await cpuMs();
+      at = performance.now();
+    },
+    cpuStop: async () => {
+      const used = (await cpuMs()) - cpu0;
+      return { cpuMs: used, share: Math.round((100 * used) / (performance.now() - at)) / 100 };
+    },
+  };
+}
+
+/** One flip: every live stream's next message after it was made; latencies in ms. */
+async function flip(clients: ClientProcess[], source: FlipSource, n: number): Promise<{ latencies: number[]; missing: number }> {
   await all(clients, { cmd: 'expect' });
   const t0 = now();
-  await unary(admin, n % 2 === 0 ? 'SetPeerDown' : 'SetPeerUp', { skey: 'svc', host: '10.0.0.1', port: 80 });
+  await source.flip(n);
   await heldWithin(async () => (await all<{ got: number; of: number }>(clients, { cmd: 'count' })).every((r) => r.got === r.of), 'every live stream to get the flip', 10_000);
   const reports = await all<{ at: number[] }>(clients, { cmd: 'report' });
   const counts = await all<{ got: number; of: number }>(clients, { cmd: 'count' });
@@ -191,24 +240,63 @@ interface FlipCpu {
 const flipCpuText = (c: FlipCpu) => `${c.serverMs} (${c.serverShare}) / ${c.clientsMs} / ${c.busyCores.toFixed(2)}`;
 
 /** FLIPS flips, and their CPU. */
-async function flips(clients: ClientProcess[], admin: grpc.Client, start: number, server: ServerChild): Promise<{ p50: number; p99: number; missing: number; cpu: FlipCpu }> {
+async function flips(clients: ClientProcess[], source: FlipSource, start: number): Promise<{ p50: number; p99: number; missing: number; cpu: FlipCpu }> {
   const lat: number[] = [];
   let missing = 0;
-  await server.ask('loop-start');
+  await source.cpuStart();
   const clientsBefore = clients.reduce((a, c) => a + c.cpuSeconds(), 0);
   const machineBefore = machineBusySeconds();
   const at = performance.now();
   for (let i = 0; i < FLIPS; i++) {
-    const r = await flip(clients, admin, start + i);
+    const r = await flip(clients, source, start + i);
     lat.push(...r.latencies);
     missing += r.missing;
   }
   const seconds = (performance.now() - at) / 1000;
   const busyCores = (machineBusySeconds() - machineBefore) / seconds;
   const clientsMs = Math.round((1000 * (clients.reduce((a, c) => a + c.cpuSeconds(), 0) - clientsBefore)) / FLIPS);
-  const { loop } = await server.ask<{ loop: ServerLoop }>('loop-report');
+  const server = await source.cpuStop();
   lat.sort((a, b) => a - b);
-  return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), missing, cpu: { serverMs: Math.round(loop.cpuMs / FLIPS), serverShare: loop.cpuShare, clientsMs, busyCores } };
+  return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), missing, cpu: { serverMs: Math.round(server.cpuMs / FLIPS), serverShare: server.share, clientsMs, busyCores } };
+}
+
+/** Opens the fleet's client processes on `address`; resolves once every stream got its first message. */
+async function connectFleet(address: string, clients: ClientProcess[]): Promise<void> {
+  for (let p = 0; p < CLIENT_PROCESSES; p++) clients.push(new ClientProcess(address, WATCH_STREAMS / CLIENT_PROCESSES, ADS_STREAMS / CLIENT_PROCESSES));
+  const total = WATCH_STREAMS + ADS_STREAMS;
+  const synced = await heldWithin(async () => (await all<{ synced: number }>(clients, { cmd: 'synced' })).reduce((a, r) => a + r.synced, 0) === total, 'the fleet to sync', 120_000);
+  if (!synced) throw new Error('the fleet did not sync within 120 s');
+}
+
+/** The first Watch message and the first EDS response for `svc`, as bytes (what the floor sends). */
+async function firstMessages(address: string): Promise<{ watch: Buffer; ads: Buffer }> {
+  const identity = (b: Buffer) => b;
+  const discovery = new grpc.Client(address, grpc.credentials.createInsecure());
+  const xds = xdsClient(address);
+  try {
+    const watch = new Promise<Buffer>((resolve) => {
+      const call = discovery.makeServerStreamRequest('/checkups.v1.DiscoveryService/Watch', identity, identity, serializeWatch({ skeys: ['svc'] }));
+      call.once('data', (b: Buffer) => {
+        resolve(b);
+        call.cancel();
+      });
+      call.on('error', () => undefined);
+    });
+    const ads = new Promise<Buffer>((resolve) => {
+      const method = (xds.constructor as unknown as { service: { StreamAggregatedResources: { path: string; requestSerialize: (r: object) => Buffer } } }).service.StreamAggregatedResources;
+      const call = xds.makeBidiStreamRequest(method.path, method.requestSerialize, identity);
+      call.once('data', (b: Buffer) => {
+        resolve(b);
+        call.cancel();
+      });
+      call.on('error', () => undefined);
+      call.write({ node: { ...NODE, id: 'fleet-floor-sample' }, type_url: ENDPOINT, resource_names: ['svc'] });
+    });
+    return { watch: await watch, ads: await ads };
+  } finally {
+    discovery.close();
+    xds.close();
+  }
 }
 
 function serializeWatch(req: object): Buffer {
@@ -231,26 +319,28 @@ export async function run(): Promise<void> {
   const results: Record<string, number | string> = {};
   /** The calm flips' CPU, for the closing line. */
   let calmCpu: FlipCpu | undefined;
+  /** What checkups sent for `svc`, for the floor to send. */
+  let floorBytes: { watch: Buffer; ads: Buffer } | undefined;
   try {
     const rssBefore = rssMb(server.pid!);
     const connectAt = performance.now();
-    for (let p = 0; p < CLIENT_PROCESSES; p++) clients.push(new ClientProcess(address, WATCH_STREAMS / CLIENT_PROCESSES, ADS_STREAMS / CLIENT_PROCESSES));
+    await connectFleet(address, clients);
     const total = WATCH_STREAMS + ADS_STREAMS;
-    const synced = await heldWithin(async () => (await all<{ synced: number }>(clients, { cmd: 'synced' })).reduce((a, r) => a + r.synced, 0) === total, 'the fleet to sync', 120_000);
-    if (!synced) throw new Error('the fleet did not sync within 120 s');
     results['connect s'] = Number(((performance.now() - connectAt) / 1000).toFixed(1));
     await sleep(1000);
     const rssAfter = rssMb(server.pid!);
     results['RSS per stream KiB'] = Number((((rssAfter - rssBefore) * 1024) / total).toFixed(1));
 
-    await flips(clients, admin, 0, serverChild); // warm-up
+    floorBytes = await firstMessages(address);
+    const source = checkupsFlips(admin, serverChild);
+    await flips(clients, source, 0); // warm-up
     // Flip numbers continue, so every flip changes something (down after up after down ...).
     if (PROFILE_DIR !== undefined) await serverChild.ask('prof-start');
-    const calm = await flips(clients, admin, FLIPS, serverChild);
+    const calm = await flips(clients, source, FLIPS);
     calmCpu = calm.cpu;
     if (PROFILE_DIR !== undefined) await serverChild.ask(`prof-stop ${join(PROFILE_DIR, 'fleet-flips.cpuprofile')}`);
     const stalledCount = (await all<{ stalled: number }>(clients, { cmd: 'stall', share: 0.01 })).reduce((a, r) => a + r.stalled, 0);
-    const stalled = await flips(clients, admin, 2 * FLIPS, serverChild);
+    const stalled = await flips(clients, source, 2 * FLIPS);
     await all(clients, { cmd: 'unstall' });
     Object.assign(results, {
       'flip p50 ms': calm.p50,
@@ -363,6 +453,25 @@ export async function run(): Promise<void> {
     server.kill('SIGKILL');
   }
 
+  // The floor: the same fleet on a bare grpc-js server writing the same bytes.
+  let floorCpu: FlipCpu | undefined;
+  writeFileSync(join(dir, 'watch.bin'), floorBytes!.watch);
+  writeFileSync(join(dir, 'ads.bin'), floorBytes!.ads);
+  const floor = new LineChild(spawn(process.execPath, ['--import', 'tsx', 'bench/fleet-floor-child.ts', join(dir, 'watch.bin'), join(dir, 'ads.bin')], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  const floorClients: ClientProcess[] = [];
+  try {
+    const { grpc: floorAddress } = JSON.parse(await floor.next()) as { grpc: string };
+    await connectFleet(floorAddress, floorClients);
+    const source = floorFlips(floor);
+    await flips(floorClients, source, 0); // warm-up
+    const f = await flips(floorClients, source, FLIPS);
+    floorCpu = f.cpu;
+    Object.assign(results, { 'floor: flip p50 ms': f.p50, 'floor: flip p99 ms': f.p99, 'floor per flip: server CPU ms (share) / clients ms / busy cores': flipCpuText(f.cpu), 'floor: undelivered': f.missing });
+  } finally {
+    for (const c of floorClients) c.stop();
+    floor.child.kill('SIGKILL');
+  }
+
   // Largest message at 10,000 upstreams.
   const ups = Array.from({ length: SIZE_UPSTREAMS }, (_, i) => `  u${i}:\n    cluster:\n      - servers: [ { host: 10.2.${i >> 8}.${i & 255}, port: 80 }, { host: 10.3.${i >> 8}.${i & 255}, port: 80 }, { host: 10.4.${i >> 8}.${i & 255}, port: 80 } ]\n`).join('');
   const sized = await startServer(dir, `upstreams:\n${ups}`);
@@ -409,6 +518,9 @@ export async function run(): Promise<void> {
   const { serverMs, serverShare, clientsMs, busyCores } = calmCpu!;
   console.log(
     `a flip to ${WATCH_STREAMS + ADS_STREAMS} streams cost the server ${serverMs} ms of CPU (${((1000 * serverMs) / (WATCH_STREAMS + ADS_STREAMS)).toFixed(0)} us per stream, ACKs included) and the client processes ${clientsMs} ms, on ${availableParallelism()} cores (${busyCores.toFixed(2)} busy); the server got a core ${serverShare} of the time`,
+  );
+  console.log(
+    `the floor, a bare grpc-js server writing the same bytes to the same fleet (no request decoding, no planning): flip p50 / p99 ${(results['floor: flip p50 ms'] as number).toFixed(0)} / ${(results['floor: flip p99 ms'] as number).toFixed(0)} ms, ${floorCpu!.serverMs} ms of server CPU a flip (${((1000 * floorCpu!.serverMs) / (WATCH_STREAMS + ADS_STREAMS)).toFixed(0)} us per stream), the client processes ${floorCpu!.clientsMs} ms: checkups p99 is ${((results['flip p99 ms'] as number) / (results['floor: flip p99 ms'] as number)).toFixed(2)}x the floor's, its CPU ${(serverMs / floorCpu!.serverMs).toFixed(2)}x`,
   );
   console.log(`during the mass failure the server's own event loop was late by p99 / max ${results['server loop delay p99 / max ms during']} ms, busy / CPU share ${results['server loop busy / CPU share during']}, GC ${results['server GC ms / longest pause ms during']} ms (full collections / their ms ${results['server full GCs / their ms during']}) (test/support/serve-child.ts says how to read them)`);
   console.log(`written: ${writeResult('fleet', { short: SHORT, watchStreams: WATCH_STREAMS, adsStreams: ADS_STREAMS, clientProcesses: CLIENT_PROCESSES, ...results, stalledRatio: ratio })}`);

@@ -11,12 +11,12 @@
  * - CPU of each of the three instances against the one instance alone (<= 0.4x each), at the same
  *   work: the instance alone's CPU per probe (its probes counted at the backends, over the same
  *   window as its CPU) times the fleet's probe rate. The instance alone is measured before the
- *   three and again after them, and the mean of its two windows is the comparison: the machine's
- *   speed drifts over minutes, and one window on one side of the three measured the drift too. Raw ratios are printed too; they differ
- *   when the instance alone cannot keep up (one Node thread holds at most one core, and most of
- *   a TCP probe's cost is the kernel's connect and close, which run on that thread). The
- *   machine's busy cores in each window say when the machine, not checkups, is the limit (the
- *   listeners share its cores);
+ *   three and again after them, and the mean of its two windows is the comparison: the
+ *   machine's speed drifts over minutes, and one window on one side of the three measured the
+ *   drift too. Raw ratios are printed too; they differ when the instance alone cannot keep up
+ *   (one Node thread holds at most one core, and most of a TCP probe's cost is the kernel's
+ *   connect and close, which run on that thread). The machine's busy cores in each window say
+ *   when the machine, not checkups, is the limit (the listeners share its cores);
  * - verdict-to-Watch latency on every instance, p50/p99 (p99 < 250 ms): a batch of targets stops
  *   listening; for each instance and target, the time from the owner recording the err verdict
  *   (the peer's last_modified) to a Watch client of that instance receiving it;
@@ -177,7 +177,6 @@ export async function run(): Promise<void> {
 
     // 1. One instance doing all the work (and again at the end: see soloCpuPerProbe).
     const soloBefore = await measureAlone('S');
-    const soloWindow = soloBefore.window;
 
     // 2. Three instances sharing the work.
     const trio = await Promise.all(IDS.map((id) => startMember(id, config, dir, redis!.url, 'trio')));
@@ -192,7 +191,6 @@ export async function run(): Promise<void> {
     const fleetProbes = await countProbes(listeners, from, to);
     const spread = await probeSpread(listeners, from, to);
     const probesPerInterval = fleetProbes / TARGETS / ((to - from) / INTERVAL_MS);
-    /** What the instance alone would spend on the fleet's probes in this window, in cores. */
 
     // 3. Verdict-to-Watch latency on every instance.
     const proto = checkupsProto();
@@ -264,9 +262,9 @@ export async function run(): Promise<void> {
     const takeoverMs = gaps.at(-1) ?? NaN;
 
     // 5. The instance alone again, on the same targets (the flipped ones listen again), the
-    // three gone. The machine's speed drifts over minutes (the instance alone spent 102-132 us a
-    // probe in different runs of the same code): the three are measured between two windows of
-    // the instance alone, and compared with their mean.
+    // three gone. The machine's speed drifts over minutes (in one run the instance alone spent
+    // 92 us a probe before the three and 107 after): the three are measured between two windows
+    // of the instance alone, and compared with their mean.
     await listeners[0]!.ask<number>(`open ${FLIPPED}`);
     for (const i of trio) if (i !== victim) await i.kill('SIGTERM');
     const soloAfter = await measureAlone('S2');
@@ -330,13 +328,13 @@ export async function run(): Promise<void> {
         },
         {
           measure: 'GC in the CPU window: ms (full collections), alone before, after / A, B, C',
-          value: `${soloWindow.gcMs[0]} (${soloWindow.gcMajor[0]}), ${soloAfter.window.gcMs[0]} (${soloAfter.window.gcMajor[0]}) / ${trioWindow.gcMs.map((g, k) => `${g} (${trioWindow.gcMajor[k]})`).join(', ')}`,
+          value: `${soloBefore.window.gcMs[0]} (${soloBefore.window.gcMajor[0]}), ${soloAfter.window.gcMs[0]} (${soloAfter.window.gcMajor[0]}) / ${trioWindow.gcMs.map((g, k) => `${g} (${trioWindow.gcMajor[k]})`).join(', ')}`,
           target: '',
           verdict: '',
         },
         {
           measure: 'machine busy cores (alone before, after / three) / of which the listeners',
-          value: `${soloWindow.machineBusyCores.toFixed(2)}, ${soloAfter.window.machineBusyCores.toFixed(2)} / ${trioWindow.machineBusyCores.toFixed(2)} of ${availableParallelism()} / ${soloWindow.listenerCores.toFixed(2)}, ${soloAfter.window.listenerCores.toFixed(2)}, ${trioWindow.listenerCores.toFixed(2)}`,
+          value: `${soloBefore.window.machineBusyCores.toFixed(2)}, ${soloAfter.window.machineBusyCores.toFixed(2)} / ${trioWindow.machineBusyCores.toFixed(2)} of ${availableParallelism()} / ${soloBefore.window.listenerCores.toFixed(2)}, ${soloAfter.window.listenerCores.toFixed(2)}, ${trioWindow.listenerCores.toFixed(2)}`,
           target: '',
           verdict: '',
         },
@@ -375,7 +373,7 @@ export async function run(): Promise<void> {
       if (warned.size > 0) console.log(`instance ${IDS[k]} warned in the window: ${[...warned].map(([m, w]) => `${w.n} x "${m}" (first: ${details(w.first)})`).join('; ')}`);
     }
     console.log(
-      `written: ${writeResult('cluster', { short: SHORT, targets: TARGETS, intervalMs: INTERVAL_MS, probesPerTargetPerInterval: probesPerInterval, soloProbesPerTargetPerInterval: soloProbes, soloCpuCores: soloCpu, soloCpuUsPerProbe: soloCpuPerProbe * 1e6, soloBeforeCpuUsPerProbe: soloBefore.cpuPerProbe * 1e6, soloAfterCpuUsPerProbe: soloAfter.cpuPerProbe * 1e6, soloWindowGcMs: soloWindow.gcMs[0], soloWindowGcMajor: soloWindow.gcMajor[0], soloAfterWindowGcMs: soloAfter.window.gcMs[0], machineBusyCoresAlone: soloWindow.machineBusyCores, machineBusyCoresAloneAfter: soloAfter.window.machineBusyCores, machineBusyCoresThree: trioWindow.machineBusyCores, instances: perInstance, flipped: closed.size, takeoverMs, takeoverIntervals: takeoverMs / INTERVAL_MS, victimTargets: owned.length })}`,
+      `written: ${writeResult('cluster', { short: SHORT, targets: TARGETS, intervalMs: INTERVAL_MS, probesPerTargetPerInterval: probesPerInterval, soloProbesPerTargetPerInterval: soloProbes, soloCpuCores: soloCpu, soloCpuUsPerProbe: soloCpuPerProbe * 1e6, soloBeforeCpuUsPerProbe: soloBefore.cpuPerProbe * 1e6, soloAfterCpuUsPerProbe: soloAfter.cpuPerProbe * 1e6, soloWindowGcMs: soloBefore.window.gcMs[0], soloWindowGcMajor: soloBefore.window.gcMajor[0], soloAfterWindowGcMs: soloAfter.window.gcMs[0], machineBusyCoresAlone: soloBefore.window.machineBusyCores, machineBusyCoresAloneAfter: soloAfter.window.machineBusyCores, machineBusyCoresThree: trioWindow.machineBusyCores, instances: perInstance, flipped: closed.size, takeoverMs, takeoverIntervals: takeoverMs / INTERVAL_MS, victimTargets: owned.length })}`,
     );
   } finally {
     // SIGTERM lets a profiled instance write its profile; otherwise do not wait for a drain.

@@ -1,5 +1,5 @@
 import type { ClusterKey, HeartbeatStatus } from '../core/model.ts';
-import type { ClusterBalancer, UpstreamView } from './upstream-balancer.ts';
+import type { ClusterBalancer } from './upstream-balancer.ts';
 
 /** A chosen peer, as callers of selectPeer / readyOk see it. */
 export interface SelectedPeer {
@@ -10,8 +10,8 @@ export interface SelectedPeer {
   readonly status: HeartbeatStatus;
 }
 
-export function toPeer(view: UpstreamView, c: ClusterBalancer, i: number): SelectedPeer {
+/** Server `i` of cluster `c`, with its status as the cluster's mask was last brought up to date. */
+export function toPeer(c: ClusterBalancer, i: number): SelectedPeer {
   const s = c.spec.servers[i]!;
-  const status: HeartbeatStatus = view.heartbeat ? (view.health(c.ids[i]!)?.status ?? 'unchecked') : 'unchecked';
-  return { host: s.host, port: s.port, cluster: c.spec.key, weight: s.weight, status };
+  return { host: s.host, port: s.port, cluster: c.spec.key, weight: s.weight, status: c.status[i]! };
 }

@@ -87,7 +87,7 @@ export class SelectionEngine {
       const i = c.picker.pick(c.mask, key, now);
       if (i < 0) continue;
       this.account(skey, view.spec.maxEjectionPercent, state, c.spec.servers[i]!, false, now);
-      return toPeer(view, c, i);
+      return toPeer(c, i);
     }
     throw new CheckupsError('NO_SERVERS_AVAILABLE', `no servers available in upstream ${skey}`);
   }
@@ -124,7 +124,7 @@ export class SelectionEngine {
         if (latest.version > state.adoptedVersion) this.adopt(latest, state, at);
         state.balancer.refresh(latest, state.passive, at);
       },
-      peer: (c, i) => toPeer(view, c, i),
+      peer: toPeer,
       outcome: (c, i, failed) => {
         const server = c.spec.servers[i]!;
         this.account(skey, spec.maxEjectionPercent, state, server, failed, this.clock.now());

@@ -67,6 +67,26 @@ describe('cluster order and falling through (§5.1)', () => {
     assert.equal(engine.selectPeer('api').status, 'unchecked');
   });
 
+  it('the status a pick reports follows the peer heartbeat as it changes (kept per server, not looked up per pick)', () => {
+    const { engine, health } = setup({ ...twoLevels, clusters: [twoLevels.clusters[0]!] });
+    const statusOf = (hostPort: string) => {
+      for (let n = 0; n < 4; n++) {
+        const p = engine.selectPeer('api');
+        if (hp(p) === hostPort) return p.status;
+      }
+      throw new Error(`${hostPort} not picked`);
+    };
+    assert.equal(statusOf('10.0.0.1:80'), 'unchecked');
+    health('api', '10.0.0.1:80', 'ok');
+    assert.equal(statusOf('10.0.0.1:80'), 'ok');
+    health('api', '10.0.0.1:80', 'unstable');
+    health('api', '10.0.0.2:80', 'ok');
+    assert.equal(statusOf('10.0.0.1:80'), 'unstable');
+    assert.equal(statusOf('10.0.0.2:80'), 'ok');
+    health('api', '10.0.0.1:80', 'ok');
+    assert.equal(statusOf('10.0.0.1:80'), 'ok');
+  });
+
   it('with heartbeat disabled, heartbeat err is ignored and status reads unchecked', () => {
     const { engine, health } = setup({ ...twoLevels, enable: false });
     health('api', '10.0.0.1:80', 'err');

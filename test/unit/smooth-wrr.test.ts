@@ -187,6 +187,19 @@ describe('smooth weighted round robin (docs/compat.md)', () => {
     [3_200_000, 1_600_000, big].forEach((w, i) => assert.ok(Math.abs(counts[i]! - (100_000 * w) / total) <= 1, `server ${i}: ${counts[i]}`));
   });
 
+  it('past the rebase of the lazy form (t x weight near 2^50, after about 524,000 picks at 2^31) still matches the reference', () => {
+    const weights = [2 ** 31 - 1, 3_200_000, 5, 2 ** 31 - 1];
+    const wrr = new SmoothWeightedRoundRobin(weights);
+    const ref = new ReferenceWrr(weights);
+    const masks = [undefined, maskOf(4, [1])];
+    let mismatch = -1;
+    for (let k = 0; k < 700_000 && mismatch < 0; k++) {
+      const mask = masks[(k >> 16) & 1];
+      if (wrr.pick(mask) !== ref.pick((j) => mask !== undefined && mask.skip[j] !== 0)) mismatch = k;
+    }
+    assert.equal(mismatch, -1, `first differing pick: ${mismatch}`);
+  });
+
   it('under health churn (a fresh mask per flip, as the balancer publishes them) matches the reference (property)', () => {
     const big = 2 ** 31 - 1;
     const weightSets = fc.oneof(

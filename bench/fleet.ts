@@ -66,7 +66,7 @@ const BIG = 10_000;
 const MASS = 1000;
 const SIZE_UPSTREAMS = 10_000;
 const MAX_MESSAGE = 4 * 1024 * 1024;
-/** CHECKUPS_BENCH_PROFILE=DIR: CPU profiles of the server over the flips (none stalled), the mass failure and the storm, written to DIR. */
+/** CHECKUPS_BENCH_PROFILE=DIR: CPU profiles of the server over the flips (none stalled, then 1% stalled), the mass failure and the storm, written to DIR. */
 const PROFILE_DIR = process.env['CHECKUPS_BENCH_PROFILE'];
 
 const now = () => performance.timeOrigin + performance.now();
@@ -340,7 +340,9 @@ export async function run(): Promise<void> {
     calmCpu = calm.cpu;
     if (PROFILE_DIR !== undefined) await serverChild.ask(`prof-stop ${join(PROFILE_DIR, 'fleet-flips.cpuprofile')}`);
     const stalledCount = (await all<{ stalled: number }>(clients, { cmd: 'stall', share: 0.01 })).reduce((a, r) => a + r.stalled, 0);
+    if (PROFILE_DIR !== undefined) await serverChild.ask('prof-start');
     const stalled = await flips(clients, source, 2 * FLIPS);
+    if (PROFILE_DIR !== undefined) await serverChild.ask(`prof-stop ${join(PROFILE_DIR, 'fleet-flips-stalled.cpuprofile')}`);
     await all(clients, { cmd: 'unstall' });
     Object.assign(results, {
       'flip p50 ms': calm.p50,

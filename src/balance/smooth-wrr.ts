@@ -87,13 +87,6 @@ interface WeightClasses {
   readonly buf: Int32Array[];
   readonly head: Int32Array;
   readonly size: Int32Array;
-  /**
-   * Each class's front (best) server and its lazy base, kept beside the runs: a step reads k
-   * adjacent entries instead of k runs and k scattered bases (at 10,000 servers that was most
-   * of a step's time, more with the caller's own work evicting them).
-   */
-  readonly front: Int32Array;
-  readonly frontBase: Float64Array;
   /** 1 while server i is in its class's run (eligible under the mask last applied). */
   readonly member: Uint8Array;
   readonly maxWeight: number;
@@ -392,17 +385,16 @@ export class SmoothWeightedRoundRobin implements Picker {
       this.syncCurrent();
       base.set(this.current);
       this.t = 0;
-      for (let k = 0; k < cl.size.length; k++) this.refront(k);
     }
     const t = ++this.t;
-    const { head, size, weightOf, front, frontBase } = cl;
+    const { buf, head, size, weightOf } = cl;
     let best = -1;
     let bestClass = -1;
     let bestCurrent = -Infinity;
     for (let k = 0; k < size.length; k++) {
       if (size[k] === 0) continue;
-      const top = front[k]!;
-      const c = frontBase[k]! + t * weightOf[k]!;
+      const top = buf[k]![head[k]!]!;
+      const c = base[top]! + t * weightOf[k]!;
       if (c > bestCurrent || (c === bestCurrent && top < best)) {
         best = top;
         bestClass = k;
@@ -491,16 +483,6 @@ export class SmoothWeightedRoundRobin implements Picker {
     if (p < size) run.copyWithin(h + p + 1, h + p, h + size);
     run[h + p] = i;
     cl.size[k] = size + 1;
-    this.refront(k);
-  }
-
-  /** Class k's front and its base, after its run or the bases changed. */
-  private refront(k: number): void {
-    const cl = this.classes!;
-    if (cl.size[k] === 0) return;
-    const top = cl.buf[k]![cl.head[k]!]!;
-    cl.front[k] = top;
-    cl.frontBase[k] = this.lazyBase![top]!;
   }
 
   private join(i: number): void {
@@ -521,7 +503,6 @@ export class SmoothWeightedRoundRobin implements Picker {
     cl.size[k] = size - 1;
     cl.member[i] = 0;
     this.lazyTotal -= this.weight[i]!;
-    this.refront(k);
   }
 
   private eligibleTotal(mask: SkipMask | undefined): number {
@@ -616,8 +597,6 @@ function weightClasses(weight: Float64Array): WeightClasses | null {
     buf: counts.map((c) => new Int32Array(2 * c)),
     head: new Int32Array(counts.length),
     size: new Int32Array(counts.length),
-    front: new Int32Array(counts.length),
-    frontBase: new Float64Array(counts.length),
     member: new Uint8Array(weight.length),
     maxWeight: Math.max(...index.keys()),
   };

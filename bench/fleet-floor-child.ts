@@ -9,7 +9,6 @@
  *
  * Prints {"grpc": "host:port"} once listening, then answers one JSON line per command line:
  *   flip -> {} once every stream was written (in slices of the event loop, as checkups fans out)
- *   cpu  -> {"cpuMs": n}  CPU the process used so far
  */
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
@@ -56,10 +55,6 @@ server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p
 
 const reply = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 for await (const line of createInterface({ input: process.stdin })) {
-  if (line === 'flip') {
-    forEachSliced(systemClock, [...streams], FANOUT_SLICE_MS, (s) => s.call.write(s.bytes), () => reply({}));
-  } else if (line === 'cpu') {
-    const { user, system } = process.cpuUsage();
-    reply({ cpuMs: (user + system) / 1000 });
-  } else reply({ error: `unknown command ${line}` });
+  if (line === 'flip') forEachSliced(systemClock, [...streams], FANOUT_SLICE_MS, (s) => s.call.write(s.bytes), () => reply({}));
+  else reply({ error: `unknown command ${line}` });
 }

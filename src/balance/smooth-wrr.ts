@@ -25,8 +25,9 @@
  * `current = base + t * weight` (t = steps taken). Within one weight class that preserves order,
  * so each class keeps its servers sorted (highest base first, earliest index on ties); a step
  * compares the k class fronts, and the winner, lowered by W, goes back in its class - at the end
- * in practice (O(1)), else by binary search and a shift. A mask change costs O(log n + class
- * size) per server that changed (the mask says which, mask.ts). Recording for the replay starts
+ * in practice (O(1)), else next to where the previous one went inside the run (a search from
+ * there and a gap that moves with it, see place()). A mask change costs O(log n + class size)
+ * per server that changed (the mask says which, mask.ts). Recording for the replay starts
  * once a mask has lasted n picks. Integers stay below 2^53 (the lazy form is rebased long
  * before t * weight gets there), so every pick is bit-for-bit the O(n) step's.
  *
@@ -46,6 +47,9 @@ export const DEFAULT_MAX_PERIOD = 1 << 20;
 
 /** More distinct weights than this and steps stay O(n) (the class tops would cost as much). */
 export const MAX_WEIGHT_CLASSES = 64;
+
+/** Slots a shift opens when a winner goes inside its class's run; the next ones near it fill them. */
+const RUN_GAP = 64;
 
 /** Rebase the lazy form before `t * weight` could leave the exactly representable integers. */
 const REBASE_AT = 2 ** 50;
@@ -79,14 +83,19 @@ interface RampState {
 /**
  * Per distinct weight, its eligible servers sorted best first (higher base, then earlier index),
  * in a buffer of twice the class size: the front moves forward as winners leave it and the
- * buffer is compacted when the end is reached (amortised O(1)).
+ * buffer is compacted when the end is reached (amortised O(1)). A run may hold one gap (free
+ * slots between two of its entries, see place()).
  */
 interface WeightClasses {
   readonly weightOf: Float64Array;
   readonly classOf: Int32Array;
   readonly buf: Int32Array[];
+  /** Where class k's run starts in buf[k]; its entries, gap excluded, number size[k]. */
   readonly head: Int32Array;
   readonly size: Int32Array;
+  /** Class k's gap: gapLen[k] free slots from gapAt[k] (0: none). Never at either end of the run. */
+  readonly gapAt: Int32Array;
+  readonly gapLen: Int32Array;
   /** 1 while server i is in its class's run (eligible under the mask last applied). */
   readonly member: Uint8Array;
   readonly maxWeight: number;
@@ -337,6 +346,7 @@ export class SmoothWeightedRoundRobin implements Picker {
     this.t = 0;
     cl.size.fill(0);
     cl.head.fill(0);
+    cl.gapLen.fill(0);
     cl.member.fill(0);
     this.lazyTotal = 0;
     const skip = mask?.skip;
@@ -427,8 +437,12 @@ export class SmoothWeightedRoundRobin implements Picker {
       return best;
     }
     // The winner leaves the front and, lowered by W, usually goes to the back: O(1).
-    head[bestClass]!++;
+    const h = ++head[bestClass]!;
     size[bestClass]!--;
+    if (h === cl.gapAt[bestClass] && cl.gapLen[bestClass] !== 0) {
+      head[bestClass] = h + cl.gapLen[bestClass]!;
+      cl.gapLen[bestClass] = 0;
+    }
     base[best]! -= total;
     this.place(bestClass, best);
     return best;
@@ -454,35 +468,98 @@ export class SmoothWeightedRoundRobin implements Picker {
     return base[a]! > base[b]! || (base[a] === base[b] && a < b);
   }
 
-  /** First position in class k's run whose server is not before `i`. */
-  private lowerBound(k: number, i: number): number {
+  /** Physical index in buf[k] of class k's x-th server. */
+  private slot(k: number, x: number): number {
     const cl = this.classes!;
-    const run = cl.buf[k]!;
     const h = cl.head[k]!;
-    let lo = 0;
-    let hi = cl.size[k]!;
+    const gl = cl.gapLen[k]!;
+    return gl !== 0 && x >= cl.gapAt[k]! - h ? h + x + gl : h + x;
+  }
+
+  /** First position in class k's run, within [lo, hi), whose server is not before `i`. */
+  private lowerBound(k: number, i: number, lo = 0, hi = this.classes!.size[k]!): number {
+    const run = this.classes!.buf[k]!;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.before(run[h + mid]!, i)) lo = mid + 1;
+      if (this.before(run[this.slot(k, mid)]!, i)) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  /** Inserts `i` into its class's sorted run (O(1) at the back, else a shift of the tail). */
+  /**
+   * Inserts `i` into its class's sorted run: at the back in O(1) (the usual case), else by binary
+   * search. A winner lands inside the run when W just shrank (a server left): it then comes a
+   * little above the servers lowered by the old W, and so do the class's next winners, one after
+   * the other, among hundreds of servers when the class's bases are bunched. Shifting the tail
+   * for each of them made a pick O(class size) under churn. So an insertion inside the run opens
+   * RUN_GAP free slots at once, and the next ones move the gap to their place (the entries
+   * between) and fill it: the tail is shifted once per RUN_GAP insertions.
+   */
   private place(k: number, i: number): void {
     const cl = this.classes!;
     const run = cl.buf[k]!;
-    let h = cl.head[k]!;
     const size = cl.size[k]!;
-    if (h + size === run.length) {
-      run.copyWithin(0, h, h + size);
-      cl.head[k] = h = 0;
+    let h = cl.head[k]!;
+    let gl = cl.gapLen[k]!;
+    let end = h + size + gl;
+    if (size === 0 || this.before(run[end - 1]!, i)) {
+      if (end === run.length) {
+        this.compact(k);
+        end = size;
+      }
+      run[end] = i;
+      cl.size[k] = size + 1;
+      return;
     }
-    const p = size === 0 || this.before(run[h + size - 1]!, i) ? size : this.lowerBound(k, i);
-    if (p < size) run.copyWithin(h + p + 1, h + p, h + size);
+    let p: number;
+    if (gl === 0) {
+      p = this.lowerBound(k, i);
+      if (end + RUN_GAP > run.length) {
+        this.compact(k);
+        h = 0;
+        end = size;
+      }
+      // At least one slot: the buffer holds twice the class and i is not in the run.
+      gl = Math.min(RUN_GAP, run.length - end);
+      run.copyWithin(h + p + gl, h + p, end);
+    } else {
+      // The winners after a shrink of W land in order, each a little after the last: look there first.
+      const gs = cl.gapAt[k]!;
+      const at = gs - h;
+      if (this.before(run[gs + gl]!, i)) {
+        let step = 1;
+        while (at + step < size && this.before(run[gs + gl + step]!, i)) step *= 2;
+        p = this.lowerBound(k, i, at + (step >> 1) + 1, Math.min(size, at + step));
+        run.copyWithin(gs, gs + gl, gs + gl + (p - at));
+      } else {
+        let step = 1;
+        while (step <= at && !this.before(run[gs - step]!, i)) step *= 2;
+        p = this.lowerBound(k, i, Math.max(0, at - step + 1), at - (step >> 1));
+        // Most often right at the gap: nothing to move (a copyWithin call costs even then).
+        if (p < at) run.copyWithin(h + p + gl, h + p, gs);
+      }
+    }
     run[h + p] = i;
+    cl.gapAt[k] = h + p + 1;
+    cl.gapLen[k] = gl - 1;
     cl.size[k] = size + 1;
+  }
+
+  /** Moves class k's run to the start of its buffer, closing its gap. */
+  private compact(k: number): void {
+    const cl = this.classes!;
+    const run = cl.buf[k]!;
+    const h = cl.head[k]!;
+    const end = h + cl.size[k]! + cl.gapLen[k]!;
+    if (cl.gapLen[k] === 0) run.copyWithin(0, h, end);
+    else {
+      const gs = cl.gapAt[k]!;
+      run.copyWithin(0, h, gs);
+      run.copyWithin(gs - h, gs + cl.gapLen[k]!, end);
+    }
+    cl.head[k] = 0;
+    cl.gapLen[k] = 0;
   }
 
   private join(i: number): void {
@@ -495,6 +572,7 @@ export class SmoothWeightedRoundRobin implements Picker {
   private leave(i: number): void {
     const cl = this.classes!;
     const k = cl.classOf[i]!;
+    if (cl.gapLen[k] !== 0) this.compact(k);
     const run = cl.buf[k]!;
     const h = cl.head[k]!;
     const size = cl.size[k]!;
@@ -596,6 +674,8 @@ function weightClasses(weight: Float64Array): WeightClasses | null {
     classOf,
     buf: counts.map((c) => new Int32Array(2 * c)),
     head: new Int32Array(counts.length),
+    gapAt: new Int32Array(counts.length),
+    gapLen: new Int32Array(counts.length),
     size: new Int32Array(counts.length),
     member: new Uint8Array(weight.length),
     maxWeight: Math.max(...index.keys()),

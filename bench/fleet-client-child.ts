@@ -5,13 +5,15 @@
  *   {"cmd":"synced"}           -> {"synced": n}        streams that got their first message
  *   {"cmd":"expect"}           -> {"ok": true}         record the next message of every stream
  *   {"cmd":"count"}            -> {"got": n, "of": m}  live (not stalled) streams that got it
- *   {"cmd":"report"}           -> {"at": [...]}        their receipt times (epoch ms, fractional)
+ *   {"cmd":"report"}           -> {"at": [...], "majorGcMs": [...]}  their receipt times (epoch ms,
+ *                                 fractional); this process's major collections since "expect" (ms each)
  *   {"cmd":"stall","share":s}  -> {"stalled": n}       stop reading (and ACKing) on a share of streams
  *   {"cmd":"unstall"}          -> {"ok": true}
  *   {"cmd":"reconnect"}        -> {"ok": true}         drop every stream and open it again at once
  * argv: address watch ads channels
  */
 import * as grpc from '@grpc/grpc-js';
+import { constants as perf, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import protobuf from 'protobufjs/minimal.js';
 import { backoffDelayMs, retryDelayMs } from '../src/client/watch-connection.ts';
@@ -67,6 +69,20 @@ function ackFields(bytes: Buffer): { version: string; nonce: string } {
   }
   return { version, nonce };
 }
+
+/**
+ * This process's major (mark-compact) collections since the last `expect`, as wall ms each. The
+ * bench shows them beside each flip: these processes hold thousands of clients in one heap and
+ * allocate alike, so their major collections can fall in the same flip and delay all of it, for
+ * checkups and the floor alike; a client on a machine of its own has a small heap of its own.
+ */
+const majorGcMs: number[] = [];
+let expectAt = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if ((e as { detail?: { kind?: number } }).detail?.kind === perf.NODE_PERFORMANCE_GC_MAJOR && e.startTime >= expectAt) majorGcMs.push(e.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
 
 function onMessage(s: Stream): void {
   s.synced = true;
@@ -144,6 +160,8 @@ for await (const line of createInterface({ input: process.stdin })) {
       reply({ synced: streams.filter((s) => s.synced).length });
       break;
     case 'expect':
+      expectAt = performance.now();
+      majorGcMs.length = 0;
       for (const s of streams) {
         s.expecting = true;
         s.gotAt = null;
@@ -154,7 +172,7 @@ for await (const line of createInterface({ input: process.stdin })) {
       reply({ got: live.filter((s) => s.gotAt !== null).length, of: live.length });
       break;
     case 'report':
-      reply({ at: live.map((s) => s.gotAt).filter((t) => t !== null) });
+      reply({ at: live.map((s) => s.gotAt).filter((t) => t !== null), majorGcMs });
       break;
     case 'stall': {
       // Spread over both kinds: every n-th stream.

@@ -216,14 +216,18 @@ function floorFlips(floor: LineChild): FlipSource {
 }
 
 /** One flip: every live stream's next message after it was made; latencies in ms. */
-async function flip(clients: ClientProcess[], source: FlipSource, n: number): Promise<{ latencies: number[]; missing: number }> {
+async function flip(clients: ClientProcess[], source: FlipSource, n: number): Promise<{ latencies: number[]; missing: number; clientMajorGcMs: number }> {
   await all(clients, { cmd: 'expect' });
   const t0 = now();
   await source.flip(n);
   await heldWithin(async () => (await all<{ got: number; of: number }>(clients, { cmd: 'count' })).every((r) => r.got === r.of), 'every live stream to get the flip', 10_000);
-  const reports = await all<{ at: number[] }>(clients, { cmd: 'report' });
+  const reports = await all<{ at: number[]; majorGcMs: number[] }>(clients, { cmd: 'report' });
   const counts = await all<{ got: number; of: number }>(clients, { cmd: 'count' });
-  return { latencies: reports.flatMap((r) => r.at.map((t) => t - t0)), missing: counts.reduce((a, c) => a + c.of - c.got, 0) };
+  return {
+    latencies: reports.flatMap((r) => r.at.map((t) => t - t0)),
+    missing: counts.reduce((a, c) => a + c.of - c.got, 0),
+    clientMajorGcMs: Math.max(0, ...reports.flatMap((r) => r.majorGcMs)),
+  };
 }
 
 /**
@@ -238,11 +242,28 @@ interface FlipCpu {
   readonly busyCores: number;
 }
 
+const wholeMs = (v: number | string | undefined) => (typeof v === 'number' ? v.toFixed(0) : String(v));
+
 const flipCpuText = (c: FlipCpu) => `${c.serverMs} (${c.serverShare}) / ${c.clientsMs} / ${c.busyCores.toFixed(2)}`;
 
-/** FLIPS flips, and their CPU. */
-async function flips(clients: ClientProcess[], source: FlipSource, start: number): Promise<{ p50: number; p99: number; missing: number; cpu: FlipCpu }> {
+/**
+ * FLIPS flips, and their CPU. `each`: every flip's p99, with the longest major collection a
+ * client process ran during it (fleet-client-child.ts majorGcMs); `withoutClientGc`: the p99 of
+ * the flips during which none ran (null: none such).
+ */
+interface FlipWindow {
+  readonly p50: number;
+  readonly p99: number;
+  readonly missing: number;
+  readonly cpu: FlipCpu;
+  readonly each: string;
+  readonly withoutClientGc: number | null;
+}
+
+async function flips(clients: ClientProcess[], source: FlipSource, start: number): Promise<FlipWindow> {
   const lat: number[] = [];
+  const clean: number[] = [];
+  const each: string[] = [];
   let missing = 0;
   await source.cpuStart();
   const clientsBefore = clients.reduce((a, c) => a + c.cpuSeconds(), 0);
@@ -251,14 +272,25 @@ async function flips(clients: ClientProcess[], source: FlipSource, start: number
   for (let i = 0; i < FLIPS; i++) {
     const r = await flip(clients, source, start + i);
     lat.push(...r.latencies);
+    if (r.clientMajorGcMs === 0) clean.push(...r.latencies);
     missing += r.missing;
+    const p99 = quantile([...r.latencies].sort((a, b) => a - b), 0.99).toFixed(0);
+    each.push(r.clientMajorGcMs === 0 ? p99 : `${p99} (${r.clientMajorGcMs.toFixed(0)})`);
   }
   const seconds = (performance.now() - at) / 1000;
   const busyCores = (machineBusySeconds() - machineBefore) / seconds;
   const clientsMs = Math.round((1000 * (clients.reduce((a, c) => a + c.cpuSeconds(), 0) - clientsBefore)) / FLIPS);
   const server = await source.cpuStop();
   lat.sort((a, b) => a - b);
-  return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), missing, cpu: { serverMs: Math.round(server.cpuMs / FLIPS), serverShare: server.share, clientsMs, busyCores } };
+  clean.sort((a, b) => a - b);
+  return {
+    p50: quantile(lat, 0.5),
+    p99: quantile(lat, 0.99),
+    missing,
+    cpu: { serverMs: Math.round(server.cpuMs / FLIPS), serverShare: server.share, clientsMs, busyCores },
+    each: each.join(' / '),
+    withoutClientGc: clean.length > 0 ? quantile(clean, 0.99) : null,
+  };
 }
 
 /** Opens the fleet's client processes on `address`; resolves once every stream got its first message. */
@@ -350,6 +382,10 @@ export async function run(): Promise<void> {
       'flip p99 ms': calm.p99,
       'flip p50 ms, 1% stalled': stalled.p50,
       'flip p99 ms, 1% stalled': stalled.p99,
+      'each flip: p99 ms (a client major GC ms)': calm.each,
+      'each flip, 1% stalled: the same': stalled.each,
+      'flip p99 ms, flips without a client major GC': calm.withoutClientGc ?? '-',
+      'flip p99 ms, 1% stalled, the same': stalled.withoutClientGc ?? '-',
       'per flip: server CPU ms (share) / clients ms / busy cores': flipCpuText(calm.cpu),
       'per flip, 1% stalled: the same': flipCpuText(stalled.cpu),
       'stalled streams': stalledCount,
@@ -469,7 +505,14 @@ export async function run(): Promise<void> {
     await flips(floorClients, source, 0); // warm-up
     const f = await flips(floorClients, source, FLIPS);
     floorCpu = f.cpu;
-    Object.assign(results, { 'floor: flip p50 ms': f.p50, 'floor: flip p99 ms': f.p99, 'floor per flip: server CPU ms (share) / clients ms / busy cores': flipCpuText(f.cpu), 'floor: undelivered': f.missing });
+    Object.assign(results, {
+      'floor: flip p50 ms': f.p50,
+      'floor: flip p99 ms': f.p99,
+      'floor: each flip: p99 ms (a client major GC ms)': f.each,
+      'floor: flip p99 ms, flips without a client major GC': f.withoutClientGc ?? '-',
+      'floor per flip: server CPU ms (share) / clients ms / busy cores': flipCpuText(f.cpu),
+      'floor: undelivered': f.missing,
+    });
   } finally {
     for (const c of floorClients) c.stop();
     floor.child.kill('SIGKILL');
@@ -524,6 +567,9 @@ export async function run(): Promise<void> {
   );
   console.log(
     `the floor, a bare grpc-js server writing the same bytes to the same fleet (no request decoding, no planning): flip p50 / p99 ${(results['floor: flip p50 ms'] as number).toFixed(0)} / ${(results['floor: flip p99 ms'] as number).toFixed(0)} ms, ${floorCpu!.serverMs} ms of server CPU a flip (${((1000 * floorCpu!.serverMs) / (WATCH_STREAMS + ADS_STREAMS)).toFixed(0)} us per stream), the client processes ${floorCpu!.clientsMs} ms: checkups p99 is ${((results['flip p99 ms'] as number) / (results['floor: flip p99 ms'] as number)).toFixed(2)}x the floor's, its CPU ${(serverMs / floorCpu!.serverMs).toFixed(2)}x`,
+  );
+  console.log(
+    `flips during which a client process ran a major collection are marked in the 'each flip' rows with its wall ms (fleet-client-child.ts majorGcMs says why they matter); the p99 of the other flips: ${wholeMs(results['flip p99 ms, flips without a client major GC'])}, 1% stalled ${wholeMs(results['flip p99 ms, 1% stalled, the same'])}, the floor ${wholeMs(results['floor: flip p99 ms, flips without a client major GC'])} ms`,
   );
   console.log(`during the mass failure the server's own event loop was late by p99 / max ${results['server loop delay p99 / max ms during']} ms, busy / CPU share ${results['server loop busy / CPU share during']}, GC ${results['server GC ms / longest pause ms during']} ms (full collections / their ms ${results['server full GCs / their ms during']}) (test/support/serve-child.ts says how to read them)`);
   console.log(`written: ${writeResult('fleet', { short: SHORT, watchStreams: WATCH_STREAMS, adsStreams: ADS_STREAMS, clientProcesses: CLIENT_PROCESSES, ...results, stalledRatio: ratio })}`);

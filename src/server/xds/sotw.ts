@@ -60,13 +60,10 @@ export class SotwStream extends XdsStreamBase<DiscoveryRequest> {
   protected planType(state: TypeState, typeUrl: ResourceTypeUrl, phase: FlushPhase): PlannedResponse | undefined {
     const { cache } = this.ctx;
     const full = requiresFullState(typeUrl);
-    const candidates = new Set(state.sub.names);
-    for (const name of state.sent.keys()) candidates.add(name);
-    if (state.sub.wildcard) for (const name of cache.names(typeUrl)) candidates.add(name);
     const out: CachedResource[] = [];
     const gone: string[] = [];
     let changed = false;
-    for (const name of candidates) {
+    for (const name of this.candidates(state, typeUrl)) {
       const res = cache.get(typeUrl, name);
       if (res !== undefined) {
         const fresh = state.sent.get(name) !== res.version;
@@ -101,6 +98,25 @@ export class SotwStream extends XdsStreamBase<DiscoveryRequest> {
         for (const r of part) state.sent.set(r.name, r.version);
       },
     };
+  }
+
+  /**
+   * Each name this response may concern, once: the subscribed ones, those the client holds, and
+   * (wildcard) every existing one. Walked per stream per push: in the common case (no wildcard,
+   * the client holds only names it subscribes to) that is the subscription itself, no new set.
+   */
+  private candidates(state: TypeState, typeUrl: ResourceTypeUrl): Iterable<string> {
+    const { names, wildcard } = state.sub;
+    if (!wildcard && this.holdsOnly(state.sent, names)) return names;
+    const all = new Set(names);
+    for (const name of state.sent.keys()) all.add(name);
+    if (wildcard) for (const name of this.ctx.cache.names(typeUrl)) all.add(name);
+    return all;
+  }
+
+  private holdsOnly(sent: ReadonlyMap<string, string>, names: ReadonlySet<string>): boolean {
+    for (const name of sent.keys()) if (!names.has(name)) return false;
+    return true;
   }
 
   /**

@@ -34,7 +34,7 @@ import type { StallGuard, StreamFlow } from '../stream-flow.ts';
 import type { HubStream, SharedResponses, XdsHub } from './hub.ts';
 import { MAX_NAMES_PER_STREAM, MAX_NODE_TEXT_CHARS, MAX_TYPES_PER_STREAM, MAX_WARNINGS_PER_STREAM, type NodeStatus, type XdsStatus } from './status.ts';
 import { Subscription } from './subscription.ts';
-import { isServedType, PUSH_ORDER, REMOVAL_ORDER, type ResourceTypeUrl } from './type-urls.ts';
+import { isServedType, PUSH_ORDER, REMOVAL_ORDER, typeBit, type ResourceTypeUrl } from './type-urls.ts';
 
 export type XdsCall<Req> = grpc.ServerDuplexStream<Req, Buffer>;
 
@@ -57,6 +57,10 @@ export interface StreamContext {
 
 /** `updates`: changed resources only, removals held back; `removals`/`all`: everything. */
 export type FlushPhase = 'updates' | 'removals' | 'all';
+
+/** A single dirty type goes out in one response; several, updates first, then removals. */
+const ONE_TYPE_PHASES: readonly FlushPhase[] = ['all'];
+const MANY_TYPE_PHASES: readonly FlushPhase[] = ['updates', 'removals'];
 
 export interface TypeState {
   readonly typeUrl: string;
@@ -90,7 +94,8 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
   private readonly flow: StreamFlow;
   /** Set while the hub flushes this stream (responses may be shared with other streams). */
   private shared: SharedResponses | undefined;
-  private readonly dirty = new Set<ResourceTypeUrl>();
+  /** Types with changes not sent yet, as typeBit()s: a flush runs per stream per push, no Set to copy. */
+  private dirty = 0;
 
   constructor(
     protected readonly call: XdsCall<Req>,
@@ -120,7 +125,7 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
   protected abstract planType(state: TypeState, typeUrl: ResourceTypeUrl, phase: FlushPhase): PlannedResponse | undefined;
 
   markDirty(typeUrl: ResourceTypeUrl): void {
-    this.dirty.add(typeUrl);
+    this.dirty |= typeBit(typeUrl);
   }
 
   /**
@@ -130,18 +135,18 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
    * stays dirty for the flush its ACK triggers.
    */
   flush(shared?: SharedResponses): void {
-    if (this.closed || this.flow.busy || this.dirty.size === 0) return;
-    const due = new Set(this.dirty);
-    this.dirty.clear();
+    if (this.closed || this.flow.busy || this.dirty === 0) return;
+    const due = this.dirty;
+    this.dirty = 0;
     this.shared = shared;
     let held = false;
     let partial = false;
     try {
-      const phases: readonly FlushPhase[] = due.size === 1 ? ['all'] : ['updates', 'removals'];
+      const phases = (due & (due - 1)) === 0 ? ONE_TYPE_PHASES : MANY_TYPE_PHASES;
       for (const phase of phases) {
         for (const t of phase === 'removals' ? REMOVAL_ORDER : PUSH_ORDER) {
           const state = this.types.get(t);
-          if (state === undefined || !due.has(t)) continue;
+          if (state === undefined || (due & typeBit(t)) === 0) continue;
           const plan = this.planType(state, t, phase);
           if (plan === undefined) continue;
           if (state.awaitingAck) {
@@ -160,7 +165,7 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
     } finally {
       this.shared = undefined;
       if (held) this.ctx.counters.ackHeld++;
-      if (held || partial) for (const t of due) this.dirty.add(t);
+      if (held || partial) this.dirty |= due;
     }
   }
 
@@ -170,13 +175,15 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
    * removal overtake the Listener removal.
    */
   protected answer(typeUrl: ResourceTypeUrl): void {
-    this.dirty.add(typeUrl);
+    this.dirty |= typeBit(typeUrl);
     this.flush();
   }
 
   /** Types waiting to be sent (at most the number of types: what the stream holds back). */
   get dirtyTypes(): number {
-    return this.dirty.size;
+    let n = 0;
+    for (let bits = this.dirty; bits !== 0; bits &= bits - 1) n++;
+    return n;
   }
 
   end(): void {

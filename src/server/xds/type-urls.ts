@@ -24,6 +24,20 @@ export const PUSH_ORDER: readonly ResourceTypeUrl[] = [CLUSTER, ENDPOINT, LISTEN
 /** ...and removals go out afterwards, referrers first (a listener before the cluster it routes to). */
 export const REMOVAL_ORDER: readonly ResourceTypeUrl[] = [LISTENER, ROUTE, CLUSTER, ENDPOINT];
 
+/** One bit per served type, for sets of types kept as a number (a stream's dirty types). */
+export function typeBit(typeUrl: ResourceTypeUrl): number {
+  switch (typeUrl) {
+    case LISTENER:
+      return 1;
+    case ROUTE:
+      return 2;
+    case CLUSTER:
+      return 4;
+    case ENDPOINT:
+      return 8;
+  }
+}
+
 /** SotW responses for these carry every subscribed resource; a missing one means deleted (§1.5). */
 export function requiresFullState(typeUrl: string): boolean {
   return typeUrl === LISTENER || typeUrl === CLUSTER;

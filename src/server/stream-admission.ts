@@ -45,8 +45,12 @@ export interface StreamAdmissionLimits {
   readonly perConnection?: number;
 }
 
-/** Generous enough for a fleet of 10,000 reconnecting in a few seconds, bounded beyond. */
-export const DEFAULT_STREAM_ADMISSION: StreamAdmissionLimits = { rate: 2000, burst: 4000 };
+/**
+ * A fleet of 10,000 reconnects in about 5 s. The burst is half a second of the rate: with 4,000
+ * streams at once the fleet bench's storm of 4,000 (short mode) had SelectPeer p99 65-211 ms;
+ * with 1,000, 25-48 ms, every client current 0.7-1 s later (docs/churn.md "Reconnect storms").
+ */
+export const DEFAULT_STREAM_ADMISSION: StreamAdmissionLimits = { rate: 2000, burst: 1000 };
 /** An SDK, Envoy or a gRPC xDS client holds one or two streams per connection. */
 export const DEFAULT_STREAMS_PER_CONNECTION = 1000;
 /** The longest a new stream is held for its turn (xDS clients wait 15 s for a first resource). */

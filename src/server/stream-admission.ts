@@ -47,8 +47,8 @@ export interface StreamAdmissionLimits {
 
 /**
  * A fleet of 10,000 reconnects in about 5 s. The burst is half a second of the rate: with 4,000
- * streams at once the fleet bench's storm of 4,000 (short mode) had SelectPeer p99 65-211 ms;
- * with 1,000, 25-48 ms, every client current 0.7-1 s later (docs/churn.md "Reconnect storms").
+ * at once, the fleet bench's storm of 4,000 streams (short mode) had SelectPeer p99 65-211 ms;
+ * with 1,000, 25-48 ms, and every stream current about 1 s later (docs/churn.md "The burst").
  */
 export const DEFAULT_STREAM_ADMISSION: StreamAdmissionLimits = { rate: 2000, burst: 1000 };
 /** An SDK, Envoy or a gRPC xDS client holds one or two streams per connection. */

@@ -247,9 +247,9 @@ const wholeMs = (v: number | string | undefined) => (typeof v === 'number' ? v.t
 const flipCpuText = (c: FlipCpu) => `${c.serverMs} (${c.serverShare}) / ${c.clientsMs} / ${c.busyCores.toFixed(2)}`;
 
 /**
- * FLIPS flips, and their CPU. `each`: every flip's p99, with the longest major collection a
- * client process ran during it (fleet-client-child.ts majorGcMs); `withoutClientGc`: the p99 of
- * the flips during which none ran (null: none such).
+ * What FLIPS flips measured. `each`: every flip's p99, with the longest major collection a client
+ * process ran during it (fleet-client-child.ts majorGcMs); `withoutClientGc`: the p99 of the
+ * flips during which none ran (null: none such).
  */
 interface FlipWindow {
   readonly p50: number;
@@ -260,6 +260,7 @@ interface FlipWindow {
   readonly withoutClientGc: number | null;
 }
 
+/** FLIPS flips, and their CPU. */
 async function flips(clients: ClientProcess[], source: FlipSource, start: number): Promise<FlipWindow> {
   const lat: number[] = [];
   const clean: number[] = [];

@@ -195,6 +195,21 @@ describe('xDS SotW ADS protocol (docs/envoy.md)', () => {
     s.close();
   });
 
+  it('11b: leaving the wildcard forgets the clusters no longer named: naming one again resends it at an unchanged version', async () => {
+    h.xds.cache().settle();
+    const s = open();
+    s.send({ node: NODE, type_url: C, resource_names: [] });
+    const r1 = await s.next();
+    assert.ok(names(r1).includes('a') && names(r1).includes('b'));
+    s.send(ack(r1, ['a']));
+    await s.none(200, 'answer to [a]: the client holds a at this version already');
+    s.send(ack(r1, ['a', 'b']));
+    const r2 = await s.next();
+    assert.deepEqual(names(r2), ['a', 'b']);
+    assert.equal(r2.version_info, r1.version_info);
+    s.close();
+  });
+
   it('12: a new stream resuming with an old version and no nonce gets the current resources', async () => {
     const s1 = open();
     s1.send({ node: NODE, type_url: E, resource_names: ['a'] });

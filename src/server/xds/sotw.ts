@@ -102,21 +102,17 @@ export class SotwStream extends XdsStreamBase<DiscoveryRequest> {
 
   /**
    * Each name this response may concern, once: the subscribed ones, those the client holds, and
-   * (wildcard) every existing one. Walked per stream per push: in the common case (no wildcard,
-   * the client holds only names it subscribes to) that is the subscription itself, no new set.
+   * (wildcard) every existing one. Without the wildcard the client holds subscribed names only
+   * (onRequest forgets a name when it is unsubscribed, and every unsubscribed one when the
+   * wildcard ends), so that is the subscription itself: no set built per stream per push.
    */
   private candidates(state: TypeState, typeUrl: ResourceTypeUrl): Iterable<string> {
     const { names, wildcard } = state.sub;
-    if (!wildcard && this.holdsOnly(state.sent, names)) return names;
+    if (!wildcard) return names;
     const all = new Set(names);
     for (const name of state.sent.keys()) all.add(name);
-    if (wildcard) for (const name of this.ctx.cache.names(typeUrl)) all.add(name);
+    for (const name of this.ctx.cache.names(typeUrl)) all.add(name);
     return all;
-  }
-
-  private holdsOnly(sent: ReadonlyMap<string, string>, names: ReadonlySet<string>): boolean {
-    for (const name of sent.keys()) if (!names.has(name)) return false;
-    return true;
   }
 
   /**

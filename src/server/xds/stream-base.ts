@@ -145,8 +145,9 @@ export abstract class XdsStreamBase<Req extends { readonly node: NodeInfo | null
       const phases = (due & (due - 1)) === 0 ? ONE_TYPE_PHASES : MANY_TYPE_PHASES;
       for (const phase of phases) {
         for (const t of phase === 'removals' ? REMOVAL_ORDER : PUSH_ORDER) {
+          if ((due & typeBit(t)) === 0) continue;
           const state = this.types.get(t);
-          if (state === undefined || (due & typeBit(t)) === 0) continue;
+          if (state === undefined) continue;
           const plan = this.planType(state, t, phase);
           if (plan === undefined) continue;
           if (state.awaitingAck) {

@@ -13,13 +13,14 @@
  * argv: address watch ads channels
  */
 import * as grpc from '@grpc/grpc-js';
-import { constants as perf, PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import protobuf from 'protobufjs/minimal.js';
 import { backoffDelayMs, retryDelayMs } from '../src/client/watch-connection.ts';
 import { pushbackMs } from '../src/wire/errors.ts';
 import { ENDPOINT } from '../src/server/xds/type-urls.ts';
 import { checkupsProto } from '../src/wire/proto.ts';
+import { isMajorGc } from '../test/support/gc-entries.ts';
 import { NODE, xdsClient } from '../test/support/xds-harness.ts';
 
 const [address, watchArg, adsArg, channelsArg] = process.argv.slice(2) as [string, string, string, string];
@@ -78,11 +79,11 @@ function ackFields(bytes: Buffer): { version: string; nonce: string } {
  */
 const majorGcMs: number[] = [];
 let expectAt = 0;
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    if ((e as { detail?: { kind?: number } }).detail?.kind === perf.NODE_PERFORMANCE_GC_MAJOR && e.startTime >= expectAt) majorGcMs.push(e.duration);
-  }
-}).observe({ entryTypes: ['gc'] });
+const countGc = (entries: readonly PerformanceEntry[]) => {
+  for (const e of entries) if (isMajorGc(e) && e.startTime >= expectAt) majorGcMs.push(e.duration);
+};
+const gcObserver = new PerformanceObserver((list) => countGc(list.getEntries()));
+gcObserver.observe({ entryTypes: ['gc'] });
 
 function onMessage(s: Stream): void {
   s.synced = true;
@@ -172,6 +173,7 @@ for await (const line of createInterface({ input: process.stdin })) {
       reply({ got: live.filter((s) => s.gotAt !== null).length, of: live.length });
       break;
     case 'report':
+      countGc(gcObserver.takeRecords()); // collections not delivered to the observer yet
       reply({ at: live.map((s) => s.gotAt).filter((t) => t !== null), majorGcMs });
       break;
     case 'stall': {

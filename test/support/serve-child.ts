@@ -19,11 +19,12 @@
  * (the bench's server is killed with SIGKILL, so `node --cpu-prof` would never write its profile).
  */
 import { createInterface } from 'node:readline';
-import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization, type IntervalHistogram, type PerformanceEntry } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization, type IntervalHistogram, type PerformanceEntry } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import pino from 'pino';
 import { startCheckups } from '../../src/main.ts';
+import { isMajorGc } from './gc-entries.ts';
 
 const [configFile, dataDir, adminToken] = process.argv.slice(2);
 const server = await startCheckups({
@@ -47,7 +48,7 @@ const countGc = (entries: readonly PerformanceEntry[]) => {
   for (const e of entries) {
     loop.gcMs += e.duration;
     loop.gcMaxMs = Math.max(loop.gcMaxMs, e.duration);
-    if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+    if (isMajorGc(e)) {
       loop.majorMs += e.duration;
       loop.majors++;
     }
